@@ -1,0 +1,117 @@
+//! `gatehouse eval`: load the policies, read the release, evaluate each policy
+//! in its own sandbox, aggregate, report, and return the exit code.
+
+use super::{EvalArgs, OutputFormat, report_error};
+use crate::error::{Error, InputError};
+use crate::release::{ParseOptions, parse_release};
+use crate::report::{InputSummary, PolicyReport, Report, render_text};
+use crate::runtime::{Limits, RunOptions, Runtime};
+use crate::settings::{check_assignments, parse_assignment, settings_for};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+
+/// Runs `gatehouse eval` and returns the exit code.
+pub fn run(args: &EvalArgs) -> i32 {
+    match evaluate(args) {
+        Ok(report) => {
+            match args.output {
+                OutputFormat::Text => print!("{}", render_text(&report)),
+                OutputFormat::Json => println!("{}", report.to_json()),
+            }
+            report.exit_code
+        }
+        Err(err) => report_error(&err.to_string(), args.output),
+    }
+}
+
+fn evaluate(args: &EvalArgs) -> Result<Report, Error> {
+    let assignments = args
+        .settings
+        .iter()
+        .map(|s| parse_assignment(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Usage)?;
+    let now = match &args.now {
+        Some(text) => {
+            crate::time::parse_rfc3339(text).map_err(|e| Error::Usage(format!("--now: {e}")))?
+        }
+        None => crate::time::now_unix(),
+    };
+    let memory_bytes = usize::try_from(args.memory_mib.saturating_mul(1 << 20))
+        .map_err(|_| Error::Usage(format!("--memory-mib {} is too large", args.memory_mib)))?;
+    let limits = Limits {
+        fuel: args.fuel,
+        memory_bytes,
+        ..Limits::default()
+    };
+
+    let (source, bytes) = read_input(&args.input, args.max_input_mib)?;
+    let options = ParseOptions {
+        environment: args.environment.clone(),
+        release_stream: args.release_stream.clone(),
+    };
+    let (release, warnings) = parse_release(&bytes, &source, &options)?;
+    let input_sha256 = hex::encode(Sha256::digest(&bytes));
+    drop(bytes);
+
+    let runtime = Runtime::new()
+        .map_err(|e| Error::Usage(format!("cannot start the WebAssembly engine: {e}")))?;
+    let policies = args
+        .policies
+        .iter()
+        .map(|path| runtime.load(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let stems: Vec<String> = policies.iter().map(|p| p.file_stem()).collect();
+    check_assignments(&assignments, &stems).map_err(Error::Usage)?;
+
+    let run_options = RunOptions { now, limits };
+    let mut reports = Vec::with_capacity(policies.len());
+    for policy in &policies {
+        let settings = settings_for(&assignments, &policy.file_stem()).map_err(Error::Usage)?;
+        let run = policy.evaluate(&release, &settings, &run_options)?;
+        reports.push(PolicyReport::new(
+            policy.path().display().to_string(),
+            policy.sha256().to_string(),
+            &settings,
+            run,
+        ));
+    }
+    let input = InputSummary::new(source, input_sha256, &release, warnings);
+    Ok(Report::new(crate::time::format_utc(now), input, reports))
+}
+
+/// Reads the input file (or stdin for `-`), refusing more than `max_mib` MiB.
+fn read_input(input: &str, max_mib: u64) -> Result<(String, Vec<u8>), InputError> {
+    let limit = max_mib.saturating_mul(1 << 20);
+    let (source, reader): (String, Box<dyn Read>) = if input == "-" {
+        ("<stdin>".to_string(), Box::new(std::io::stdin().lock()))
+    } else {
+        let file = std::fs::File::open(input)
+            .map_err(|e| InputError::whole(input, format!("cannot open the input file: {e}")))?;
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(InputError::whole(
+                input,
+                "is a directory; pass a release JSON file".into(),
+            ));
+        }
+        (input.to_string(), Box::new(file))
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| InputError::whole(&source, format!("cannot read the input: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(InputError::whole(
+            &source,
+            format!("the input is larger than {max_mib} MiB; raise the limit with --max-input-mib"),
+        ));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(InputError::whole(
+            &source,
+            "the input is empty; expected a release JSON object".into(),
+        ));
+    }
+    Ok((source, bytes))
+}

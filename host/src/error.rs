@@ -1,0 +1,169 @@
+//! Typed errors, grouped by the phase that failed. Every error ends in exit
+//! code 3 ("no decision could be made") and its message names what failed,
+//! where, and what to do next.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Anything that stops Gatehouse from reaching a decision.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The release input is unreadable or malformed.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// A command-line value is malformed (`--set`, `--now`, ...).
+    #[error("{0}")]
+    Usage(String),
+    /// A policy file could not be loaded as a Gatehouse policy.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// A policy failed while running.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+}
+
+/// A release input problem: which input, where in it, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// The input's name: a path, or `<stdin>`.
+    pub source: String,
+    /// A JSON path such as `$.resources[2].changeType`, when known.
+    pub path: Option<String>,
+    /// What is wrong and, where possible, how to fix it.
+    pub message: String,
+}
+
+impl InputError {
+    /// An error at a JSON path inside the input.
+    pub fn at(source: &str, path: String, message: String) -> Self {
+        InputError {
+            source: source.to_string(),
+            path: Some(path),
+            message,
+        }
+    }
+
+    /// An error about the input as a whole (unreadable, too large, ...).
+    pub fn whole(source: &str, message: String) -> Self {
+        InputError {
+            source: source.to_string(),
+            path: None,
+            message,
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(path) => write!(f, "{}: {}: {}", self.source, path, self.message),
+            None => write!(f, "{}: {}", self.source, self.message),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// A policy file that cannot be used, with the path and the reason.
+#[derive(Debug, thiserror::Error)]
+#[error("policy {path}: {kind}")]
+pub struct LoadError {
+    /// The policy file.
+    pub path: PathBuf,
+    /// What is wrong with it.
+    pub kind: LoadErrorKind,
+}
+
+/// Why a policy file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadErrorKind {
+    /// The file could not be read.
+    #[error("cannot read the file: {0}")]
+    Io(std::io::Error),
+    /// The file is empty.
+    #[error("the file is empty; expected a WebAssembly component (.wasm)")]
+    Empty,
+    /// The file does not start with the WebAssembly magic bytes.
+    #[error(
+        "not a WebAssembly file (it does not start with \\0asm); expected a component built for wasm32-wasip2"
+    )]
+    NotWasm,
+    /// The file is WebAssembly text, not binary.
+    #[error(
+        "this is WebAssembly text (.wat), not a binary; compile it with `wasm-tools parse` and wrap it with `wasm-tools component new`"
+    )]
+    WasmText,
+    /// A core module rather than a component.
+    #[error(
+        "this is a core WebAssembly module, not a component; build Rust policies with `cargo build --target wasm32-wasip2`, or wrap a module with `wasm-tools component new MODULE.wasm -o POLICY.wasm` (add `--adapt` with the WASI preview-1 adapter if it uses WASI)"
+    )]
+    CoreModule,
+    /// An unknown binary format version.
+    #[error("unsupported WebAssembly binary version {0:#010x}; expected a component (layer 1)")]
+    UnknownVersion(u32),
+    /// The component does not validate or compile.
+    #[error("invalid component: {0}")]
+    Compile(String),
+    /// The component does not target the `gatehouse:policy/policy` world.
+    #[error(
+        "not a Gatehouse policy: it does not export {missing} of world {world}; build it against wit/policy.wit"
+    )]
+    WrongWorld {
+        /// The exports it lacks, quoted and comma-separated.
+        missing: String,
+        /// The world expected.
+        world: &'static str,
+    },
+    /// The component's imports or export types do not match what the host provides.
+    #[error("cannot link the component: {0}")]
+    Link(String),
+}
+
+/// A policy that failed while running, named by the policy and its file.
+#[derive(Debug, thiserror::Error)]
+#[error("policy '{policy}' ({path}): {kind}")]
+pub struct PolicyError {
+    /// The policy's name (from `describe`, or the file stem before that).
+    pub policy: String,
+    /// The policy file.
+    pub path: String,
+    /// What went wrong.
+    pub kind: PolicyErrorKind,
+}
+
+/// How a policy failed while running.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyErrorKind {
+    /// `validate-settings` returned an error.
+    #[error("settings rejected: {0}")]
+    SettingsRejected(String),
+    /// `evaluate` returned an error: the policy could not decide.
+    #[error("could not decide: {0}")]
+    CouldNotDecide(String),
+    /// The guest trapped (panic, `unreachable`, out-of-bounds access, ...).
+    #[error("trapped in {phase}: {message}{stderr}")]
+    Trap {
+        /// The export being called.
+        phase: &'static str,
+        /// The trap.
+        message: String,
+        /// The tail of the guest's stderr, prefixed with `; stderr: `, or empty.
+        stderr: String,
+    },
+    /// The guest used up its fuel.
+    #[error(
+        "ran out of fuel in {phase} (limit {limit}); raise it with --fuel if the policy is legitimately expensive"
+    )]
+    OutOfFuel {
+        /// The export being called.
+        phase: &'static str,
+        /// The fuel limit.
+        limit: u64,
+    },
+    /// The guest returned a decision the contract forbids.
+    #[error("returned an invalid decision: {0}")]
+    InvalidDecision(String),
+}

@@ -1,0 +1,24 @@
+//! # gatehouse
+//!
+//! Gatehouse decides whether a release may proceed. It reads a release change
+//! (the Facets pre-release hook JSON), runs release-approval policies compiled
+//! to WebAssembly components in a sandbox, and answers auto-approve (exit 0),
+//! require approval (exit 2) or fail (exit 1); exit 3 means no decision could
+//! be made.
+//!
+//! The library is what the `gatehouse` binary is built from:
+//! [`release::parse_release`] reads input, [`runtime::Runtime`] loads and
+//! evaluates policies, [`gate::aggregate`] combines verdicts and
+//! [`report::Report`] renders the result.
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod decision;
+pub mod error;
+pub mod gate;
+pub mod release;
+pub mod report;
+pub mod runtime;
+pub mod settings;
+pub mod time;

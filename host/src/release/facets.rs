@@ -1,0 +1,319 @@
+//! Parses the native release format (the Facets pre-release hook JSON) into a
+//! [`Release`], with errors that name the file, the JSON path and the line.
+
+use super::{Approval, ChangeKind, Release, ResourceChange};
+use crate::error::InputError;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use std::collections::BTreeMap;
+use std::fmt;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Values from the command line that fill or override the release's own.
+#[derive(Debug, Clone, Default)]
+pub struct ParseOptions {
+    /// `--environment`: used when given, else the file's `environmentName`.
+    pub environment: Option<String>,
+    /// `--release-stream`: used when given, else the file's `releaseStream`.
+    pub release_stream: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRelease {
+    environment_name: Option<String>,
+    release_stream: Option<String>,
+    resources: Option<Vec<RawResource>>,
+    metadata: Option<StrictStringMap>,
+    approvals: Option<Vec<RawApproval>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawResource {
+    resource_type: String,
+    resource_name: String,
+    resource_path: String,
+    change_type: ChangeKind,
+    attributes: Option<StrictStringMap>,
+}
+
+#[derive(Deserialize)]
+struct RawApproval {
+    approver: String,
+    #[serde(default)]
+    groups: Vec<String>,
+    at: String,
+}
+
+/// A JSON object of string values that refuses duplicate keys (serde's maps
+/// would silently keep the last one, which hides mistakes in a gate's input).
+struct StrictStringMap(BTreeMap<String, String>);
+
+impl<'de> Deserialize<'de> for StrictStringMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor;
+        impl<'de> Visitor<'de> for MapVisitor {
+            type Value = StrictStringMap;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object whose values are strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value: String = map.next_value()?;
+                    if out.contains_key(&key) {
+                        return Err(de::Error::custom(format!("duplicate key `{key}`")));
+                    }
+                    out.insert(key, value);
+                }
+                Ok(StrictStringMap(out))
+            }
+        }
+        deserializer.deserialize_map(MapVisitor)
+    }
+}
+
+/// Parses a release from JSON text. `source` names the input in errors
+/// (a file path, or `<stdin>`). Unknown fields are ignored for compatibility
+/// with newer Facets payloads and returned as warnings, one JSON path each.
+pub fn parse_release(
+    text: &[u8],
+    source: &str,
+    options: &ParseOptions,
+) -> Result<(Release, Vec<String>), InputError> {
+    let mut ignored = Vec::new();
+    let mut json = serde_json::Deserializer::from_slice(text);
+    let raw: RawRelease = {
+        let mut on_ignored = |path: serde_ignored::Path<'_>| {
+            ignored.push(format!(
+                "ignored unknown field {}",
+                json_path_ignored(&path)
+            ));
+        };
+        let tracked = serde_ignored::Deserializer::new(&mut json, &mut on_ignored);
+        serde_path_to_error::deserialize(tracked).map_err(|err| {
+            let path = json_path(&err.path().to_string());
+            let inner = err.into_inner();
+            InputError::at(source, path, describe_json_error(&inner))
+        })?
+    };
+    json.end()
+        .map_err(|err| InputError::at(source, "$".into(), describe_json_error(&err)))?;
+
+    let environment_name = pick(
+        options.environment.clone(),
+        raw.environment_name,
+        source,
+        "environmentName",
+        "--environment",
+    )?;
+    let release_stream = pick(
+        options.release_stream.clone(),
+        raw.release_stream,
+        source,
+        "releaseStream",
+        "--release-stream",
+    )?;
+    let resources = raw
+        .resources
+        .ok_or_else(|| {
+            InputError::at(
+                source,
+                "$".into(),
+                "missing required field `resources` (a list of resource changes; use [] for none)"
+                    .into(),
+            )
+        })?
+        .into_iter()
+        .map(|r| ResourceChange {
+            resource_type: r.resource_type,
+            resource_name: r.resource_name,
+            resource_path: r.resource_path,
+            change_type: r.change_type,
+            attributes: r.attributes.map(|m| m.0).unwrap_or_default(),
+        })
+        .collect();
+    let approvals = raw
+        .approvals
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let at = normalise_timestamp(&a.at).map_err(|message| {
+                InputError::at(source, format!("$.approvals[{i}].at"), message)
+            })?;
+            Ok(Approval {
+                approver: a.approver,
+                groups: a.groups,
+                at,
+            })
+        })
+        .collect::<Result<_, InputError>>()?;
+    let release = Release {
+        environment_name,
+        release_stream,
+        resources,
+        metadata: raw.metadata.map(|m| m.0).unwrap_or_default(),
+        approvals,
+    };
+    Ok((release, ignored))
+}
+
+fn pick(
+    flag: Option<String>,
+    from_file: Option<String>,
+    source: &str,
+    field: &str,
+    flag_name: &str,
+) -> Result<String, InputError> {
+    flag.or(from_file).ok_or_else(|| {
+        InputError::at(
+            source,
+            "$".into(),
+            format!("missing required field `{field}` (add it to the input or pass {flag_name})"),
+        )
+    })
+}
+
+/// Parses an RFC 3339 timestamp and renders it in UTC with a `Z` suffix.
+pub(crate) fn normalise_timestamp(text: &str) -> Result<String, String> {
+    let parsed = OffsetDateTime::parse(text, &Rfc3339).map_err(|e| {
+        format!("expected an RFC 3339 timestamp such as 2026-11-20T10:00:00Z, got {text:?} ({e})")
+    })?;
+    Ok(crate::time::format_utc(parsed.unix_timestamp()))
+}
+
+/// `resources[2].changeType` → `$.resources[2].changeType`; `.` → `$`.
+fn json_path(serde_path: &str) -> String {
+    match serde_path {
+        "." | "" => "$".to_string(),
+        p if p.starts_with('[') => format!("${p}"),
+        p => format!("$.{p}"),
+    }
+}
+
+fn json_path_ignored(path: &serde_ignored::Path<'_>) -> String {
+    json_path(&path.to_string())
+}
+
+/// serde_json's message with its position, reworded where it helps the user.
+fn describe_json_error(err: &serde_json::Error) -> String {
+    let full = err.to_string();
+    let suffix = format!(" at line {} column {}", err.line(), err.column());
+    let message = full.strip_suffix(&suffix).unwrap_or(&full);
+    let message = match err.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            format!("invalid JSON: {message}")
+        }
+        _ => message.replace("unknown variant", "unknown changeType"),
+    };
+    if err.line() == 0 {
+        message
+    } else {
+        format!("{message} (line {}, column {})", err.line(), err.column())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Release, String> {
+        parse_release(text.as_bytes(), "in.json", &ParseOptions::default())
+            .map(|(r, _)| r)
+            .map_err(|e| e.to_string())
+    }
+
+    const GOOD: &str = r#"{
+        "environmentName": "prod-eu", "releaseStream": "PROD",
+        "resources": [{"resourceType": "mysql", "resourceName": "orders",
+                       "resourcePath": "datastores/orders", "changeType": "DELETE"}],
+        "metadata": {"commit": "9f2c1e7"},
+        "approvals": [{"approver": "asmith", "groups": ["tech-lead"], "at": "2026-11-20T11:00:00+01:00"}]
+    }"#;
+
+    #[test]
+    fn parses_the_facets_shape() {
+        let r = parse(GOOD).expect("valid release");
+        assert_eq!(r.environment_name, "prod-eu");
+        assert_eq!(r.resources[0].change_type, ChangeKind::Delete);
+        assert_eq!(r.metadata["commit"], "9f2c1e7");
+        assert_eq!(r.approvals[0].at, "2026-11-20T10:00:00Z");
+    }
+
+    #[test]
+    fn errors_name_the_path_and_the_problem() {
+        let bad_kind = GOOD.replace("\"DELETE\"", "\"DESTROY\"");
+        let err = parse(&bad_kind).expect_err("unknown change type");
+        assert!(
+            err.starts_with("in.json: $.resources[0].changeType: unknown changeType `DESTROY`"),
+            "{err}"
+        );
+
+        let wrong_type = GOOD.replace("\"prod-eu\"", "42");
+        let err = parse(&wrong_type).expect_err("wrong type");
+        assert!(
+            err.contains("$.environmentName: invalid type: integer `42`, expected a string"),
+            "{err}"
+        );
+
+        let missing = GOOD.replace("\"resourceName\": \"orders\",", "");
+        let err = parse(&missing).expect_err("missing field");
+        assert!(
+            err.contains("$.resources[0]: missing field `resourceName`"),
+            "{err}"
+        );
+
+        let err = parse("{").expect_err("truncated");
+        assert!(err.contains("invalid JSON"), "{err}");
+
+        let err =
+            parse(r#"{"environmentName":"a","releaseStream":"b"}"#).expect_err("no resources");
+        assert!(err.contains("missing required field `resources`"), "{err}");
+
+        let err =
+            parse(&GOOD.replace("2026-11-20T11:00:00+01:00", "yesterday")).expect_err("bad at");
+        assert!(
+            err.contains("$.approvals[0].at: expected an RFC 3339 timestamp"),
+            "{err}"
+        );
+
+        let dup = GOOD.replace("{\"commit\": \"9f2c1e7\"}", "{\"a\": \"1\", \"a\": \"2\"}");
+        let err = parse(&dup).expect_err("duplicate metadata key");
+        assert!(err.contains("$.metadata: duplicate key `a`"), "{err}");
+
+        let err = parse(&format!("{GOOD} []")).expect_err("trailing data");
+        assert!(err.contains("trailing characters"), "{err}");
+    }
+
+    #[test]
+    fn flags_fill_and_override_environment_and_stream() {
+        let text = r#"{"resources": []}"#;
+        let options = ParseOptions {
+            environment: Some("qa".into()),
+            release_stream: Some("QA".into()),
+        };
+        let (r, _) = parse_release(text.as_bytes(), "x", &options).expect("filled by flags");
+        assert_eq!(
+            (r.environment_name.as_str(), r.release_stream.as_str()),
+            ("qa", "QA")
+        );
+        let err = parse(text).expect_err("no environment");
+        assert!(err.contains("pass --environment"), "{err}");
+        let (r, _) = parse_release(GOOD.as_bytes(), "x", &options).expect("override");
+        assert_eq!(r.release_stream, "QA");
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_with_a_warning() {
+        let text = GOOD.replace(
+            "\"releaseStream\"",
+            "\"extra\": {\"x\": 1}, \"releaseStream\"",
+        );
+        let (_, warnings) =
+            parse_release(text.as_bytes(), "x", &ParseOptions::default()).expect("valid");
+        assert_eq!(warnings, vec!["ignored unknown field $.extra".to_string()]);
+    }
+}

@@ -1,0 +1,216 @@
+//! The report of one `gatehouse eval`: one serialisable value, rendered as
+//! text for people or as a versioned JSON object for CI (see docs/report-json.md).
+
+mod text;
+
+pub use text::render_text;
+
+use crate::decision::{Reason, Verdict};
+use crate::release::Release;
+use crate::runtime::PolicyRun;
+use crate::runtime::capture::LogLine;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The JSON schema identifier; bumped on any incompatible change.
+pub const SCHEMA: &str = "gatehouse.report/v1";
+
+/// Everything CI and approvers need to know about one evaluation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    /// The overall verdict.
+    pub verdict: Verdict,
+    /// The process exit code (0, 2 or 1).
+    pub exit_code: i32,
+    /// The evaluation time, RFC 3339 UTC.
+    pub evaluated_at: String,
+    /// What was evaluated.
+    pub input: InputSummary,
+    /// Approvals needed, one entry per policy that requires approval.
+    pub required_approvals: Vec<RequiredApproval>,
+    /// Each policy's result, in the order given.
+    pub policies: Vec<PolicyReport>,
+}
+
+/// What was evaluated.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputSummary {
+    /// File path, or `<stdin>`.
+    pub source: String,
+    /// Hex sha256 of the input bytes.
+    pub sha256: String,
+    /// The environment.
+    pub environment: String,
+    /// The release stream.
+    pub release_stream: String,
+    /// Number of resources.
+    pub resources: usize,
+    /// Resources per change type (`DELETE` → 2), only types present.
+    pub changes: BTreeMap<String, usize>,
+    /// Non-fatal notes about the input (e.g. ignored unknown fields).
+    pub warnings: Vec<String>,
+}
+
+/// An approval a policy asks for.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequiredApproval {
+    /// The policy asking.
+    pub policy: String,
+    /// Who may approve; empty means anyone with release rights.
+    pub approver_groups: Vec<String>,
+    /// How many approvals (from each group when groups are named).
+    pub min_approvals: u32,
+    /// What the approver should check.
+    pub instructions: Option<String>,
+}
+
+/// One policy's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyReport {
+    /// From `describe`.
+    pub name: String,
+    /// From `describe`.
+    pub version: String,
+    /// From `describe`.
+    pub description: String,
+    /// The policy file.
+    pub path: String,
+    /// Hex sha256 of the wasm file.
+    pub wasm_sha256: String,
+    /// The settings it received.
+    pub settings: BTreeMap<String, String>,
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// Its reasons.
+    pub reasons: Vec<Reason>,
+    /// Who may approve (require-approval only).
+    pub approver_groups: Vec<String>,
+    /// Approvals needed (require-approval only, else null).
+    pub min_approvals: Option<u32>,
+    /// What to check (require-approval only, else null).
+    pub instructions: Option<String>,
+    /// Captured `log` lines.
+    pub logs: Vec<LogLine>,
+    /// Log lines dropped over the cap.
+    pub logs_dropped: u64,
+    /// Captured stdout (truncated with a marker over the cap).
+    pub stdout: String,
+    /// Captured stderr (truncated with a marker over the cap).
+    pub stderr: String,
+    /// Wall time of the evaluation in milliseconds (varies run to run).
+    pub duration_ms: f64,
+    /// Fuel consumed (deterministic for a given policy and input).
+    pub fuel_used: u64,
+}
+
+/// The JSON printed instead of a report when no decision could be made.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorReport {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    /// Always `error`.
+    pub verdict: &'static str,
+    /// Always 3.
+    pub exit_code: i32,
+    /// The one-line error message.
+    pub error: String,
+}
+
+impl ErrorReport {
+    /// The error report for a message.
+    pub fn new(error: String) -> Self {
+        ErrorReport {
+            schema: SCHEMA,
+            verdict: "error",
+            exit_code: 3,
+            error,
+        }
+    }
+}
+
+impl PolicyReport {
+    /// Builds a policy's section from its run.
+    pub fn new(
+        path: String,
+        wasm_sha256: String,
+        settings: &[(String, String)],
+        run: PolicyRun,
+    ) -> Self {
+        PolicyReport {
+            name: run.info.name,
+            version: run.info.version,
+            description: run.info.description,
+            path,
+            wasm_sha256,
+            settings: settings.iter().cloned().collect(),
+            verdict: run.decision.verdict,
+            reasons: run.decision.reasons,
+            approver_groups: run.decision.approver_groups,
+            min_approvals: run.decision.min_approvals,
+            instructions: run.decision.instructions,
+            logs: run.logs,
+            logs_dropped: run.logs_dropped,
+            stdout: run.stdout.text,
+            stderr: run.stderr.text,
+            duration_ms: run.duration.as_secs_f64() * 1000.0,
+            fuel_used: run.fuel_used,
+        }
+    }
+}
+
+impl InputSummary {
+    /// Summarises a parsed release.
+    pub fn new(source: String, sha256: String, release: &Release, warnings: Vec<String>) -> Self {
+        InputSummary {
+            source,
+            sha256,
+            environment: release.environment_name.clone(),
+            release_stream: release.release_stream.clone(),
+            resources: release.resources.len(),
+            changes: release
+                .change_counts()
+                .into_iter()
+                .map(|(kind, n)| (kind.as_str().to_string(), n))
+                .collect(),
+            warnings,
+        }
+    }
+}
+
+impl Report {
+    /// Assembles the report; the verdict is the aggregate of the policies'.
+    pub fn new(evaluated_at: String, input: InputSummary, policies: Vec<PolicyReport>) -> Self {
+        let verdict = crate::gate::aggregate(policies.iter().map(|p| p.verdict));
+        let required_approvals = policies
+            .iter()
+            .filter(|p| p.verdict == Verdict::RequireApproval)
+            .map(|p| RequiredApproval {
+                policy: p.name.clone(),
+                approver_groups: p.approver_groups.clone(),
+                min_approvals: p.min_approvals.unwrap_or(1),
+                instructions: p.instructions.clone(),
+            })
+            .collect();
+        Report {
+            schema: SCHEMA,
+            verdict,
+            exit_code: verdict.exit_code(),
+            evaluated_at,
+            input,
+            required_approvals,
+            policies,
+        }
+    }
+
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| {
+            serde_json::to_string(&ErrorReport::new(format!(
+                "cannot serialise the report: {e}"
+            )))
+            .unwrap_or_default()
+        })
+    }
+}

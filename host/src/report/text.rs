@@ -1,0 +1,100 @@
+//! The human-readable report: verdict first, then why, then who must act.
+
+use super::Report;
+use crate::decision::Verdict;
+use std::fmt::Write;
+
+/// Renders the report for a terminal or a CI log.
+pub fn render_text(report: &Report) -> String {
+    let mut out = String::new();
+    let headline = match report.verdict {
+        Verdict::AutoApprove => "AUTO-APPROVE",
+        Verdict::RequireApproval => "REQUIRE APPROVAL",
+        Verdict::Fail => "FAIL",
+    };
+    let _ = writeln!(out, "{headline} (exit {})", report.exit_code);
+    let input = &report.input;
+    let changes: Vec<String> = input
+        .changes
+        .iter()
+        .map(|(kind, n)| format!("{n} {kind}"))
+        .collect();
+    let changes = if changes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", changes.join(", "))
+    };
+    let _ = writeln!(
+        out,
+        "release: environment {}, stream {}, {} resource{}{changes}",
+        input.environment,
+        input.release_stream,
+        input.resources,
+        if input.resources == 1 { "" } else { "s" },
+    );
+    let _ = writeln!(out, "input: {} (sha256 {})", input.source, input.sha256);
+    let _ = writeln!(out, "evaluated at: {}", report.evaluated_at);
+    for warning in &input.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
+    if report.policies.is_empty() {
+        let _ = writeln!(out, "\nno policy applies: auto-approve");
+    }
+    for policy in &report.policies {
+        let _ = writeln!(
+            out,
+            "\npolicy {} {}: {} ({:.2} ms, {} fuel)",
+            policy.name,
+            policy.version,
+            policy.verdict.as_str(),
+            policy.duration_ms,
+            policy.fuel_used
+        );
+        for reason in &policy.reasons {
+            match &reason.resource_path {
+                Some(path) => {
+                    let _ = writeln!(out, "  - {} [{path}]", reason.message);
+                }
+                None => {
+                    let _ = writeln!(out, "  - {}", reason.message);
+                }
+            }
+        }
+        if let Some(min) = policy.min_approvals {
+            let who = if policy.approver_groups.is_empty() {
+                "anyone with release rights".to_string()
+            } else {
+                policy.approver_groups.join(", ")
+            };
+            let per_group = if policy.approver_groups.len() > 1 {
+                " from each group"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "  approvers: {who} ({min} approval{}{per_group})",
+                if min == 1 { "" } else { "s" }
+            );
+        }
+        if let Some(instructions) = &policy.instructions {
+            let _ = writeln!(out, "  instructions: {instructions}");
+        }
+        for line in &policy.logs {
+            let _ = writeln!(out, "  log {}: {}", line.level.as_str(), line.message);
+        }
+        if policy.logs_dropped > 0 {
+            let _ = writeln!(
+                out,
+                "  log: {} more lines dropped (over the cap)",
+                policy.logs_dropped
+            );
+        }
+        for (name, text) in [("stdout", &policy.stdout), ("stderr", &policy.stderr)] {
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let _ = writeln!(out, "  {name}: {line}");
+            }
+        }
+    }
+    out
+}

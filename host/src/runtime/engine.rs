@@ -1,0 +1,148 @@
+//! One wasmtime engine per process and the linker every policy is
+//! instantiated against: our host interface plus WASI with nothing granted.
+
+use super::bindings::{Policy, PolicyPre, REQUIRED_EXPORTS, WORLD};
+use super::policy::LoadedPolicy;
+use super::sandbox::SandboxState;
+use crate::error::{LoadError, LoadErrorKind};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine};
+
+/// The compiler and linker shared by every policy in a run.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<SandboxState>,
+}
+
+impl Runtime {
+    /// Builds the engine (fuel metering on) and the linker.
+    pub fn new() -> wasmtime::Result<Self> {
+        let mut config = Config::new();
+        config.consume_fuel(true);
+        let engine = Engine::new(&config)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        Policy::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        Ok(Runtime { engine, linker })
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Reads, checks and compiles a policy file.
+    pub fn load(&self, path: &Path) -> Result<LoadedPolicy, LoadError> {
+        let bytes = std::fs::read(path).map_err(|e| LoadError {
+            path: path.to_path_buf(),
+            kind: LoadErrorKind::Io(e),
+        })?;
+        self.load_bytes(path, &bytes)
+    }
+
+    /// Checks and compiles a policy from bytes; `path` names it in reports.
+    pub fn load_bytes(&self, path: &Path, bytes: &[u8]) -> Result<LoadedPolicy, LoadError> {
+        let fail = |kind| LoadError {
+            path: path.to_path_buf(),
+            kind,
+        };
+        check_header(bytes).map_err(fail)?;
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        let component = Component::new(&self.engine, bytes)
+            .map_err(|e| fail(LoadErrorKind::Compile(first_line(&e))))?;
+        check_exports(&self.engine, &component).map_err(fail)?;
+        let instance_pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| fail(LoadErrorKind::Link(first_line(&e))))?;
+        let pre = PolicyPre::new(instance_pre)
+            .map_err(|e| fail(LoadErrorKind::Link(format!("{e:#}"))))?;
+        Ok(LoadedPolicy::new(path, sha256, bytes.len(), pre))
+    }
+}
+
+/// Tells a component from a core module, WebAssembly text and other files,
+/// so the user learns what they have and how to get what is needed.
+fn check_header(bytes: &[u8]) -> Result<(), LoadErrorKind> {
+    if bytes.is_empty() {
+        return Err(LoadErrorKind::Empty);
+    }
+    if !bytes.starts_with(b"\0asm") {
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(256)]);
+        let trimmed = text.trim_start();
+        if trimmed.starts_with("(module") || trimmed.starts_with("(component") {
+            return Err(LoadErrorKind::WasmText);
+        }
+        return Err(LoadErrorKind::NotWasm);
+    }
+    let Some(version) = bytes.get(4..8) else {
+        return Err(LoadErrorKind::Compile(
+            "the file ends inside the 8-byte header (truncated)".into(),
+        ));
+    };
+    match version {
+        [1, 0, 0, 0] => Err(LoadErrorKind::CoreModule),
+        [0x0d, 0, 1, 0] => Ok(()),
+        other => Err(LoadErrorKind::UnknownVersion(u32::from_le_bytes([
+            other[0], other[1], other[2], other[3],
+        ]))),
+    }
+}
+
+/// Names every required export the component lacks.
+fn check_exports(engine: &Engine, component: &Component) -> Result<(), LoadErrorKind> {
+    let ty = component.component_type();
+    let exported: Vec<&str> = ty.exports(engine).map(|(name, _)| name).collect();
+    let missing: Vec<String> = REQUIRED_EXPORTS
+        .iter()
+        .filter(|name| !exported.contains(name))
+        .map(|name| format!("`{name}`"))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(LoadErrorKind::WrongWorld {
+        missing: missing.join(", "),
+        world: WORLD,
+    })
+}
+
+/// The most specific line of a wasmtime error chain (its root cause).
+pub(crate) fn first_line(err: &wasmtime::Error) -> String {
+    let chain: Vec<String> = err.chain().map(|e| e.to_string()).collect();
+    let text = chain.join(": ");
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_classified() {
+        assert!(matches!(check_header(b""), Err(LoadErrorKind::Empty)));
+        assert!(matches!(
+            check_header(b"hello"),
+            Err(LoadErrorKind::NotWasm)
+        ));
+        assert!(matches!(
+            check_header(b"  (module)"),
+            Err(LoadErrorKind::WasmText)
+        ));
+        assert!(matches!(
+            check_header(b"\0asm\x01\0\0\0"),
+            Err(LoadErrorKind::CoreModule)
+        ));
+        assert!(check_header(b"\0asm\x0d\0\x01\0").is_ok());
+        assert!(matches!(
+            check_header(b"\0asm\x0d"),
+            Err(LoadErrorKind::Compile(_))
+        ));
+        assert!(matches!(
+            check_header(b"\0asm\x02\0\0\0"),
+            Err(LoadErrorKind::UnknownVersion(2))
+        ));
+    }
+}

@@ -1,0 +1,38 @@
+//! Resource limits for one policy evaluation, with documented defaults.
+
+/// What one evaluation of one policy may consume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Fuel per call into the policy (`describe`, `validate-settings`,
+    /// `evaluate` each get this budget). Fuel counts executed WebAssembly
+    /// instructions, so the same policy on the same input always uses the
+    /// same amount: a verdict never depends on machine load.
+    pub fuel: u64,
+    /// Maximum linear memory per evaluation, in bytes.
+    pub memory_bytes: usize,
+    /// Maximum number of `log` lines kept per evaluation.
+    pub max_log_lines: usize,
+    /// Maximum bytes of `log` text kept per evaluation.
+    pub max_log_bytes: usize,
+    /// Maximum bytes of stdout, and separately of stderr, kept per evaluation.
+    pub max_output_bytes: usize,
+}
+
+impl Limits {
+    /// Default fuel: about a second of guest compute, ample for Rust, Python and JS policies.
+    pub const DEFAULT_FUEL: u64 = 2_000_000_000;
+    /// Default memory: 256 MiB, room for Python and JS runtimes.
+    pub const DEFAULT_MEMORY_BYTES: usize = 256 << 20;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            fuel: Self::DEFAULT_FUEL,
+            memory_bytes: Self::DEFAULT_MEMORY_BYTES,
+            max_log_lines: 1_000,
+            max_log_bytes: 256 << 10,
+            max_output_bytes: 64 << 10,
+        }
+    }
+}

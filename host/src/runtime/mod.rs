@@ -1,0 +1,15 @@
+//! Running policies: one engine per process, a compiled and linked
+//! [`LoadedPolicy`] per file, and a fresh sandboxed store per evaluation.
+
+mod bindings;
+pub mod capture;
+mod convert;
+mod engine;
+pub mod limits;
+mod policy;
+mod sandbox;
+
+pub use bindings::WORLD;
+pub use engine::Runtime;
+pub use limits::Limits;
+pub use policy::{LoadedPolicy, PolicyInfo, PolicyRun, RunOptions};

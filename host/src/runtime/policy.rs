@@ -1,0 +1,262 @@
+//! A compiled, linked policy and one evaluation of it in a fresh sandbox.
+
+use super::bindings::PolicyPre;
+use super::capture::{Captured, LogLine};
+use super::convert::{decision_from_wit, release_to_wit};
+use super::limits::Limits;
+use super::sandbox::{SandboxState, new_store};
+use crate::decision::Decision;
+use crate::error::{PolicyError, PolicyErrorKind};
+use crate::release::Release;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use wasmtime::{Store, Trap};
+
+/// A policy ready to evaluate: compiled, its exports checked, its imports linked.
+pub struct LoadedPolicy {
+    path: PathBuf,
+    sha256: String,
+    size: usize,
+    pre: PolicyPre<SandboxState>,
+}
+
+/// Who a policy says it is (`describe`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyInfo {
+    /// Stable identifier, e.g. `destructive-changes`.
+    pub name: String,
+    /// The policy's version.
+    pub version: String,
+    /// What it checks.
+    pub description: String,
+}
+
+/// Per-run inputs that are not part of the release.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The evaluation time, Unix seconds (`host.now`, and the WASI wall clock).
+    pub now: i64,
+    /// Resource limits for this evaluation.
+    pub limits: Limits,
+}
+
+/// Everything one evaluation produced.
+#[derive(Debug, Clone)]
+pub struct PolicyRun {
+    /// From `describe`.
+    pub info: PolicyInfo,
+    /// From `evaluate`, validated.
+    pub decision: Decision,
+    /// Captured `log` lines.
+    pub logs: Vec<LogLine>,
+    /// Log lines dropped over the cap.
+    pub logs_dropped: u64,
+    /// Captured stdout.
+    pub stdout: Captured,
+    /// Captured stderr.
+    pub stderr: Captured,
+    /// Wall time from instantiation to the decision.
+    pub duration: Duration,
+    /// Fuel consumed by instantiation and the three calls together.
+    pub fuel_used: u64,
+}
+
+/// Which export a call is in, for error messages.
+type Phase = &'static str;
+
+impl LoadedPolicy {
+    pub(crate) fn new(
+        path: &Path,
+        sha256: String,
+        size: usize,
+        pre: PolicyPre<SandboxState>,
+    ) -> Self {
+        LoadedPolicy {
+            path: path.to_path_buf(),
+            sha256,
+            size,
+            pre,
+        }
+    }
+
+    /// The file the policy came from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Hex sha256 of the wasm bytes.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// Size of the wasm file in bytes.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The file stem, the policy's name until `describe` says otherwise.
+    pub fn file_stem(&self) -> String {
+        self.path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.path.display().to_string())
+    }
+
+    /// Evaluates the release in a fresh store: instantiate, `describe`,
+    /// `validate-settings`, `evaluate`. Each step gets the full fuel budget.
+    pub fn evaluate(
+        &self,
+        release: &Release,
+        settings: &[(String, String)],
+        options: &RunOptions,
+    ) -> Result<PolicyRun, PolicyError> {
+        let started = Instant::now();
+        let mut store = new_store(self.pre.engine(), &options.limits, options.now);
+        let mut name = self.file_stem();
+        let mut fuel_used = 0u64;
+        let fuel = options.limits.fuel;
+
+        let policy = self.call(
+            &mut store,
+            "instantiation",
+            &name,
+            fuel,
+            &mut fuel_used,
+            |store| self.pre.instantiate(store),
+        )?;
+        let info = self.call(
+            &mut store,
+            "describe",
+            &name,
+            fuel,
+            &mut fuel_used,
+            |store| policy.call_describe(store),
+        )?;
+        name = info.name.clone();
+        let settings_vec = settings.to_vec();
+        let validated = self.call(
+            &mut store,
+            "validate-settings",
+            &name,
+            fuel,
+            &mut fuel_used,
+            |store| policy.call_validate_settings(store, &settings_vec),
+        )?;
+        validated
+            .map_err(|message| self.error(&name, PolicyErrorKind::SettingsRejected(message)))?;
+
+        let wit_release = release_to_wit(release);
+        let outcome = self.call(
+            &mut store,
+            "evaluate",
+            &name,
+            fuel,
+            &mut fuel_used,
+            |store| policy.call_evaluate(store, &wit_release, &settings_vec),
+        )?;
+        let wit_decision = outcome
+            .map_err(|message| self.error(&name, PolicyErrorKind::CouldNotDecide(message)))?;
+        let decision = decision_from_wit(wit_decision)
+            .map_err(|message| self.error(&name, PolicyErrorKind::InvalidDecision(message)))?;
+
+        let duration = started.elapsed();
+        let state = store.into_data();
+        let stdout = state.stdout.contents();
+        let stderr = state.stderr.contents();
+        let (logs, logs_dropped) = state.logs.finish();
+        Ok(PolicyRun {
+            info: PolicyInfo {
+                name: info.name,
+                version: info.version,
+                description: info.description,
+            },
+            decision,
+            logs,
+            logs_dropped,
+            stdout,
+            stderr,
+            duration,
+            fuel_used,
+        })
+    }
+
+    /// Runs one step with a fresh fuel budget, adding what it used to
+    /// `fuel_used`, and turns a trap into a [`PolicyError`] naming the step.
+    fn call<R>(
+        &self,
+        store: &mut Store<SandboxState>,
+        phase: Phase,
+        name: &str,
+        fuel: u64,
+        fuel_used: &mut u64,
+        step: impl FnOnce(&mut Store<SandboxState>) -> wasmtime::Result<R>,
+    ) -> Result<R, PolicyError> {
+        store
+            .set_fuel(fuel)
+            .map_err(|e| self.trap(store, name, phase, &e))?;
+        let result = step(store);
+        let left = store.get_fuel().unwrap_or(0);
+        *fuel_used = fuel_used.saturating_add(fuel.saturating_sub(left));
+        result.map_err(|e| {
+            if matches!(e.downcast_ref::<Trap>(), Some(Trap::OutOfFuel)) {
+                self.error(name, PolicyErrorKind::OutOfFuel { phase, limit: fuel })
+            } else {
+                self.trap(store, name, phase, &e)
+            }
+        })
+    }
+
+    fn trap(
+        &self,
+        store: &Store<SandboxState>,
+        name: &str,
+        phase: Phase,
+        err: &wasmtime::Error,
+    ) -> PolicyError {
+        let message = match err.downcast_ref::<Trap>() {
+            Some(trap) => trap.to_string(),
+            None => super::engine::first_line(err),
+        };
+        let stderr = store.data().stderr.contents().text;
+        let stderr = stderr_tail(&stderr);
+        self.error(
+            name,
+            PolicyErrorKind::Trap {
+                phase,
+                message,
+                stderr,
+            },
+        )
+    }
+
+    fn error(&self, name: &str, kind: PolicyErrorKind) -> PolicyError {
+        PolicyError {
+            policy: name.to_string(),
+            path: self.path.display().to_string(),
+            kind,
+        }
+    }
+}
+
+/// The last non-empty stderr lines joined into one line (panic messages end up there).
+fn stderr_tail(stderr: &str) -> String {
+    const MAX: usize = 512;
+    let joined: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if joined.is_empty() {
+        return String::new();
+    }
+    let mut text = joined.join(" | ");
+    if text.len() > MAX {
+        let mut start = text.len() - MAX;
+        while !text.is_char_boundary(start) {
+            start += 1;
+        }
+        text = format!("…{}", &text[start..]);
+    }
+    format!("; stderr: {text}")
+}

@@ -1,0 +1,224 @@
+//! Typed access to a policy's settings, with errors that name the key and say
+//! what was expected, and detection of keys the policy never reads (typos).
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+/// A settings value that could not be used, naming the key and the problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsError {
+    key: String,
+    message: String,
+}
+
+impl SettingsError {
+    /// An error about `key`, e.g. `SettingsError::new("groups", "must not be empty")`.
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        SettingsError {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The offending key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "setting '{}': {}", self.key, self.message)
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+/// The settings handed to a policy: text values by key, parsed on demand.
+///
+/// Every getter records the key as known; after `validate_settings` the SDK
+/// rejects any key the policy never asked for, so a typo such as `max-change`
+/// is an error instead of a silently ignored setting.
+///
+/// ```
+/// use gatehouse_sdk::Settings;
+/// let settings = Settings::from_pairs([("max-changes", "10"), ("groups", "dba, sre")]);
+/// assert_eq!(settings.get_u32("max-changes")?, Some(10));
+/// assert_eq!(settings.get_list("groups")?, Some(vec!["dba".to_string(), "sre".to_string()]));
+/// assert_eq!(settings.get_bool("strict")?, None);
+/// # Ok::<(), gatehouse_sdk::SettingsError>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct Settings {
+    pairs: Vec<(String, String)>,
+    read: RefCell<BTreeSet<String>>,
+}
+
+impl Settings {
+    /// Builds settings from key / value pairs (the host passes them sorted, each key once).
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Settings {
+            pairs: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+            read: RefCell::default(),
+        }
+    }
+
+    /// The raw text of a setting, if given.
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.read.borrow_mut().insert(key.to_string());
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A setting that must be given, as text.
+    pub fn require_str(&self, key: &str) -> Result<&str, SettingsError> {
+        self.get_str(key)
+            .ok_or_else(|| SettingsError::new(key, "is required but was not given"))
+    }
+
+    /// A whole number from 0 to 4294967295.
+    pub fn get_u32(&self, key: &str) -> Result<Option<u32>, SettingsError> {
+        self.parse(key, "a whole number from 0 to 4294967295")
+    }
+
+    /// A whole number from 0 to 18446744073709551615.
+    pub fn get_u64(&self, key: &str) -> Result<Option<u64>, SettingsError> {
+        self.parse(key, "a whole number from 0 to 18446744073709551615")
+    }
+
+    /// A signed whole number.
+    pub fn get_i64(&self, key: &str) -> Result<Option<i64>, SettingsError> {
+        self.parse(key, "a whole number")
+    }
+
+    /// `true` / `false` (also `yes` / `no`, `on` / `off`, `1` / `0`), ignoring case.
+    pub fn get_bool(&self, key: &str) -> Result<Option<bool>, SettingsError> {
+        let Some(raw) = self.get_str(key) else {
+            return Ok(None);
+        };
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Ok(Some(true)),
+            "false" | "no" | "off" | "0" => Ok(Some(false)),
+            _ => Err(SettingsError::new(
+                key,
+                format!("expected true or false, got {raw:?}"),
+            )),
+        }
+    }
+
+    /// A comma-separated list; items are trimmed, empty items are dropped.
+    pub fn get_list(&self, key: &str) -> Result<Option<Vec<String>>, SettingsError> {
+        Ok(self.get_str(key).map(|raw| {
+            raw.split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(str::to_string)
+                .collect()
+        }))
+    }
+
+    /// A comma-separated list that, when given, must hold at least one item.
+    pub fn get_non_empty_list(&self, key: &str) -> Result<Option<Vec<String>>, SettingsError> {
+        match self.get_list(key)? {
+            Some(items) if items.is_empty() => Err(SettingsError::new(
+                key,
+                "expected a comma-separated list with at least one item, got an empty value",
+            )),
+            other => Ok(other),
+        }
+    }
+
+    /// Any value whose type implements [`FromStr`], described as `expected` in errors.
+    pub fn parse<T: FromStr>(&self, key: &str, expected: &str) -> Result<Option<T>, SettingsError> {
+        let Some(raw) = self.get_str(key) else {
+            return Ok(None);
+        };
+        raw.trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| SettingsError::new(key, format!("expected {expected}, got {raw:?}")))
+    }
+
+    /// Every key given, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.pairs.iter().map(|(k, _)| k.as_str())
+    }
+
+    /// Fails on the first given key that no getter asked for, listing the keys
+    /// the policy does read. The SDK calls this after `validate_settings`.
+    pub fn reject_unknown(&self) -> Result<(), SettingsError> {
+        let read = self.read.borrow();
+        match self.pairs.iter().find(|(k, _)| !read.contains(k)) {
+            None => Ok(()),
+            Some((key, _)) => {
+                let known: Vec<&str> = read.iter().map(String::as_str).collect();
+                let known = if known.is_empty() {
+                    "this policy takes no settings".to_string()
+                } else {
+                    format!("known settings: {}", known.join(", "))
+                };
+                Err(SettingsError::new(
+                    key.clone(),
+                    format!("unknown setting ({known})"),
+                ))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_getters_parse_and_explain_errors() {
+        let s = Settings::from_pairs([("n", " 12 "), ("bad", "ten"), ("flag", "Yes")]);
+        assert_eq!(s.get_u32("n"), Ok(Some(12)));
+        assert_eq!(s.get_u32("missing"), Ok(None));
+        assert_eq!(
+            s.get_u32("bad").map_err(|e| e.to_string()),
+            Err("setting 'bad': expected a whole number from 0 to 4294967295, got \"ten\"".into())
+        );
+        assert_eq!(s.get_bool("flag"), Ok(Some(true)));
+        assert!(s.get_bool("bad").is_err());
+        assert_eq!(
+            s.require_str("missing").map_err(|e| e.to_string()),
+            Err("setting 'missing': is required but was not given".into())
+        );
+    }
+
+    #[test]
+    fn lists_are_trimmed_and_may_be_required_non_empty() {
+        let s = Settings::from_pairs([("l", " a, ,b ,"), ("e", " , ")]);
+        assert_eq!(s.get_list("l"), Ok(Some(vec!["a".into(), "b".into()])));
+        assert_eq!(s.get_list("e"), Ok(Some(vec![])));
+        assert!(s.get_non_empty_list("e").is_err());
+    }
+
+    #[test]
+    fn unknown_keys_are_reported_with_the_known_ones() {
+        let s = Settings::from_pairs([("max-changes", "1"), ("max-change", "2")]);
+        let _ = s.get_u32("max-changes");
+        let err = s.reject_unknown().map_err(|e| e.to_string());
+        assert_eq!(
+            err,
+            Err("setting 'max-change': unknown setting (known settings: max-changes)".into())
+        );
+        let none = Settings::from_pairs([("x", "1")]);
+        assert!(
+            none.reject_unknown()
+                .map_err(|e| e.to_string())
+                .err()
+                .is_some_and(|m| m.contains("takes no settings"))
+        );
+    }
+}
