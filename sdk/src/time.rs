@@ -115,6 +115,68 @@ impl Timestamp {
         }
     }
 
+    /// Parses RFC 3339 (`2026-11-20T10:00:00Z`, `2026-11-20T11:00:00.5+01:00`);
+    /// fractional seconds are dropped. The host passes approval times in this form.
+    ///
+    /// ```
+    /// use gatehouse_sdk::Timestamp;
+    /// assert_eq!(Timestamp::parse_rfc3339("1970-01-01T01:00:00+01:00"), Some(Timestamp(0)));
+    /// assert_eq!(Timestamp::parse_rfc3339("yesterday"), None);
+    /// ```
+    pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+        let b = text.trim().as_bytes();
+        let num = |range: std::ops::Range<usize>| -> Option<i64> {
+            let digits = b.get(range)?;
+            if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            std::str::from_utf8(digits).ok()?.parse().ok()
+        };
+        if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+            return None;
+        }
+        if b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month as u32) {
+            return None;
+        }
+        if hour > 23 || minute > 59 || second > 60 {
+            return None;
+        }
+        let mut rest = &b[19..];
+        if rest.first() == Some(&b'.') {
+            let digits = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 {
+                return None;
+            }
+            rest = &rest[1 + digits..];
+        }
+        let offset = match rest {
+            [b'Z' | b'z'] => 0,
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+                let digits = [*h1, *h2, *m1, *m2];
+                if !digits.iter().all(u8::is_ascii_digit) {
+                    return None;
+                }
+                let h = i64::from((h1 - b'0') * 10 + (h2 - b'0'));
+                let m = i64::from((m1 - b'0') * 10 + (m2 - b'0'));
+                if h > 23 || m > 59 {
+                    return None;
+                }
+                let total = h * 3600 + m * 60;
+                if *sign == b'-' { -total } else { total }
+            }
+            _ => return None,
+        };
+        let days = days_from_civil(year, month as u32, day as u32);
+        Some(Timestamp(
+            days * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset,
+        ))
+    }
+
     /// The timestamp `seconds` later.
     pub fn plus_seconds(self, seconds: i64) -> Timestamp {
         Timestamp(self.0.saturating_add(seconds))
@@ -131,6 +193,27 @@ impl fmt::Display for Timestamp {
             c.year, c.month, c.day, c.hour, c.minute, c.second
         )
     }
+}
+
+/// Days in a month of the proleptic Gregorian calendar.
+fn days_in_month(year: i64, month: u32) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Converts a civil date to days since 1970-01-01 (inverse of [`civil_from_days`]).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Converts days since 1970-01-01 to (year, month, day) in the proleptic
@@ -172,6 +255,30 @@ mod tests {
         assert_eq!(t.civil(0).weekday, Weekday::Sun);
         let c = t.civil(60);
         assert_eq!((c.weekday, c.hour, c.minute), (Weekday::Mon, 0, 30));
+    }
+
+    #[test]
+    fn rfc3339_parsing_round_trips() {
+        for t in [0, 951_782_400, 1_795_343_405, -86_401] {
+            let text = Timestamp(t).to_string();
+            assert_eq!(
+                Timestamp::parse_rfc3339(&text),
+                Some(Timestamp(t)),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            Timestamp::parse_rfc3339("2026-11-22T11:30:05.123+01:00"),
+            Some(Timestamp(1_795_343_405))
+        );
+        for bad in [
+            "2026-02-30T00:00:00Z",
+            "2026-11-22T10:30:05",
+            "2026-11-22T25:00:00Z",
+            "x",
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
+        }
     }
 
     #[test]

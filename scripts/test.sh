@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: formatting, lints, the example and
+# fixture policies built from source, unit tests and end-to-end tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+    rustup target add wasm32-wasip2
+fi
+for component in rustfmt clippy; do
+    if ! rustup component list --installed | grep -q "^$component"; then
+        rustup component add "$component"
+    fi
+done
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+
+echo "== build policies (wasm32-wasip2)"
+bash scripts/build-policies.sh
+
+echo "== cargo clippy"
+cargo clippy --quiet --workspace --all-targets -- -D warnings
+wasm_packages=()
+for manifest in example-policies/*/Cargo.toml tests/fixtures/*/Cargo.toml; do
+    [ -e "$manifest" ] || continue
+    wasm_packages+=(-p "$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n 1)")
+done
+cargo clippy --quiet --target wasm32-wasip2 -p gatehouse-sdk "${wasm_packages[@]}" -- -D warnings
+
+echo "== build gatehouse"
+cargo build --quiet -p gatehouse
+
+echo "== cargo test"
+cargo test --workspace

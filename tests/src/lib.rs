@@ -1,0 +1,164 @@
+//! Helpers for the end-to-end tests: locate the `gatehouse` binary and the
+//! compiled policies, run the binary, and write inputs to temporary files.
+//!
+//! The binary and policies are built by `scripts/test.sh` (or
+//! `scripts/build-policies.sh` and `cargo build -p gatehouse`) before the tests run.
+
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(".."))
+}
+
+/// `../shared`, beside the repository (reference hook and test data).
+pub fn shared_dir() -> PathBuf {
+    workspace_root().join("..").join("shared")
+}
+
+/// The `gatehouse` binary built from this workspace (`GATEHOUSE_BIN` overrides).
+pub fn gatehouse_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("GATEHOUSE_BIN") {
+        return PathBuf::from(bin);
+    }
+    // Test executables live in target/<profile>/deps/; the binary in target/<profile>/.
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile> directory");
+    let bin = profile_dir.join("gatehouse");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first with `cargo build -p gatehouse` (scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+/// A compiled example policy, `target/policies/<name>.wasm`.
+pub fn policy(name: &str) -> PathBuf {
+    built(&format!("target/policies/{name}.wasm"))
+}
+
+/// A compiled test fixture policy, `target/test-policies/<name>.wasm`.
+pub fn fixture_policy(name: &str) -> PathBuf {
+    built(&format!("target/test-policies/{name}.wasm"))
+}
+
+fn built(relative: &str) -> PathBuf {
+    let path = workspace_root().join(relative);
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/build-policies.sh first (scripts/test.sh does)",
+        path.display()
+    );
+    path
+}
+
+/// What one run of the binary produced.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code (-1 if killed by a signal).
+    pub code: i32,
+    /// Captured stdout.
+    pub stdout: String,
+    /// Captured stderr.
+    pub stderr: String,
+}
+
+impl Run {
+    /// The stdout parsed as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Self {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs `gatehouse` with arguments, stdin closed.
+pub fn gatehouse<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    Command::new(gatehouse_bin())
+        .args(args)
+        .current_dir(workspace_root())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run gatehouse")
+        .into()
+}
+
+/// Runs `gatehouse` with arguments and the given stdin.
+pub fn gatehouse_with_stdin<I, S>(args: I, stdin: &[u8]) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    use std::io::Write;
+    let mut child = Command::new(gatehouse_bin())
+        .args(args)
+        .current_dir(workspace_root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn gatehouse");
+    if let Some(mut input) = child.stdin.take() {
+        // The binary may exit before reading everything; that is not a test failure.
+        let _ = input.write_all(stdin);
+    }
+    child.wait_with_output().expect("wait for gatehouse").into()
+}
+
+/// Writes `contents` to a fresh temporary file and returns it (kept until dropped).
+pub fn temp_file(contents: impl AsRef<[u8]>, suffix: &str) -> tempfile::NamedTempFile {
+    use std::io::Write;
+    let mut file = tempfile::Builder::new()
+        .suffix(suffix)
+        .tempfile()
+        .expect("create temp file");
+    file.write_all(contents.as_ref()).expect("write temp file");
+    file.flush().expect("flush temp file");
+    file
+}
+
+/// A release JSON with the given environment, stream and resources
+/// (`(type, name, path, changeType)` tuples).
+pub fn release_json(
+    environment: &str,
+    stream: &str,
+    resources: &[(&str, &str, &str, &str)],
+) -> String {
+    let resources: Vec<serde_json::Value> = resources
+        .iter()
+        .map(|(t, n, p, c)| {
+            serde_json::json!({
+                "resourceType": t, "resourceName": n, "resourcePath": p, "changeType": c
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "environmentName": environment,
+        "releaseStream": stream,
+        "resources": resources,
+    })
+    .to_string()
+}
