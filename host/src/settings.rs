@@ -54,14 +54,14 @@ pub fn check_assignments(
     policy_stems: &[String],
 ) -> Result<(), String> {
     for a in assignments {
-        if let Some(scope) = &a.scope {
-            if !policy_stems.iter().any(|s| s == scope) {
-                return Err(format!(
-                    "--set {scope}:{}=...: no policy file is named {scope:?} (policies: {})",
-                    a.key,
-                    policy_stems.join(", ")
-                ));
-            }
+        if let Some(scope) = &a.scope
+            && !policy_stems.iter().any(|s| s == scope)
+        {
+            return Err(format!(
+                "--set {scope}:{}=...: no policy file is named {scope:?} (policies: {})",
+                a.key,
+                policy_stems.join(", ")
+            ));
         }
     }
     for stem in policy_stems {
