@@ -121,6 +121,22 @@ pub enum LoadErrorKind {
     Link(String),
 }
 
+impl PolicyErrorKind {
+    /// The sandbox limit this error hit, as (name, value), for reports:
+    /// `fuel` (units), `memory` (bytes), `table-elements`, `timeout-ms`.
+    pub fn limit(&self) -> Option<(&'static str, u64)> {
+        match self {
+            PolicyErrorKind::OutOfFuel { limit, .. } => Some(("fuel", *limit)),
+            PolicyErrorKind::MemoryLimit { limit_bytes, .. } => {
+                Some(("memory", *limit_bytes as u64))
+            }
+            PolicyErrorKind::TableLimit { limit, .. } => Some(("table-elements", *limit as u64)),
+            PolicyErrorKind::Timeout { limit_ms, .. } => Some(("timeout-ms", *limit_ms)),
+            _ => None,
+        }
+    }
+}
+
 /// A policy that failed while running, named by the policy and its file.
 #[derive(Debug, thiserror::Error)]
 #[error("policy '{policy}' ({path}): {kind}")]
@@ -163,6 +179,35 @@ pub enum PolicyErrorKind {
         /// The fuel limit.
         limit: u64,
     },
+    /// The guest tried to grow a linear memory past the limit.
+    #[error("exceeded its {} MiB memory limit in {phase}; raise it with --memory-mib if the policy legitimately needs more", limit_bytes >> 20)]
+    MemoryLimit {
+        /// The export being called.
+        phase: &'static str,
+        /// The limit in bytes.
+        limit_bytes: usize,
+    },
+    /// The guest tried to grow a table past the limit.
+    #[error("exceeded its table limit of {limit} elements in {phase}")]
+    TableLimit {
+        /// The export being called.
+        phase: &'static str,
+        /// The limit in elements.
+        limit: usize,
+    },
+    /// The evaluation ran past its wall-clock budget.
+    #[error(
+        "timed out after {limit_ms} ms in {phase}; raise it with --timeout-ms if the policy is legitimately slow"
+    )]
+    Timeout {
+        /// The export being called.
+        phase: &'static str,
+        /// The budget in milliseconds.
+        limit_ms: u64,
+    },
+    /// The host could not run the evaluation (not the policy's fault).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The guest returned a decision the contract forbids.
     #[error("returned an invalid decision: {0}")]
     InvalidDecision(String),

@@ -1,19 +1,65 @@
 //! The `gatehouse` binary: parse arguments, run, exit with the verdict's code.
-//! Usage errors exit 3, never clap's default 2 (which means "require approval").
+//! Usage errors exit 3, never clap's default 2 (which means "require approval"),
+//! and are reported like every other error: one line on stderr, plus the JSON
+//! error object when `--output json` was asked for.
 
 #![forbid(unsafe_code)]
 
 use clap::Parser;
-use gatehouse::cli::{Cli, EXIT_ERROR, run};
+use clap::error::ErrorKind;
+use gatehouse::cli::{Cli, OutputFormat, report_error, run};
+use gatehouse::report::ErrorReport;
 
 fn main() {
     let code = match Cli::try_parse() {
         Ok(cli) => run(cli),
-        Err(err) => {
-            let exit = if err.use_stderr() { EXIT_ERROR } else { 0 };
+        Err(err) if !err.use_stderr() => {
+            // --help and --version: print and succeed.
             let _ = err.print();
-            exit
+            0
+        }
+        Err(err) if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // `gatehouse` alone: show the help, but as the usage error it is.
+            eprintln!("{}", err.render());
+            let message = "no subcommand given; try gatehouse eval --help".to_string();
+            report_error(&ErrorReport::new(message), requested_output())
+        }
+        Err(err) => {
+            let message = usage_message(&err.render().to_string());
+            report_error(&ErrorReport::new(message), requested_output())
         }
     };
     std::process::exit(code);
+}
+
+/// Clap's error on one line (everything before `Usage:`), without its
+/// `error: ` prefix, with a pointer to `--help`.
+fn usage_message(rendered: &str) -> String {
+    let lines: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .filter(|line| !line.is_empty())
+        .collect();
+    let joined = lines.join(" ");
+    let message = joined.strip_prefix("error: ").unwrap_or(&joined);
+    if message.is_empty() {
+        return "invalid command line (see gatehouse --help)".to_string();
+    }
+    format!("{message} (see gatehouse --help)")
+}
+
+/// Whether the raw arguments ask for JSON, so that even a usage error is
+/// delivered in the format the caller parses.
+fn requested_output() -> OutputFormat {
+    let args: Vec<String> = std::env::args().collect();
+    let json = args
+        .windows(2)
+        .any(|w| w[0] == "--output" && w[1] == "json")
+        || args.iter().any(|a| a == "--output=json");
+    if json {
+        OutputFormat::Json
+    } else {
+        OutputFormat::Text
+    }
 }

@@ -162,3 +162,44 @@ pub fn release_json(
     })
     .to_string()
 }
+
+/// Hex sha256 of some bytes, as the reports print digests.
+pub fn sha256_hex(bytes: impl AsRef<[u8]>) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes.as_ref())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Asserts that the host itself did not panic: a Rust panic exits 101 and
+/// starts a stderr line with `thread '...' panicked at`. (A guest's panic
+/// text may appear inside the host's one-line error message, never at the
+/// start of a line.)
+pub fn assert_no_host_panic(run: &Run) {
+    assert_ne!(run.code, 101, "the host panicked: {run:#?}");
+    assert!(
+        !run.stderr.lines().any(|line| line.starts_with("thread '")),
+        "the host panicked: {run:#?}"
+    );
+}
+
+/// Asserts that a run ended with the error exit code 3 and exactly one
+/// stderr line, `gatehouse: error: ...`, containing every fragment.
+/// Returns the message after the prefix.
+pub fn assert_error(run: &Run, fragments: &[&str]) -> String {
+    assert_no_host_panic(run);
+    assert_eq!(run.code, 3, "expected exit 3 (error): {run:#?}");
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "expected exactly one stderr line: {run:#?}");
+    let message = lines[0]
+        .strip_prefix("gatehouse: error: ")
+        .unwrap_or_else(|| panic!("stderr does not start with `gatehouse: error: `: {run:#?}"));
+    for fragment in fragments {
+        assert!(
+            message.contains(fragment),
+            "the error message lacks {fragment:?}:\n{message}"
+        );
+    }
+    message.to_string()
+}

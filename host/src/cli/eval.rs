@@ -4,23 +4,32 @@
 use super::{EvalArgs, OutputFormat, report_error};
 use crate::error::{Error, InputError};
 use crate::release::{ParseOptions, parse_release};
-use crate::report::{InputSummary, PolicyReport, Report, render_text};
+use crate::report::{ErrorReport, InputSummary, PolicyReport, Report, render_text};
 use crate::runtime::{Limits, RunOptions, Runtime};
 use crate::settings::{check_assignments, parse_assignment, settings_for};
 use sha2::{Digest, Sha256};
-use std::io::Read;
+use std::io::{Read, Write};
 
 /// Runs `gatehouse eval` and returns the exit code.
 pub fn run(args: &EvalArgs) -> i32 {
     match evaluate(args) {
         Ok(report) => {
-            match args.output {
-                OutputFormat::Text => print!("{}", render_text(&report)),
-                OutputFormat::Json => println!("{}", report.to_json()),
+            let text = match args.output {
+                OutputFormat::Text => render_text(&report),
+                OutputFormat::Json => format!("{}\n", report.to_json()),
+            };
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Ok(()) => report.exit_code,
+                // The verdict could not be delivered: CI must not act on a
+                // report nobody saw, so this is an error, not the verdict.
+                Err(e) => {
+                    eprintln!("gatehouse: error: cannot write the report to stdout: {e}");
+                    super::EXIT_ERROR
+                }
             }
-            report.exit_code
         }
-        Err(err) => report_error(&err.to_string(), args.output),
+        Err(err) => report_error(&ErrorReport::from_error(&err), args.output),
     }
 }
 
@@ -42,6 +51,7 @@ fn evaluate(args: &EvalArgs) -> Result<Report, Error> {
     let limits = Limits {
         fuel: args.fuel,
         memory_bytes,
+        timeout_ms: args.timeout_ms,
         ..Limits::default()
     };
 

@@ -80,6 +80,10 @@ pub struct EvalArgs {
     #[arg(long, value_name = "N", default_value_t = crate::runtime::Limits::DEFAULT_FUEL)]
     pub fuel: u64,
 
+    /// Wall-clock budget per policy evaluation, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = crate::runtime::Limits::DEFAULT_TIMEOUT_MS)]
+    pub timeout_ms: u64,
+
     /// Linear memory limit per policy, in MiB.
     #[arg(long, value_name = "MiB", default_value_t = (crate::runtime::Limits::DEFAULT_MEMORY_BYTES >> 20) as u64)]
     pub memory_mib: u64,
@@ -98,12 +102,14 @@ pub fn run(cli: Cli) -> i32 {
 
 /// Prints an error the way every subcommand does: one line on stderr, and
 /// for `--output json` an error object on stdout.
-pub(crate) fn report_error(message: &str, output: OutputFormat) -> i32 {
-    eprintln!("gatehouse: error: {message}");
+pub fn report_error(report: &crate::report::ErrorReport, output: OutputFormat) -> i32 {
+    eprintln!("gatehouse: error: {}", report.error);
     if output == OutputFormat::Json {
-        let report = crate::report::ErrorReport::new(message.to_string());
-        match serde_json::to_string_pretty(&report) {
-            Ok(json) => println!("{json}"),
+        match serde_json::to_string_pretty(report) {
+            Ok(json) => {
+                use std::io::Write;
+                let _ = writeln!(std::io::stdout().lock(), "{json}");
+            }
             Err(e) => eprintln!("gatehouse: error: cannot serialise the error report: {e}"),
         }
     }

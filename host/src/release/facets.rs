@@ -24,9 +24,9 @@ pub struct ParseOptions {
 struct RawRelease {
     environment_name: Option<String>,
     release_stream: Option<String>,
-    resources: Option<Vec<RawResource>>,
+    resources: Option<Vec<ObjectOnly<RawResource>>>,
     metadata: Option<StrictStringMap>,
-    approvals: Option<Vec<RawApproval>>,
+    approvals: Option<Vec<ObjectOnly<RawApproval>>>,
 }
 
 #[derive(Deserialize)]
@@ -45,6 +45,28 @@ struct RawApproval {
     #[serde(default)]
     groups: Vec<String>,
     at: String,
+}
+
+/// Accepts only a JSON object for `T`: serde's derived structs also accept
+/// arrays by position, which would let `["prod", "PROD", []]` pass as a release.
+struct ObjectOnly<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOnly<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(ObjectVisitor(std::marker::PhantomData))
+            .map(ObjectOnly)
+    }
 }
 
 /// A JSON object of string values that refuses duplicate keys (serde's maps
@@ -85,7 +107,7 @@ pub fn parse_release(
 ) -> Result<(Release, Vec<String>), InputError> {
     let mut ignored = Vec::new();
     let mut json = serde_json::Deserializer::from_slice(text);
-    let raw: RawRelease = {
+    let ObjectOnly(raw): ObjectOnly<RawRelease> = {
         let mut on_ignored = |path: serde_ignored::Path<'_>| {
             ignored.push(format!(
                 "ignored unknown field {}",
@@ -127,7 +149,7 @@ pub fn parse_release(
             )
         })?
         .into_iter()
-        .map(|r| ResourceChange {
+        .map(|ObjectOnly(r)| ResourceChange {
             resource_type: r.resource_type,
             resource_name: r.resource_name,
             resource_path: r.resource_path,
@@ -140,7 +162,7 @@ pub fn parse_release(
         .unwrap_or_default()
         .into_iter()
         .enumerate()
-        .map(|(i, a)| {
+        .map(|(i, ObjectOnly(a))| {
             let at = normalise_timestamp(&a.at).map_err(|message| {
                 InputError::at(source, format!("$.approvals[{i}].at"), message)
             })?;
@@ -195,7 +217,15 @@ fn json_path(serde_path: &str) -> String {
 }
 
 fn json_path_ignored(path: &serde_ignored::Path<'_>) -> String {
-    json_path(&path.to_string())
+    use serde_ignored::Path;
+    match path {
+        Path::Root => "$".to_string(),
+        Path::Seq { parent, index } => format!("{}[{index}]", json_path_ignored(parent)),
+        Path::Map { parent, key } => format!("{}.{key}", json_path_ignored(parent)),
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => json_path_ignored(parent),
+    }
 }
 
 /// serde_json's message with its position, reworded where it helps the user.

@@ -116,6 +116,20 @@ pub struct ErrorReport {
     pub exit_code: i32,
     /// The one-line error message.
     pub error: String,
+    /// The policy that failed, when a policy failed.
+    pub policy: Option<String>,
+    /// The sandbox limit hit, when one was: `{"name": "fuel", "value": 50000000}`;
+    /// names are `fuel`, `memory` (bytes), `table-elements`, `timeout-ms`.
+    pub limit: Option<LimitReport>,
+}
+
+/// A sandbox limit that stopped a policy.
+#[derive(Debug, Clone, Serialize)]
+pub struct LimitReport {
+    /// `fuel`, `memory`, `table-elements` or `timeout-ms`.
+    pub name: &'static str,
+    /// The configured value.
+    pub value: u64,
 }
 
 impl ErrorReport {
@@ -126,7 +140,22 @@ impl ErrorReport {
             verdict: "error",
             exit_code: 3,
             error,
+            policy: None,
+            limit: None,
         }
+    }
+
+    /// The error report for any error, naming the policy and limit when known.
+    pub fn from_error(error: &crate::error::Error) -> Self {
+        let mut report = ErrorReport::new(error.to_string());
+        if let crate::error::Error::Policy(policy_error) = error {
+            report.policy = Some(policy_error.policy.clone());
+            report.limit = policy_error
+                .kind
+                .limit()
+                .map(|(name, value)| LimitReport { name, value });
+        }
+        report
     }
 }
 

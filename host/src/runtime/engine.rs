@@ -10,6 +10,11 @@ use std::path::Path;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
+/// Guest stack limit: deep recursion traps with a stack overflow at this depth.
+/// The host evaluates on threads with a much larger native stack
+/// (see `EVALUATION_THREAD_STACK`), so the trap always comes first.
+pub const MAX_WASM_STACK: usize = 1 << 20;
+
 /// The compiler and linker shared by every policy in a run.
 pub struct Runtime {
     engine: Engine,
@@ -17,11 +22,17 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Builds the engine (fuel metering on) and the linker.
+    /// Builds the engine (fuel metering and epoch interruption on), starts
+    /// the epoch ticker, and builds the linker.
     pub fn new() -> wasmtime::Result<Self> {
         let mut config = Config::new();
-        config.consume_fuel(true);
+        config
+            .consume_fuel(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(MAX_WASM_STACK);
         let engine = Engine::new(&config)?;
+        super::ticker::start(&engine)
+            .map_err(|e| wasmtime::format_err!("cannot start the epoch ticker thread: {e}"))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         Policy::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
@@ -109,11 +120,15 @@ fn check_exports(engine: &Engine, component: &Component) -> Result<(), LoadError
     })
 }
 
-/// The most specific line of a wasmtime error chain (its root cause).
+/// A wasmtime error chain on one line, without the multi-line wasm backtrace
+/// wrapper that would otherwise hide the cause.
 pub(crate) fn first_line(err: &wasmtime::Error) -> String {
-    let chain: Vec<String> = err.chain().map(|e| e.to_string()).collect();
-    let text = chain.join(": ");
-    text.lines().next().unwrap_or_default().to_string()
+    err.chain()
+        .map(|e| e.to_string())
+        .filter(|m| !m.starts_with("error while executing at wasm backtrace"))
+        .filter_map(|m| m.lines().next().map(str::to_string))
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 #[cfg(test)]

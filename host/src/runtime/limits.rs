@@ -8,8 +8,20 @@ pub struct Limits {
     /// instructions, so the same policy on the same input always uses the
     /// same amount: a verdict never depends on machine load.
     pub fuel: u64,
-    /// Maximum linear memory per evaluation, in bytes.
+    /// Maximum linear memory per evaluation, in bytes (each memory).
     pub memory_bytes: usize,
+    /// Wall-clock budget for a whole evaluation (instantiation and the three
+    /// calls), in milliseconds. Fuel bounds CPU deterministically; this bounds
+    /// time spent anywhere, including in host calls.
+    pub timeout_ms: u64,
+    /// Maximum elements per table.
+    pub table_elements: usize,
+    /// Maximum core instances per evaluation.
+    pub instances: usize,
+    /// Maximum tables per evaluation.
+    pub tables: usize,
+    /// Maximum linear memories per evaluation.
+    pub memories: usize,
     /// Maximum number of `log` lines kept per evaluation.
     pub max_log_lines: usize,
     /// Maximum bytes of `log` text kept per evaluation.
@@ -23,6 +35,8 @@ impl Limits {
     pub const DEFAULT_FUEL: u64 = 2_000_000_000;
     /// Default memory: 256 MiB, room for Python and JS runtimes.
     pub const DEFAULT_MEMORY_BYTES: usize = 256 << 20;
+    /// Default wall-clock budget per evaluation: 10 s.
+    pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 }
 
 impl Default for Limits {
@@ -30,6 +44,11 @@ impl Default for Limits {
         Limits {
             fuel: Self::DEFAULT_FUEL,
             memory_bytes: Self::DEFAULT_MEMORY_BYTES,
+            timeout_ms: Self::DEFAULT_TIMEOUT_MS,
+            table_elements: 1 << 20,
+            instances: 100,
+            tables: 100,
+            memories: 100,
             max_log_lines: 1_000,
             max_log_bytes: 256 << 10,
             max_output_bytes: 64 << 10,

@@ -5,9 +5,11 @@ mod bindings;
 pub mod capture;
 mod convert;
 mod engine;
+mod limiter;
 pub mod limits;
 mod policy;
 mod sandbox;
+mod ticker;
 
 pub use bindings::WORLD;
 pub use engine::Runtime;

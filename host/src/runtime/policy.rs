@@ -3,6 +3,7 @@
 use super::bindings::PolicyPre;
 use super::capture::{Captured, LogLine};
 use super::convert::{decision_from_wit, release_to_wit};
+use super::limiter::LimitHit;
 use super::limits::Limits;
 use super::sandbox::{SandboxState, new_store};
 use crate::decision::Decision;
@@ -62,6 +63,10 @@ pub struct PolicyRun {
     pub fuel_used: u64,
 }
 
+/// Native stack of the evaluation thread: well above the guest stack limit
+/// plus what wasmtime and WASI need on the host side.
+const EVALUATION_THREAD_STACK: usize = super::engine::MAX_WASM_STACK * 8 + (8 << 20);
+
 /// Which export a call is in, for error messages.
 type Phase = &'static str;
 
@@ -104,8 +109,39 @@ impl LoadedPolicy {
     }
 
     /// Evaluates the release in a fresh store: instantiate, `describe`,
-    /// `validate-settings`, `evaluate`. Each step gets the full fuel budget.
+    /// `validate-settings`, `evaluate`. Each step gets the full fuel budget;
+    /// the wall-clock budget covers them all. Runs on a thread whose native
+    /// stack is far larger than the guest stack limit, so deep guest
+    /// recursion ends in a stack-overflow trap, never a host crash.
     pub fn evaluate(
+        &self,
+        release: &Release,
+        settings: &[(String, String)],
+        options: &RunOptions,
+    ) -> Result<PolicyRun, PolicyError> {
+        std::thread::scope(|scope| {
+            let worker = std::thread::Builder::new()
+                .name("gatehouse-eval".into())
+                .stack_size(EVALUATION_THREAD_STACK)
+                .spawn_scoped(scope, || self.evaluate_here(release, settings, options))
+                .map_err(|e| {
+                    self.error(
+                        &self.file_stem(),
+                        PolicyErrorKind::Internal(format!(
+                            "cannot start the evaluation thread: {e}"
+                        )),
+                    )
+                })?;
+            worker.join().unwrap_or_else(|_| {
+                Err(self.error(
+                    &self.file_stem(),
+                    PolicyErrorKind::Internal("the evaluation thread panicked".into()),
+                ))
+            })
+        })
+    }
+
+    fn evaluate_here(
         &self,
         release: &Release,
         settings: &[(String, String)],
@@ -115,13 +151,12 @@ impl LoadedPolicy {
         let mut store = new_store(self.pre.engine(), &options.limits, options.now);
         let mut name = self.file_stem();
         let mut fuel_used = 0u64;
-        let fuel = options.limits.fuel;
 
         let policy = self.call(
             &mut store,
             "instantiation",
             &name,
-            fuel,
+            &options.limits,
             &mut fuel_used,
             |store| self.pre.instantiate(store),
         )?;
@@ -129,7 +164,7 @@ impl LoadedPolicy {
             &mut store,
             "describe",
             &name,
-            fuel,
+            &options.limits,
             &mut fuel_used,
             |store| policy.call_describe(store),
         )?;
@@ -139,7 +174,7 @@ impl LoadedPolicy {
             &mut store,
             "validate-settings",
             &name,
-            fuel,
+            &options.limits,
             &mut fuel_used,
             |store| policy.call_validate_settings(store, &settings_vec),
         )?;
@@ -151,7 +186,7 @@ impl LoadedPolicy {
             &mut store,
             "evaluate",
             &name,
-            fuel,
+            &options.limits,
             &mut fuel_used,
             |store| policy.call_evaluate(store, &wit_release, &settings_vec),
         )?;
@@ -188,10 +223,11 @@ impl LoadedPolicy {
         store: &mut Store<SandboxState>,
         phase: Phase,
         name: &str,
-        fuel: u64,
+        limits: &Limits,
         fuel_used: &mut u64,
         step: impl FnOnce(&mut Store<SandboxState>) -> wasmtime::Result<R>,
     ) -> Result<R, PolicyError> {
+        let fuel = limits.fuel;
         store
             .set_fuel(fuel)
             .map_err(|e| self.trap(store, name, phase, &e))?;
@@ -199,10 +235,27 @@ impl LoadedPolicy {
         let left = store.get_fuel().unwrap_or(0);
         *fuel_used = fuel_used.saturating_add(fuel.saturating_sub(left));
         result.map_err(|e| {
-            if matches!(e.downcast_ref::<Trap>(), Some(Trap::OutOfFuel)) {
-                self.error(name, PolicyErrorKind::OutOfFuel { phase, limit: fuel })
-            } else {
-                self.trap(store, name, phase, &e)
+            if let Some(hit) = store.data().limiter.hit {
+                let kind = match hit {
+                    LimitHit::Memory(limit_bytes) => {
+                        PolicyErrorKind::MemoryLimit { phase, limit_bytes }
+                    }
+                    LimitHit::TableElements(limit) => PolicyErrorKind::TableLimit { phase, limit },
+                };
+                return self.error(name, kind);
+            }
+            match e.downcast_ref::<Trap>() {
+                Some(Trap::OutOfFuel) => {
+                    self.error(name, PolicyErrorKind::OutOfFuel { phase, limit: fuel })
+                }
+                Some(Trap::Interrupt) => self.error(
+                    name,
+                    PolicyErrorKind::Timeout {
+                        phase,
+                        limit_ms: limits.timeout_ms,
+                    },
+                ),
+                _ => self.trap(store, name, phase, &e),
             }
         })
     }
@@ -239,18 +292,19 @@ impl LoadedPolicy {
     }
 }
 
-/// The last non-empty stderr lines joined into one line (panic messages end up there).
+/// The guest's stderr on one line, for trap messages (a Rust panic message
+/// ends up there). Keeps the last 512 bytes and drops the backtrace hint.
 fn stderr_tail(stderr: &str) -> String {
     const MAX: usize = 512;
-    let joined: Vec<&str> = stderr
+    let lines: Vec<&str> = stderr
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
+        .filter(|l| !l.is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE=1`"))
         .collect();
-    if joined.is_empty() {
+    if lines.is_empty() {
         return String::new();
     }
-    let mut text = joined.join(" | ");
+    let mut text = lines.join(" ");
     if text.len() > MAX {
         let mut start = text.len() - MAX;
         while !text.is_char_boundary(start) {
@@ -259,4 +313,21 @@ fn stderr_tail(stderr: &str) -> String {
         text = format!("…{}", &text[start..]);
     }
     format!("; stderr: {text}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stderr_tail;
+
+    #[test]
+    fn stderr_is_one_line_without_the_backtrace_hint() {
+        let panic = "thread '<unnamed>' panicked at src/lib.rs:3:5:\nboom\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
+        assert_eq!(
+            stderr_tail(panic),
+            "; stderr: thread '<unnamed>' panicked at src/lib.rs:3:5: boom"
+        );
+        assert_eq!(stderr_tail("\n\n"), "");
+        let long = "x".repeat(2000);
+        assert!(stderr_tail(&long).len() < 600);
+    }
 }

@@ -5,18 +5,21 @@
 
 use super::bindings::gatehouse::policy::{host, types};
 use super::capture::{BoundedPipe, LogCapture, LogLevel};
+use super::limiter::PolicyLimiter;
 use super::limits::Limits;
+use super::ticker::deadline_ticks;
 use std::time::Duration;
 use wasmtime::component::ResourceTable;
-use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Engine, Store};
 use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 /// Everything a policy instance can reach, owned by its `Store`.
 pub struct SandboxState {
     wasi: WasiCtx,
     table: ResourceTable,
-    limits: StoreLimits,
     now: i64,
+    /// Memory and table caps, and which one was hit.
+    pub limiter: PolicyLimiter,
     /// The policy's `log` lines.
     pub logs: LogCapture,
     /// The policy's stdout.
@@ -55,17 +58,22 @@ pub fn new_store(engine: &Engine, limits: &Limits, now: i64) -> Store<SandboxSta
     let state = SandboxState {
         wasi: wasi.build(),
         table: ResourceTable::new(),
-        limits: StoreLimitsBuilder::new()
-            .memory_size(limits.memory_bytes)
-            .trap_on_grow_failure(true)
-            .build(),
         now,
+        limiter: PolicyLimiter::new(
+            limits.memory_bytes,
+            limits.table_elements,
+            limits.instances,
+            limits.tables,
+            limits.memories,
+        ),
         logs: LogCapture::new(limits.max_log_lines, limits.max_log_bytes),
         stdout,
         stderr,
     };
     let mut store = Store::new(engine, state);
-    store.limiter(|state| &mut state.limits);
+    store.limiter(|state| &mut state.limiter);
+    store.set_epoch_deadline(deadline_ticks(limits.timeout_ms));
+    store.epoch_deadline_trap();
     store
 }
 

@@ -1,0 +1,724 @@
+//! Bad input of every kind ends in exit code 3 (never a verdict) with one
+//! stderr line, `gatehouse: error: ...`, that names the problem and where it
+//! is: unreadable, empty or malformed release JSON (with the JSON path),
+//! malformed `--set` and `--now` values, command-line usage errors (clap must
+//! exit 3, not its default 2, which would read as "require approval"), policy
+//! files that are not Gatehouse policies (text, empty, core module, a
+//! component of another world, missing) and settings a policy rejects.
+//! Also: `--help` exits 0 and documents the exit codes, `--input -` reads
+//! stdin, and `--output json` prints the error object on stdout.
+
+#![forbid(unsafe_code)]
+
+use gatehouse_e2e::{
+    Run, assert_error, assert_no_host_panic, fixture_policy, gatehouse, gatehouse_with_stdin,
+    policy, release_json, temp_file,
+};
+use std::path::Path;
+
+/// A valid release on the PROD stream with one resource.
+fn good_release() -> serde_json::Value {
+    serde_json::json!({
+        "environmentName": "prod-eu",
+        "releaseStream": "PROD",
+        "resources": [
+            {"resourceType": "mysql", "resourceName": "orders",
+             "resourcePath": "datastores/orders", "changeType": "DELETE"},
+            {"resourceType": "redis", "resourceName": "cache",
+             "resourcePath": "caches/cache", "changeType": "UPDATE_IN_PLACE"}
+        ],
+        "metadata": {"commit": "9f2c1e7"},
+        "approvals": [{"approver": "asmith", "groups": ["tech-lead"], "at": "2026-11-20T10:00:00Z"}]
+    })
+}
+
+/// Evaluates `input` (written to a temp file) with stream-approval and extra arguments.
+fn eval_text(input: &str, extra: &[&str]) -> (Run, String) {
+    let file = temp_file(input, ".json");
+    let path = file.path().display().to_string();
+    let mut args = vec![
+        "eval".to_string(),
+        "--policy".to_string(),
+        policy("stream-approval").display().to_string(),
+        "--input".to_string(),
+        path.clone(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    (gatehouse(&args), path)
+}
+
+/// Evaluates a good release with one field changed by `edit`.
+fn eval_edited(edit: impl FnOnce(&mut serde_json::Value)) -> (Run, String) {
+    let mut release = good_release();
+    edit(&mut release);
+    eval_text(&release.to_string(), &[])
+}
+
+/// Evaluates a good release with `policy_file` and extra arguments.
+fn eval_with_policy(policy_file: &Path, extra: &[&str]) -> Run {
+    let input = temp_file(good_release().to_string(), ".json");
+    let mut args = vec![
+        "eval".to_string(),
+        "--policy".to_string(),
+        policy_file.display().to_string(),
+        "--input".to_string(),
+        input.path().display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    gatehouse(&args)
+}
+
+/// Asserts a clap usage error: exit 3 (never 2) with clap's message.
+fn assert_usage_error(run: &Run, fragment: &str) {
+    assert_no_host_panic(run);
+    assert_eq!(
+        run.code, 3,
+        "a usage error must exit 3, never 2 (require approval): {run:#?}"
+    );
+    assert!(
+        run.stderr.contains(fragment),
+        "stderr lacks {fragment:?}: {run:#?}"
+    );
+    assert!(run.stdout.is_empty(), "nothing on stdout: {run:#?}");
+}
+
+#[test]
+fn the_good_release_is_accepted() {
+    // The baseline every other test here breaks in one way.
+    let (run, _) = eval_text(&good_release().to_string(), &[]);
+    assert_no_host_panic(&run);
+    assert_eq!(run.code, 2, "PROD requires approval: {run:#?}");
+}
+
+// ---- the input file ----
+
+#[test]
+fn missing_input_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("no-such-release.json");
+    let missing = missing.display().to_string();
+    let run = gatehouse([
+        "eval",
+        "--policy",
+        &policy("stream-approval").display().to_string(),
+        "--input",
+        &missing,
+    ]);
+    assert_error(&run, &[&missing, "cannot open the input file"]);
+    assert!(
+        run.stdout.is_empty(),
+        "text mode prints nothing on stdout: {run:#?}"
+    );
+}
+
+#[test]
+fn directory_as_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir_path = dir.path().display().to_string();
+    let run = gatehouse([
+        "eval",
+        "--policy",
+        &policy("stream-approval").display().to_string(),
+        "--input",
+        &dir_path,
+    ]);
+    assert_error(&run, &[&dir_path, "is a directory"]);
+}
+
+#[test]
+fn empty_input() {
+    let (run, path) = eval_text("", &[]);
+    assert_error(&run, &[&path, "the input is empty"]);
+}
+
+#[test]
+fn whitespace_only_input_is_empty() {
+    let (run, path) = eval_text(" \n\t\n", &[]);
+    assert_error(&run, &[&path, "the input is empty"]);
+}
+
+#[test]
+fn truncated_json() {
+    let text = good_release().to_string();
+    let (run, path) = eval_text(&text[..text.len() / 2], &[]);
+    assert_error(&run, &[&path, "invalid JSON", "EOF while parsing"]);
+}
+
+#[test]
+fn garbage_instead_of_json() {
+    let (run, path) = eval_text("environment: prod\nstream: PROD\n", &[]);
+    assert_error(
+        &run,
+        &[&path, "$: invalid JSON: expected value", "line 1, column 1"],
+    );
+}
+
+#[test]
+fn trailing_data_after_the_object() {
+    let (run, path) = eval_text(&format!("{} {{}}", good_release()), &[]);
+    assert_error(&run, &[&path, "invalid JSON: trailing characters"]);
+}
+
+#[test]
+fn input_larger_than_the_limit() {
+    let (run, path) = eval_text(&good_release().to_string(), &["--max-input-mib", "0"]);
+    assert_error(&run, &[&path, "larger than 0 MiB", "--max-input-mib"]);
+}
+
+// ---- fields ----
+
+#[test]
+fn missing_environment_name_without_flag() {
+    let (run, path) = eval_edited(|r| {
+        r.as_object_mut().expect("object").remove("environmentName");
+    });
+    assert_error(
+        &run,
+        &[
+            &path,
+            "$: missing required field `environmentName`",
+            "--environment",
+        ],
+    );
+}
+
+#[test]
+fn missing_release_stream_without_flag() {
+    let (run, path) = eval_edited(|r| {
+        r.as_object_mut().expect("object").remove("releaseStream");
+    });
+    assert_error(
+        &run,
+        &[
+            &path,
+            "missing required field `releaseStream`",
+            "--release-stream",
+        ],
+    );
+}
+
+#[test]
+fn missing_resource_name() {
+    let (run, path) = eval_edited(|r| {
+        r["resources"][0]
+            .as_object_mut()
+            .expect("object")
+            .remove("resourceName");
+    });
+    assert_error(
+        &run,
+        &[&path, "$.resources[0]: missing field `resourceName`"],
+    );
+}
+
+#[test]
+fn missing_resources() {
+    let (run, path) = eval_edited(|r| {
+        r.as_object_mut().expect("object").remove("resources");
+    });
+    assert_error(
+        &run,
+        &[
+            &path,
+            "$: missing required field `resources`",
+            "use [] for none",
+        ],
+    );
+}
+
+#[test]
+fn number_for_environment_name() {
+    let (run, path) = eval_edited(|r| r["environmentName"] = serde_json::json!(42));
+    assert_error(
+        &run,
+        &[
+            &path,
+            "$.environmentName: invalid type: integer `42`, expected a string",
+        ],
+    );
+}
+
+#[test]
+fn string_for_resources() {
+    let (run, path) = eval_edited(|r| r["resources"] = serde_json::json!("none"));
+    assert_error(&run, &[&path, "$.resources: invalid type: string \"none\""]);
+}
+
+#[test]
+fn number_for_a_metadata_value() {
+    let (run, path) = eval_edited(|r| r["metadata"]["build"] = serde_json::json!(7));
+    assert_error(
+        &run,
+        &[&path, "$.metadata.build: invalid type: integer `7`"],
+    );
+}
+
+#[test]
+fn unknown_change_type_names_the_resource_index() {
+    let (run, path) = eval_edited(|r| r["resources"][1]["changeType"] = "DESTROY".into());
+    let message = assert_error(
+        &run,
+        &[
+            &path,
+            "$.resources[1].changeType",
+            "unknown changeType `DESTROY`",
+        ],
+    );
+    assert!(
+        message.contains("UPDATE_IN_PLACE") && message.contains("NO_OPERATION"),
+        "the message lists the accepted change types: {message}"
+    );
+}
+
+#[test]
+fn lower_case_change_type_is_unknown() {
+    // Facets spells change types in upper case; the native format is exact.
+    let (run, _) = eval_edited(|r| r["resources"][0]["changeType"] = "delete".into());
+    assert_error(
+        &run,
+        &["$.resources[0].changeType", "unknown changeType `delete`"],
+    );
+}
+
+#[test]
+fn bad_approval_timestamp() {
+    let (run, path) = eval_edited(|r| r["approvals"][0]["at"] = "yesterday".into());
+    assert_error(
+        &run,
+        &[
+            &path,
+            "$.approvals[0].at",
+            "expected an RFC 3339 timestamp",
+            "\"yesterday\"",
+        ],
+    );
+}
+
+#[test]
+fn duplicate_metadata_key() {
+    // serde_json::Value cannot hold duplicate keys: write the text by hand.
+    let text = r#"{"environmentName": "prod-eu", "releaseStream": "PROD", "resources": [],
+        "metadata": {"commit": "9f2c1e7", "commit": "0000000"}}"#;
+    let (run, path) = eval_text(text, &[]);
+    assert_error(&run, &[&path, "$.metadata: duplicate key `commit`"]);
+}
+
+#[test]
+fn duplicate_top_level_field() {
+    // Python's json keeps the last value; a gate must not guess which one is meant.
+    let text = r#"{"environmentName": "prod-eu", "releaseStream": "QA", "releaseStream": "PROD",
+        "resources": []}"#;
+    let (run, path) = eval_text(text, &[]);
+    assert_error(&run, &[&path, "duplicate field `releaseStream`"]);
+}
+
+#[test]
+fn json_null_instead_of_an_object() {
+    let (run, path) = eval_text("null", &[]);
+    assert_error(&run, &[&path, "$: invalid type: null"]);
+}
+
+#[test]
+
+fn json_array_instead_of_an_object() {
+    // A positional array must not pass for a release: `["prod-eu", "PROD", [...], null, null]`.
+    let text = r#"["prod-eu", "PROD",
+        [["mysql", "orders", "datastores/orders", "DELETE", null]], null, null]"#;
+    let (run, path) = eval_text(text, &[]);
+    let message = assert_error(&run, &[&path, "$"]);
+    assert!(
+        message.contains("object") && !message.contains("RawRelease"),
+        "the message asks for a JSON object in the user's terms: {message}"
+    );
+}
+
+#[test]
+fn unknown_fields_are_warnings_not_errors() {
+    let (run, _) = eval_edited(|r| r["releaseId"] = serde_json::json!(42));
+    assert_no_host_panic(&run);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("warning: ignored unknown field $.releaseId"),
+        "{run:#?}"
+    );
+}
+
+#[test]
+
+fn unknown_nested_fields_are_warned_with_their_json_path() {
+    let (run, _) = eval_edited(|r| r["resources"][1]["flavour"] = "large".into());
+    assert_no_host_panic(&run);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("warning: ignored unknown field $.resources[1].flavour"),
+        "{run:#?}"
+    );
+}
+
+// ---- stdin ----
+
+#[test]
+fn input_from_stdin() {
+    let release = release_json(
+        "prod-eu",
+        "PROD",
+        &[("mysql", "orders", "datastores/orders", "DELETE")],
+    );
+    let run = gatehouse_with_stdin(
+        [
+            "eval",
+            "--policy",
+            &policy("stream-approval").display().to_string(),
+            "--input",
+            "-",
+            "--output",
+            "json",
+        ],
+        release.as_bytes(),
+    );
+    assert_no_host_panic(&run);
+    assert_eq!(run.code, 2, "{run:#?}");
+    let report = run.json();
+    assert_eq!(report["input"]["source"], "<stdin>");
+    assert_eq!(report["input"]["resources"], 1);
+}
+
+#[test]
+fn bad_input_from_stdin_is_named_stdin() {
+    let run = gatehouse_with_stdin(
+        [
+            "eval",
+            "--policy",
+            &policy("stream-approval").display().to_string(),
+            "--input",
+            "-",
+        ],
+        b"{\"environmentName\": ",
+    );
+    assert_error(&run, &["<stdin>: ", "invalid JSON"]);
+}
+
+// ---- --set ----
+
+#[test]
+fn set_without_equals() {
+    let (run, _) = eval_text(&good_release().to_string(), &["--set", "streams"]);
+    assert_error(&run, &["--set \"streams\"", "no '='", "KEY=VALUE"]);
+}
+
+#[test]
+fn set_with_empty_key() {
+    let (run, _) = eval_text(&good_release().to_string(), &["--set", "=PROD"]);
+    assert_error(&run, &["--set \"=PROD\"", "the key is empty"]);
+}
+
+#[test]
+fn set_with_empty_scope() {
+    let (run, _) = eval_text(&good_release().to_string(), &["--set", ":streams=PROD"]);
+    assert_error(&run, &["--set \":streams=PROD\"", "before ':' is empty"]);
+}
+
+#[test]
+fn set_with_a_space_in_the_key() {
+    let (run, _) = eval_text(&good_release().to_string(), &["--set", "my streams=PROD"]);
+    assert_error(
+        &run,
+        &["--set \"my streams=PROD\"", "the key has the character ' '"],
+    );
+}
+
+#[test]
+fn set_scope_naming_no_policy() {
+    let (run, _) = eval_text(
+        &good_release().to_string(),
+        &["--set", "stream-aproval:streams=PROD"],
+    );
+    assert_error(
+        &run,
+        &[
+            "no policy file is named \"stream-aproval\"",
+            "policies: stream-approval",
+        ],
+    );
+}
+
+#[test]
+fn set_same_key_twice() {
+    let (run, _) = eval_text(
+        &good_release().to_string(),
+        &["--set", "streams=PROD", "--set", "streams=QA"],
+    );
+    assert_error(
+        &run,
+        &["setting \"streams\" is given twice", "\"stream-approval\""],
+    );
+}
+
+#[test]
+fn set_same_key_scoped_and_unscoped() {
+    let (run, _) = eval_text(
+        &good_release().to_string(),
+        &[
+            "--set",
+            "streams=PROD",
+            "--set",
+            "stream-approval:streams=QA",
+        ],
+    );
+    assert_error(&run, &["setting \"streams\" is given twice"]);
+}
+
+// ---- other flags ----
+
+#[test]
+fn invalid_now() {
+    let (run, _) = eval_text(&good_release().to_string(), &["--now", "2026-11-22 10:00"]);
+    assert_error(
+        &run,
+        &[
+            "--now: expected an RFC 3339 timestamp",
+            "\"2026-11-22 10:00\"",
+        ],
+    );
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let (run, _) = eval_text(&good_release().to_string(), &["--bogus"]);
+    assert_usage_error(&run, "unexpected argument '--bogus'");
+}
+
+#[test]
+fn missing_policy_flag_is_a_usage_error() {
+    let input = temp_file(good_release().to_string(), ".json");
+    let run = gatehouse(["eval", "--input", &input.path().display().to_string()]);
+    assert_usage_error(&run, "--policy <P.wasm>");
+    assert!(run.stderr.contains("required"), "{run:#?}");
+}
+
+#[test]
+fn missing_input_flag_is_a_usage_error() {
+    let run = gatehouse([
+        "eval",
+        "--policy",
+        &policy("stream-approval").display().to_string(),
+    ]);
+    assert_usage_error(&run, "--input <FILE|->");
+}
+
+#[test]
+fn bad_flag_value_is_a_usage_error() {
+    let (run, _) = eval_text(&good_release().to_string(), &["--output", "yaml"]);
+    assert_usage_error(&run, "invalid value 'yaml' for '--output");
+    let (run, _) = eval_text(&good_release().to_string(), &["--fuel", "lots"]);
+    assert_usage_error(&run, "invalid value 'lots' for '--fuel");
+}
+
+#[test]
+fn unknown_subcommand_is_a_usage_error() {
+    let run = gatehouse(["evaluate"]);
+    assert_usage_error(&run, "unrecognized subcommand 'evaluate'");
+}
+
+#[test]
+fn no_arguments_is_a_usage_error() {
+    let run = gatehouse(std::iter::empty::<&str>());
+    assert_no_host_panic(&run);
+    assert_eq!(run.code, 3, "{run:#?}");
+    assert!(run.stderr.contains("Usage: gatehouse"), "{run:#?}");
+}
+
+#[test]
+fn help_exits_0_and_documents_the_exit_codes() {
+    for args in [vec!["--help"], vec!["eval", "--help"]] {
+        let run = gatehouse(&args);
+        assert_no_host_panic(&run);
+        assert_eq!(run.code, 0, "{args:?}: {run:#?}");
+        for fragment in [
+            "Exit codes:",
+            "0  auto-approve",
+            "2  require approval",
+            "1  fail",
+            "3  error",
+        ] {
+            assert!(
+                run.stdout.contains(fragment),
+                "{args:?} lacks {fragment:?}: {run:#?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn version_exits_0() {
+    let run = gatehouse(["--version"]);
+    assert_no_host_panic(&run);
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(run.stdout.starts_with("gatehouse "), "{run:#?}");
+}
+
+// ---- policy files ----
+
+#[test]
+fn missing_policy_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("no-such-policy.wasm");
+    let run = eval_with_policy(&missing, &[]);
+    assert_error(
+        &run,
+        &[
+            &format!("policy {}", missing.display()),
+            "cannot read the file",
+        ],
+    );
+}
+
+#[test]
+fn text_file_as_policy() {
+    let file = temp_file("fn main() {}\n", ".wasm");
+    let run = eval_with_policy(file.path(), &[]);
+    assert_error(
+        &run,
+        &[
+            &file.path().display().to_string(),
+            "not a WebAssembly file",
+            "wasm32-wasip2",
+        ],
+    );
+}
+
+#[test]
+fn webassembly_text_as_policy() {
+    let file = temp_file("(module)\n", ".wat");
+    let run = eval_with_policy(file.path(), &[]);
+    assert_error(&run, &["WebAssembly text", "wasm-tools component new"]);
+}
+
+#[test]
+fn empty_wasm_file() {
+    let file = temp_file("", ".wasm");
+    let run = eval_with_policy(file.path(), &[]);
+    assert_error(
+        &run,
+        &[&file.path().display().to_string(), "the file is empty"],
+    );
+}
+
+#[test]
+fn truncated_wasm_header() {
+    let file = temp_file(b"\0asm\x0d", ".wasm");
+    let run = eval_with_policy(file.path(), &[]);
+    assert_error(&run, &["truncated"]);
+}
+
+#[test]
+fn core_module_instead_of_component() {
+    let file = temp_file(b"\0asm\x01\0\0\0", ".wasm");
+    let run = eval_with_policy(file.path(), &[]);
+    assert_error(
+        &run,
+        &[
+            &file.path().display().to_string(),
+            "core WebAssembly module, not a component",
+            "--target wasm32-wasip2",
+            "wasm-tools component new",
+        ],
+    );
+}
+
+#[test]
+fn corrupt_component() {
+    // A valid component header followed by garbage.
+    let file = temp_file(b"\0asm\x0d\0\x01\0\xff\xff\xff\xff", ".wasm");
+    let run = eval_with_policy(file.path(), &[]);
+    assert_error(
+        &run,
+        &[&file.path().display().to_string(), "invalid component"],
+    );
+}
+
+#[test]
+fn component_of_another_world() {
+    let run = eval_with_policy(&fixture_policy("other-world"), &[]);
+    assert_error(
+        &run,
+        &[
+            "other-world.wasm",
+            "not a Gatehouse policy",
+            "`evaluate`",
+            "`describe`",
+            "gatehouse:policy/policy",
+        ],
+    );
+}
+
+#[test]
+fn directory_as_policy() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = eval_with_policy(dir.path(), &[]);
+    assert_error(
+        &run,
+        &[
+            &format!("policy {}", dir.path().display()),
+            "cannot read the file",
+        ],
+    );
+}
+
+// ---- settings ----
+
+#[test]
+fn unknown_setting_is_rejected_by_the_policy() {
+    let run = eval_with_policy(&policy("stream-approval"), &["--set", "foo=1"]);
+    assert_error(
+        &run,
+        &[
+            "policy 'stream-approval'",
+            "settings rejected",
+            "setting 'foo': unknown setting",
+            "streams",
+        ],
+    );
+}
+
+#[test]
+fn empty_list_setting_is_rejected_by_the_policy() {
+    let run = eval_with_policy(&policy("stream-approval"), &["--set", "streams= , "]);
+    assert_error(
+        &run,
+        &[
+            "policy 'stream-approval'",
+            "settings rejected",
+            "setting 'streams'",
+            "at least one item",
+        ],
+    );
+}
+
+// ---- the JSON error object ----
+
+#[test]
+fn json_output_prints_the_error_object() {
+    let run = eval_with_policy(
+        &policy("stream-approval"),
+        &["--set", "foo=1", "--output", "json"],
+    );
+    let message = assert_error(&run, &["setting 'foo'"]);
+    let report = run.json();
+    assert_eq!(report["schema"], "gatehouse.report/v1");
+    assert_eq!(report["verdict"], "error");
+    assert_eq!(report["exit_code"], 3);
+    assert_eq!(report["error"], message.as_str());
+}
+
+#[test]
+fn json_output_for_bad_input() {
+    let (run, path) = eval_text("{", &["--output", "json"]);
+    let message = assert_error(&run, &[&path, "invalid JSON"]);
+    let report = run.json();
+    assert_eq!(report["verdict"], "error");
+    assert_eq!(report["exit_code"], 3);
+    assert_eq!(report["error"], message.as_str());
+}
