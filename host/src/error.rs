@@ -116,6 +116,11 @@ pub enum LoadErrorKind {
         /// The world expected.
         world: &'static str,
     },
+    /// The component imports interfaces the sandbox does not provide.
+    #[error(
+        "imports {0}, which Gatehouse does not provide; a policy may import only gatehouse:policy/host and types (0.1) and WASI 0.2 cli, clocks, filesystem, io, random and sockets (granted nothing by default)"
+    )]
+    ForbiddenImports(String),
     /// The component's imports or export types do not match what the host provides.
     #[error("cannot link the component: {0}")]
     Link(String),

@@ -5,7 +5,7 @@ use super::{EvalArgs, OutputFormat, report_error};
 use crate::error::{Error, InputError};
 use crate::release::{ParseOptions, parse_release};
 use crate::report::{ErrorReport, InputSummary, PolicyReport, Report, render_text};
-use crate::runtime::{Limits, RunOptions, Runtime};
+use crate::runtime::{Grants, Limits, RunOptions, Runtime};
 use crate::settings::{check_assignments, parse_assignment, settings_for};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
@@ -74,7 +74,18 @@ fn evaluate(args: &EvalArgs) -> Result<Report, Error> {
     let stems: Vec<String> = policies.iter().map(|p| p.file_stem()).collect();
     check_assignments(&assignments, &stems).map_err(Error::Usage)?;
 
-    let run_options = RunOptions { now, limits };
+    let mut grants = Grants::default();
+    for dir in &args.allow_read {
+        grants.allow_read(dir).map_err(Error::Usage)?;
+    }
+    for name in &args.allow_env {
+        grants.allow_env(name).map_err(Error::Usage)?;
+    }
+    let run_options = RunOptions {
+        now,
+        limits,
+        grants,
+    };
     let mut reports = Vec::with_capacity(policies.len());
     for policy in &policies {
         let settings = settings_for(&assignments, &policy.file_stem()).map_err(Error::Usage)?;
@@ -83,6 +94,7 @@ fn evaluate(args: &EvalArgs) -> Result<Report, Error> {
             policy.path().display().to_string(),
             policy.sha256().to_string(),
             &settings,
+            &run_options.grants,
             run,
         ));
     }

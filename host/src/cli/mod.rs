@@ -88,6 +88,15 @@ pub struct EvalArgs {
     #[arg(long, value_name = "MiB", default_value_t = (crate::runtime::Limits::DEFAULT_MEMORY_BYTES >> 20) as u64)]
     pub memory_mib: u64,
 
+    /// Let every policy read this directory (read-only; `..` and symlinks cannot
+    /// leave it). The policy sees it at the same absolute path. Repeatable.
+    #[arg(long = "allow-read", value_name = "DIR")]
+    pub allow_read: Vec<PathBuf>,
+
+    /// Pass this host environment variable to every policy. Repeatable.
+    #[arg(long = "allow-env", value_name = "NAME")]
+    pub allow_env: Vec<String>,
+
     /// Largest accepted input, in MiB.
     #[arg(long, value_name = "MiB", default_value_t = 256)]
     pub max_input_mib: u64,

@@ -7,8 +7,8 @@ pub use text::render_text;
 
 use crate::decision::{Reason, Verdict};
 use crate::release::Release;
-use crate::runtime::PolicyRun;
 use crate::runtime::capture::LogLine;
+use crate::runtime::{Grants, PolicyRun};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -81,6 +81,9 @@ pub struct PolicyReport {
     pub wasm_sha256: String,
     /// The settings it received.
     pub settings: BTreeMap<String, String>,
+    /// Capabilities granted beyond the empty default: `read_dirs` (read-only
+    /// directories) and `env` (variable names).
+    pub grants: Grants,
     /// Its verdict.
     pub verdict: Verdict,
     /// Its reasons.
@@ -165,6 +168,7 @@ impl PolicyReport {
         path: String,
         wasm_sha256: String,
         settings: &[(String, String)],
+        grants: &Grants,
         run: PolicyRun,
     ) -> Self {
         PolicyReport {
@@ -174,6 +178,7 @@ impl PolicyReport {
             path,
             wasm_sha256,
             settings: settings.iter().cloned().collect(),
+            grants: grants.clone(),
             verdict: run.decision.verdict,
             reasons: run.decision.reasons,
             approver_groups: run.decision.approver_groups,

@@ -77,6 +77,12 @@ pub fn render_text(report: &Report) -> String {
                 if min == 1 { "" } else { "s" }
             );
         }
+        for dir in &policy.grants.read_dirs {
+            let _ = writeln!(out, "  granted: read {}", dir.display());
+        }
+        for name in &policy.grants.env {
+            let _ = writeln!(out, "  granted: environment variable {name}");
+        }
         if let Some(instructions) = &policy.instructions {
             let _ = writeln!(out, "  instructions: {instructions}");
         }

@@ -64,6 +64,9 @@ impl Runtime {
         let component = Component::new(&self.engine, bytes)
             .map_err(|e| fail(LoadErrorKind::Compile(first_line(&e))))?;
         check_exports(&self.engine, &component).map_err(fail)?;
+        if let Some(forbidden) = super::imports::forbidden_imports(&self.engine, &component) {
+            return Err(fail(LoadErrorKind::ForbiddenImports(forbidden.join(", "))));
+        }
         let instance_pre = self
             .linker
             .instantiate_pre(&component)

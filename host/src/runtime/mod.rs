@@ -5,6 +5,8 @@ mod bindings;
 pub mod capture;
 mod convert;
 mod engine;
+pub mod grants;
+pub mod imports;
 mod limiter;
 pub mod limits;
 mod policy;
@@ -13,5 +15,6 @@ mod ticker;
 
 pub use bindings::WORLD;
 pub use engine::Runtime;
+pub use grants::Grants;
 pub use limits::Limits;
 pub use policy::{LoadedPolicy, PolicyInfo, PolicyRun, RunOptions};

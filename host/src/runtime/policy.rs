@@ -3,6 +3,7 @@
 use super::bindings::PolicyPre;
 use super::capture::{Captured, LogLine};
 use super::convert::{decision_from_wit, release_to_wit};
+use super::grants::Grants;
 use super::limiter::LimitHit;
 use super::limits::Limits;
 use super::sandbox::{SandboxState, new_store};
@@ -40,6 +41,8 @@ pub struct RunOptions {
     pub now: i64,
     /// Resource limits for this evaluation.
     pub limits: Limits,
+    /// Capabilities granted beyond the empty default.
+    pub grants: Grants,
 }
 
 /// Everything one evaluation produced.
@@ -148,7 +151,21 @@ impl LoadedPolicy {
         options: &RunOptions,
     ) -> Result<PolicyRun, PolicyError> {
         let started = Instant::now();
-        let mut store = new_store(self.pre.engine(), &options.limits, options.now);
+        let mut store = new_store(
+            self.pre.engine(),
+            &options.limits,
+            &options.grants,
+            options.now,
+        )
+        .map_err(|e| {
+            self.error(
+                &self.file_stem(),
+                PolicyErrorKind::Internal(format!(
+                    "cannot set up the sandbox: {}",
+                    super::engine::first_line(&e)
+                )),
+            )
+        })?;
         let mut name = self.file_stem();
         let mut fuel_used = 0u64;
 

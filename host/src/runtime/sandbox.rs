@@ -5,13 +5,14 @@
 
 use super::bindings::gatehouse::policy::{host, types};
 use super::capture::{BoundedPipe, LogCapture, LogLevel};
+use super::grants::Grants;
 use super::limiter::PolicyLimiter;
 use super::limits::Limits;
 use super::ticker::deadline_ticks;
 use std::time::Duration;
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, Store};
-use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 /// Everything a policy instance can reach, owned by its `Store`.
 pub struct SandboxState {
@@ -42,8 +43,13 @@ impl HostWallClock for FixedClock {
     }
 }
 
-/// Creates a fresh store for one evaluation.
-pub fn new_store(engine: &Engine, limits: &Limits, now: i64) -> Store<SandboxState> {
+/// Creates a fresh store for one evaluation, with only the given grants.
+pub fn new_store(
+    engine: &Engine,
+    limits: &Limits,
+    grants: &Grants,
+    now: i64,
+) -> wasmtime::Result<Store<SandboxState>> {
     let stdout = BoundedPipe::new(limits.max_output_bytes);
     let stderr = BoundedPipe::new(limits.max_output_bytes);
     let mut wasi = WasiCtx::builder();
@@ -55,6 +61,13 @@ pub fn new_store(engine: &Engine, limits: &Limits, now: i64) -> Store<SandboxSta
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false);
+    for dir in &grants.read_dirs {
+        let guest_path = dir.to_string_lossy();
+        wasi.preopened_dir(dir, guest_path.as_ref(), FsPerms::ReadOnly)?;
+    }
+    for (name, value) in grants.env_values() {
+        wasi.env(name, value);
+    }
     let state = SandboxState {
         wasi: wasi.build(),
         table: ResourceTable::new(),
@@ -74,7 +87,7 @@ pub fn new_store(engine: &Engine, limits: &Limits, now: i64) -> Store<SandboxSta
     store.limiter(|state| &mut state.limiter);
     store.set_epoch_deadline(deadline_ticks(limits.timeout_ms));
     store.epoch_deadline_trap();
-    store
+    Ok(store)
 }
 
 impl WasiView for SandboxState {
