@@ -64,7 +64,7 @@ fn evaluate(args: &EvalArgs) -> Result<Report, Error> {
     let input_sha256 = hex::encode(Sha256::digest(&bytes));
     drop(bytes);
 
-    let runtime = Runtime::new()
+    let runtime = Runtime::with_limits(&limits)
         .map_err(|e| Error::Usage(format!("cannot start the WebAssembly engine: {e}")))?;
     let policies = args
         .policies
@@ -83,7 +83,7 @@ fn evaluate(args: &EvalArgs) -> Result<Report, Error> {
     }
     let run_options = RunOptions {
         now,
-        limits,
+        limits: limits.clone(),
         grants,
     };
     let mut reports = Vec::with_capacity(policies.len());

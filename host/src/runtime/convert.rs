@@ -63,8 +63,15 @@ fn reasons_from_wit(reasons: Vec<wit::Reason>) -> Vec<Reason> {
         .collect()
 }
 
+/// Most reasons a decision may carry: enough for one per resource of a very
+/// large release, few enough that a report stays readable and bounded.
+pub const MAX_REASONS: usize = 100_000;
+/// Most text a decision may carry in total (reasons, groups, instructions).
+pub const MAX_DECISION_BYTES: usize = 16 << 20;
+
 /// Lifts a WIT decision, enforcing the contract: require-approval and fail
-/// carry at least one reason, and min-approvals is at least 1.
+/// carry at least one reason, min-approvals is at least 1, and the decision
+/// stays within [`MAX_REASONS`] and [`MAX_DECISION_BYTES`].
 pub fn decision_from_wit(decision: wit::Decision) -> Result<Decision, String> {
     let decision = match decision {
         wit::Decision::AutoApprove(reasons) => Decision {
@@ -94,6 +101,7 @@ pub fn decision_from_wit(decision: wit::Decision) -> Result<Decision, String> {
             }
         }
     };
+    check_size(&decision)?;
     if decision.verdict != Verdict::AutoApprove && decision.reasons.is_empty() {
         return Err(format!(
             "{} without a reason (give at least one, so the approver knows why)",
@@ -101,6 +109,29 @@ pub fn decision_from_wit(decision: wit::Decision) -> Result<Decision, String> {
         ));
     }
     Ok(decision)
+}
+
+fn check_size(decision: &Decision) -> Result<(), String> {
+    if decision.reasons.len() > MAX_REASONS {
+        return Err(format!(
+            "{} reasons, more than the {MAX_REASONS} a decision may carry; summarise them",
+            decision.reasons.len()
+        ));
+    }
+    let bytes: usize = decision
+        .reasons
+        .iter()
+        .map(|r| r.message.len() + r.resource_path.as_ref().map_or(0, String::len))
+        .chain(decision.approver_groups.iter().map(String::len))
+        .chain(decision.instructions.iter().map(String::len))
+        .sum();
+    if bytes > MAX_DECISION_BYTES {
+        return Err(format!(
+            "{bytes} bytes of text, more than the {} MiB a decision may carry; shorten the reasons",
+            MAX_DECISION_BYTES >> 20
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -112,6 +143,19 @@ mod tests {
             message: "m".into(),
             resource_path: None,
         }
+    }
+
+    #[test]
+    fn oversized_decisions_are_rejected() {
+        let many = vec![reason(); MAX_REASONS + 1];
+        let err = decision_from_wit(wit::Decision::Fail(many)).expect_err("too many");
+        assert!(err.contains("reasons, more than"), "{err}");
+        let big = wit::Reason {
+            message: "x".repeat(MAX_DECISION_BYTES + 1),
+            resource_path: None,
+        };
+        let err = decision_from_wit(wit::Decision::Fail(vec![big])).expect_err("too big");
+        assert!(err.contains("bytes of text"), "{err}");
     }
 
     #[test]

@@ -2,13 +2,14 @@
 //! instantiated against: our host interface plus WASI with nothing granted.
 
 use super::bindings::{Policy, PolicyPre, REQUIRED_EXPORTS, WORLD};
+use super::limits::Limits;
 use super::policy::LoadedPolicy;
 use super::sandbox::SandboxState;
 use crate::error::{LoadError, LoadErrorKind};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, PoolingAllocationConfig};
 
 /// Guest stack limit: deep recursion traps with a stack overflow at this depth.
 /// The host evaluates on threads with a much larger native stack
@@ -22,14 +23,21 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Builds the engine (fuel metering and epoch interruption on), starts
-    /// the epoch ticker, and builds the linker.
+    /// [`Runtime::with_limits`] with the default limits.
     pub fn new() -> wasmtime::Result<Self> {
+        Self::with_limits(&Limits::default())
+    }
+
+    /// Builds the engine (fuel metering and epoch interruption on, the
+    /// pooling allocator sized from `limits`, which must be the largest limits
+    /// any policy of the run gets), starts the epoch ticker, and builds the linker.
+    pub fn with_limits(limits: &Limits) -> wasmtime::Result<Self> {
         let mut config = Config::new();
         config
             .consume_fuel(true)
             .epoch_interruption(true)
-            .max_wasm_stack(MAX_WASM_STACK);
+            .max_wasm_stack(MAX_WASM_STACK)
+            .allocation_strategy(pooling_config(limits));
         let engine = Engine::new(&config)?;
         super::ticker::start(&engine)
             .map_err(|e| wasmtime::format_err!("cannot start the epoch ticker thread: {e}"))?;
@@ -76,6 +84,38 @@ impl Runtime {
         Ok(LoadedPolicy::new(path, sha256, bytes.len(), pre))
     }
 }
+
+/// Evaluations that may be alive at once in one process (the CLI runs one
+/// at a time; library users may run several threads).
+const POOL_CONCURRENT_EVALUATIONS: u32 = 16;
+
+/// Pooling-allocator caps that match the per-store limits, so the pool never
+/// refuses what the limiter would allow, and never allows more.
+fn pooling_config(limits: &Limits) -> PoolingAllocationConfig {
+    let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let per_evaluation_memories = clamp(limits.memories);
+    let per_evaluation_tables = clamp(limits.tables);
+    let per_evaluation_instances = clamp(limits.instances);
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(POOL_CONCURRENT_EVALUATIONS)
+        .total_core_instances(POOL_CONCURRENT_EVALUATIONS.saturating_mul(per_evaluation_instances))
+        .total_memories(POOL_CONCURRENT_EVALUATIONS.saturating_mul(per_evaluation_memories))
+        .total_tables(POOL_CONCURRENT_EVALUATIONS.saturating_mul(per_evaluation_tables))
+        .max_core_instances_per_component(per_evaluation_instances)
+        .max_memories_per_component(per_evaluation_memories)
+        .max_tables_per_component(per_evaluation_tables)
+        .max_memories_per_module(per_evaluation_memories)
+        .max_tables_per_module(per_evaluation_tables)
+        .max_memory_size(limits.memory_bytes.max(MIN_POOL_MEMORY))
+        .table_elements(limits.table_elements)
+        .max_component_instance_size(16 << 20)
+        .max_core_instance_size(16 << 20);
+    pool
+}
+
+/// Pool slots are at least this large, so that a tiny `--memory-mib` is
+/// reported by the limiter (naming the limit) rather than by the pool.
+const MIN_POOL_MEMORY: usize = 64 << 20;
 
 /// Tells a component from a core module, WebAssembly text and other files,
 /// so the user learns what they have and how to get what is needed.

@@ -28,6 +28,9 @@ pub struct Limits {
     pub max_log_bytes: usize,
     /// Maximum bytes of stdout, and separately of stderr, kept per evaluation.
     pub max_output_bytes: usize,
+    /// Maximum bytes the guest may pass to the host in one host call (a `log`
+    /// message, a WASI write): wasmtime's hostcall fuel.
+    pub max_hostcall_bytes: usize,
 }
 
 impl Limits {
@@ -45,13 +48,14 @@ impl Default for Limits {
             fuel: Self::DEFAULT_FUEL,
             memory_bytes: Self::DEFAULT_MEMORY_BYTES,
             timeout_ms: Self::DEFAULT_TIMEOUT_MS,
-            table_elements: 1 << 20,
+            table_elements: 200_000,
             instances: 100,
             tables: 100,
             memories: 100,
             max_log_lines: 1_000,
             max_log_bytes: 256 << 10,
             max_output_bytes: 64 << 10,
+            max_hostcall_bytes: 4 << 20,
         }
     }
 }

@@ -85,6 +85,7 @@ pub fn new_store(
     };
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.limiter);
+    store.set_hostcall_fuel(limits.max_hostcall_bytes);
     store.set_epoch_deadline(deadline_ticks(limits.timeout_ms));
     store.epoch_deadline_trap();
     Ok(store)
