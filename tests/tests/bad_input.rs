@@ -722,3 +722,37 @@ fn json_output_for_bad_input() {
     assert_eq!(report["exit_code"], 3);
     assert_eq!(report["error"], message.as_str());
 }
+
+#[test]
+fn deeply_nested_json_is_refused_even_in_an_unknown_field() {
+    // Built as text: serde_json itself could not build a value this deep.
+    let text = good_release().to_string();
+    let deep_text = format!(
+        "{},\"x\":{}{}}}",
+        &text[..text.len() - 1],
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let (run, path) = eval_text(&deep_text, &[]);
+    assert_error(&run, &[&path, "$: JSON nested deeper than 64 levels"]);
+}
+
+#[test]
+fn invalid_utf8_is_refused_with_its_position() {
+    let mut bytes = br#"{"environmentName":"prod"#.to_vec();
+    bytes.extend_from_slice(&[0xff, 0xfe]);
+    bytes.extend_from_slice(br#"","releaseStream":"PROD","resources":[]}"#);
+    let file = temp_file(&bytes, ".json");
+    let path = file.path().display().to_string();
+    let run = gatehouse([
+        "eval",
+        "--policy",
+        &policy("stream-approval").display().to_string(),
+        "--input",
+        &path,
+    ]);
+    assert_error(
+        &run,
+        &[&path, "$.environmentName", "invalid unicode", "line 1"],
+    );
+}

@@ -105,6 +105,7 @@ pub fn parse_release(
     source: &str,
     options: &ParseOptions,
 ) -> Result<(Release, Vec<String>), InputError> {
+    check_depth(text).map_err(|message| InputError::at(source, "$".into(), message))?;
     let mut ignored = Vec::new();
     let mut json = serde_json::Deserializer::from_slice(text);
     let ObjectOnly(raw): ObjectOnly<RawRelease> = {
@@ -181,6 +182,47 @@ pub fn parse_release(
         approvals,
     };
     Ok((release, ignored))
+}
+
+/// Deepest JSON nesting accepted. A release is four levels deep; unknown
+/// fields get room to spare, hostile inputs do not.
+pub const MAX_DEPTH: usize = 64;
+
+/// Refuses JSON nested deeper than [`MAX_DEPTH`] with one linear scan, before
+/// any parsing, so that not even ignored fields can be arbitrarily deep.
+fn check_depth(text: &[u8]) -> Result<(), String> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let (mut line, mut column) = (1usize, 0usize);
+    for &byte in text {
+        column += 1;
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(format!(
+                        "JSON nested deeper than {MAX_DEPTH} levels (line {line}, column {column}); a release needs four"
+                    ));
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'\n' => {
+                line += 1;
+                column = 0;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn pick(
@@ -316,6 +358,28 @@ mod tests {
 
         let err = parse(&format!("{GOOD} []")).expect_err("trailing data");
         assert!(err.contains("trailing characters"), "{err}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_even_in_unknown_fields() {
+        let deep = format!(
+            r#"{{"environmentName":"a","releaseStream":"b","resources":[],"x":{}{}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let err = parse(&deep).expect_err("too deep");
+        assert!(
+            err.contains("$: JSON nested deeper than 64 levels (line 1, column"),
+            "{err}"
+        );
+        let brackets_in_strings = format!(
+            r#"{{"environmentName":"{}","releaseStream":"b","resources":[]}}"#,
+            "[{\\\"".repeat(100)
+        );
+        assert!(
+            parse(&brackets_in_strings).is_ok(),
+            "brackets inside strings do not nest"
+        );
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Running policies: one engine per process, a compiled and linked
 //! [`LoadedPolicy`] per file, and a fresh sandboxed store per evaluation.
 
-mod bindings;
+pub mod bindings;
 pub mod capture;
-mod convert;
+pub mod convert;
 mod engine;
 pub mod grants;
 pub mod imports;
