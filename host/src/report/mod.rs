@@ -102,6 +102,10 @@ pub struct PolicyReport {
     pub stdout: String,
     /// Captured stderr (truncated with a marker over the cap).
     pub stderr: String,
+    /// Bytes of stdout dropped over the cap.
+    pub stdout_dropped_bytes: u64,
+    /// Bytes of stderr dropped over the cap.
+    pub stderr_dropped_bytes: u64,
     /// Wall time of the evaluation in milliseconds (varies run to run).
     pub duration_ms: f64,
     /// Fuel consumed (deterministic for a given policy and input).
@@ -188,6 +192,8 @@ impl PolicyReport {
             logs_dropped: run.logs_dropped,
             stdout: run.stdout.text,
             stderr: run.stderr.text,
+            stdout_dropped_bytes: run.stdout.dropped_bytes,
+            stderr_dropped_bytes: run.stderr.dropped_bytes,
             duration_ms: run.duration.as_secs_f64() * 1000.0,
             fuel_used: run.fuel_used,
         }

@@ -96,9 +96,15 @@ pub fn render_text(report: &Report) -> String {
                 policy.logs_dropped
             );
         }
-        for (name, text) in [("stdout", &policy.stdout), ("stderr", &policy.stderr)] {
+        for (name, text, dropped) in [
+            ("stdout", &policy.stdout, policy.stdout_dropped_bytes),
+            ("stderr", &policy.stderr, policy.stderr_dropped_bytes),
+        ] {
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
                 let _ = writeln!(out, "  {name}: {line}");
+            }
+            if dropped > 0 {
+                let _ = writeln!(out, "  {name}: {dropped} more bytes dropped (over the cap)");
             }
         }
     }
