@@ -121,6 +121,9 @@ pub enum LoadErrorKind {
         "imports {0}, which Gatehouse does not provide; a policy may import only gatehouse:policy/host and types (0.1) and WASI 0.2 cli, clocks, filesystem, io, random and sockets (granted nothing by default)"
     )]
     ForbiddenImports(String),
+    /// The component is too large to compile within bounded time and memory.
+    #[error("too large to compile safely: {0}")]
+    TooLarge(String),
     /// The component's imports or export types do not match what the host provides.
     #[error("cannot link the component: {0}")]
     Link(String),
@@ -137,6 +140,9 @@ impl PolicyErrorKind {
             }
             PolicyErrorKind::TableLimit { limit, .. } => Some(("table-elements", *limit as u64)),
             PolicyErrorKind::Timeout { limit_ms, .. } => Some(("timeout-ms", *limit_ms)),
+            PolicyErrorKind::DataLimit { limit_bytes, .. } => {
+                Some(("hostcall-bytes", *limit_bytes as u64))
+            }
             _ => None,
         }
     }
@@ -199,6 +205,14 @@ pub enum PolicyErrorKind {
         phase: &'static str,
         /// The limit in elements.
         limit: usize,
+    },
+    /// The guest passed more data to the host in one call than allowed.
+    #[error("passed more than {} MiB to the host in one call in {phase} (a log line, a write, or its decision)", limit_bytes >> 20)]
+    DataLimit {
+        /// The export being called.
+        phase: &'static str,
+        /// The limit in bytes.
+        limit_bytes: usize,
     },
     /// The evaluation ran past its wall-clock budget.
     #[error(

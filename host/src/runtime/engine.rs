@@ -68,6 +68,7 @@ impl Runtime {
             kind,
         };
         check_header(bytes).map_err(fail)?;
+        check_code_size(bytes).map_err(fail)?;
         let sha256 = hex::encode(Sha256::digest(bytes));
         let component = Component::new(&self.engine, bytes)
             .map_err(|e| fail(LoadErrorKind::Compile(first_line(&e))))?;
@@ -143,6 +144,36 @@ fn check_header(bytes: &[u8]) -> Result<(), LoadErrorKind> {
             other[0], other[1], other[2], other[3],
         ]))),
     }
+}
+
+/// Most functions a policy may define. The 18 MB componentize-py policy has
+/// about 13,400; Cranelift needs seconds and hundreds of MiB per ten thousand.
+pub const MAX_FUNCTIONS: u64 = 50_000;
+/// Most bytes of code a policy may carry (the Python example has 6.5 MB).
+pub const MAX_CODE_BYTES: u64 = 64 << 20;
+
+/// Counts functions and code bytes with one pass of the parser, before any
+/// compilation: compiling is the one cost that fuel and timeouts do not cover.
+/// Malformed binaries pass here and are reported by the compiler.
+fn check_code_size(bytes: &[u8]) -> Result<(), LoadErrorKind> {
+    let (mut functions, mut code) = (0u64, 0u64);
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload {
+            Ok(wasmparser::Payload::FunctionSection(reader)) => {
+                functions += u64::from(reader.count());
+            }
+            Ok(wasmparser::Payload::CodeSectionStart { size, .. }) => code += u64::from(size),
+            Ok(_) => {}
+            Err(_) => return Ok(()),
+        }
+    }
+    if functions > MAX_FUNCTIONS || code > MAX_CODE_BYTES {
+        return Err(LoadErrorKind::TooLarge(format!(
+            "{functions} functions and {code} bytes of code; a policy may have at most {MAX_FUNCTIONS} functions and {} MiB of code",
+            MAX_CODE_BYTES >> 20
+        )));
+    }
+    Ok(())
 }
 
 /// Names every required export the component lacks.

@@ -20,6 +20,8 @@ pub struct PolicyLimiter {
     instances: usize,
     tables: usize,
     memories: usize,
+    /// Bytes of linear memory the store holds across all its memories.
+    memory_total: usize,
     /// The first limit hit, if any.
     pub hit: Option<LimitHit>,
 }
@@ -39,22 +41,30 @@ impl PolicyLimiter {
             instances,
             tables,
             memories,
+            memory_total: 0,
             hit: None,
         }
     }
 }
 
 impl ResourceLimiter for PolicyLimiter {
+    /// The memory limit covers all memories of the evaluation together, so a
+    /// component with many memories cannot multiply it.
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_bytes {
+        let total = self
+            .memory_total
+            .saturating_sub(current)
+            .saturating_add(desired);
+        if total > self.memory_bytes {
             self.hit.get_or_insert(LimitHit::Memory(self.memory_bytes));
             wasmtime::bail!("memory limit of {} bytes exceeded", self.memory_bytes);
         }
+        self.memory_total = total;
         Ok(true)
     }
 

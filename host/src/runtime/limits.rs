@@ -8,7 +8,7 @@ pub struct Limits {
     /// instructions, so the same policy on the same input always uses the
     /// same amount: a verdict never depends on machine load.
     pub fuel: u64,
-    /// Maximum linear memory per evaluation, in bytes (each memory).
+    /// Maximum linear memory per evaluation, in bytes, all memories together.
     pub memory_bytes: usize,
     /// Wall-clock budget for a whole evaluation (instantiation and the three
     /// calls), in milliseconds. Fuel bounds CPU deterministically; this bounds
@@ -28,8 +28,10 @@ pub struct Limits {
     pub max_log_bytes: usize,
     /// Maximum bytes of stdout, and separately of stderr, kept per evaluation.
     pub max_output_bytes: usize,
-    /// Maximum bytes the guest may pass to the host in one host call (a `log`
-    /// message, a WASI write): wasmtime's hostcall fuel.
+    /// Maximum bytes the guest may pass to the host in one call: a `log`
+    /// message, a WASI write, or the decision `evaluate` returns (wasmtime's
+    /// hostcall fuel, which counts about 48 bytes per reason plus its text).
+    /// Sized so that a decision at the caps of `convert` always fits.
     pub max_hostcall_bytes: usize,
 }
 
@@ -55,7 +57,7 @@ impl Default for Limits {
             max_log_lines: 1_000,
             max_log_bytes: 256 << 10,
             max_output_bytes: 64 << 10,
-            max_hostcall_bytes: 4 << 20,
+            max_hostcall_bytes: 24 << 20,
         }
     }
 }

@@ -261,6 +261,13 @@ impl LoadedPolicy {
                 };
                 return self.error(name, kind);
             }
+            if e.chain().any(|c| {
+                c.to_string()
+                    .contains("fuel allocated for hostcalls has been exhausted")
+            }) {
+                let limit_bytes = limits.max_hostcall_bytes;
+                return self.error(name, PolicyErrorKind::DataLimit { phase, limit_bytes });
+            }
             match e.downcast_ref::<Trap>() {
                 Some(Trap::OutOfFuel) => {
                     self.error(name, PolicyErrorKind::OutOfFuel { phase, limit: fuel })
