@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds every Rust example policy to target/policies/<name>.wasm and every
-# test fixture policy to target/test-policies/<name>.wasm (wasm32-wasip2 components).
+# test fixture policy to target/test-policies/<name>.wasm (wasm32-wasip2 components),
+# then every Python example policy (example-policies/<dir>/app.py) to
+# target/policies/<dir>.wasm with componentize-py (installed into target/tools/
+# by scripts/install-tools.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,3 +32,42 @@ build_dir() {
 
 build_dir example-policies target/policies
 build_dir tests/fixtures target/test-policies
+
+# Python policies: `example-policies/<dir>/app.py` implements the `policy` world;
+# componentize-py generates the bindings from wit/ at build time and bundles a
+# CPython interpreter (~18 MB, 10-20 s per policy), so a policy is rebuilt only
+# when a Python file in its directory, a WIT file, or componentize-py itself (a
+# new pin) is newer than its component.
+build_python() {
+    local apps=(example-policies/*/app.py)
+    [ -e "${apps[0]}" ] || return 0
+    bash scripts/install-tools.sh
+    local root=$PWD
+    local componentize=$root/target/tools/venv/bin/componentize-py
+    mkdir -p target/policies
+    local app dir name out built=() fresh=()
+    for app in "${apps[@]}"; do
+        dir=$(dirname "$app")
+        name=$(basename "$dir")
+        out=target/policies/$name.wasm
+        if [ -e "$out" ] && [ -z "$(find "$dir" wit "$componentize" -newer "$out" \( -name '*.py' -o -name '*.wit' -o -name componentize-py \) -not -path '*/__pycache__/*' | head -n 1)" ]; then
+            fresh+=("$name")
+            continue
+        fi
+        echo "componentize-py: building $app into $out"
+        # Build to a temporary file so an interrupted build never looks fresh.
+        # VIRTUAL_ENV is cleared so an activated venv does not join the Python path.
+        (cd "$dir" && env -u VIRTUAL_ENV "$componentize" --quiet -d "$root/wit" -w policy \
+            componentize -p . app -o "$root/$out.tmp")
+        mv "$out.tmp" "$out"
+        built+=("$name")
+    done
+    if [ ${#built[@]} -gt 0 ]; then
+        echo "built ${#built[@]} Python policies into target/policies: ${built[*]}"
+    fi
+    if [ ${#fresh[@]} -gt 0 ]; then
+        echo "up to date: ${#fresh[@]} Python policies in target/policies: ${fresh[*]}"
+    fi
+}
+
+build_python

@@ -1,5 +1,7 @@
 //! Helpers for the end-to-end tests: locate the `gatehouse` binary and the
-//! compiled policies, run the binary, and write inputs to temporary files.
+//! compiled policies, run the binary (optionally under a time bound, while
+//! measuring its peak memory: [`run_bounded`]), and write inputs to
+//! temporary files.
 //!
 //! The binary and policies are built by `scripts/test.sh` (or
 //! `scripts/build-policies.sh` and `cargo build -p gatehouse`) before the tests run.
@@ -8,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -202,4 +205,155 @@ pub fn assert_error(run: &Run, fragments: &[&str]) -> String {
         );
     }
     message.to_string()
+}
+
+/// What a bounded run of the binary produced, with what it cost.
+#[derive(Debug)]
+pub struct BoundedRun {
+    /// Exit code and output.
+    pub run: Run,
+    /// The child's peak resident memory (`VmHWM`), as last seen while it ran.
+    pub peak_rss_bytes: u64,
+    /// Wall time from spawn to exit (to within the polling interval).
+    pub elapsed: Duration,
+}
+
+impl BoundedRun {
+    /// The peak resident memory in MiB, for messages.
+    pub fn peak_rss_mib(&self) -> f64 {
+        self.peak_rss_bytes as f64 / f64::from(1u32 << 20)
+    }
+}
+
+/// How often [`run_bounded`] samples the child.
+const POLL_INTERVAL: Duration = Duration::from_millis(5);
+
+/// A child whose resident memory passes this is killed at once, whatever
+/// the test's own bound: a safety net for the machine running the suite
+/// (every case here is expected to stay far below it).
+pub const RSS_KILL_BYTES: u64 = 2 << 30;
+
+/// Runs `gatehouse` with arguments (stdin closed) and at most `max_time` of
+/// wall time, sampling its peak resident memory every few milliseconds.
+/// Past `max_time` (or [`RSS_KILL_BYTES`]) the child is killed and the test
+/// fails with what was measured. See [`run_bounded_with_env`].
+pub fn run_bounded<I, S>(args: I, max_time: Duration) -> BoundedRun
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    run_bounded_with_env(args, &[], max_time)
+}
+
+/// [`run_bounded`] with extra environment variables for the child.
+///
+/// Memory is the kernel's high-water mark of the child's resident set
+/// (`VmHWM` in `/proc/<pid>/status`), read while the child runs: it only
+/// grows, so the last reading before exit is the peak up to then; a spike in
+/// the final few milliseconds before exit could be missed. stdout and
+/// stderr are drained on threads, so a chatty child never blocks on a full
+/// pipe. Uses only std (Linux `/proc`).
+pub fn run_bounded_with_env<I, S>(args: I, envs: &[(&str, &str)], max_time: Duration) -> BoundedRun
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let args: Vec<std::ffi::OsString> = args
+        .into_iter()
+        .map(|a| a.as_ref().to_os_string())
+        .collect();
+    let started = Instant::now();
+    let mut child = Command::new(gatehouse_bin())
+        .args(&args)
+        .envs(envs.iter().copied())
+        .current_dir(workspace_root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn gatehouse");
+    let pid = child.id();
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+
+    let mut peak_rss_bytes = 0u64;
+    let mut killed: Option<String> = None;
+    let status = loop {
+        if let Some(hwm) = peak_rss_of(pid) {
+            peak_rss_bytes = peak_rss_bytes.max(hwm);
+        }
+        if let Some(status) = child.try_wait().expect("poll gatehouse") {
+            break status;
+        }
+        let elapsed = started.elapsed();
+        if elapsed > max_time {
+            killed = Some(format!(
+                "still running after {elapsed:?} (bound {max_time:?})"
+            ));
+        } else if peak_rss_bytes > RSS_KILL_BYTES {
+            killed = Some(format!(
+                "resident memory {} MiB passed the safety cap of {} MiB",
+                peak_rss_bytes >> 20,
+                RSS_KILL_BYTES >> 20
+            ));
+        }
+        if killed.is_some() {
+            // The child may have exited in between: then kill fails harmlessly.
+            let _ = child.kill();
+            break child.wait().expect("wait for the killed gatehouse");
+        }
+        std::thread::sleep(POLL_INTERVAL);
+    };
+    let elapsed = started.elapsed();
+    let stdout = stdout.join().expect("stdout reader");
+    let stderr = stderr.join().expect("stderr reader");
+    let run = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    };
+    if let Some(why) = killed {
+        let mut start = run.stderr.len().saturating_sub(2000);
+        while !run.stderr.is_char_boundary(start) {
+            start += 1;
+        }
+        panic!(
+            "gatehouse {args:?} was killed: {why}; peak resident memory {} MiB; stderr tail: {}",
+            peak_rss_bytes >> 20,
+            &run.stderr[start..]
+        );
+    }
+    BoundedRun {
+        run,
+        peak_rss_bytes,
+        elapsed,
+    }
+}
+
+/// Reads a child's pipe to the end on a thread, so the child never blocks
+/// on a full pipe.
+fn drain<R: std::io::Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            // A read error only shortens the capture; the exit code still counts.
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
+/// The peak resident set of a running process in bytes (`VmHWM`), or
+/// `None` once it has exited (a zombie has no memory map) or off Linux.
+pub fn peak_rss_of(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
 }
