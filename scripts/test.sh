@@ -16,6 +16,14 @@ done
 echo "== cargo fmt --check"
 cargo fmt --all --check
 
+echo "== cargo deny (bans, licenses, sources)"
+# Advisories need the RustSec database from GitHub, which CI cannot reach.
+deny=target/tools/bin/cargo-deny
+if [ ! -x "$deny" ] || [ "$("$deny" --version | awk '{print $2}')" != "0.20.2" ]; then
+    cargo install --quiet --locked cargo-deny@0.20.2 --root target/tools
+fi
+"$deny" --offline --log-level error check bans licenses sources
+
 echo "== build policies (wasm32-wasip2)"
 bash scripts/build-policies.sh
 
