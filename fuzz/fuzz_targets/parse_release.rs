@@ -1,13 +1,22 @@
-//! Fuzzes release input parsing: arbitrary bytes must give a release or a
-//! clear error, never a panic, and a parsed release must survive the trip
+//! Fuzzes input parsing: arbitrary bytes, through format detection and every
+//! adapter, must give a release or a clear error, never a panic, and a parsed release must survive the trip
 //! back to JSON and into the policy-facing (WIT) shape unchanged.
 
 #![no_main]
 
-use gatehouse::release::{ParseOptions, parse_release};
+use gatehouse::release::{InputOptions, ParseOptions, parse_release, read_release};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    // Every format through detection: Terraform plans, Pulumi previews and
+    // releases must each give a release or an error, never a panic.
+    let input_options = InputOptions {
+        environment: Some("fuzz".into()),
+        release_stream: Some("FUZZ".into()),
+        ..InputOptions::default()
+    };
+    let _ = read_release(data, "fuzz", &input_options);
+
     let options = ParseOptions::default();
     let Ok((release, _warnings)) = parse_release(data, "fuzz", &options) else {
         return;

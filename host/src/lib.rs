@@ -7,7 +7,7 @@
 //! be made.
 //!
 //! The library is what the `gatehouse` binary is built from:
-//! [`release::parse_release`] reads input, [`runtime::Runtime`] loads and
+//! [`release::read_release`] reads input (release JSON, Terraform plans, Pulumi previews), [`runtime::Runtime`] loads and
 //! evaluates policies, [`gate::aggregate`] combines verdicts and
 //! [`report::Report`] renders the result.
 

@@ -3,7 +3,7 @@
 
 use super::{EvalArgs, OutputFormat, report_error};
 use crate::error::{Error, InputError};
-use crate::release::{ParseOptions, parse_release};
+use crate::release::read_release;
 use crate::report::{ErrorReport, InputSummary, PolicyReport, Report, render_text};
 use crate::runtime::{Grants, Limits, RunOptions, Runtime};
 use crate::settings::{check_assignments, parse_assignment, settings_for};
@@ -55,12 +55,15 @@ fn evaluate(args: &EvalArgs) -> Result<Report, Error> {
         ..Limits::default()
     };
 
+    let (options, approval_warnings) = super::input_options(
+        &args.source,
+        args.environment.clone(),
+        args.release_stream.clone(),
+        args.max_input_mib,
+    )?;
     let (source, bytes) = read_input(&args.input, args.max_input_mib)?;
-    let options = ParseOptions {
-        environment: args.environment.clone(),
-        release_stream: args.release_stream.clone(),
-    };
-    let (release, warnings) = parse_release(&bytes, &source, &options)?;
+    let (release, mut warnings) = read_release(&bytes, &source, &options)?;
+    warnings.extend(approval_warnings);
     let input_sha256 = hex::encode(Sha256::digest(&bytes));
     drop(bytes);
 
@@ -103,7 +106,7 @@ fn evaluate(args: &EvalArgs) -> Result<Report, Error> {
 }
 
 /// Reads the input file (or stdin for `-`), refusing more than `max_mib` MiB.
-fn read_input(input: &str, max_mib: u64) -> Result<(String, Vec<u8>), InputError> {
+pub(super) fn read_input(input: &str, max_mib: u64) -> Result<(String, Vec<u8>), InputError> {
     let limit = max_mib.saturating_mul(1 << 20);
     let (source, reader): (String, Box<dyn Read>) = if input == "-" {
         ("<stdin>".to_string(), Box::new(std::io::stdin().lock()))
@@ -113,7 +116,8 @@ fn read_input(input: &str, max_mib: u64) -> Result<(String, Vec<u8>), InputError
         if file.metadata().is_ok_and(|m| m.is_dir()) {
             return Err(InputError::whole(
                 input,
-                "is a directory; pass a release JSON file".into(),
+                "is a directory; pass a JSON file: a release, a Terraform plan or a Pulumi preview"
+                    .into(),
             ));
         }
         (input.to_string(), Box::new(file))
@@ -132,7 +136,7 @@ fn read_input(input: &str, max_mib: u64) -> Result<(String, Vec<u8>), InputError
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(InputError::whole(
             &source,
-            "the input is empty; expected a release JSON object".into(),
+            "the input is empty; expected a JSON object: a release, a Terraform plan or a Pulumi preview".into(),
         ));
     }
     Ok((source, bytes))

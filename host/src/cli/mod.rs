@@ -1,8 +1,11 @@
 //! The command line: argument definitions apart from the logic of each
 //! subcommand (one file per subcommand).
 
+mod convert;
 mod eval;
 
+use crate::error::{Error, InputError};
+use crate::release::{Format, InputOptions};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -33,6 +36,94 @@ pub enum Command {
     /// Evaluate a release change with one or more policies and exit with the verdict.
     #[command(after_help = EXIT_CODES_HELP)]
     Eval(EvalArgs),
+    /// Print the release a policy would see: the input (release, Terraform plan or
+    /// Pulumi preview) converted to the native release JSON.
+    #[command(after_help = CONVERT_HELP)]
+    Convert(ConvertArgs),
+}
+
+/// Exit codes of `gatehouse convert`.
+pub const CONVERT_HELP: &str = "\
+Exit codes:
+  0  converted: the release JSON is on stdout
+  3  error: the input could not be read or converted (the reason is on stderr)";
+
+/// Input formats (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    /// Tell the format from the input's top-level keys (see --help).
+    Auto,
+    /// The native (Facets) release JSON.
+    Release,
+    /// A Terraform / OpenTofu plan: `terraform show -json PLANFILE`.
+    Terraform,
+    /// A Pulumi preview: `pulumi preview --json`.
+    Pulumi,
+}
+
+impl InputFormat {
+    /// The format to read, `None` to detect it.
+    pub fn format(self) -> Option<Format> {
+        match self {
+            InputFormat::Auto => None,
+            InputFormat::Release => Some(Format::Release),
+            InputFormat::Terraform => Some(Format::Terraform),
+            InputFormat::Pulumi => Some(Format::Pulumi),
+        }
+    }
+}
+
+/// How the input is read: shared by `eval` and `convert`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SourceArgs {
+    /// The input format; auto tells a release, a Terraform plan and a Pulumi preview
+    /// apart by their top-level keys (details in --help).
+    ///
+    /// auto decides from the input's top-level keys: `resources`, `environmentName` or
+    /// `releaseStream` make a release; `format_version` together with `terraform_version`,
+    /// `resource_changes` or `planned_values` makes a Terraform / OpenTofu plan
+    /// (terraform show -json PLANFILE); `steps` or `changeSummary` makes a Pulumi preview
+    /// (pulumi preview --json). Exactly one must match: an object that fits none or several
+    /// is an error naming the keys looked for. Input that is not a JSON object is read as a
+    /// release, whose parser reports the problem. Plans and previews name no environment or
+    /// stream: pass --environment and --release-stream. See docs/input-formats.md.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = InputFormat::Auto)]
+    pub format: InputFormat,
+
+    /// Add KEY=VALUE to the release's metadata (repeatable; each key once). Keys use
+    /// letters, digits, '-', '_' and '.'. Overrides a release's own entry; cannot override
+    /// the terraform.* / pulumi.* keys an adapter derives from a plan or preview.
+    #[arg(long = "meta", value_name = "KEY=VALUE")]
+    pub meta: Vec<String>,
+
+    /// A JSON file of approvals already given, appended to the input's:
+    /// [{"approver": "asmith", "groups": ["dba"], "at": "2026-11-20T10:00:00Z"}].
+    #[arg(long, value_name = "FILE")]
+    pub approvals: Option<PathBuf>,
+}
+
+/// Arguments of `gatehouse convert`.
+#[derive(Debug, clap::Args)]
+pub struct ConvertArgs {
+    /// The input: a release JSON, a Terraform plan JSON or a Pulumi preview JSON, or - for stdin.
+    #[arg(long, value_name = "FILE|-")]
+    pub input: String,
+
+    /// The environment, overriding the input's environmentName (required for plans and previews).
+    #[arg(long, value_name = "E")]
+    pub environment: Option<String>,
+
+    /// The release stream, overriding the input's releaseStream (required for plans and previews).
+    #[arg(long, value_name = "S")]
+    pub release_stream: Option<String>,
+
+    /// Format, metadata and approvals.
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Largest accepted input (and approvals file), in MiB.
+    #[arg(long, value_name = "MiB", default_value_t = 256)]
+    pub max_input_mib: u64,
 }
 
 /// Report formats.
@@ -51,7 +142,8 @@ pub struct EvalArgs {
     #[arg(long = "policy", value_name = "P.wasm", required = true)]
     pub policies: Vec<PathBuf>,
 
-    /// The release change: a Facets release JSON file, or - for stdin.
+    /// The release change: a Facets release JSON, a Terraform plan JSON or a Pulumi
+    /// preview JSON (see --format), or - for stdin.
     #[arg(long, value_name = "FILE|-")]
     pub input: String,
 
@@ -67,6 +159,10 @@ pub struct EvalArgs {
     /// The release stream, overriding the input's releaseStream (or supplying it).
     #[arg(long, value_name = "S")]
     pub release_stream: Option<String>,
+
+    /// Format, metadata and approvals.
+    #[command(flatten)]
+    pub source: SourceArgs,
 
     /// The evaluation time (RFC 3339, e.g. 2026-11-22T10:00:00Z) instead of the clock.
     #[arg(long, value_name = "RFC3339")]
@@ -97,7 +193,7 @@ pub struct EvalArgs {
     #[arg(long = "allow-env", value_name = "NAME")]
     pub allow_env: Vec<String>,
 
-    /// Largest accepted input, in MiB.
+    /// Largest accepted input (and approvals file), in MiB.
     #[arg(long, value_name = "MiB", default_value_t = 256)]
     pub max_input_mib: u64,
 }
@@ -106,7 +202,95 @@ pub struct EvalArgs {
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Eval(args) => eval::run(&args),
+        Command::Convert(args) => convert::run(&args),
     }
+}
+
+/// Builds the [`InputOptions`] from the flags: parses `--meta` and reads the
+/// `--approvals` file. Returns the options and the approvals file's warnings.
+pub(crate) fn input_options(
+    source: &SourceArgs,
+    environment: Option<String>,
+    release_stream: Option<String>,
+    max_input_mib: u64,
+) -> Result<(InputOptions, Vec<String>), Error> {
+    let meta = parse_meta(&source.meta).map_err(Error::Usage)?;
+    let (approvals, warnings) = match &source.approvals {
+        Some(path) => {
+            let name = path.display().to_string();
+            let bytes = read_approvals_file(&name, max_input_mib)?;
+            crate::release::parse_approvals(&bytes, &name)?
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let options = InputOptions {
+        format: source.format.format(),
+        environment,
+        release_stream,
+        meta,
+        approvals,
+    };
+    Ok((options, warnings))
+}
+
+/// Reads the `--approvals` file (never stdin, which is `--input -`'s),
+/// refusing more than `max_mib` MiB.
+fn read_approvals_file(path: &str, max_mib: u64) -> Result<Vec<u8>, InputError> {
+    use std::io::Read;
+    let whole = |message: String| InputError::whole(path, message);
+    let file = std::fs::File::open(path)
+        .map_err(|e| whole(format!("cannot open the approvals file (--approvals): {e}")))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(whole(
+            "is a directory; --approvals takes a JSON file listing approvals".into(),
+        ));
+    }
+    let limit = max_mib.saturating_mul(1 << 20);
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| whole(format!("cannot read the approvals file: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(whole(format!(
+            "the approvals file is larger than {max_mib} MiB; raise the limit with --max-input-mib"
+        )));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(whole(
+            "the approvals file is empty; expected a JSON list of approvals ([] for none)".into(),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Parses `--meta KEY=VALUE` flags; a key may be given once.
+pub fn parse_meta(items: &[String]) -> Result<Vec<(String, String)>, String> {
+    let mut out: Vec<(String, String)> = Vec::with_capacity(items.len());
+    for text in items {
+        let bad = |why: &str| {
+            format!("--meta {text:?}: {why}; expected KEY=VALUE, e.g. --meta commit=9f2c1e7")
+        };
+        let (key, value) = text.split_once('=').ok_or_else(|| bad("no '='"))?;
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(bad("the key is empty"));
+        }
+        if let Some(c) = key
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        {
+            return Err(bad(&format!(
+                "the key has the character {c:?}; keys use letters, digits, '-', '_' and '.'"
+            )));
+        }
+        if out.iter().any(|(k, _)| k == key) {
+            return Err(format!(
+                "--meta: key {key:?} is given twice; give each key once"
+            ));
+        }
+        out.push((key.to_string(), value.to_string()));
+    }
+    Ok(out)
 }
 
 /// Prints an error the way every subcommand does: one line on stderr, and
@@ -123,4 +307,45 @@ pub fn report_error(report: &crate::report::ErrorReport, output: OutputFormat) -
         }
     }
     EXIT_ERROR
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(items: &[&str]) -> Result<Vec<(String, String)>, String> {
+        parse_meta(&items.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn meta_flags_parse() {
+        assert_eq!(
+            meta(&["commit=9f2c1e7", "pipeline=https://ci/run?a=1", "empty="]),
+            Ok(vec![
+                ("commit".into(), "9f2c1e7".into()),
+                ("pipeline".into(), "https://ci/run?a=1".into()),
+                ("empty".into(), String::new()),
+            ])
+        );
+        let err = meta(&["commit"]).expect_err("no =");
+        assert!(err.starts_with("--meta \"commit\": no '='"), "{err}");
+        assert!(
+            meta(&["=x"])
+                .expect_err("empty key")
+                .contains("the key is empty")
+        );
+        assert!(
+            meta(&["a b=x"])
+                .expect_err("space")
+                .contains("the character ' '")
+        );
+        let err = meta(&["a=1", "a=2"]).expect_err("duplicate");
+        assert!(err.contains("key \"a\" is given twice"), "{err}");
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 }

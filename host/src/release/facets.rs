@@ -49,7 +49,7 @@ struct RawApproval {
 
 /// Accepts only a JSON object for `T`: serde's derived structs also accept
 /// arrays by position, which would let `["prod", "PROD", []]` pass as a release.
-struct ObjectOnly<T>(T);
+pub(super) struct ObjectOnly<T>(pub(super) T);
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOnly<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -105,7 +105,8 @@ pub fn parse_release(
     source: &str,
     options: &ParseOptions,
 ) -> Result<(Release, Vec<String>), InputError> {
-    check_depth(text).map_err(|message| InputError::at(source, "$".into(), message))?;
+    check_depth(text, MAX_DEPTH, "a release needs four")
+        .map_err(|message| InputError::at(source, "$".into(), message))?;
     let mut ignored = Vec::new();
     let mut json = serde_json::Deserializer::from_slice(text);
     let ObjectOnly(raw): ObjectOnly<RawRelease> = {
@@ -158,22 +159,7 @@ pub fn parse_release(
             attributes: r.attributes.map(|m| m.0).unwrap_or_default(),
         })
         .collect();
-    let approvals = raw
-        .approvals
-        .unwrap_or_default()
-        .into_iter()
-        .enumerate()
-        .map(|(i, ObjectOnly(a))| {
-            let at = normalise_timestamp(&a.at).map_err(|message| {
-                InputError::at(source, format!("$.approvals[{i}].at"), message)
-            })?;
-            Ok(Approval {
-                approver: a.approver,
-                groups: a.groups,
-                at,
-            })
-        })
-        .collect::<Result<_, InputError>>()?;
+    let approvals = convert_approvals(raw.approvals.unwrap_or_default(), source, "$.approvals")?;
     let release = Release {
         environment_name,
         release_stream,
@@ -184,13 +170,71 @@ pub fn parse_release(
     Ok((release, ignored))
 }
 
+/// Checks each approval's timestamp and normalises it; `base` is the JSON
+/// path of the list (`$.approvals`, or `$` for an approvals file).
+fn convert_approvals(
+    raw: Vec<ObjectOnly<RawApproval>>,
+    source: &str,
+    base: &str,
+) -> Result<Vec<Approval>, InputError> {
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, ObjectOnly(a))| {
+            let at = normalise_timestamp(&a.at)
+                .map_err(|message| InputError::at(source, format!("{base}[{i}].at"), message))?;
+            Ok(Approval {
+                approver: a.approver,
+                groups: a.groups,
+                at,
+            })
+        })
+        .collect()
+}
+
+/// Parses an approvals file (`--approvals FILE`): a JSON list of
+/// `{"approver", "groups", "at"}` objects, checked exactly like a release's
+/// `approvals`. Unknown fields are ignored and returned as warnings.
+pub fn parse_approvals(
+    text: &[u8],
+    source: &str,
+) -> Result<(Vec<Approval>, Vec<String>), InputError> {
+    check_depth(text, MAX_DEPTH, "an approvals list needs three")
+        .map_err(|message| InputError::at(source, "$".into(), message))?;
+    let mut ignored = Vec::new();
+    let mut json = serde_json::Deserializer::from_slice(text);
+    let raw: Vec<ObjectOnly<RawApproval>> = {
+        let mut on_ignored = |path: serde_ignored::Path<'_>| {
+            ignored.push(format!(
+                "{source}: ignored unknown field {}",
+                json_path_ignored(&path)
+            ));
+        };
+        let tracked = serde_ignored::Deserializer::new(&mut json, &mut on_ignored);
+        serde_path_to_error::deserialize(tracked).map_err(|err| {
+            let path = json_path(&err.path().to_string());
+            let mut message = describe_json_error(err.inner());
+            if path == "$" {
+                message = message.replace(
+                    "expected a sequence",
+                    "expected a list of approvals such as [{\"approver\": \"asmith\", \"groups\": [\"dba\"], \"at\": \"2026-11-20T10:00:00Z\"}]",
+                );
+            }
+            InputError::at(source, path, message)
+        })?
+    };
+    json.end()
+        .map_err(|err| InputError::at(source, "$".into(), describe_json_error(&err)))?;
+    Ok((convert_approvals(raw, source, "$")?, ignored))
+}
+
 /// Deepest JSON nesting accepted. A release is four levels deep; unknown
 /// fields get room to spare, hostile inputs do not.
 pub const MAX_DEPTH: usize = 64;
 
-/// Refuses JSON nested deeper than [`MAX_DEPTH`] with one linear scan, before
+/// Refuses JSON nested deeper than `max` levels with one linear scan, before
 /// any parsing, so that not even ignored fields can be arbitrarily deep.
-fn check_depth(text: &[u8]) -> Result<(), String> {
+/// `hint` ends the message (how deep the format really needs to be).
+pub(super) fn check_depth(text: &[u8], max: usize, hint: &str) -> Result<(), String> {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     let (mut line, mut column) = (1usize, 0usize);
     for &byte in text {
@@ -208,9 +252,9 @@ fn check_depth(text: &[u8]) -> Result<(), String> {
             b'"' => in_string = true,
             b'{' | b'[' => {
                 depth += 1;
-                if depth > MAX_DEPTH {
+                if depth > max {
                     return Err(format!(
-                        "JSON nested deeper than {MAX_DEPTH} levels (line {line}, column {column}); a release needs four"
+                        "JSON nested deeper than {max} levels (line {line}, column {column}); {hint}"
                     ));
                 }
             }
@@ -250,7 +294,7 @@ pub(crate) fn normalise_timestamp(text: &str) -> Result<String, String> {
 }
 
 /// `resources[2].changeType` → `$.resources[2].changeType`; `.` → `$`.
-fn json_path(serde_path: &str) -> String {
+pub(super) fn json_path(serde_path: &str) -> String {
     match serde_path {
         "." | "" => "$".to_string(),
         p if p.starts_with('[') => format!("${p}"),
@@ -271,7 +315,7 @@ fn json_path_ignored(path: &serde_ignored::Path<'_>) -> String {
 }
 
 /// serde_json's message with its position, reworded where it helps the user.
-fn describe_json_error(err: &serde_json::Error) -> String {
+pub(super) fn describe_json_error(err: &serde_json::Error) -> String {
     let full = err.to_string();
     let suffix = format!(" at line {} column {}", err.line(), err.column());
     let message = full.strip_suffix(&suffix).unwrap_or(&full);
@@ -398,6 +442,42 @@ mod tests {
         assert!(err.contains("pass --environment"), "{err}");
         let (r, _) = parse_release(GOOD.as_bytes(), "x", &options).expect("override");
         assert_eq!(r.release_stream, "QA");
+    }
+
+    #[test]
+    fn approvals_files_are_checked_like_approvals() {
+        let approvals = |text: &str| {
+            parse_approvals(text.as_bytes(), "approvals.json").map_err(|e| e.to_string())
+        };
+        let (list, warnings) = approvals(
+            r#"[{"approver": "asmith", "groups": ["dba"], "at": "2026-11-20T11:00:00+01:00", "x": 1}]"#,
+        )
+        .expect("valid");
+        assert_eq!(list[0].at, "2026-11-20T10:00:00Z");
+        assert_eq!(
+            warnings,
+            ["approvals.json: ignored unknown field $[0].x".to_string()]
+        );
+        assert_eq!(approvals("[]").map(|(l, _)| l.len()), Ok(0));
+        let err = approvals(r#"{"approver": "a"}"#).expect_err("object");
+        assert!(
+            err.starts_with("approvals.json: $: invalid type: map, expected a list of approvals"),
+            "{err}"
+        );
+        let err =
+            approvals(r#"[{"approver": "a", "groups": "dba", "at": "2026-11-20T10:00:00Z"}]"#)
+                .expect_err("groups");
+        assert!(
+            err.contains("$[0].groups: invalid type: string \"dba\", expected a sequence"),
+            "{err}"
+        );
+        let err = approvals(r#"[{"approver": "a", "at": "soon"}]"#).expect_err("at");
+        assert!(
+            err.contains("$[0].at: expected an RFC 3339 timestamp"),
+            "{err}"
+        );
+        let err = approvals("[] []").expect_err("trailing");
+        assert!(err.contains("trailing characters"), "{err}");
     }
 
     #[test]

@@ -1,12 +1,186 @@
 //! The release change under decision: one typed model that every input format
 //! is converted into, and that policies see through the WIT `release` record.
+//!
+//! Input formats (docs/input-formats.md): the native Facets release JSON
+//! ([`parse_release`], facets.rs), Terraform / OpenTofu `show -json` plans
+//! (terraform.rs) and Pulumi `preview --json` output (pulumi.rs).
+//! [`read_release`] tells them apart (detect.rs) and fills what a source
+//! lacks from the command line.
 
+mod detect;
 mod facets;
+mod pulumi;
+mod terraform;
 
-pub use facets::{ParseOptions, parse_release};
+pub use facets::{ParseOptions, parse_approvals, parse_release};
 
+use crate::error::InputError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// An input format (`--format`; `auto` is `None` in [`InputOptions`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The native Facets release JSON.
+    Release,
+    /// A Terraform / OpenTofu plan from `terraform show -json PLANFILE`.
+    Terraform,
+    /// A Pulumi preview from `pulumi preview --json`.
+    Pulumi,
+}
+
+impl Format {
+    /// The name used by `--format`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Release => "release",
+            Format::Terraform => "terraform",
+            Format::Pulumi => "pulumi",
+        }
+    }
+
+    /// What an input of this format is, for messages ("a Terraform plan").
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::Release => "a release",
+            Format::Terraform => "a Terraform plan",
+            Format::Pulumi => "a Pulumi preview",
+        }
+    }
+}
+
+/// How to read an input, from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct InputOptions {
+    /// `--format`; `None` detects it from the top-level keys.
+    pub format: Option<Format>,
+    /// `--environment`: overrides a release's `environmentName`; required for
+    /// plans and previews, which name none.
+    pub environment: Option<String>,
+    /// `--release-stream`: likewise for `releaseStream`.
+    pub release_stream: Option<String>,
+    /// `--meta KEY=VALUE` entries, each key once. They add to (or, for a
+    /// release, override) its metadata; keys an adapter derives from the
+    /// source (`terraform.*`, `pulumi.*`) cannot be overridden.
+    pub meta: Vec<(String, String)>,
+    /// Approvals from `--approvals FILE`, appended to the input's own.
+    pub approvals: Vec<Approval>,
+}
+
+/// What an adapter makes of its source: everything but what the flags give.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Converted {
+    /// The resources, in source order.
+    resources: Vec<ResourceChange>,
+    /// Metadata derived from the source (`terraform.version`, ...).
+    metadata: BTreeMap<String, String>,
+    /// Things the report should show (incomplete plan, drift, ...).
+    warnings: Vec<String>,
+}
+
+/// Reads a release from any supported format (see [`InputOptions`]) and
+/// returns it with the warnings the report should show. `source` names the
+/// input in errors (a file path, or `<stdin>`).
+pub fn read_release(
+    text: &[u8],
+    source: &str,
+    options: &InputOptions,
+) -> Result<(Release, Vec<String>), InputError> {
+    let format = match options.format {
+        Some(format) => format,
+        None => detect::detect(text, source)?,
+    };
+    let converted = match format {
+        Format::Release => {
+            let parse_options = ParseOptions {
+                environment: options.environment.clone(),
+                release_stream: options.release_stream.clone(),
+            };
+            let (mut release, warnings) = parse_release(text, source, &parse_options)?;
+            release.metadata.extend(options.meta.iter().cloned());
+            release.approvals.extend(options.approvals.iter().cloned());
+            return Ok((release, warnings));
+        }
+        Format::Terraform => terraform::convert(text, source)?,
+        Format::Pulumi => pulumi::convert(text, source)?,
+    };
+    let (environment_name, release_stream) = match (&options.environment, &options.release_stream) {
+        (Some(environment), Some(stream)) => (environment.clone(), stream.clone()),
+        (environment, stream) => {
+            let missing: Vec<&str> = [
+                environment.is_none().then_some("--environment"),
+                stream.is_none().then_some("--release-stream"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            return Err(InputError::whole(
+                source,
+                format!(
+                    "{} names no environment or release stream; pass {}",
+                    capitalise(format.describe()),
+                    missing.join(" and ")
+                ),
+            ));
+        }
+    };
+    let mut metadata = converted.metadata;
+    for (key, value) in &options.meta {
+        if metadata.contains_key(key) {
+            return Err(InputError::whole(
+                source,
+                format!(
+                    "--meta {key}: this key is derived from {} and cannot be overridden; choose another key",
+                    format.describe()
+                ),
+            ));
+        }
+        metadata.insert(key.clone(), value.clone());
+    }
+    let release = Release {
+        environment_name,
+        release_stream,
+        resources: converted.resources,
+        metadata,
+        approvals: options.approvals.clone(),
+    };
+    Ok((release, converted.warnings))
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Deepest JSON nesting accepted in a plan or a preview: their resource
+/// values nest far deeper than a release, hostile inputs deeper still.
+const MAX_SOURCE_DEPTH: usize = 256;
+
+/// Deserialises a whole plan or preview document into `T`, with errors that
+/// name the JSON path, the line and the column; trailing data is refused.
+fn parse_document<T: serde::de::DeserializeOwned>(
+    text: &[u8],
+    source: &str,
+    what: &str,
+) -> Result<T, InputError> {
+    facets::check_depth(
+        text,
+        MAX_SOURCE_DEPTH,
+        &format!("{what} is not nested this deep"),
+    )
+    .map_err(|message| InputError::at(source, "$".into(), message))?;
+    let mut json = serde_json::Deserializer::from_slice(text);
+    let value = serde_path_to_error::deserialize(&mut json).map_err(|err| {
+        let path = facets::json_path(&err.path().to_string());
+        InputError::at(source, path, facets::describe_json_error(err.inner()))
+    })?;
+    json.end()
+        .map_err(|err| InputError::at(source, "$".into(), facets::describe_json_error(&err)))?;
+    Ok(value)
+}
 
 /// How one resource changes, spelled as Facets spells it in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -108,5 +282,115 @@ impl Release {
             *counts.entry(resource.change_type).or_insert(0) += 1;
         }
         counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAN: &str = r#"{"format_version": "1.2", "terraform_version": "1.9.0",
+        "planned_values": {}, "resource_changes": [{"address": "null_resource.a",
+        "mode": "managed", "type": "null_resource", "name": "a",
+        "change": {"actions": ["delete", "create"]}}]}"#;
+    const PREVIEW: &str = r#"{"steps": [{"op": "create",
+        "urn": "urn:pulumi:dev::shop::aws:s3/bucket:Bucket::logs"}]}"#;
+    const RELEASE: &str = r#"{"environmentName": "prod", "releaseStream": "PROD",
+        "resources": [], "metadata": {"commit": "abc", "author": "jdoe"}}"#;
+
+    fn approval() -> Approval {
+        Approval {
+            approver: "asmith".into(),
+            groups: vec!["dba".into()],
+            at: "2026-11-20T10:00:00Z".into(),
+        }
+    }
+
+    fn flags() -> InputOptions {
+        InputOptions {
+            environment: Some("staging".into()),
+            release_stream: Some("QA".into()),
+            meta: vec![("commit".into(), "9f2c1e7".into())],
+            approvals: vec![approval()],
+            ..InputOptions::default()
+        }
+    }
+
+    fn read(text: &str, options: &InputOptions) -> Result<Release, String> {
+        read_release(text.as_bytes(), "in.json", options)
+            .map(|(r, _)| r)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn auto_dispatches_and_flags_fill_every_format() {
+        let plan = read(PLAN, &flags()).expect("plan");
+        assert_eq!(plan.resources[0].change_type, ChangeKind::Recreate);
+        assert_eq!(
+            (plan.environment_name.as_str(), plan.release_stream.as_str()),
+            ("staging", "QA")
+        );
+        assert_eq!(plan.metadata["commit"], "9f2c1e7");
+        assert_eq!(plan.metadata["terraform.version"], "1.9.0");
+        assert_eq!(plan.approvals, [approval()]);
+
+        let preview = read(PREVIEW, &flags()).expect("preview");
+        assert_eq!(preview.resources[0].resource_type, "aws:s3/bucket:Bucket");
+        assert_eq!(preview.metadata["pulumi.stack"], "dev");
+
+        let release = read(RELEASE, &flags()).expect("release");
+        assert_eq!(release.environment_name, "staging");
+        assert_eq!(release.metadata["commit"], "9f2c1e7", "--meta overrides");
+        assert_eq!(release.metadata["author"], "jdoe");
+        assert_eq!(release.approvals, [approval()]);
+    }
+
+    #[test]
+    fn an_explicit_format_is_used_as_given() {
+        let options = InputOptions {
+            format: Some(Format::Pulumi),
+            ..flags()
+        };
+        let err = read(PLAN, &options).expect_err("a plan is not a preview");
+        assert!(err.contains("not a Pulumi preview"), "{err}");
+        let options = InputOptions {
+            format: Some(Format::Release),
+            ..flags()
+        };
+        let err = read(PREVIEW, &options).expect_err("a preview is not a release");
+        assert!(err.contains("missing required field `resources`"), "{err}");
+    }
+
+    #[test]
+    fn plans_need_both_flags_and_keep_their_own_metadata() {
+        let err = read(PLAN, &InputOptions::default()).expect_err("no flags");
+        assert_eq!(
+            err,
+            "in.json: A Terraform plan names no environment or release stream; pass --environment and --release-stream"
+        );
+        let options = InputOptions {
+            release_stream: None,
+            ..flags()
+        };
+        let err = read(PREVIEW, &options).expect_err("no stream");
+        assert!(
+            err.ends_with(
+                "A Pulumi preview names no environment or release stream; pass --release-stream"
+            ),
+            "{err}"
+        );
+        let options = InputOptions {
+            meta: vec![("terraform.complete".into(), "true".into())],
+            ..flags()
+        };
+        let plan = PLAN.replace(
+            "\"planned_values\"",
+            "\"complete\": false, \"planned_values\"",
+        );
+        let err = read(&plan, &options).expect_err("override");
+        assert!(
+            err.contains("--meta terraform.complete: this key is derived from a Terraform plan and cannot be overridden"),
+            "{err}"
+        );
     }
 }

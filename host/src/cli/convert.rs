@@ -1,0 +1,46 @@
+//! `gatehouse convert`: read an input in any supported format and print the
+//! release a policy would see, as the native release JSON (pretty-printed).
+//! Warnings go to stderr; errors are one line on stderr and exit 3.
+
+use super::{ConvertArgs, EXIT_ERROR};
+use crate::error::Error;
+use crate::release::read_release;
+use std::io::Write;
+
+/// Runs `gatehouse convert` and returns the exit code.
+pub fn run(args: &ConvertArgs) -> i32 {
+    let (json, warnings) = match convert(args) {
+        Ok(converted) => converted,
+        Err(err) => {
+            eprintln!("gatehouse: error: {err}");
+            return EXIT_ERROR;
+        }
+    };
+    for warning in &warnings {
+        eprintln!("gatehouse: warning: {warning}");
+    }
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{json}").and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("gatehouse: error: cannot write the release to stdout: {e}");
+            EXIT_ERROR
+        }
+    }
+}
+
+/// The release JSON and the warnings about the input.
+fn convert(args: &ConvertArgs) -> Result<(String, Vec<String>), Error> {
+    let (options, approval_warnings) = super::input_options(
+        &args.source,
+        args.environment.clone(),
+        args.release_stream.clone(),
+        args.max_input_mib,
+    )?;
+    let (source, bytes) = super::eval::read_input(&args.input, args.max_input_mib)?;
+    let (release, mut warnings) = read_release(&bytes, &source, &options)?;
+    warnings.extend(approval_warnings);
+    let json = serde_json::to_string_pretty(&release)
+        .map_err(|e| Error::Usage(format!("cannot serialise the release: {e}")))?;
+    Ok((json, warnings))
+}
