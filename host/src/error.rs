@@ -21,6 +21,9 @@ pub enum Error {
     /// A policy failed while running.
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    /// The policy set (`--config`) is invalid, or a policy's digest does not match its pin.
+    #[error("{0}")]
+    Config(String),
 }
 
 /// A release input problem: which input, where in it, and what is wrong.
@@ -182,7 +185,7 @@ pub enum PolicyErrorKind {
     },
     /// The guest used up its fuel.
     #[error(
-        "ran out of fuel in {phase} (limit {limit}); raise it with --fuel if the policy is legitimately expensive"
+        "ran out of fuel in {phase} (limit {limit}); raise it with --fuel (limits.fuel in a policy set) if the policy is legitimately expensive"
     )]
     OutOfFuel {
         /// The export being called.
@@ -191,7 +194,7 @@ pub enum PolicyErrorKind {
         limit: u64,
     },
     /// The guest tried to grow a linear memory past the limit.
-    #[error("exceeded its {} MiB memory limit in {phase}; raise it with --memory-mib if the policy legitimately needs more", limit_bytes >> 20)]
+    #[error("exceeded its {} MiB memory limit in {phase}; raise it with --memory-mib (limits.memory_mib in a policy set) if the policy legitimately needs more", limit_bytes >> 20)]
     MemoryLimit {
         /// The export being called.
         phase: &'static str,
@@ -216,7 +219,7 @@ pub enum PolicyErrorKind {
     },
     /// The evaluation ran past its wall-clock budget.
     #[error(
-        "timed out after {limit_ms} ms in {phase}; raise it with --timeout-ms if the policy is legitimately slow"
+        "timed out after {limit_ms} ms in {phase}; raise it with --timeout-ms (limits.timeout_ms in a policy set) if the policy is legitimately slow"
     )]
     Timeout {
         /// The export being called.

@@ -2,9 +2,11 @@
 //! in its own sandbox, aggregate, report, and return the exit code.
 
 use super::{EvalArgs, OutputFormat, report_error};
+use crate::config::{PolicyEntry, PolicySet};
 use crate::error::{Error, InputError};
+use crate::release::Release;
 use crate::release::read_release;
-use crate::report::{ErrorReport, InputSummary, PolicyReport, Report, render_text};
+use crate::report::{ErrorReport, InputSummary, PolicyReport, Report, SkippedPolicy, render_text};
 use crate::runtime::{Grants, Limits, RunOptions, Runtime};
 use crate::settings::{check_assignments, parse_assignment, settings_for};
 use sha2::{Digest, Sha256};
@@ -67,6 +69,12 @@ fn evaluate(args: &EvalArgs) -> Result<Report, Error> {
     let input_sha256 = hex::encode(Sha256::digest(&bytes));
     drop(bytes);
 
+    if let Some(config) = &args.config {
+        let set = PolicySet::load(config).map_err(|problems| Error::Config(problems.join("; ")))?;
+        let input = InputSummary::new(source, input_sha256, &release, warnings);
+        return evaluate_set(&set, &release, now, input);
+    }
+
     let runtime = Runtime::with_limits(&limits)
         .map_err(|e| Error::Usage(format!("cannot start the WebAssembly engine: {e}")))?;
     let policies = args
@@ -103,6 +111,86 @@ fn evaluate(args: &EvalArgs) -> Result<Report, Error> {
     }
     let input = InputSummary::new(source, input_sha256, &release, warnings);
     Ok(Report::new(crate::time::format_utc(now), input, reports))
+}
+
+/// Evaluates the policies of a policy set whose conditions match the release;
+/// the others are reported as skipped.
+fn evaluate_set(
+    set: &PolicySet,
+    release: &Release,
+    now: i64,
+    input: InputSummary,
+) -> Result<Report, Error> {
+    let mut applicable: Vec<&PolicyEntry> = Vec::new();
+    let mut skipped = Vec::new();
+    for entry in &set.policies {
+        match entry.skip_reason(&release.environment_name, &release.release_stream) {
+            None => applicable.push(entry),
+            Some(reason) => skipped.push(SkippedPolicy {
+                name: entry.name.clone(),
+                path: entry.path.display().to_string(),
+                reason,
+            }),
+        }
+    }
+    let mut reports = Vec::with_capacity(applicable.len());
+    if !applicable.is_empty() {
+        let runtime = Runtime::with_limits(&PolicySet::max_limits(applicable.iter().copied()))
+            .map_err(|e| Error::Usage(format!("cannot start the WebAssembly engine: {e}")))?;
+        let mut loaded = Vec::with_capacity(applicable.len());
+        for entry in &applicable {
+            let grants = entry.grants().map_err(Error::Config)?;
+            loaded.push((load_pinned(&runtime, entry)?, grants));
+        }
+        for (entry, (policy, grants)) in applicable.iter().zip(loaded) {
+            let options = RunOptions {
+                now,
+                limits: entry.limits.clone(),
+                grants,
+            };
+            // Errors name the policy as the config does.
+            let run = policy
+                .evaluate(release, &entry.settings, &options)
+                .map_err(|mut e| {
+                    e.policy = entry.name.clone();
+                    e
+                })?;
+            let mut report = PolicyReport::new(
+                policy.path().display().to_string(),
+                policy.sha256().to_string(),
+                &entry.settings,
+                &options.grants,
+                run,
+            );
+            report.config_name = Some(entry.name.clone());
+            reports.push(report);
+        }
+    }
+    Ok(Report::new(crate::time::format_utc(now), input, reports)
+        .with_config(set.path.display().to_string(), skipped))
+}
+
+/// Reads a policy of a set, refuses it when its digest does not match the
+/// pin (fail closed), and loads it.
+pub(super) fn load_pinned(
+    runtime: &Runtime,
+    entry: &PolicyEntry,
+) -> Result<crate::runtime::LoadedPolicy, Error> {
+    let bytes = std::fs::read(&entry.path).map_err(|e| crate::error::LoadError {
+        path: entry.path.clone(),
+        kind: crate::error::LoadErrorKind::Io(e),
+    })?;
+    if let Some(pin) = &entry.sha256 {
+        let actual = hex::encode(Sha256::digest(&bytes));
+        if &actual != pin {
+            return Err(Error::Config(format!(
+                "policy '{}' ({}): sha256 is {actual}, but the config pins {pin}; refusing to run it",
+                entry.name,
+                entry.path.display()
+            )));
+        }
+    }
+    Ok(runtime.load_bytes(&entry.path, &bytes)?)
 }
 
 /// Reads the input file (or stdin for `-`), refusing more than `max_mib` MiB.

@@ -1,6 +1,7 @@
 //! The command line: argument definitions apart from the logic of each
 //! subcommand (one file per subcommand).
 
+mod check;
 mod convert;
 mod eval;
 
@@ -40,6 +41,28 @@ pub enum Command {
     /// Pulumi preview) converted to the native release JSON.
     #[command(after_help = CONVERT_HELP)]
     Convert(ConvertArgs),
+    /// Check a policy set (gatehouse.toml) without a release: the config, every
+    /// policy's digest pin, imports and exports, and its settings (validate-settings).
+    #[command(after_help = CHECK_HELP)]
+    Check(CheckArgs),
+}
+
+/// Exit codes of `gatehouse check`.
+pub const CHECK_HELP: &str = "\
+Exit codes:
+  0  every policy of the set loads and accepts its settings
+  3  one or more problems, each listed on stderr";
+
+/// Arguments of `gatehouse check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The policy set to check (docs/policy-sets.md).
+    #[arg(long, value_name = "FILE", default_value = crate::config::DEFAULT_CONFIG)]
+    pub config: PathBuf,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
 }
 
 /// Exit codes of `gatehouse convert`.
@@ -137,10 +160,20 @@ pub enum OutputFormat {
 
 /// Arguments of `gatehouse eval`.
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("policy-source").required(true).args(["policies", "config"])))]
 pub struct EvalArgs {
     /// A policy component (.wasm). Repeat for several; the most restrictive verdict wins.
-    #[arg(long = "policy", value_name = "P.wasm", required = true)]
+    #[arg(long = "policy", value_name = "P.wasm")]
     pub policies: Vec<PathBuf>,
+
+    /// A policy set (gatehouse.toml) instead of --policy: each policy with its conditions,
+    /// settings, limits, grants and optional sha256 pin (docs/policy-sets.md).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["policies", "settings", "fuel", "timeout_ms", "memory_mib", "allow_read", "allow_env"]
+    )]
+    pub config: Option<PathBuf>,
 
     /// The release change: a Facets release JSON, a Terraform plan JSON or a Pulumi
     /// preview JSON (see --format), or - for stdin.
@@ -203,6 +236,7 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Eval(args) => eval::run(&args),
         Command::Convert(args) => convert::run(&args),
+        Command::Check(args) => check::run(&args),
     }
 }
 

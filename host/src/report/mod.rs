@@ -32,6 +32,21 @@ pub struct Report {
     pub required_approvals: Vec<RequiredApproval>,
     /// Each policy's result, in the order given.
     pub policies: Vec<PolicyReport>,
+    /// The policy set (`--config`) path, or null when policies were given with `--policy`.
+    pub config: Option<String>,
+    /// Policies of the policy set whose conditions did not match, in file order.
+    pub skipped: Vec<SkippedPolicy>,
+}
+
+/// A policy of the policy set that did not run because its conditions did not match.
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedPolicy {
+    /// Its name in the config.
+    pub name: String,
+    /// Its file.
+    pub path: String,
+    /// Why it did not apply, e.g. `environment "dev" matches none of prod*, staging`.
+    pub reason: String,
 }
 
 /// What was evaluated.
@@ -71,6 +86,8 @@ pub struct RequiredApproval {
 pub struct PolicyReport {
     /// From `describe`.
     pub name: String,
+    /// Its name in the policy set (`--config`), or null without one.
+    pub config_name: Option<String>,
     /// From `describe`.
     pub version: String,
     /// From `describe`.
@@ -167,6 +184,12 @@ impl ErrorReport {
 }
 
 impl PolicyReport {
+    /// The name reports attribute the policy's results to: its name in the
+    /// policy set, else its `describe` name.
+    pub fn label(&self) -> &str {
+        self.config_name.as_deref().unwrap_or(&self.name)
+    }
+
     /// Builds a policy's section from its run.
     pub fn new(
         path: String,
@@ -177,6 +200,7 @@ impl PolicyReport {
     ) -> Self {
         PolicyReport {
             name: run.info.name,
+            config_name: None,
             version: run.info.version,
             description: run.info.description,
             path,
@@ -227,7 +251,7 @@ impl Report {
             .iter()
             .filter(|p| p.verdict == Verdict::RequireApproval)
             .map(|p| RequiredApproval {
-                policy: p.name.clone(),
+                policy: p.label().to_string(),
                 approver_groups: p.approver_groups.clone(),
                 min_approvals: p.min_approvals.unwrap_or(1),
                 instructions: p.instructions.clone(),
@@ -241,7 +265,16 @@ impl Report {
             input,
             required_approvals,
             policies,
+            config: None,
+            skipped: Vec::new(),
         }
+    }
+
+    /// Records the policy set the policies came from and the policies it skipped.
+    pub fn with_config(mut self, config: String, skipped: Vec<SkippedPolicy>) -> Self {
+        self.config = Some(config);
+        self.skipped = skipped;
+        self
     }
 
     /// The report as pretty JSON.

@@ -34,6 +34,9 @@ pub fn render_text(report: &Report) -> String {
     );
     let _ = writeln!(out, "input: {} (sha256 {})", input.source, input.sha256);
     let _ = writeln!(out, "evaluated at: {}", report.evaluated_at);
+    if let Some(config) = &report.config {
+        let _ = writeln!(out, "config: {config}");
+    }
     for warning in &input.warnings {
         let _ = writeln!(out, "warning: {warning}");
     }
@@ -41,10 +44,15 @@ pub fn render_text(report: &Report) -> String {
         let _ = writeln!(out, "\nno policy applies: auto-approve");
     }
     for policy in &report.policies {
+        let described = if policy.label() == policy.name {
+            String::new()
+        } else {
+            format!(" [{}]", policy.name)
+        };
         let _ = writeln!(
             out,
-            "\npolicy {} {}: {} ({:.2} ms, {} fuel)",
-            policy.name,
+            "\npolicy {}{described} {}: {} ({:.2} ms, {} fuel)",
+            policy.label(),
             policy.version,
             policy.verdict.as_str(),
             policy.duration_ms,
@@ -107,6 +115,16 @@ pub fn render_text(report: &Report) -> String {
                 let _ = writeln!(out, "  {name}: {dropped} more bytes dropped (over the cap)");
             }
         }
+    }
+    if !report.skipped.is_empty() {
+        let _ = writeln!(out);
+    }
+    for skipped in &report.skipped {
+        let _ = writeln!(
+            out,
+            "skipped {} ({}): {}",
+            skipped.name, skipped.path, skipped.reason
+        );
     }
     out
 }

@@ -42,6 +42,24 @@ impl Limits {
     pub const DEFAULT_MEMORY_BYTES: usize = 256 << 20;
     /// Default wall-clock budget per evaluation: 10 s.
     pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+
+    /// The element-wise maximum of two sets of limits: what an engine that
+    /// runs policies with either must be sized for.
+    pub fn max(&self, other: &Limits) -> Limits {
+        Limits {
+            fuel: self.fuel.max(other.fuel),
+            memory_bytes: self.memory_bytes.max(other.memory_bytes),
+            timeout_ms: self.timeout_ms.max(other.timeout_ms),
+            table_elements: self.table_elements.max(other.table_elements),
+            instances: self.instances.max(other.instances),
+            tables: self.tables.max(other.tables),
+            memories: self.memories.max(other.memories),
+            max_log_lines: self.max_log_lines.max(other.max_log_lines),
+            max_log_bytes: self.max_log_bytes.max(other.max_log_bytes),
+            max_output_bytes: self.max_output_bytes.max(other.max_output_bytes),
+            max_hostcall_bytes: self.max_hostcall_bytes.max(other.max_hostcall_bytes),
+        }
+    }
 }
 
 impl Default for Limits {

@@ -144,14 +144,78 @@ impl LoadedPolicy {
         })
     }
 
-    fn evaluate_here(
+    /// Instantiates the policy in a fresh store and calls `describe` and
+    /// `validate-settings` only: checks settings without a release (`gatehouse check`).
+    pub fn check_settings(
         &self,
-        release: &Release,
         settings: &[(String, String)],
         options: &RunOptions,
-    ) -> Result<PolicyRun, PolicyError> {
-        let started = Instant::now();
-        let mut store = new_store(
+    ) -> Result<PolicyInfo, PolicyError> {
+        std::thread::scope(|scope| {
+            let worker = std::thread::Builder::new()
+                .name("gatehouse-check".into())
+                .stack_size(EVALUATION_THREAD_STACK)
+                .spawn_scoped(scope, || self.check_settings_here(settings, options))
+                .map_err(|e| {
+                    self.error(
+                        &self.file_stem(),
+                        PolicyErrorKind::Internal(format!("cannot start the check thread: {e}")),
+                    )
+                })?;
+            worker.join().unwrap_or_else(|_| {
+                Err(self.error(
+                    &self.file_stem(),
+                    PolicyErrorKind::Internal("the check thread panicked".into()),
+                ))
+            })
+        })
+    }
+
+    fn check_settings_here(
+        &self,
+        settings: &[(String, String)],
+        options: &RunOptions,
+    ) -> Result<PolicyInfo, PolicyError> {
+        let mut store = self.new_store(options)?;
+        let mut fuel_used = 0u64;
+        let name = self.file_stem();
+        let policy = self.call(
+            &mut store,
+            "instantiation",
+            &name,
+            &options.limits,
+            &mut fuel_used,
+            |store| self.pre.instantiate(store),
+        )?;
+        let info = self.call(
+            &mut store,
+            "describe",
+            &name,
+            &options.limits,
+            &mut fuel_used,
+            |store| policy.call_describe(store),
+        )?;
+        let settings_vec = settings.to_vec();
+        let validated = self.call(
+            &mut store,
+            "validate-settings",
+            &info.name,
+            &options.limits,
+            &mut fuel_used,
+            |store| policy.call_validate_settings(store, &settings_vec),
+        )?;
+        validated.map_err(|message| {
+            self.error(&info.name, PolicyErrorKind::SettingsRejected(message))
+        })?;
+        Ok(PolicyInfo {
+            name: info.name,
+            version: info.version,
+            description: info.description,
+        })
+    }
+
+    fn new_store(&self, options: &RunOptions) -> Result<Store<SandboxState>, PolicyError> {
+        new_store(
             self.pre.engine(),
             &options.limits,
             &options.grants,
@@ -165,7 +229,17 @@ impl LoadedPolicy {
                     super::engine::first_line(&e)
                 )),
             )
-        })?;
+        })
+    }
+
+    fn evaluate_here(
+        &self,
+        release: &Release,
+        settings: &[(String, String)],
+        options: &RunOptions,
+    ) -> Result<PolicyRun, PolicyError> {
+        let started = Instant::now();
+        let mut store = self.new_store(options)?;
         let mut name = self.file_stem();
         let mut fuel_used = 0u64;
 
