@@ -49,17 +49,21 @@ fn usage_message(rendered: &str) -> String {
     format!("{message} (see gatehouse --help)")
 }
 
-/// Whether the raw arguments ask for JSON, so that even a usage error is
-/// delivered in the format the caller parses.
+/// The output format the raw arguments ask for, so that even a usage error
+/// is delivered in the format the caller parses.
 fn requested_output() -> OutputFormat {
     let args: Vec<String> = std::env::args().collect();
-    let json = args
+    let value = args
         .windows(2)
-        .any(|w| w[0] == "--output" && w[1] == "json")
-        || args.iter().any(|a| a == "--output=json");
-    if json {
-        OutputFormat::Json
-    } else {
-        OutputFormat::Text
+        .find(|w| w[0] == "--output")
+        .map(|w| w[1].clone())
+        .or_else(|| {
+            args.iter()
+                .find_map(|a| a.strip_prefix("--output=").map(str::to_string))
+        });
+    match value.as_deref() {
+        Some("json") => OutputFormat::Json,
+        Some("github") => OutputFormat::Github,
+        _ => OutputFormat::Text,
     }
 }

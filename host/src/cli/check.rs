@@ -45,7 +45,7 @@ pub fn run(args: &CheckArgs) -> i32 {
                 return EXIT_ERROR;
             }
         },
-        OutputFormat::Text => {
+        OutputFormat::Text | OutputFormat::Github => {
             let n = report.policies.len();
             let plural = if n == 1 { "policy" } else { "policies" };
             if report.ok {

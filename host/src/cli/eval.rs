@@ -19,6 +19,22 @@ pub fn run(args: &EvalArgs) -> i32 {
             let text = match args.output {
                 OutputFormat::Text => render_text(&report),
                 OutputFormat::Json => format!("{}\n", report.to_json()),
+                OutputFormat::Github => {
+                    use crate::report::github;
+                    super::append_github_file(
+                        "GITHUB_STEP_SUMMARY",
+                        &github::render_summary(&report),
+                    );
+                    super::append_github_file(
+                        "GITHUB_OUTPUT",
+                        &github::render_outputs(report.verdict.as_str(), report.exit_code),
+                    );
+                    format!(
+                        "{}{}",
+                        render_text(&report),
+                        github::render_annotations(&report)
+                    )
+                }
             };
             let mut out = std::io::stdout().lock();
             match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {

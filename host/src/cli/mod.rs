@@ -156,6 +156,10 @@ pub enum OutputFormat {
     Text,
     /// The versioned JSON report (docs/report-json.md).
     Json,
+    /// GitHub Actions: the text report plus workflow-command annotations; a
+    /// Markdown summary to $GITHUB_STEP_SUMMARY and `verdict=` / `exit-code=`
+    /// to $GITHUB_OUTPUT when those are set.
+    Github,
 }
 
 /// Arguments of `gatehouse eval`.
@@ -331,6 +335,17 @@ pub fn parse_meta(items: &[String]) -> Result<Vec<(String, String)>, String> {
 /// for `--output json` an error object on stdout.
 pub fn report_error(report: &crate::report::ErrorReport, output: OutputFormat) -> i32 {
     eprintln!("gatehouse: error: {}", report.error);
+    if output == OutputFormat::Github {
+        use crate::report::github;
+        use std::io::Write;
+        let _ = write!(std::io::stdout().lock(), "{}", github::render_error(report));
+        let summary = format!("## ⛔ Gatehouse: error (exit 3)\n\n{}\n", report.error);
+        append_github_file("GITHUB_STEP_SUMMARY", &summary);
+        append_github_file(
+            "GITHUB_OUTPUT",
+            &github::render_outputs("error", EXIT_ERROR),
+        );
+    }
     if output == OutputFormat::Json {
         match serde_json::to_string_pretty(report) {
             Ok(json) => {
@@ -341,6 +356,26 @@ pub fn report_error(report: &crate::report::ErrorReport, output: OutputFormat) -
         }
     }
     EXIT_ERROR
+}
+
+/// Appends to the file named by a GitHub Actions variable, when it is set.
+/// A failure is reported but does not change the verdict.
+pub(crate) fn append_github_file(variable: &str, text: &str) {
+    use std::io::Write;
+    let Some(path) = std::env::var_os(variable) else {
+        return;
+    };
+    let result = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(text.as_bytes()));
+    if let Err(e) = result {
+        eprintln!(
+            "gatehouse: warning: cannot append to ${variable} ({}): {e}",
+            std::path::Path::new(&path).display()
+        );
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The report of one `gatehouse eval`: one serialisable value, rendered as
 //! text for people or as a versioned JSON object for CI (see docs/report-json.md).
 
+pub mod github;
 mod text;
 
 pub use text::render_text;
