@@ -14,7 +14,17 @@ use std::io::{Read, Write};
 
 /// Runs `gatehouse eval` and returns the exit code.
 pub fn run(args: &EvalArgs) -> i32 {
-    match evaluate(args) {
+    let mut seen = super::audit::Observed::default();
+    let outcome = evaluate(args, &mut seen);
+    // The record is written before the report: a gate decision, or a failed
+    // one (exit 3), that cannot be recorded is not delivered.
+    if let Some(log) = &args.audit_log
+        && let Err(e) = super::audit::record_eval(log, args, &seen, &outcome)
+    {
+        let message = format!("--audit-log {}: {e}", log.display());
+        return report_error(&ErrorReport::new(message), args.output);
+    }
+    match outcome {
         Ok(report) => {
             let text = match args.output {
                 OutputFormat::Text => render_text(&report),
@@ -51,7 +61,7 @@ pub fn run(args: &EvalArgs) -> i32 {
     }
 }
 
-fn evaluate(args: &EvalArgs) -> Result<Report, Error> {
+fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report, Error> {
     let assignments = args
         .settings
         .iter()
@@ -64,6 +74,7 @@ fn evaluate(args: &EvalArgs) -> Result<Report, Error> {
         }
         None => crate::time::now_unix(),
     };
+    seen.now = Some(now);
     let memory_bytes = usize::try_from(args.memory_mib.saturating_mul(1 << 20))
         .map_err(|_| Error::Usage(format!("--memory-mib {} is too large", args.memory_mib)))?;
     let limits = Limits {
@@ -84,9 +95,16 @@ fn evaluate(args: &EvalArgs) -> Result<Report, Error> {
     warnings.extend(approval_warnings);
     let input_sha256 = hex::encode(Sha256::digest(&bytes));
     drop(bytes);
+    seen.input_sha256 = Some(input_sha256.clone());
+    seen.release = args.audit_log.is_some().then(|| release.clone());
 
     if let Some(config) = &args.config {
         let set = PolicySet::load(config).map_err(|problems| Error::Config(problems.join("; ")))?;
+        seen.set_limits = set
+            .policies
+            .iter()
+            .map(|e| (e.name.clone(), e.limits.clone()))
+            .collect();
         let input = InputSummary::new(source, input_sha256, &release, warnings);
         return evaluate_set(&set, &release, now, input);
     }

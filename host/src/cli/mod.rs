@@ -1,9 +1,12 @@
 //! The command line: argument definitions apart from the logic of each
 //! subcommand (one file per subcommand).
 
+mod audit;
 mod check;
 mod convert;
 mod eval;
+
+pub use audit::{AuditArgs, AuditCommand};
 
 use crate::error::{Error, InputError};
 use crate::release::{Format, InputOptions};
@@ -45,6 +48,10 @@ pub enum Command {
     /// policy's digest pin, imports and exports, and its settings (validate-settings).
     #[command(after_help = CHECK_HELP)]
     Check(CheckArgs),
+    /// Check (`verify`) or re-evaluate (`replay`) an audit log written by
+    /// `eval --audit-log` (docs/audit.md).
+    #[command(after_help = audit::AUDIT_HELP)]
+    Audit(AuditArgs),
 }
 
 /// Exit codes of `gatehouse check`.
@@ -233,6 +240,13 @@ pub struct EvalArgs {
     /// Largest accepted input (and approvals file), in MiB.
     #[arg(long, value_name = "MiB", default_value_t = 256)]
     pub max_input_mib: u64,
+
+    /// Append one JSON line recording this evaluation (input, policies and their
+    /// digests, settings, grants, verdicts; errors too) to FILE, hash-chained to
+    /// the previous line, under a file lock (docs/audit.md). If the line cannot
+    /// be written, eval exits 3.
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
 }
 
 /// Runs a parsed command line, prints its report, and returns the exit code.
@@ -241,6 +255,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Eval(args) => eval::run(&args),
         Command::Convert(args) => convert::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Audit(args) => audit::run(&args),
     }
 }
 

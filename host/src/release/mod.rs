@@ -231,7 +231,7 @@ impl std::fmt::Display for ChangeKind {
 }
 
 /// One resource touched by the release.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceChange {
     /// The kind of resource, e.g. `mysql`.
@@ -243,12 +243,12 @@ pub struct ResourceChange {
     /// What happens to it.
     pub change_type: ChangeKind,
     /// Source detail kept by adapters (e.g. `terraform.actions`), sorted by key.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
 }
 
 /// An approval already given to the release.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Approval {
     /// Who approved.
     pub approver: String,
@@ -259,7 +259,7 @@ pub struct Approval {
 }
 
 /// The release change under decision, in the native (Facets) shape.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Release {
     /// The target environment, e.g. `prod-eu`.

@@ -1,0 +1,542 @@
+//! The audit trail (`eval --audit-log FILE`): one JSON line per evaluation,
+//! each chained to the previous line by its sha256, appended under an
+//! exclusive file lock; and the check of such a file (`gatehouse audit verify`).
+//! The format is described in docs/audit.md.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// The schema identifier of every audit line.
+pub const SCHEMA: &str = "gatehouse.audit/v1";
+
+/// The text whose sha256 the first line chains to (its `prev_sha256`).
+pub const GENESIS_TEXT: &str = "gatehouse.audit/v1 genesis";
+
+/// The `prev_sha256` of the first line: hex sha256 of [`GENESIS_TEXT`].
+pub fn genesis() -> String {
+    sha256_hex(GENESIS_TEXT.as_bytes())
+}
+
+/// Hex sha256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// One audit line: one evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// 1-based position in the file; set by [`append`].
+    pub seq: u64,
+    /// When the record was written (RFC 3339 UTC, wall clock).
+    pub time: String,
+    /// The evaluation time the policies saw (`--now` or the clock), RFC 3339 UTC.
+    pub evaluated_at: Option<String>,
+    /// The gatehouse version that wrote the line.
+    pub host_version: String,
+    /// Hex sha256 of the input bytes, null when the input could not be read.
+    pub input_sha256: Option<String>,
+    /// The normalised release JSON the policies saw (null when the input
+    /// could not be read or converted).
+    pub input: Option<serde_json::Value>,
+    /// The release's metadata (who triggered it, pipeline: pass them with `--meta`).
+    pub metadata: BTreeMap<String, String>,
+    /// The policy set (`--config`), or null with `--policy`.
+    pub config: Option<String>,
+    /// Each policy that ran.
+    pub policies: Vec<PolicyRecord>,
+    /// `auto-approve`, `require-approval`, `fail` or `error`.
+    pub verdict: String,
+    /// The process exit code.
+    pub exit_code: i32,
+    /// The error message when no decision could be made (exit 3).
+    pub error: Option<String>,
+    /// The sandbox limit hit when a policy was stopped by one:
+    /// `{"name": "fuel", "value": 50000000}`.
+    pub limit_hit: Option<LimitHit>,
+    /// Hex sha256 of the previous line's bytes (without its newline), or of
+    /// [`GENESIS_TEXT`] for the first line; set by [`append`].
+    pub prev_sha256: String,
+}
+
+/// One policy's part of a record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyRecord {
+    /// From `describe`.
+    pub name: String,
+    /// Its name in the policy set, or null.
+    pub config_name: Option<String>,
+    /// From `describe`.
+    pub version: String,
+    /// The policy file as given.
+    pub path: String,
+    /// Hex sha256 of the wasm file.
+    pub wasm_sha256: String,
+    /// The settings it received.
+    pub settings: BTreeMap<String, String>,
+    /// Capabilities granted.
+    pub grants: GrantsRecord,
+    /// The limits it ran under.
+    pub limits: LimitsRecord,
+    /// Its verdict.
+    pub verdict: String,
+    /// Its reasons (`[{"message", "resource_path"}]`).
+    pub reasons: serde_json::Value,
+}
+
+/// Grants as recorded.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GrantsRecord {
+    /// Read-only directories.
+    pub read_dirs: Vec<PathBuf>,
+    /// Environment variable names.
+    pub env: Vec<String>,
+}
+
+/// The limits a policy ran under.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LimitsRecord {
+    /// Fuel per call.
+    pub fuel: u64,
+    /// Linear memory, bytes.
+    pub memory_bytes: u64,
+    /// Wall-clock budget, milliseconds.
+    pub timeout_ms: u64,
+}
+
+/// A sandbox limit that stopped a policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LimitHit {
+    /// `fuel`, `memory`, `table-elements`, `timeout-ms`, `hostcall-bytes`.
+    pub name: String,
+    /// The configured value.
+    pub value: u64,
+}
+
+/// What [`append`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// The sequence number written.
+    pub seq: u64,
+    /// Bytes of a partial last line (a crashed writer's) removed first.
+    pub repaired_bytes: u64,
+}
+
+/// Appends `record` to the audit log at `path` (created if missing): under
+/// an exclusive lock, removes a partial last line left by a crashed writer,
+/// sets `seq` and `prev_sha256` from the last complete line, writes the line
+/// and its newline in one write and syncs it to disk.
+pub fn append(path: &Path, record: &mut Record) -> Result<Appended, String> {
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| format!("cannot open the audit log: {e}"))?;
+    file.lock()
+        .map_err(|e| format!("cannot lock the audit log: {e}"))?;
+    let result = append_locked(&mut file, record);
+    let _ = file.unlock();
+    result
+}
+
+fn append_locked(file: &mut File, record: &mut Record) -> Result<Appended, String> {
+    let (valid_len, last) = tail(file).map_err(|e| format!("cannot read the audit log: {e}"))?;
+    let len = file
+        .metadata()
+        .map_err(|e| format!("cannot read the audit log: {e}"))?
+        .len();
+    let repaired_bytes = len - valid_len;
+    if repaired_bytes > 0 {
+        file.set_len(valid_len)
+            .map_err(|e| format!("cannot remove the partial last line: {e}"))?;
+    }
+    let (seq, prev) = match last {
+        None => (1, genesis()),
+        Some(line) => {
+            let previous: Record = serde_json::from_slice(&line).map_err(|e| {
+                format!(
+                    "the last line is not an audit record ({e}); check the file with `gatehouse audit verify`"
+                )
+            })?;
+            (previous.seq + 1, sha256_hex(&line))
+        }
+    };
+    record.schema = SCHEMA.to_string();
+    record.seq = seq;
+    record.prev_sha256 = prev;
+    let mut line =
+        serde_json::to_vec(record).map_err(|e| format!("cannot serialise the record: {e}"))?;
+    line.push(b'\n');
+    file.write_all(&line)
+        .and_then(|()| file.sync_data())
+        .map_err(|e| format!("cannot write the audit log: {e}"))?;
+    Ok(Appended {
+        seq,
+        repaired_bytes,
+    })
+}
+
+/// The length of the file up to and including its last newline, and the
+/// last complete line (without its newline), read backwards from the end.
+fn tail(file: &mut File) -> std::io::Result<(u64, Option<Vec<u8>>)> {
+    const CHUNK: u64 = 64 * 1024;
+    let len = file.metadata()?.len();
+    let mut pos = len;
+    let mut buf: Vec<u8> = Vec::new(); // the bytes pos..len
+    while pos > 0 && buf.iter().filter(|&&b| b == b'\n').count() < 2 {
+        let start = pos.saturating_sub(CHUNK);
+        let mut chunk = vec![0; (pos - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut chunk)?;
+        chunk.extend_from_slice(&buf);
+        buf = chunk;
+        pos = start;
+    }
+    let Some(last_newline) = buf.iter().rposition(|&b| b == b'\n') else {
+        return Ok((pos, None)); // pos == 0: no complete line
+    };
+    let valid_len = pos + last_newline as u64 + 1;
+    let line_start = buf[..last_newline]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    Ok((valid_len, Some(buf[line_start..last_newline].to_vec())))
+}
+
+/// The first problem [`verify`] found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The 1-based line number.
+    pub line: u64,
+    /// `edited`, `deleted`, `inserted`, `reordered`, `truncated` or `invalid`.
+    pub kind: &'static str,
+    /// What is wrong, in a sentence.
+    pub message: String,
+}
+
+/// A log whose chain is intact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verified {
+    /// Number of records.
+    pub records: u64,
+    /// Hex sha256 of the last line: anchor it elsewhere to detect an edit
+    /// of the last line, which the chain alone cannot.
+    pub last_sha256: String,
+}
+
+/// Checks an audit log: every line parses, has the schema, `seq` counts up
+/// from 1 and `prev_sha256` chains to the previous line (the first to the
+/// genesis value). Returns the first problem.
+pub fn verify(path: &Path) -> Result<Result<Verified, Problem>, String> {
+    let file = File::open(path).map_err(|e| format!("cannot open the audit log: {e}"))?;
+    let mut reader = std::io::BufReader::new(file);
+    let mut lines: Vec<Vec<u8>> = Vec::new();
+    let mut truncated = false;
+    loop {
+        let mut line = Vec::new();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("cannot read the audit log: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        } else {
+            truncated = true;
+        }
+        lines.push(line);
+    }
+    Ok(check_lines(&lines, truncated))
+}
+
+fn check_lines(lines: &[Vec<u8>], truncated: bool) -> Result<Verified, Problem> {
+    let problem = |line: usize, kind, message: String| Problem {
+        line: line as u64 + 1,
+        kind,
+        message,
+    };
+    let mut seqs: Vec<Option<u64>> = Vec::with_capacity(lines.len());
+    let mut parsed: Vec<Result<Record, String>> = Vec::with_capacity(lines.len());
+    for line in lines {
+        let record = serde_json::from_slice::<Record>(line).map_err(|e| e.to_string());
+        seqs.push(record.as_ref().ok().map(|r| r.seq));
+        parsed.push(record);
+    }
+    let mut prev_hash = genesis();
+    for (i, record) in parsed.iter().enumerate() {
+        let is_last = i + 1 == lines.len();
+        if is_last && truncated {
+            return Err(problem(
+                i,
+                "truncated",
+                "the last line has no newline: it was cut short (a write that did not finish, or a truncated file)".into(),
+            ));
+        }
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                return Err(problem(
+                    i,
+                    "invalid",
+                    format!("not an audit record ({e}): the line was edited or damaged"),
+                ));
+            }
+        };
+        if record.schema != SCHEMA {
+            return Err(problem(
+                i,
+                "edited",
+                format!("schema is {:?}, expected {SCHEMA:?}", record.schema),
+            ));
+        }
+        let expected = i as u64 + 1;
+        if record.seq != expected {
+            let later = seqs[i + 1..].iter().position(|s| *s == Some(expected));
+            return Err(match later {
+                Some(offset) if record.seq > expected => problem(
+                    i,
+                    "reordered",
+                    format!(
+                        "holds record seq {}, expected {expected}; record {expected} is at line {}: lines were reordered",
+                        record.seq,
+                        i + offset + 2
+                    ),
+                ),
+                _ if record.seq > expected => problem(
+                    i,
+                    "deleted",
+                    format!(
+                        "holds record seq {}, expected {expected}: {} deleted before this line",
+                        record.seq,
+                        if record.seq - expected == 1 {
+                            format!("record {expected} was")
+                        } else {
+                            format!("records {expected} to {} were", record.seq - 1)
+                        }
+                    ),
+                ),
+                _ => problem(
+                    i,
+                    "inserted",
+                    format!(
+                        "holds record seq {}, expected {expected}: this line was inserted (or copied)",
+                        record.seq
+                    ),
+                ),
+            });
+        }
+        if record.prev_sha256 != prev_hash {
+            return Err(if i == 0 {
+                problem(
+                    i,
+                    "edited",
+                    "prev_sha256 is not the genesis value: the line was edited, or the file does not start at record 1".into(),
+                )
+            } else {
+                problem(
+                    i - 1,
+                    "edited",
+                    format!(
+                        "its sha256 {prev_hash} does not match the prev_sha256 line {} records: this line was edited (or line {} replaced)",
+                        i + 1,
+                        i + 1
+                    ),
+                )
+            });
+        }
+        prev_hash = sha256_hex(&lines[i]);
+    }
+    Ok(Verified {
+        records: lines.len() as u64,
+        last_sha256: prev_hash,
+    })
+}
+
+/// Reads every record of a log (after verifying nothing; see [`verify`]).
+pub fn read_records(path: &Path) -> Result<Vec<(u64, Record)>, String> {
+    let file = File::open(path).map_err(|e| format!("cannot open the audit log: {e}"))?;
+    let mut out = Vec::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| format!("cannot read the audit log: {e}"))?;
+        let record: Record = serde_json::from_str(&line)
+            .map_err(|e| format!("line {}: not an audit record: {e}", i + 1))?;
+        out.push((i as u64 + 1, record));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(verdict: &str) -> Record {
+        Record {
+            schema: SCHEMA.into(),
+            seq: 0,
+            time: "2026-11-22T10:00:00Z".into(),
+            evaluated_at: Some("2026-11-22T10:00:00Z".into()),
+            host_version: "0.1.0".into(),
+            input_sha256: Some("ab".into()),
+            input: Some(serde_json::json!({"environmentName": "dev"})),
+            metadata: BTreeMap::new(),
+            config: None,
+            policies: Vec::new(),
+            verdict: verdict.into(),
+            exit_code: 0,
+            error: None,
+            limit_hit: None,
+            prev_sha256: String::new(),
+        }
+    }
+
+    fn log(n: usize) -> (tempfile_dir::Dir, PathBuf) {
+        let dir = tempfile_dir::Dir::new();
+        let path = dir.0.join("audit.jsonl");
+        for _ in 0..n {
+            append(&path, &mut record("auto-approve")).expect("append");
+        }
+        (dir, path)
+    }
+
+    /// A throwaway directory under the system temp dir (no dev-dependency).
+    mod tempfile_dir {
+        pub struct Dir(pub std::path::PathBuf);
+        impl Dir {
+            pub fn new() -> Self {
+                use std::sync::atomic::{AtomicU32, Ordering};
+                static N: AtomicU32 = AtomicU32::new(0);
+                let path = std::env::temp_dir().join(format!(
+                    "gatehouse-audit-test-{}-{}",
+                    std::process::id(),
+                    N.fetch_add(1, Ordering::SeqCst)
+                ));
+                std::fs::create_dir_all(&path).expect("temp dir");
+                Dir(path)
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    fn lines(path: &Path) -> Vec<String> {
+        std::fs::read_to_string(path)
+            .expect("read")
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn write(path: &Path, lines: &[String]) {
+        std::fs::write(
+            path,
+            lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+        )
+        .expect("write");
+    }
+
+    fn problem(path: &Path) -> Problem {
+        verify(path).expect("readable").expect_err("a problem")
+    }
+
+    #[test]
+    fn the_genesis_value_is_fixed() {
+        assert_eq!(genesis(), sha256_hex(b"gatehouse.audit/v1 genesis"));
+        assert_eq!(genesis().len(), 64);
+    }
+
+    #[test]
+    fn appends_chain_and_verify() {
+        let (_dir, path) = log(3);
+        let verified = verify(&path).expect("readable").expect("intact");
+        assert_eq!(verified.records, 3);
+        let lines = lines(&path);
+        assert_eq!(verified.last_sha256, sha256_hex(lines[2].as_bytes()));
+        let first: Record = serde_json::from_str(&lines[0]).expect("json");
+        assert_eq!((first.seq, first.prev_sha256), (1, genesis()));
+        let second: Record = serde_json::from_str(&lines[1]).expect("json");
+        assert_eq!(second.prev_sha256, sha256_hex(lines[0].as_bytes()));
+    }
+
+    #[test]
+    fn an_empty_log_is_intact() {
+        let (_dir, path) = log(0);
+        std::fs::write(&path, "").expect("write");
+        assert_eq!(verify(&path).expect("readable").expect("ok").records, 0);
+    }
+
+    #[test]
+    fn detects_an_edited_line() {
+        let (_dir, path) = log(4);
+        let mut lines = lines(&path);
+        lines[1] = lines[1].replace("auto-approve", "fail");
+        write(&path, &lines);
+        let p = problem(&path);
+        assert_eq!((p.line, p.kind), (2, "edited"), "{p:?}");
+    }
+
+    #[test]
+    fn detects_a_deleted_line() {
+        let (_dir, path) = log(4);
+        let mut lines = lines(&path);
+        lines.remove(1);
+        write(&path, &lines);
+        let p = problem(&path);
+        assert_eq!((p.line, p.kind), (2, "deleted"), "{p:?}");
+    }
+
+    #[test]
+    fn detects_a_swapped_pair() {
+        let (_dir, path) = log(4);
+        let mut lines = lines(&path);
+        lines.swap(1, 2);
+        write(&path, &lines);
+        let p = problem(&path);
+        assert_eq!((p.line, p.kind), (2, "reordered"), "{p:?}");
+    }
+
+    #[test]
+    fn detects_an_inserted_line() {
+        let (_dir, path) = log(3);
+        let mut lines = lines(&path);
+        let copy = lines[0].clone();
+        lines.insert(2, copy);
+        write(&path, &lines);
+        let p = problem(&path);
+        assert_eq!((p.line, p.kind), (3, "inserted"), "{p:?}");
+    }
+
+    #[test]
+    fn a_partial_last_line_is_reported_then_repaired_by_the_next_append() {
+        let (_dir, path) = log(3);
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(&path, &text[..text.len() - 10]).expect("truncate");
+        let p = problem(&path);
+        assert_eq!((p.line, p.kind), (3, "truncated"), "{p:?}");
+        let appended = append(&path, &mut record("fail")).expect("append");
+        assert_eq!(appended.seq, 3);
+        assert!(appended.repaired_bytes > 0);
+        assert_eq!(verify(&path).expect("readable").expect("ok").records, 3);
+    }
+
+    #[test]
+    fn tail_reads_across_chunks() {
+        let dir = tempfile_dir::Dir::new();
+        let path = dir.0.join("big");
+        let long = "x".repeat(200_000);
+        std::fs::write(&path, format!("{long}\n{long}y\npartial")).expect("write");
+        let mut file = File::open(&path).expect("open");
+        let (valid, last) = tail(&mut file).expect("tail");
+        assert_eq!(valid, 400_003);
+        assert_eq!(last.expect("a line").len(), 200_001);
+    }
+}

@@ -1,0 +1,524 @@
+//! `eval --audit-log FILE` (building the record of one evaluation) and
+//! `gatehouse audit verify|replay` (docs/audit.md).
+
+use super::{EvalArgs, OutputFormat, report_error};
+use crate::audit::{GrantsRecord, LimitHit, LimitsRecord, PolicyRecord, Record};
+use crate::decision::Verdict;
+use crate::error::Error;
+use crate::release::Release;
+use crate::report::{ErrorReport, Report};
+use crate::runtime::{Grants, Limits, LoadedPolicy, RunOptions, Runtime};
+use crate::settings::{Assignment, parse_assignment};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// Exit codes of `gatehouse audit`.
+pub const AUDIT_HELP: &str = "\
+Exit codes (verify):
+  0  the chain is intact (the record count and the last line's sha256 are printed)
+  3  a line was edited, deleted, inserted, reordered or truncated (the first
+     such line is named), or the file cannot be read
+Exit codes (replay):
+  0  every replayed record has its recorded verdict
+  1  some records now get a different verdict (each is listed)
+  3  a record could not be replayed (policy not found, error), or the file cannot be read";
+
+/// Arguments of `gatehouse audit`.
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// What to do with the audit log.
+    #[command(subcommand)]
+    pub command: AuditCommand,
+}
+
+/// The `gatehouse audit` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum AuditCommand {
+    /// Check an audit log's hash chain; report the first edited, deleted,
+    /// inserted, reordered or truncated line, or OK with the record count.
+    #[command(after_help = AUDIT_HELP)]
+    Verify {
+        /// The audit log (written by `eval --audit-log`).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Report format (github prints text).
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
+    /// Re-evaluate every recorded input with the policy of the recorded digest
+    /// and list the records whose verdict differs.
+    #[command(after_help = AUDIT_HELP)]
+    Replay {
+        /// The audit log (written by `eval --audit-log`).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Where to look for the policies, by sha256 of their .wasm files
+        /// (repeatable). Default: the directories of the recorded policy paths.
+        #[arg(long = "policy-dir", value_name = "DIR")]
+        policy_dirs: Vec<PathBuf>,
+        /// Replace a recorded setting: KEY=VALUE for every policy, or
+        /// POLICY:KEY=VALUE for the policy of that name (config name, describe
+        /// name or file stem). Repeatable. Shows what a settings change would decide.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+        /// Report format (github prints text).
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
+}
+
+/// What `eval` learned before it finished, for the audit record.
+#[derive(Debug, Default)]
+pub(crate) struct Observed {
+    /// Hex sha256 of the input bytes.
+    pub input_sha256: Option<String>,
+    /// The normalised release.
+    pub release: Option<Release>,
+    /// The evaluation time.
+    pub now: Option<i64>,
+    /// Each policy-set entry's limits, by name (`--config`).
+    pub set_limits: Vec<(String, Limits)>,
+}
+
+fn limits_record(limits: &Limits) -> LimitsRecord {
+    LimitsRecord {
+        fuel: limits.fuel,
+        memory_bytes: limits.memory_bytes as u64,
+        timeout_ms: limits.timeout_ms,
+    }
+}
+
+/// Appends the record of one `eval` (a decision or an error) to `path`.
+pub(crate) fn record_eval(
+    path: &Path,
+    args: &EvalArgs,
+    seen: &Observed,
+    outcome: &Result<Report, Error>,
+) -> Result<(), String> {
+    let cli_limits = LimitsRecord {
+        fuel: args.fuel,
+        memory_bytes: args.memory_mib.saturating_mul(1 << 20),
+        timeout_ms: args.timeout_ms,
+    };
+    let time = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| crate::time::format_utc(crate::time::now_unix()));
+    let mut record = Record {
+        schema: crate::audit::SCHEMA.to_string(),
+        seq: 0,
+        time,
+        evaluated_at: seen.now.map(crate::time::format_utc),
+        host_version: env!("CARGO_PKG_VERSION").to_string(),
+        input_sha256: seen.input_sha256.clone(),
+        input: match &seen.release {
+            Some(release) => Some(
+                serde_json::to_value(release)
+                    .map_err(|e| format!("cannot serialise the input: {e}"))?,
+            ),
+            None => None,
+        },
+        metadata: seen
+            .release
+            .as_ref()
+            .map(|r| r.metadata.clone())
+            .unwrap_or_default(),
+        config: args.config.as_ref().map(|c| c.display().to_string()),
+        policies: Vec::new(),
+        verdict: "error".to_string(),
+        exit_code: super::EXIT_ERROR,
+        error: None,
+        limit_hit: None,
+        prev_sha256: String::new(),
+    };
+    match outcome {
+        Ok(report) => {
+            record.verdict = report.verdict.as_str().to_string();
+            record.exit_code = report.exit_code;
+            for p in &report.policies {
+                let limits = p
+                    .config_name
+                    .as_ref()
+                    .and_then(|name| seen.set_limits.iter().find(|(n, _)| n == name))
+                    .map_or_else(|| cli_limits.clone(), |(_, l)| limits_record(l));
+                record.policies.push(PolicyRecord {
+                    name: p.name.clone(),
+                    config_name: p.config_name.clone(),
+                    version: p.version.clone(),
+                    path: p.path.clone(),
+                    wasm_sha256: p.wasm_sha256.clone(),
+                    settings: p.settings.clone(),
+                    grants: GrantsRecord {
+                        read_dirs: p.grants.read_dirs.clone(),
+                        env: p.grants.env.clone(),
+                    },
+                    limits,
+                    verdict: p.verdict.as_str().to_string(),
+                    reasons: serde_json::to_value(&p.reasons).unwrap_or_default(),
+                });
+            }
+        }
+        Err(err) => {
+            let report = ErrorReport::from_error(err);
+            record.error = Some(report.error);
+            record.limit_hit = report.limit.map(|l| LimitHit {
+                name: l.name.to_string(),
+                value: l.value,
+            });
+        }
+    }
+    let appended = crate::audit::append(path, &mut record)?;
+    if appended.repaired_bytes > 0 {
+        eprintln!(
+            "gatehouse: warning: --audit-log {}: removed a partial last line ({} bytes) left by an interrupted writer before appending record {}",
+            path.display(),
+            appended.repaired_bytes,
+            appended.seq
+        );
+    }
+    Ok(())
+}
+
+/// Runs `gatehouse audit` and returns the exit code.
+pub fn run(args: &AuditArgs) -> i32 {
+    match &args.command {
+        AuditCommand::Verify { file, output } => verify(file, *output),
+        AuditCommand::Replay {
+            file,
+            policy_dirs,
+            settings,
+            output,
+        } => replay(file, policy_dirs, settings, *output),
+    }
+}
+
+fn print_json(value: &impl Serialize) {
+    match serde_json::to_string_pretty(value) {
+        Ok(json) => println!("{json}"),
+        Err(e) => eprintln!("gatehouse: error: cannot serialise the result: {e}"),
+    }
+}
+
+fn verify(file: &Path, output: OutputFormat) -> i32 {
+    let result = match crate::audit::verify(file) {
+        Ok(result) => result,
+        Err(e) => {
+            return report_error(
+                &ErrorReport::new(format!("{}: {e}", file.display())),
+                output,
+            );
+        }
+    };
+    match result {
+        Ok(verified) => {
+            if output == OutputFormat::Json {
+                print_json(&serde_json::json!({
+                    "schema": "gatehouse.audit-verify/v1",
+                    "ok": true,
+                    "records": verified.records,
+                    "last_sha256": verified.last_sha256,
+                }));
+            } else {
+                println!(
+                    "OK: {} records, chain intact (last line sha256 {})",
+                    verified.records, verified.last_sha256
+                );
+            }
+            0
+        }
+        Err(problem) => {
+            eprintln!(
+                "gatehouse: error: {}: line {}: {}: {}",
+                file.display(),
+                problem.line,
+                problem.kind,
+                problem.message
+            );
+            if output == OutputFormat::Json {
+                print_json(&serde_json::json!({
+                    "schema": "gatehouse.audit-verify/v1",
+                    "ok": false,
+                    "line": problem.line,
+                    "kind": problem.kind,
+                    "message": problem.message,
+                }));
+            } else {
+                println!(
+                    "FAILED: line {} {}: {}",
+                    problem.line, problem.kind, problem.message
+                );
+            }
+            super::EXIT_ERROR
+        }
+    }
+}
+
+/// One record whose verdict differs on replay.
+#[derive(Debug, Serialize)]
+struct Difference {
+    line: u64,
+    seq: u64,
+    recorded: String,
+    replayed: String,
+    policies: Vec<PolicyDifference>,
+}
+
+#[derive(Debug, Serialize)]
+struct PolicyDifference {
+    name: String,
+    recorded: String,
+    replayed: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ReplayError {
+    line: u64,
+    error: String,
+}
+
+/// Finds policy files by the sha256 of their bytes, hashing each `.wasm`
+/// of the searched directories once.
+struct WasmIndex {
+    scanned: Vec<PathBuf>,
+    by_sha: HashMap<String, PathBuf>,
+}
+
+impl WasmIndex {
+    fn scan(&mut self, dir: &Path) {
+        if self.scanned.iter().any(|d| d == dir) {
+            return;
+        }
+        self.scanned.push(dir.to_path_buf());
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "wasm") && p.is_file())
+            .collect();
+        paths.sort();
+        for path in paths {
+            if let Ok(bytes) = std::fs::read(&path) {
+                self.by_sha
+                    .entry(crate::audit::sha256_hex(&bytes))
+                    .or_insert(path);
+            }
+        }
+    }
+}
+
+fn replay(file: &Path, policy_dirs: &[PathBuf], settings: &[String], output: OutputFormat) -> i32 {
+    let fail = |message: String| report_error(&ErrorReport::new(message), output);
+    let overrides = match settings
+        .iter()
+        .map(|s| parse_assignment(s))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(overrides) => overrides,
+        Err(e) => return fail(e),
+    };
+    let records = match crate::audit::read_records(file) {
+        Ok(records) => records,
+        Err(e) => return fail(format!("{}: {e}", file.display())),
+    };
+    let limits = records
+        .iter()
+        .flat_map(|(_, r)| &r.policies)
+        .map(|p| to_limits(&p.limits))
+        .reduce(|a, b| a.max(&b))
+        .unwrap_or_default();
+    let runtime = match Runtime::with_limits(&limits) {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(format!("cannot start the WebAssembly engine: {e}")),
+    };
+    let mut index = WasmIndex {
+        scanned: Vec::new(),
+        by_sha: HashMap::new(),
+    };
+    for dir in policy_dirs {
+        index.scan(dir);
+    }
+    let mut loaded: HashMap<String, LoadedPolicy> = HashMap::new();
+    let mut differences = Vec::new();
+    let mut errors = Vec::new();
+    let (mut replayed, mut skipped) = (0u64, 0u64);
+    for (line, record) in &records {
+        let Some(input) = record.input.clone().filter(|_| record.verdict != "error") else {
+            skipped += 1;
+            continue;
+        };
+        let result = replay_record(
+            record,
+            input,
+            &runtime,
+            &mut index,
+            policy_dirs.is_empty(),
+            &mut loaded,
+            &overrides,
+        );
+        match result {
+            Ok((verdict, per_policy)) => {
+                replayed += 1;
+                if verdict.as_str() != record.verdict {
+                    differences.push(Difference {
+                        line: *line,
+                        seq: record.seq,
+                        recorded: record.verdict.clone(),
+                        replayed: verdict.as_str().to_string(),
+                        policies: per_policy,
+                    });
+                }
+            }
+            Err(error) => errors.push(ReplayError { line: *line, error }),
+        }
+    }
+    if output == OutputFormat::Json {
+        print_json(&serde_json::json!({
+            "schema": "gatehouse.audit-replay/v1",
+            "records": records.len(),
+            "replayed": replayed,
+            "skipped": skipped,
+            "differences": differences,
+            "errors": errors,
+        }));
+    } else {
+        for d in &differences {
+            let detail: Vec<String> = d
+                .policies
+                .iter()
+                .map(|p| format!("{}: {} -> {}", p.name, p.recorded, p.replayed))
+                .collect();
+            println!(
+                "line {} (seq {}): recorded {}, replayed {} ({})",
+                d.line,
+                d.seq,
+                d.recorded,
+                d.replayed,
+                detail.join("; ")
+            );
+        }
+        for e in &errors {
+            println!("line {}: cannot replay: {}", e.line, e.error);
+        }
+        println!(
+            "{} records: {replayed} replayed, {} differ, {skipped} skipped (errors or no input), {} could not be replayed",
+            records.len(),
+            differences.len(),
+            errors.len()
+        );
+    }
+    for e in &errors {
+        eprintln!(
+            "gatehouse: error: line {}: cannot replay: {}",
+            e.line, e.error
+        );
+    }
+    if !errors.is_empty() {
+        super::EXIT_ERROR
+    } else if !differences.is_empty() {
+        1
+    } else {
+        0
+    }
+}
+
+fn to_limits(l: &LimitsRecord) -> Limits {
+    Limits {
+        fuel: l.fuel,
+        memory_bytes: usize::try_from(l.memory_bytes).unwrap_or(usize::MAX),
+        timeout_ms: l.timeout_ms,
+        ..Limits::default()
+    }
+}
+
+/// Whether a `--set` override applies to a recorded policy.
+fn applies(a: &Assignment, p: &PolicyRecord) -> bool {
+    match &a.scope {
+        None => true,
+        Some(scope) => {
+            p.config_name.as_deref() == Some(scope.as_str())
+                || &p.name == scope
+                || Path::new(&p.path)
+                    .file_stem()
+                    .is_some_and(|s| s == scope.as_str())
+        }
+    }
+}
+
+fn replay_record(
+    record: &Record,
+    input: serde_json::Value,
+    runtime: &Runtime,
+    index: &mut WasmIndex,
+    search_recorded_dirs: bool,
+    loaded: &mut HashMap<String, LoadedPolicy>,
+    overrides: &[Assignment],
+) -> Result<(Verdict, Vec<PolicyDifference>), String> {
+    let release: Release = serde_json::from_value(input)
+        .map_err(|e| format!("the recorded input is not a release: {e}"))?;
+    let when = record.evaluated_at.as_deref().unwrap_or(&record.time);
+    let now = crate::time::parse_rfc3339(when).map_err(|e| format!("evaluated_at: {e}"))?;
+    let mut verdicts = Vec::with_capacity(record.policies.len());
+    let mut per_policy = Vec::new();
+    for p in &record.policies {
+        if !loaded.contains_key(&p.wasm_sha256) {
+            if search_recorded_dirs {
+                let dir = Path::new(&p.path)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                index.scan(dir);
+            }
+            let path = index.by_sha.get(&p.wasm_sha256).ok_or_else(|| {
+                format!(
+                    "no .wasm file with sha256 {} (policy {}, recorded at {}) in {}",
+                    p.wasm_sha256,
+                    p.name,
+                    p.path,
+                    index
+                        .scanned
+                        .iter()
+                        .map(|d| d.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+            let policy = runtime.load(path).map_err(|e| e.to_string())?;
+            loaded.insert(p.wasm_sha256.clone(), policy);
+        }
+        let policy = loaded
+            .get(&p.wasm_sha256)
+            .ok_or_else(|| "internal: policy not loaded".to_string())?;
+        let mut settings: BTreeMap<String, String> = p.settings.clone();
+        for a in overrides.iter().filter(|a| applies(a, p)) {
+            settings.insert(a.key.clone(), a.value.clone());
+        }
+        let settings: Vec<(String, String)> = settings.into_iter().collect();
+        let mut grants = Grants::default();
+        for dir in &p.grants.read_dirs {
+            grants.allow_read(dir)?;
+        }
+        for name in &p.grants.env {
+            grants.allow_env(name)?;
+        }
+        let options = RunOptions {
+            now,
+            limits: to_limits(&p.limits),
+            grants,
+        };
+        let run = policy
+            .evaluate(&release, &settings, &options)
+            .map_err(|e| e.to_string())?;
+        let verdict = run.decision.verdict;
+        if verdict.as_str() != p.verdict {
+            per_policy.push(PolicyDifference {
+                name: p.config_name.clone().unwrap_or_else(|| p.name.clone()),
+                recorded: p.verdict.clone(),
+                replayed: verdict.as_str().to_string(),
+            });
+        }
+        verdicts.push(verdict);
+    }
+    Ok((crate::gate::aggregate(verdicts), per_policy))
+}
