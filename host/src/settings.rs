@@ -29,14 +29,7 @@ pub fn parse_assignment(text: &str) -> Result<Assignment, String> {
     if key.is_empty() {
         return Err(bad("the key is empty"));
     }
-    if let Some(c) = key
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-    {
-        return Err(bad(&format!(
-            "the key has the character {c:?}; keys use letters, digits, '-', '_' and '.'"
-        )));
-    }
+    check_key(key).map_err(|why| bad(&why))?;
     if scope.is_some_and(str::is_empty) {
         return Err(bad("the policy name before ':' is empty"));
     }
@@ -45,6 +38,19 @@ pub fn parse_assignment(text: &str) -> Result<Assignment, String> {
         key: key.to_string(),
         value: value.to_string(),
     })
+}
+
+/// Checks a setting or metadata key: letters, digits, `-`, `_` and `.`.
+pub fn check_key(key: &str) -> Result<(), String> {
+    match key
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        Some(c) => Err(format!(
+            "the key has the character {c:?}; keys use letters, digits, '-', '_' and '.'"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Checks that every scope names one of the policies and no key is set twice

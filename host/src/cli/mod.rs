@@ -328,14 +328,7 @@ pub fn parse_meta(items: &[String]) -> Result<Vec<(String, String)>, String> {
         if key.is_empty() {
             return Err(bad("the key is empty"));
         }
-        if let Some(c) = key
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-        {
-            return Err(bad(&format!(
-                "the key has the character {c:?}; keys use letters, digits, '-', '_' and '.'"
-            )));
-        }
+        crate::settings::check_key(key).map_err(|why| bad(&why))?;
         if out.iter().any(|(k, _)| k == key) {
             return Err(format!(
                 "--meta: key {key:?} is given twice; give each key once"

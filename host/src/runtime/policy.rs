@@ -1,6 +1,7 @@
 //! A compiled, linked policy and one evaluation of it in a fresh sandbox.
 
-use super::bindings::PolicyPre;
+use super::bindings::gatehouse::policy::types::PolicyInfo as WitPolicyInfo;
+use super::bindings::{Policy, PolicyPre};
 use super::capture::{Captured, LogLine};
 use super::convert::{decision_from_wit, release_to_wit};
 use super::grants::Grants;
@@ -178,40 +179,52 @@ impl LoadedPolicy {
     ) -> Result<PolicyInfo, PolicyError> {
         let mut store = self.new_store(options)?;
         let mut fuel_used = 0u64;
-        let name = self.file_stem();
-        let policy = self.call(
-            &mut store,
-            "instantiation",
-            &name,
-            &options.limits,
-            &mut fuel_used,
-            |store| self.pre.instantiate(store),
-        )?;
-        let info = self.call(
-            &mut store,
-            "describe",
-            &name,
-            &options.limits,
-            &mut fuel_used,
-            |store| policy.call_describe(store),
-        )?;
-        let settings_vec = settings.to_vec();
-        let validated = self.call(
-            &mut store,
-            "validate-settings",
-            &info.name,
-            &options.limits,
-            &mut fuel_used,
-            |store| policy.call_validate_settings(store, &settings_vec),
-        )?;
-        validated.map_err(|message| {
-            self.error(&info.name, PolicyErrorKind::SettingsRejected(message))
-        })?;
+        let (_, info) = self.start(&mut store, settings, options, &mut fuel_used)?;
         Ok(PolicyInfo {
             name: info.name,
             version: info.version,
             description: info.description,
         })
+    }
+
+    /// Instantiates the policy in `store` and calls `describe` and
+    /// `validate-settings`: the common start of every evaluation and check.
+    fn start(
+        &self,
+        store: &mut Store<SandboxState>,
+        settings: &[(String, String)],
+        options: &RunOptions,
+        fuel_used: &mut u64,
+    ) -> Result<(Policy, WitPolicyInfo), PolicyError> {
+        let stem = self.file_stem();
+        let policy = self.call(
+            store,
+            "instantiation",
+            &stem,
+            &options.limits,
+            fuel_used,
+            |store| self.pre.instantiate(store),
+        )?;
+        let info = self.call(
+            store,
+            "describe",
+            &stem,
+            &options.limits,
+            fuel_used,
+            |store| policy.call_describe(store),
+        )?;
+        let validated = self.call(
+            store,
+            "validate-settings",
+            &info.name,
+            &options.limits,
+            fuel_used,
+            |store| policy.call_validate_settings(store, &settings.to_vec()),
+        )?;
+        validated.map_err(|message| {
+            self.error(&info.name, PolicyErrorKind::SettingsRejected(message))
+        })?;
+        Ok((policy, info))
     }
 
     fn new_store(&self, options: &RunOptions) -> Result<Store<SandboxState>, PolicyError> {
@@ -240,37 +253,9 @@ impl LoadedPolicy {
     ) -> Result<PolicyRun, PolicyError> {
         let started = Instant::now();
         let mut store = self.new_store(options)?;
-        let mut name = self.file_stem();
         let mut fuel_used = 0u64;
-
-        let policy = self.call(
-            &mut store,
-            "instantiation",
-            &name,
-            &options.limits,
-            &mut fuel_used,
-            |store| self.pre.instantiate(store),
-        )?;
-        let info = self.call(
-            &mut store,
-            "describe",
-            &name,
-            &options.limits,
-            &mut fuel_used,
-            |store| policy.call_describe(store),
-        )?;
-        name = info.name.clone();
-        let settings_vec = settings.to_vec();
-        let validated = self.call(
-            &mut store,
-            "validate-settings",
-            &name,
-            &options.limits,
-            &mut fuel_used,
-            |store| policy.call_validate_settings(store, &settings_vec),
-        )?;
-        validated
-            .map_err(|message| self.error(&name, PolicyErrorKind::SettingsRejected(message)))?;
+        let (policy, info) = self.start(&mut store, settings, options, &mut fuel_used)?;
+        let name = info.name.clone();
 
         let wit_release = release_to_wit(release);
         let outcome = self.call(
@@ -279,7 +264,7 @@ impl LoadedPolicy {
             &name,
             &options.limits,
             &mut fuel_used,
-            |store| policy.call_evaluate(store, &wit_release, &settings_vec),
+            |store| policy.call_evaluate(store, &wit_release, &settings.to_vec()),
         )?;
         let wit_decision = outcome
             .map_err(|message| self.error(&name, PolicyErrorKind::CouldNotDecide(message)))?;
