@@ -4,7 +4,6 @@
 
 use super::{ConvertArgs, EXIT_ERROR};
 use crate::error::Error;
-use crate::release::read_release;
 use std::io::Write;
 
 /// Runs `gatehouse convert` and returns the exit code.
@@ -31,15 +30,15 @@ pub fn run(args: &ConvertArgs) -> i32 {
 
 /// The release JSON and the warnings about the input.
 fn convert(args: &ConvertArgs) -> Result<(String, Vec<String>), Error> {
-    let (options, approval_warnings) = super::input_options(
+    let super::LoadedInput {
+        release, warnings, ..
+    } = super::load_input(
+        &args.input,
         &args.source,
         args.environment.clone(),
         args.release_stream.clone(),
         args.max_input_mib,
     )?;
-    let (source, bytes) = super::eval::read_input(&args.input, args.max_input_mib)?;
-    let (release, mut warnings) = read_release(&bytes, &source, &options)?;
-    warnings.extend(approval_warnings);
     let json = serde_json::to_string_pretty(&release)
         .map_err(|e| Error::Usage(format!("cannot serialise the release: {e}")))?;
     Ok((json, warnings))

@@ -5,7 +5,6 @@ use super::{EvalArgs, OutputFormat, report_error};
 use crate::config::{PolicyEntry, PolicySet};
 use crate::error::{Error, InputError};
 use crate::release::Release;
-use crate::release::read_release;
 use crate::report::{ErrorReport, InputSummary, PolicyReport, Report, SkippedPolicy, render_text};
 use crate::runtime::{Grants, Limits, RunOptions, Runtime};
 use crate::settings::{check_assignments, parse_assignment, settings_for};
@@ -84,15 +83,18 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
         ..Limits::default()
     };
 
-    let (options, approval_warnings) = super::input_options(
+    let super::LoadedInput {
+        source,
+        bytes,
+        release,
+        warnings,
+    } = super::load_input(
+        &args.input,
         &args.source,
         args.environment.clone(),
         args.release_stream.clone(),
         args.max_input_mib,
     )?;
-    let (source, bytes) = read_input(&args.input, args.max_input_mib)?;
-    let (release, mut warnings) = read_release(&bytes, &source, &options)?;
-    warnings.extend(approval_warnings);
     let input_sha256 = hex::encode(Sha256::digest(&bytes));
     drop(bytes);
     seen.input_sha256 = Some(input_sha256.clone());

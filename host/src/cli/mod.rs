@@ -259,6 +259,37 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+/// An input read and converted: its name (path or `<stdin>`), its bytes (for
+/// the digest), the release, and the warnings about it (input and approvals).
+pub(crate) struct LoadedInput {
+    pub source: String,
+    pub bytes: Vec<u8>,
+    pub release: crate::release::Release,
+    pub warnings: Vec<String>,
+}
+
+/// Reads `--input` and converts it with the source flags: the one input path
+/// of `eval` and `convert`.
+pub(crate) fn load_input(
+    input: &str,
+    source_args: &SourceArgs,
+    environment: Option<String>,
+    release_stream: Option<String>,
+    max_input_mib: u64,
+) -> Result<LoadedInput, Error> {
+    let (options, approval_warnings) =
+        input_options(source_args, environment, release_stream, max_input_mib)?;
+    let (source, bytes) = eval::read_input(input, max_input_mib)?;
+    let (release, mut warnings) = crate::release::read_release(&bytes, &source, &options)?;
+    warnings.extend(approval_warnings);
+    Ok(LoadedInput {
+        source,
+        bytes,
+        release,
+        warnings,
+    })
+}
+
 /// Builds the [`InputOptions`] from the flags: parses `--meta` and reads the
 /// `--approvals` file. Returns the options and the approvals file's warnings.
 pub(crate) fn input_options(

@@ -123,25 +123,8 @@ impl LoadedPolicy {
         settings: &[(String, String)],
         options: &RunOptions,
     ) -> Result<PolicyRun, PolicyError> {
-        std::thread::scope(|scope| {
-            let worker = std::thread::Builder::new()
-                .name("gatehouse-eval".into())
-                .stack_size(EVALUATION_THREAD_STACK)
-                .spawn_scoped(scope, || self.evaluate_here(release, settings, options))
-                .map_err(|e| {
-                    self.error(
-                        &self.file_stem(),
-                        PolicyErrorKind::Internal(format!(
-                            "cannot start the evaluation thread: {e}"
-                        )),
-                    )
-                })?;
-            worker.join().unwrap_or_else(|_| {
-                Err(self.error(
-                    &self.file_stem(),
-                    PolicyErrorKind::Internal("the evaluation thread panicked".into()),
-                ))
-            })
+        self.on_big_stack("evaluation", || {
+            self.evaluate_here(release, settings, options)
         })
     }
 
@@ -152,23 +135,27 @@ impl LoadedPolicy {
         settings: &[(String, String)],
         options: &RunOptions,
     ) -> Result<PolicyInfo, PolicyError> {
+        self.on_big_stack("check", || self.check_settings_here(settings, options))
+    }
+
+    /// Runs `work` on a scoped thread with [`EVALUATION_THREAD_STACK`], turning
+    /// a failure to start it, or a panic in it, into an internal error.
+    fn on_big_stack<R: Send>(
+        &self,
+        what: &str,
+        work: impl FnOnce() -> Result<R, PolicyError> + Send,
+    ) -> Result<R, PolicyError> {
+        let internal =
+            |message: String| self.error(&self.file_stem(), PolicyErrorKind::Internal(message));
         std::thread::scope(|scope| {
             let worker = std::thread::Builder::new()
-                .name("gatehouse-check".into())
+                .name(format!("gatehouse-{what}"))
                 .stack_size(EVALUATION_THREAD_STACK)
-                .spawn_scoped(scope, || self.check_settings_here(settings, options))
-                .map_err(|e| {
-                    self.error(
-                        &self.file_stem(),
-                        PolicyErrorKind::Internal(format!("cannot start the check thread: {e}")),
-                    )
-                })?;
-            worker.join().unwrap_or_else(|_| {
-                Err(self.error(
-                    &self.file_stem(),
-                    PolicyErrorKind::Internal("the check thread panicked".into()),
-                ))
-            })
+                .spawn_scoped(scope, work)
+                .map_err(|e| internal(format!("cannot start the {what} thread: {e}")))?;
+            worker
+                .join()
+                .unwrap_or_else(|_| Err(internal(format!("the {what} thread panicked"))))
         })
     }
 
