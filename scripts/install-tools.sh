@@ -3,11 +3,45 @@
 # repository-local directory target/tools/ (never the user's site-packages):
 #   - target/tools/venv: a Python virtual environment with componentize-py,
 #     which builds Python policies into WebAssembly components.
+#   - target/tools/js: componentize-js and its dependencies, exactly as pinned
+#     by scripts/js-tools/package-lock.json (`npm ci`), which builds
+#     JavaScript policies. Needs Node.js and npm, and access to the npm registry.
 # Idempotent and quick when the pinned versions are already there.
 # Needs Python 3 with the venv module (`PYTHON=...` picks the interpreter) and
 # access to PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# JavaScript: reinstalled whenever the committed package.json or lock file
+# differs from what was last installed (a stamp written after a complete install).
+install_js_tools() {
+    local pins=scripts/js-tools dir=target/tools/js
+    local stamp=$dir/installed-package-lock.json
+    if [ -x "$dir/node_modules/.bin/componentize-js" ] && cmp -s "$pins/package-lock.json" "$stamp" \
+        && cmp -s "$pins/package.json" "$dir/package.json"; then
+        echo "install-tools: JavaScript tools already installed in $dir"
+        return 0
+    fi
+    if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+        echo "install-tools: node and npm not found; Node.js 20 or later is needed to build JavaScript policies (Debian: apt-get install nodejs npm)" >&2
+        exit 1
+    fi
+    echo "install-tools: installing the JavaScript tools pinned in $pins/package-lock.json into $dir (npm ci)"
+    mkdir -p "$dir"
+    rm -f "$stamp"
+    cp "$pins/package.json" "$pins/package-lock.json" "$dir/"
+    npm ci --prefix "$dir" --ignore-scripts --no-audit --no-fund --loglevel=error
+    local wanted found
+    wanted=$(node -p "require('./$pins/package.json').dependencies['@bytecodealliance/componentize-js']")
+    found=$(node -p "require('./$dir/node_modules/@bytecodealliance/componentize-js/package.json').version")
+    if [ "$found" != "$wanted" ]; then
+        echo "install-tools: expected componentize-js $wanted after installing, found '$found'" >&2
+        exit 1
+    fi
+    cp "$pins/package-lock.json" "$stamp"
+    echo "install-tools: componentize-js $found installed in $dir"
+}
+install_js_tools
 
 COMPONENTIZE_PY_VERSION=0.25.1
 
