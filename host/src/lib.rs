@@ -11,7 +11,7 @@
 //! evaluates policies, [`gate::aggregate`] combines verdicts and
 //! [`report::Report`] renders the result.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod audit;
 pub mod cli;

@@ -2,6 +2,7 @@
 //! subcommand (one file per subcommand).
 
 mod audit;
+mod cache;
 mod check;
 mod convert;
 mod eval;
@@ -32,6 +33,27 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+
+    /// Where compiled policies are cached (default: $XDG_CACHE_HOME/gatehouse,
+    /// else ~/.cache/gatehouse). Must belong to you and be writable by nobody else.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Compile every policy afresh: read and write no compile cache.
+    #[arg(long, global = true, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+}
+
+impl Cli {
+    /// The compile cache the flags ask for.
+    pub fn cache_setting(&self) -> crate::runtime::cache::CacheSetting {
+        use crate::runtime::cache::CacheSetting;
+        match (&self.cache_dir, self.no_cache) {
+            (_, true) => CacheSetting::Disabled,
+            (Some(dir), false) => CacheSetting::Dir(dir.clone()),
+            (None, false) => CacheSetting::default_location(),
+        }
+    }
 }
 
 /// The subcommands.
@@ -52,6 +74,12 @@ pub enum Command {
     /// `eval --audit-log` (docs/audit.md).
     #[command(after_help = audit::AUDIT_HELP)]
     Audit(AuditArgs),
+    /// Compile policies into the compile cache ahead of time (e.g. in a policy
+    /// repository's CI), checking each loads as a Gatehouse policy.
+    #[command(after_help = cache::COMPILE_HELP)]
+    Compile(cache::CompileArgs),
+    /// Manage the compile cache (`prune`).
+    Cache(cache::CacheArgs),
 }
 
 /// Exit codes of `gatehouse check`.
@@ -251,11 +279,14 @@ pub struct EvalArgs {
 
 /// Runs a parsed command line, prints its report, and returns the exit code.
 pub fn run(cli: Cli) -> i32 {
+    crate::runtime::cache::configure(cli.cache_setting(), true);
     match cli.command {
         Command::Eval(args) => eval::run(&args),
         Command::Convert(args) => convert::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Audit(args) => audit::run(&args),
+        Command::Compile(args) => cache::run_compile(&args),
+        Command::Cache(args) => cache::run_cache(&args),
     }
 }
 

@@ -128,6 +128,11 @@ pub struct PolicyReport {
     pub duration_ms: f64,
     /// Fuel consumed (deterministic for a given policy and input).
     pub fuel_used: u64,
+    /// Where the policy's machine code came from: `hit` (the compile
+    /// cache), `miss` (compiled, then cached) or `off` (compiled, no cache).
+    pub compile_cache: &'static str,
+    /// Time spent compiling or loading it from the cache, in milliseconds.
+    pub compile_ms: f64,
 }
 
 /// The JSON printed instead of a report when no decision could be made.
@@ -221,6 +226,8 @@ impl PolicyReport {
             stderr_dropped_bytes: run.stderr.dropped_bytes,
             duration_ms: run.duration.as_secs_f64() * 1000.0,
             fuel_used: run.fuel_used,
+            compile_cache: run.compile.cache.as_str(),
+            compile_ms: run.compile.duration.as_secs_f64() * 1000.0,
         }
     }
 }

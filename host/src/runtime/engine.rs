@@ -2,8 +2,9 @@
 //! instantiated against: our host interface plus WASI with nothing granted.
 
 use super::bindings::{Policy, PolicyPre, REQUIRED_EXPORTS, WORLD};
+use super::cache::{CacheSetting, CompileCache};
 use super::limits::Limits;
-use super::policy::LoadedPolicy;
+use super::policy::{CompileInfo, LoadedPolicy};
 use super::sandbox::SandboxState;
 use crate::error::{LoadError, LoadErrorKind};
 use sha2::{Digest, Sha256};
@@ -16,10 +17,14 @@ use wasmtime::{Config, Engine, PoolingAllocationConfig};
 /// (see `EVALUATION_THREAD_STACK`), so the trap always comes first.
 pub const MAX_WASM_STACK: usize = 1 << 20;
 
-/// The compiler and linker shared by every policy in a run.
+/// The compiler and linker shared by every policy in a run, and the
+/// compile cache they share.
 pub struct Runtime {
     engine: Engine,
     linker: Linker<SandboxState>,
+    cache: Option<CompileCache>,
+    cache_warning: Option<String>,
+    warn_on_stderr: bool,
 }
 
 impl Runtime {
@@ -28,23 +33,62 @@ impl Runtime {
         Self::with_limits(&Limits::default())
     }
 
+    /// [`Runtime::with_cache`] with the process's configured cache
+    /// ([`super::cache::configure`]; none unless the CLI set one).
+    pub fn with_limits(limits: &Limits) -> wasmtime::Result<Self> {
+        let (setting, warn_on_stderr) = super::cache::configured();
+        let mut runtime = Self::with_cache(limits, &setting)?;
+        runtime.warn_on_stderr = warn_on_stderr;
+        if let Some(warning) = runtime.cache_warning() {
+            runtime.warn(warning);
+        }
+        Ok(runtime)
+    }
+
+    /// Prints a cache warning when the process asked for that (the CLI).
+    fn warn(&self, warning: &str) {
+        if self.warn_on_stderr {
+            eprintln!("gatehouse: warning: {warning}");
+        }
+    }
+
     /// Builds the engine (fuel metering and epoch interruption on, the
     /// pooling allocator sized from `limits`, which must be the largest limits
-    /// any policy of the run gets), starts the epoch ticker, and builds the linker.
-    pub fn with_limits(limits: &Limits) -> wasmtime::Result<Self> {
-        let mut config = Config::new();
-        config
-            .consume_fuel(true)
-            .epoch_interruption(true)
-            .max_wasm_stack(MAX_WASM_STACK)
-            .allocation_strategy(pooling_config(limits));
-        let engine = Engine::new(&config)?;
+    /// any policy of the run gets), starts the epoch ticker, builds the
+    /// linker and opens the compile cache. A cache that cannot be used is
+    /// not an error: policies are compiled, and [`Runtime::cache_warning`]
+    /// says why.
+    pub fn with_cache(limits: &Limits, cache: &CacheSetting) -> wasmtime::Result<Self> {
+        let engine = Engine::new(&engine_config(limits))?;
         super::ticker::start(&engine)
             .map_err(|e| wasmtime::format_err!("cannot start the epoch ticker thread: {e}"))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         Policy::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
-        Ok(Runtime { engine, linker })
+        let (cache, cache_warning) = match cache {
+            CacheSetting::Disabled => (None, None),
+            CacheSetting::Dir(dir) => match CompileCache::open(dir, &engine) {
+                Ok(cache) => (Some(cache), None),
+                Err(e) => (None, Some(format!("{e}; compiling without a cache"))),
+            },
+        };
+        Ok(Runtime {
+            engine,
+            linker,
+            cache,
+            cache_warning,
+            warn_on_stderr: false,
+        })
+    }
+
+    /// Why the configured compile cache is not in use, if it is not.
+    pub fn cache_warning(&self) -> Option<&str> {
+        self.cache_warning.as_deref()
+    }
+
+    /// The compile cache in use, if any.
+    pub fn cache(&self) -> Option<&CompileCache> {
+        self.cache.as_ref()
     }
 
     /// The wasmtime engine.
@@ -68,10 +112,28 @@ impl Runtime {
             kind,
         };
         check_header(bytes).map_err(fail)?;
-        check_code_size(bytes).map_err(fail)?;
         let sha256 = hex::encode(Sha256::digest(bytes));
-        let component = Component::new(&self.engine, bytes)
-            .map_err(|e| fail(LoadErrorKind::Compile(first_line(&e))))?;
+        let started = std::time::Instant::now();
+        let compile = || {
+            // The size check guards compilation, the one cost fuel and
+            // timeouts do not cover; a cache hit skips both.
+            check_code_size(bytes).map_err(|kind| wasmtime::Error::new(SizeRefused(kind)))?;
+            Component::new(&self.engine, bytes)
+        };
+        let (component, cache, warning) =
+            super::cache::compile_cached(self.cache.as_ref(), &self.engine, &sha256, compile)
+                .map_err(|e| match e.downcast::<SizeRefused>() {
+                    Ok(SizeRefused(kind)) => fail(kind),
+                    Err(e) => fail(LoadErrorKind::Compile(first_line(&e))),
+                })?;
+        if let Some(warning) = &warning {
+            self.warn(&format!("{}: {warning}", path.display()));
+        }
+        let compile_info = CompileInfo {
+            cache,
+            duration: started.elapsed(),
+            warning,
+        };
         check_exports(&self.engine, &component).map_err(fail)?;
         if let Some(forbidden) = super::imports::forbidden_imports(&self.engine, &component) {
             return Err(fail(LoadErrorKind::ForbiddenImports(forbidden.join(", "))));
@@ -82,8 +144,40 @@ impl Runtime {
             .map_err(|e| fail(LoadErrorKind::Link(first_line(&e))))?;
         let pre = PolicyPre::new(instance_pre)
             .map_err(|e| fail(LoadErrorKind::Link(format!("{e:#}"))))?;
-        Ok(LoadedPolicy::new(path, sha256, bytes.len(), pre))
+        Ok(LoadedPolicy::new(
+            path,
+            sha256,
+            bytes.len(),
+            pre,
+            compile_info,
+        ))
     }
+}
+
+/// The size pre-check's refusal, carried through the compile closure.
+#[derive(Debug)]
+struct SizeRefused(LoadErrorKind);
+
+impl std::fmt::Display for SizeRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
+impl std::error::Error for SizeRefused {}
+
+/// The engine configuration: fuel and epochs for the sandbox limits, the
+/// pooling allocator sized from `limits`, and no component-model
+/// concurrency (policies are synchronous; its per-store state costs time).
+fn engine_config(limits: &Limits) -> Config {
+    let mut config = Config::new();
+    config
+        .consume_fuel(true)
+        .epoch_interruption(true)
+        .max_wasm_stack(MAX_WASM_STACK)
+        .concurrency_support(false)
+        .allocation_strategy(pooling_config(limits));
+    config
 }
 
 /// Evaluations that may be alive at once in one process (the CLI runs one
@@ -120,7 +214,7 @@ const MIN_POOL_MEMORY: usize = 64 << 20;
 
 /// Tells a component from a core module, WebAssembly text and other files,
 /// so the user learns what they have and how to get what is needed.
-fn check_header(bytes: &[u8]) -> Result<(), LoadErrorKind> {
+pub(crate) fn check_header(bytes: &[u8]) -> Result<(), LoadErrorKind> {
     if bytes.is_empty() {
         return Err(LoadErrorKind::Empty);
     }

@@ -2,6 +2,7 @@
 //! [`LoadedPolicy`] per file, and a fresh sandboxed store per evaluation.
 
 pub mod bindings;
+pub mod cache;
 pub mod capture;
 pub mod convert;
 mod engine;
@@ -15,6 +16,7 @@ mod ticker;
 
 pub use bindings::WORLD;
 pub use engine::Runtime;
+pub(crate) use engine::{MAX_CODE_BYTES, MAX_FUNCTIONS, check_header};
 pub use grants::Grants;
 pub use limits::Limits;
-pub use policy::{LoadedPolicy, PolicyInfo, PolicyRun, RunOptions};
+pub use policy::{CompileInfo, LoadedPolicy, PolicyInfo, PolicyRun, RunOptions};

@@ -22,6 +22,18 @@ pub struct LoadedPolicy {
     sha256: String,
     size: usize,
     pre: PolicyPre<SandboxState>,
+    compile: CompileInfo,
+}
+
+/// How a policy's machine code was obtained when it was loaded.
+#[derive(Debug, Clone)]
+pub struct CompileInfo {
+    /// Whether the compile cache supplied it.
+    pub cache: super::cache::CacheOutcome,
+    /// Time spent compiling or loading from the cache.
+    pub duration: Duration,
+    /// A cache problem worth telling the user (the policy loaded anyway).
+    pub warning: Option<String>,
 }
 
 /// Who a policy says it is (`describe`).
@@ -63,6 +75,8 @@ pub struct PolicyRun {
     pub stderr: Captured,
     /// Wall time from instantiation to the decision.
     pub duration: Duration,
+    /// How the policy's code was obtained when it was loaded.
+    pub compile: CompileInfo,
     /// Fuel consumed by instantiation and the three calls together.
     pub fuel_used: u64,
 }
@@ -80,13 +94,20 @@ impl LoadedPolicy {
         sha256: String,
         size: usize,
         pre: PolicyPre<SandboxState>,
+        compile: CompileInfo,
     ) -> Self {
         LoadedPolicy {
             path: path.to_path_buf(),
             sha256,
             size,
             pre,
+            compile,
         }
+    }
+
+    /// How the machine code was obtained (compiled or from the cache), and how long it took.
+    pub fn compile_info(&self) -> &CompileInfo {
+        &self.compile
     }
 
     /// The file the policy came from.
@@ -138,6 +159,26 @@ impl LoadedPolicy {
         self.on_big_stack("check", || self.check_settings_here(settings, options))
     }
 
+    /// Instantiates the policy in a fresh store and calls `describe` only:
+    /// who the policy says it is, without settings (`gatehouse inspect`).
+    pub fn describe(&self, options: &RunOptions) -> Result<PolicyInfo, PolicyError> {
+        self.on_big_stack("describe", || {
+            let mut store = self.new_store(options)?;
+            let mut fuel_used = 0u64;
+            let (_, info) = self.instantiate_and_describe(&mut store, options, &mut fuel_used)?;
+            Ok(PolicyInfo {
+                name: info.name,
+                version: info.version,
+                description: info.description,
+            })
+        })
+    }
+
+    /// The compiled component, for reading its import and export types.
+    pub(crate) fn component(&self) -> &wasmtime::component::Component {
+        self.pre.instance_pre().component()
+    }
+
     /// Runs `work` on a scoped thread with [`EVALUATION_THREAD_STACK`], turning
     /// a failure to start it, or a panic in it, into an internal error.
     fn on_big_stack<R: Send>(
@@ -183,6 +224,28 @@ impl LoadedPolicy {
         options: &RunOptions,
         fuel_used: &mut u64,
     ) -> Result<(Policy, WitPolicyInfo), PolicyError> {
+        let (policy, info) = self.instantiate_and_describe(store, options, fuel_used)?;
+        let validated = self.call(
+            store,
+            "validate-settings",
+            &info.name,
+            &options.limits,
+            fuel_used,
+            |store| policy.call_validate_settings(store, &settings.to_vec()),
+        )?;
+        validated.map_err(|message| {
+            self.error(&info.name, PolicyErrorKind::SettingsRejected(message))
+        })?;
+        Ok((policy, info))
+    }
+
+    /// Instantiates the policy in `store` and calls `describe`.
+    fn instantiate_and_describe(
+        &self,
+        store: &mut Store<SandboxState>,
+        options: &RunOptions,
+        fuel_used: &mut u64,
+    ) -> Result<(Policy, WitPolicyInfo), PolicyError> {
         let stem = self.file_stem();
         let policy = self.call(
             store,
@@ -200,17 +263,6 @@ impl LoadedPolicy {
             fuel_used,
             |store| policy.call_describe(store),
         )?;
-        let validated = self.call(
-            store,
-            "validate-settings",
-            &info.name,
-            &options.limits,
-            fuel_used,
-            |store| policy.call_validate_settings(store, &settings.to_vec()),
-        )?;
-        validated.map_err(|message| {
-            self.error(&info.name, PolicyErrorKind::SettingsRejected(message))
-        })?;
         Ok((policy, info))
     }
 
@@ -275,6 +327,7 @@ impl LoadedPolicy {
             stdout,
             stderr,
             duration,
+            compile: self.compile.clone(),
             fuel_used,
         })
     }
