@@ -4,7 +4,9 @@
 # then every Python example policy (example-policies/<dir>/app.py) to
 # target/policies/<dir>.wasm with componentize-py (installed into target/tools/
 # by scripts/install-tools.sh), then every JavaScript example policy
-# (example-policies/<dir>/policy.js) the same way with componentize-js.
+# (example-policies/<dir>/policy.js) the same way with componentize-js, then
+# every C example policy (example-policies/<dir>/policy.c) with clang 14 and
+# tools/wasm-c-build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -114,3 +116,56 @@ build_js() {
 }
 
 build_js
+
+# C policies: `example-policies/<dir>/policy.c` implements the `policy` world
+# against wit-bindgen's C bindings (generated from wit/ into
+# target/c-build/bindings by tools/wasm-c-build). Debian's clang 14 compiles it
+# for wasm32-wasi (WASI preview 1; clang 14 has no wasip2 target) with
+# wasi-libc, and wasm-c-build turns the core module into a component with the
+# WASI preview-1 adapter (only what the module uses is kept: the example policy
+# imports no WASI at all). A policy is rebuilt only when a C file in its
+# directory, a WIT file, or the build tool changed.
+C_FLAGS=(--target=wasm32-wasi -Os -std=c11)
+C_WARNINGS=(-Wall -Wextra -Wpedantic -Wconversion -Wno-sign-conversion -Wshadow -Werror)
+build_c() {
+    local sources=(example-policies/*/policy.c)
+    [ -e "${sources[0]}" ] || return 0
+    bash scripts/install-tools.sh >/dev/null
+    local tool=target/debug/wasm-c-build work=target/c-build
+    local bindings=$work/bindings
+    mkdir -p target/policies
+    local source dir name out obj built=() fresh=()
+    for source in "${sources[@]}"; do
+        dir=$(dirname "$source")
+        name=$(basename "$dir")
+        out=target/policies/$name.wasm
+        if [ -e "$out" ] && [ -z "$(find "$dir" wit "$tool" -newer "$out" \( -name '*.c' -o -name '*.h' -o -name '*.wit' -o -name wasm-c-build \) | head -n 1)" ]; then
+            fresh+=("$name")
+            continue
+        fi
+        echo "clang-14: building $source into $out"
+        "$tool" bindgen wit policy "$bindings"
+        obj=$work/$name
+        mkdir -p "$obj"
+        # The policy's own sources with every warning an error; the generated
+        # bindings (not ours to fix) without -Wpedantic.
+        clang-14 "${C_FLAGS[@]}" "${C_WARNINGS[@]}" -I "$bindings" -c "$source" -o "$obj/policy.o"
+        clang-14 "${C_FLAGS[@]}" -Wall -Wextra -Werror -I "$bindings" -c "$bindings/policy.c" -o "$obj/bindings.o"
+        # The component type object tells wit-component the world; keep it, strip debug info.
+        # A reactor (a library: no `main`, exports called by the host).
+        clang-14 "${C_FLAGS[@]}" -mexec-model=reactor -Wl,--strip-debug -o "$obj/core.wasm" \
+            "$obj/policy.o" "$obj/bindings.o" "$bindings/policy_component_type.o"
+        # Build to a temporary file so an interrupted build never looks fresh.
+        "$tool" componentize "$obj/core.wasm" "$out.tmp"
+        mv "$out.tmp" "$out"
+        built+=("$name")
+    done
+    if [ ${#built[@]} -gt 0 ]; then
+        echo "built ${#built[@]} C policies into target/policies: ${built[*]}"
+    fi
+    if [ ${#fresh[@]} -gt 0 ]; then
+        echo "up to date: ${#fresh[@]} C policies in target/policies: ${fresh[*]}"
+    fi
+}
+
+build_c

@@ -6,6 +6,8 @@
 #   - target/tools/js: componentize-js and its dependencies, exactly as pinned
 #     by scripts/js-tools/package-lock.json (`npm ci`), which builds
 #     JavaScript policies. Needs Node.js and npm, and access to the npm registry.
+#   - C: Debian's clang-14, lld-14, wasi-libc and libclang-rt-14-dev-wasm32
+#     (apt-get, when missing) and tools/wasm-c-build (cargo, into target/debug).
 # Idempotent and quick when the pinned versions are already there.
 # Needs Python 3 with the venv module (`PYTHON=...` picks the interpreter) and
 # access to PyPI.
@@ -42,6 +44,47 @@ install_js_tools() {
     echo "install-tools: componentize-js $found installed in $dir"
 }
 install_js_tools
+
+# C: Debian's clang 14, lld 14 and wasi-libc (wasm32-wasi, WASI preview 1),
+# installed with apt-get when missing (as root, or with sudo), then
+# tools/wasm-c-build (wit-bindgen's C generator and the WASI preview-1 adapter
+# of wasmtime 48, at the versions pinned in Cargo.lock), built by cargo into
+# target/debug. Skipped quickly when everything is already there.
+C_APT_PACKAGES=(clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32)
+install_c_tools() {
+    local missing=() package
+    for package in "${C_APT_PACKAGES[@]}"; do
+        if [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null)" != "install ok installed" ]; then
+            missing+=("$package")
+        fi
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        local sudo=()
+        if [ "$(id -u)" != 0 ]; then
+            if ! command -v sudo >/dev/null 2>&1; then
+                echo "install-tools: the Debian packages ${missing[*]} are needed to build C policies; install them as root: apt-get install ${missing[*]}" >&2
+                exit 1
+            fi
+            sudo=(sudo)
+        fi
+        if ! command -v apt-get >/dev/null 2>&1; then
+            echo "install-tools: the Debian packages ${missing[*]} are needed to build C policies, and apt-get is not available; install clang 14, lld 14 and wasi-libc for wasm32-wasi by other means" >&2
+            exit 1
+        fi
+        echo "install-tools: installing ${missing[*]} with apt-get"
+        "${sudo[@]}" apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" >/dev/null
+    fi
+    if ! clang-14 --version | grep -q 'clang version 14\.'; then
+        echo "install-tools: clang-14 does not report clang version 14" >&2
+        exit 1
+    fi
+    # cargo rebuilds the tool only when its sources or Cargo.lock changed.
+    cargo build --quiet -p wasm-c-build
+    echo "install-tools: C tools ready (clang $(clang-14 --version | sed -n 's/.*clang version \([0-9.]*\).*/\1/p' | head -n 1), wasi-libc $(dpkg-query -W -f='${Version}' wasi-libc), target/debug/wasm-c-build)"
+}
+install_c_tools
 
 COMPONENTIZE_PY_VERSION=0.25.1
 
