@@ -19,6 +19,7 @@ pub mod config;
 pub mod decision;
 pub mod error;
 pub mod gate;
+pub mod inspect;
 pub mod release;
 pub mod report;
 pub mod runtime;

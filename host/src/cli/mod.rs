@@ -6,6 +6,7 @@ mod cache;
 mod check;
 mod convert;
 mod eval;
+mod inspect;
 
 pub use audit::{AuditArgs, AuditCommand};
 
@@ -80,6 +81,11 @@ pub enum Command {
     Compile(cache::CompileArgs),
     /// Manage the compile cache (`prune`).
     Cache(cache::CacheArgs),
+    /// Show what a policy module is and can do, for a reviewer deciding whether to
+    /// allow it: digest, world, exports, imports and what the sandbox does with each,
+    /// describe(), producers, sizes and limits (docs/inspect.md).
+    #[command(after_help = inspect::INSPECT_HELP)]
+    Inspect(inspect::InspectArgs),
 }
 
 /// Exit codes of `gatehouse check`.
@@ -287,6 +293,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Audit(args) => audit::run(&args),
         Command::Compile(args) => cache::run_compile(&args),
         Command::Cache(args) => cache::run_cache(&args),
+        Command::Inspect(args) => inspect::run(&args),
     }
 }
 

@@ -1,0 +1,246 @@
+//! The human-readable `gatehouse inspect` page: verdict first, then what a
+//! reviewer weighs — describe, world, exports, imports with the sandbox's
+//! treatment, producers, sizes and limits.
+
+use super::{Inspection, Producers};
+use crate::runtime::imports::Treatment;
+use std::fmt::Write;
+
+/// Renders an inspection as text.
+pub fn render(inspection: &Inspection) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_page(&mut out, inspection);
+    out
+}
+
+fn write_page(out: &mut String, i: &Inspection) -> std::fmt::Result {
+    writeln!(out, "Policy {}", i.path)?;
+    writeln!(out, "  sha256  {}", i.sha256)?;
+    writeln!(out, "  size    {}", bytes(i.size))?;
+    writeln!(out)?;
+
+    match &i.load.error {
+        None => writeln!(out, "Sandbox: loads (imports and exports accepted)")?,
+        Some(why) => writeln!(out, "Sandbox: REFUSED, the load fails: {why}")?,
+    }
+    let refused = &i.refused_imports;
+    if !refused.is_empty() {
+        writeln!(out, "  refused imports: {}", refused.join(", "))?;
+    }
+    writeln!(out)?;
+
+    writeln!(out, "describe()")?;
+    match (&i.describe.info, &i.describe.error) {
+        (Some(info), _) => {
+            writeln!(out, "  name         {}", info.name)?;
+            writeln!(out, "  version      {}", info.version)?;
+            writeln!(out, "  description  {}", info.description)?;
+        }
+        (None, Some(error)) if i.describe.status == "failed" => {
+            writeln!(out, "  FAILED under the default limits: {error}")?;
+            if let Some(limit) = &i.describe.limit {
+                writeln!(out, "  limit hit: {} = {}", limit.name, limit.value)?;
+            }
+        }
+        (None, Some(error)) => writeln!(out, "  not called: {error}")?,
+        (None, None) => writeln!(out, "  not called")?,
+    }
+    writeln!(out)?;
+
+    writeln!(out, "World")?;
+    let w = &i.world;
+    if w.targets_policy_world {
+        writeln!(out, "  exports every function of {}", w.expected)?;
+    } else {
+        writeln!(
+            out,
+            "  NOT the Gatehouse policy world {}: missing export(s) {}",
+            w.expected,
+            w.missing_exports.join(", ")
+        )?;
+    }
+    if w.policy_versions.is_empty() {
+        writeln!(out, "  gatehouse:policy version: none named")?;
+    } else {
+        writeln!(
+            out,
+            "  gatehouse:policy version: {} (from {})",
+            w.policy_versions.join(", "),
+            w.policy_interfaces.join(", ")
+        )?;
+    }
+    writeln!(out)?;
+
+    writeln!(out, "Exports ({})", i.exports.len())?;
+    if i.exports.is_empty() {
+        writeln!(out, "  none")?;
+    }
+    for export in &i.exports {
+        let ty = export.signature.as_deref().unwrap_or(export.kind);
+        let note = if export.required {
+            ""
+        } else {
+            "  (not part of the policy world)"
+        };
+        writeln!(out, "  {}: {ty}{note}", export.name)?;
+    }
+    writeln!(out)?;
+
+    let count: usize = i.imports.iter().map(|g| g.imports.len()).sum();
+    writeln!(out, "Imports ({count}), by what they give the policy")?;
+    if count == 0 {
+        writeln!(out, "  none: the policy can reach nothing but its inputs")?;
+    }
+    for group in &i.imports {
+        writeln!(out, "  {}", group.title)?;
+        for import in &group.imports {
+            let kind = if import.kind == "instance" {
+                String::new()
+            } else {
+                format!(" ({})", import.kind)
+            };
+            writeln!(
+                out,
+                "    {}{kind}: {}",
+                import.name,
+                treatment_word(import.treatment)
+            )?;
+            writeln!(out, "      {}", import.sandbox)?;
+            if let Some(grant) = import.grant {
+                writeln!(out, "      needs a grant to give anything: {grant}")?;
+            }
+            if !import.functions.is_empty() {
+                writeln!(out, "      uses: {}", import.functions.join(", "))?;
+            }
+        }
+    }
+    writeln!(out)?;
+
+    writeln!(out, "Producers")?;
+    if i.producers.is_empty() {
+        writeln!(out, "  none recorded")?;
+    }
+    for producers in &i.producers {
+        write_producers(out, producers)?;
+    }
+    writeln!(out)?;
+
+    let c = &i.counts;
+    let l = &i.limits;
+    writeln!(out, "Sizes (checked before compiling)")?;
+    writeln!(
+        out,
+        "  functions    {} (at most {})",
+        c.functions, l.max_functions
+    )?;
+    writeln!(
+        out,
+        "  code         {} (at most {})",
+        bytes(c.code_bytes),
+        bytes(l.max_code_bytes)
+    )?;
+    writeln!(
+        out,
+        "  core modules {}, nested components {}, core instances {}, memories {}, tables {}",
+        c.core_modules, c.nested_components, c.core_instances, c.memories, c.tables
+    )?;
+    if !l.within_precheck {
+        writeln!(
+            out,
+            "  OVER the pre-check: the sandbox refuses to compile it"
+        )?;
+    }
+    writeln!(out)?;
+
+    let p = &l.per_evaluation;
+    writeln!(out, "Default limits per evaluation (gatehouse eval)")?;
+    writeln!(
+        out,
+        "  fuel {} per call, memory {}, timeout {} ms",
+        p.fuel,
+        bytes(p.memory_bytes),
+        p.timeout_ms
+    )?;
+    writeln!(
+        out,
+        "  instances {}, memories {}, tables {} of {} elements",
+        p.instances, p.memories, p.tables, p.table_elements
+    )?;
+    writeln!(
+        out,
+        "  log {} lines / {}, stdout and stderr {} each, {} per host call",
+        p.max_log_lines,
+        bytes(p.max_log_bytes),
+        bytes(p.max_output_bytes),
+        bytes(p.max_hostcall_bytes)
+    )?;
+    Ok(())
+}
+
+fn write_producers(out: &mut String, producers: &Producers) -> std::fmt::Result {
+    let scope = match producers.index {
+        Some(index) => format!("{} {index}", producers.scope),
+        None => producers.scope.to_string(),
+    };
+    writeln!(out, "  {scope}")?;
+    for (field, tools) in &producers.fields {
+        let tools: Vec<String> = tools
+            .iter()
+            .map(|t| {
+                if t.version.is_empty() {
+                    t.name.clone()
+                } else {
+                    format!("{} {}", t.name, t.version)
+                }
+            })
+            .collect();
+        writeln!(out, "    {field}: {}", tools.join("; "))?;
+    }
+    if let Some(why) = &producers.malformed {
+        writeln!(out, "    (section incomplete: {why})")?;
+    }
+    Ok(())
+}
+
+fn treatment_word(treatment: Treatment) -> &'static str {
+    match treatment {
+        Treatment::Allowed => "allowed",
+        Treatment::AllowedButInert => "allowed-but-inert",
+        Treatment::Refused => "REFUSED",
+    }
+}
+
+/// `1234567` → `1,234,567 bytes (1.2 MiB)`.
+fn bytes(n: u64) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    if n < 1024 {
+        return format!("{grouped} bytes");
+    }
+    let (value, unit) = if n < 1 << 20 {
+        (n as f64 / 1024.0, "KiB")
+    } else {
+        (n as f64 / f64::from(1u32 << 20), "MiB")
+    };
+    format!("{grouped} bytes ({value:.1} {unit})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bytes;
+
+    #[test]
+    fn byte_counts_are_grouped_and_scaled() {
+        assert_eq!(bytes(0), "0 bytes");
+        assert_eq!(bytes(999), "999 bytes");
+        assert_eq!(bytes(1536), "1,536 bytes (1.5 KiB)");
+        assert_eq!(bytes(256 << 20), "268,435,456 bytes (256.0 MiB)");
+    }
+}
