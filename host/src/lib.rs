@@ -24,4 +24,5 @@ pub mod release;
 pub mod report;
 pub mod runtime;
 pub mod settings;
+pub mod testsuite;
 pub mod time;

@@ -7,6 +7,7 @@ mod check;
 mod convert;
 mod eval;
 mod inspect;
+mod test;
 
 pub use audit::{AuditArgs, AuditCommand};
 
@@ -86,6 +87,11 @@ pub enum Command {
     /// describe(), producers, sizes and limits (docs/inspect.md).
     #[command(after_help = inspect::INSPECT_HELP)]
     Inspect(inspect::InspectArgs),
+    /// Run policy test suites (*.test.toml): each case's release through its policy,
+    /// checked against the expected verdict, reasons and approver groups
+    /// (docs/testing-policies.md).
+    #[command(after_help = test::TEST_HELP)]
+    Test(test::TestArgs),
 }
 
 /// Exit codes of `gatehouse check`.
@@ -294,6 +300,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Compile(args) => cache::run_compile(&args),
         Command::Cache(args) => cache::run_cache(&args),
         Command::Inspect(args) => inspect::run(&args),
+        Command::Test(args) => test::run(&args),
     }
 }
 
