@@ -474,3 +474,55 @@ fn the_component_imports_only_the_gatehouse_host() {
         );
     }
 }
+
+/// The Rust policy's own `gatehouse test` suite passes, case for case, with the
+/// C policy in its place (`--policy`), and every case in it runs.
+#[test]
+fn the_rust_twins_test_suite_passes_with_the_c_policy() {
+    let suites = workspace_root().join("example-policies/destructive-changes/tests");
+    let cases: usize = std::fs::read_dir(&suites)
+        .expect("the destructive-changes suites")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.to_string_lossy().ends_with(".test.toml"))
+        .map(|path| {
+            std::fs::read_to_string(&path)
+                .expect("read a suite")
+                .lines()
+                .filter(|line| line.trim() == "[[case]]")
+                .count()
+        })
+        .sum();
+    assert!(cases > 0, "no cases in {}", suites.display());
+    let run = gatehouse([
+        "test".to_string(),
+        "--policy".into(),
+        policy(C).display().to_string(),
+        suites.display().to_string(),
+        "--output".into(),
+        "json".into(),
+    ]);
+    assert_no_host_panic(&run);
+    let report = run.json();
+    let failed: Vec<&Value> = report["cases"]
+        .as_array()
+        .expect("cases array")
+        .iter()
+        .filter(|case| case["status"] != "pass")
+        .collect();
+    assert!(failed.is_empty(), "failed cases: {failed:#?}");
+    assert_eq!(
+        report["summary"],
+        json!({"total": cases, "passed": cases, "failed": 0, "errors": 0}),
+        "{run:#?}"
+    );
+    assert_eq!(run.code, 0, "{run:#?}");
+    // Every case really ran the C policy.
+    for case in report["cases"].as_array().expect("cases array") {
+        assert!(
+            case["policy"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("destructive-changes-c.wasm")),
+            "{case:#?}"
+        );
+    }
+}
