@@ -2,6 +2,7 @@
 //! subcommand (one file per subcommand).
 
 mod audit;
+mod bench;
 mod cache;
 mod check;
 mod convert;
@@ -80,8 +81,12 @@ pub enum Command {
     /// repository's CI), checking each loads as a Gatehouse policy.
     #[command(after_help = cache::COMPILE_HELP)]
     Compile(cache::CompileArgs),
-    /// Manage the compile cache (`prune`).
+    /// Manage the compile cache (`prune`, `dir`).
     Cache(cache::CacheArgs),
+    /// Measure where the time of a decision goes: input read, compile, cache
+    /// load, instantiation and the policy's calls (min / median / p99).
+    #[command(after_help = bench::BENCH_HELP)]
+    Bench(bench::BenchArgs),
     /// Show what a policy module is and can do, for a reviewer deciding whether to
     /// allow it: digest, world, exports, imports and what the sandbox does with each,
     /// describe(), producers, sizes and limits (docs/inspect.md).
@@ -299,6 +304,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Audit(args) => audit::run(&args),
         Command::Compile(args) => cache::run_compile(&args),
         Command::Cache(args) => cache::run_cache(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Inspect(args) => inspect::run(&args),
         Command::Test(args) => test::run(&args),
     }

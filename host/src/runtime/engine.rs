@@ -14,7 +14,7 @@ use wasmtime::{Config, Engine, PoolingAllocationConfig};
 
 /// Guest stack limit: deep recursion traps with a stack overflow at this depth.
 /// The host evaluates on threads with a much larger native stack
-/// (see `EVALUATION_THREAD_STACK`), so the trap always comes first.
+/// (see `worker::WORKER_STACK`), so the trap always comes first.
 pub const MAX_WASM_STACK: usize = 1 << 20;
 
 /// The compiler and linker shared by every policy in a run, and the

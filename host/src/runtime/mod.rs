@@ -13,6 +13,7 @@ pub mod limits;
 mod policy;
 mod sandbox;
 mod ticker;
+mod worker;
 
 pub use bindings::WORLD;
 pub use engine::Runtime;

@@ -1,6 +1,7 @@
 //! A compiled, linked policy and one evaluation of it in a fresh sandbox.
 
 use super::bindings::gatehouse::policy::types::PolicyInfo as WitPolicyInfo;
+use super::bindings::gatehouse::policy::types::Release as WitRelease;
 use super::bindings::{Policy, PolicyPre};
 use super::capture::{Captured, LogLine};
 use super::convert::{decision_from_wit, release_to_wit};
@@ -16,7 +17,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use wasmtime::{Store, Trap};
 
-/// A policy ready to evaluate: compiled, its exports checked, its imports linked.
+/// A policy ready to evaluate: compiled, its exports checked, its imports
+/// linked. Cloning is cheap (the compiled code is shared).
+#[derive(Clone)]
 pub struct LoadedPolicy {
     path: PathBuf,
     sha256: String,
@@ -73,17 +76,15 @@ pub struct PolicyRun {
     pub stdout: Captured,
     /// Captured stderr.
     pub stderr: Captured,
-    /// Wall time from instantiation to the decision.
+    /// Wall time of the evaluation: lowering the release, creating the store, instantiating, and the three calls.
     pub duration: Duration,
+    /// Of which: creating the store and instantiating the component.
+    pub instantiate: Duration,
     /// How the policy's code was obtained when it was loaded.
     pub compile: CompileInfo,
     /// Fuel consumed by instantiation and the three calls together.
     pub fuel_used: u64,
 }
-
-/// Native stack of the evaluation thread: well above the guest stack limit
-/// plus what wasmtime and WASI need on the host side.
-const EVALUATION_THREAD_STACK: usize = super::engine::MAX_WASM_STACK * 8 + (8 << 20);
 
 /// Which export a call is in, for error messages.
 type Phase = &'static str;
@@ -144,9 +145,12 @@ impl LoadedPolicy {
         settings: &[(String, String)],
         options: &RunOptions,
     ) -> Result<PolicyRun, PolicyError> {
-        self.on_big_stack("evaluation", || {
-            self.evaluate_here(release, settings, options)
-        })
+        let started = Instant::now();
+        let wit_release = release_to_wit(release);
+        let this = self.clone();
+        let settings = settings.to_vec();
+        let options = options.clone();
+        self.on_big_stack(move || this.evaluate_here(started, wit_release, settings, &options))
     }
 
     /// Instantiates the policy in a fresh store and calls `describe` and
@@ -156,16 +160,22 @@ impl LoadedPolicy {
         settings: &[(String, String)],
         options: &RunOptions,
     ) -> Result<PolicyInfo, PolicyError> {
-        self.on_big_stack("check", || self.check_settings_here(settings, options))
+        let this = self.clone();
+        let settings = settings.to_vec();
+        let options = options.clone();
+        self.on_big_stack(move || this.check_settings_here(&settings, &options))
     }
 
     /// Instantiates the policy in a fresh store and calls `describe` only:
     /// who the policy says it is, without settings (`gatehouse inspect`).
     pub fn describe(&self, options: &RunOptions) -> Result<PolicyInfo, PolicyError> {
-        self.on_big_stack("describe", || {
-            let mut store = self.new_store(options)?;
+        let this = self.clone();
+        let options = options.clone();
+        self.on_big_stack(move || {
+            let mut store = this.new_store(&options)?;
             let mut fuel_used = 0u64;
-            let (_, info) = self.instantiate_and_describe(&mut store, options, &mut fuel_used)?;
+            let (_, info, _) =
+                this.instantiate_and_describe(&mut store, &options, &mut fuel_used)?;
             Ok(PolicyInfo {
                 name: info.name,
                 version: info.version,
@@ -179,24 +189,14 @@ impl LoadedPolicy {
         self.pre.instance_pre().component()
     }
 
-    /// Runs `work` on a scoped thread with [`EVALUATION_THREAD_STACK`], turning
-    /// a failure to start it, or a panic in it, into an internal error.
-    fn on_big_stack<R: Send>(
+    /// Runs `work` on this thread's big-stack worker ([`super::worker`]),
+    /// turning a failure to start it, or a panic in it, into an internal error.
+    fn on_big_stack<R: Send + 'static>(
         &self,
-        what: &str,
-        work: impl FnOnce() -> Result<R, PolicyError> + Send,
+        work: impl FnOnce() -> Result<R, PolicyError> + Send + 'static,
     ) -> Result<R, PolicyError> {
-        let internal =
-            |message: String| self.error(&self.file_stem(), PolicyErrorKind::Internal(message));
-        std::thread::scope(|scope| {
-            let worker = std::thread::Builder::new()
-                .name(format!("gatehouse-{what}"))
-                .stack_size(EVALUATION_THREAD_STACK)
-                .spawn_scoped(scope, work)
-                .map_err(|e| internal(format!("cannot start the {what} thread: {e}")))?;
-            worker
-                .join()
-                .unwrap_or_else(|_| Err(internal(format!("the {what} thread panicked"))))
+        super::worker::run_on_worker(work).unwrap_or_else(|message| {
+            Err(self.error(&self.file_stem(), PolicyErrorKind::Internal(message)))
         })
     }
 
@@ -207,7 +207,7 @@ impl LoadedPolicy {
     ) -> Result<PolicyInfo, PolicyError> {
         let mut store = self.new_store(options)?;
         let mut fuel_used = 0u64;
-        let (_, info) = self.start(&mut store, settings, options, &mut fuel_used)?;
+        let (_, info, _) = self.start(&mut store, settings, options, &mut fuel_used)?;
         Ok(PolicyInfo {
             name: info.name,
             version: info.version,
@@ -223,8 +223,9 @@ impl LoadedPolicy {
         settings: &[(String, String)],
         options: &RunOptions,
         fuel_used: &mut u64,
-    ) -> Result<(Policy, WitPolicyInfo), PolicyError> {
-        let (policy, info) = self.instantiate_and_describe(store, options, fuel_used)?;
+    ) -> Result<(Policy, WitPolicyInfo, Instant), PolicyError> {
+        let (policy, info, instantiated) =
+            self.instantiate_and_describe(store, options, fuel_used)?;
         let validated = self.call(
             store,
             "validate-settings",
@@ -236,16 +237,17 @@ impl LoadedPolicy {
         validated.map_err(|message| {
             self.error(&info.name, PolicyErrorKind::SettingsRejected(message))
         })?;
-        Ok((policy, info))
+        Ok((policy, info, instantiated))
     }
 
-    /// Instantiates the policy in `store` and calls `describe`.
+    /// Instantiates the policy in `store` and calls `describe`; the instant
+    /// returned is when instantiation finished.
     fn instantiate_and_describe(
         &self,
         store: &mut Store<SandboxState>,
         options: &RunOptions,
         fuel_used: &mut u64,
-    ) -> Result<(Policy, WitPolicyInfo), PolicyError> {
+    ) -> Result<(Policy, WitPolicyInfo, Instant), PolicyError> {
         let stem = self.file_stem();
         let policy = self.call(
             store,
@@ -255,6 +257,7 @@ impl LoadedPolicy {
             fuel_used,
             |store| self.pre.instantiate(store),
         )?;
+        let instantiated = Instant::now();
         let info = self.call(
             store,
             "describe",
@@ -263,7 +266,7 @@ impl LoadedPolicy {
             fuel_used,
             |store| policy.call_describe(store),
         )?;
-        Ok((policy, info))
+        Ok((policy, info, instantiated))
     }
 
     fn new_store(&self, options: &RunOptions) -> Result<Store<SandboxState>, PolicyError> {
@@ -286,24 +289,26 @@ impl LoadedPolicy {
 
     fn evaluate_here(
         &self,
-        release: &Release,
-        settings: &[(String, String)],
+        started: Instant,
+        wit_release: WitRelease,
+        settings: Vec<(String, String)>,
         options: &RunOptions,
     ) -> Result<PolicyRun, PolicyError> {
-        let started = Instant::now();
+        let entered = Instant::now();
         let mut store = self.new_store(options)?;
         let mut fuel_used = 0u64;
-        let (policy, info) = self.start(&mut store, settings, options, &mut fuel_used)?;
+        let (policy, info, instantiated) =
+            self.start(&mut store, &settings, options, &mut fuel_used)?;
+        let instantiate = instantiated.duration_since(entered);
         let name = info.name.clone();
 
-        let wit_release = release_to_wit(release);
         let outcome = self.call(
             &mut store,
             "evaluate",
             &name,
             &options.limits,
             &mut fuel_used,
-            |store| policy.call_evaluate(store, &wit_release, &settings.to_vec()),
+            |store| policy.call_evaluate(store, &wit_release, &settings),
         )?;
         let wit_decision = outcome
             .map_err(|message| self.error(&name, PolicyErrorKind::CouldNotDecide(message)))?;
@@ -327,6 +332,7 @@ impl LoadedPolicy {
             stdout,
             stderr,
             duration,
+            instantiate,
             compile: self.compile.clone(),
             fuel_used,
         })
