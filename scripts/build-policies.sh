@@ -25,10 +25,10 @@ build_dir() {
         names+=("$name")
     done
     [ ${#names[@]} -gt 0 ] || return 0
-    cargo build --quiet --release --target wasm32-wasip2 "${packages[@]}"
+    cargo build --quiet --profile policy --target wasm32-wasip2 "${packages[@]}"
     mkdir -p "$out_dir"
     for name in "${names[@]}"; do
-        cp "target/wasm32-wasip2/release/${name//-/_}.wasm" "$out_dir/$name.wasm"
+        cp "target/wasm32-wasip2/policy/${name//-/_}.wasm" "$out_dir/$name.wasm"
     done
     echo "built ${#names[@]} policies into $out_dir: ${names[*]}"
 }
