@@ -88,6 +88,28 @@ impl Decision {
         })
     }
 
+    /// Require approval for every reason in `reasons` (in order), or `None`
+    /// when there are none: the usual "collect what is risky, ask if anything
+    /// is" shape, without inventing a placeholder first reason. The host
+    /// refuses a require-approval without reasons, so this never builds one.
+    ///
+    /// ```
+    /// use gatehouse_sdk::{Decision, Reason};
+    /// let risky: Vec<Reason> = vec!["mysql 'orders' is deleted".into()];
+    /// let d = Decision::require_approval_for(risky)
+    ///     .map(|d| d.from_groups(["dba"]))
+    ///     .unwrap_or_else(|| Decision::approve("nothing risky"));
+    /// assert!(d.is_require_approval());
+    /// assert!(Decision::require_approval_for(Vec::<Reason>::new()).is_none());
+    /// ```
+    pub fn require_approval_for<R: Into<Reason>>(
+        reasons: impl IntoIterator<Item = R>,
+    ) -> Option<Self> {
+        let mut reasons = reasons.into_iter();
+        let first = reasons.next()?;
+        Some(Decision::require_approval(first).with_reasons(reasons))
+    }
+
     /// Fail the release.
     pub fn fail(reason: impl Into<Reason>) -> Self {
         Decision::Fail(vec![reason.into()])
@@ -209,6 +231,15 @@ mod tests {
         assert_eq!(r.approver_groups, ["dba", "sre"]);
         assert_eq!(r.min_approvals, 1, "min approvals is at least one");
         assert_eq!(r.instructions.as_deref(), Some("check"));
+    }
+
+    #[test]
+    fn require_approval_for_keeps_every_reason_in_order() {
+        let d = Decision::require_approval_for(["a", "b", "c"]).expect("reasons given");
+        let messages: Vec<&str> = d.reasons().iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(messages, ["a", "b", "c"]);
+        assert_eq!(d, Decision::require_approval("a").because("b").because("c"));
+        assert_eq!(Decision::require_approval_for(Vec::<Reason>::new()), None);
     }
 
     #[test]

@@ -17,6 +17,34 @@ pub fn matches(pattern: &str, text: &str) -> bool {
     match_segments(&pattern, &text)
 }
 
+/// True when `text` matches at least one of `patterns` (false for none).
+///
+/// ```
+/// use gatehouse_sdk::glob::matches_any;
+/// assert!(matches_any(&["prod*", "live"], "prod-eu"));
+/// assert!(!matches_any(&["prod*", "live"], "staging"));
+/// assert!(!matches_any::<&str>(&[], "prod"));
+/// ```
+pub fn matches_any<P: AsRef<str>>(patterns: &[P], text: &str) -> bool {
+    first_match(patterns, text).is_some()
+}
+
+/// The first of `patterns` that `text` matches, to say in a reason which
+/// setting caught it (`environment prod-eu (protected by "prod*")`).
+///
+/// ```
+/// use gatehouse_sdk::glob::first_match;
+/// let protected = vec!["prod*".to_string(), "live".to_string()];
+/// assert_eq!(first_match(&protected, "prod-eu"), Some("prod*"));
+/// assert_eq!(first_match(&protected, "staging"), None);
+/// ```
+pub fn first_match<'a, P: AsRef<str>>(patterns: &'a [P], text: &str) -> Option<&'a str> {
+    patterns
+        .iter()
+        .map(AsRef::as_ref)
+        .find(|pattern| matches(pattern, text))
+}
+
 fn match_segments(pattern: &[&str], text: &[&str]) -> bool {
     match pattern.split_first() {
         None => text.is_empty(),
@@ -77,6 +105,23 @@ mod tests {
         assert!(matches("*sql*", "mysql-main"));
         assert!(matches("d?-*", "db-orders"));
         assert!(!matches("d?-*", "d-orders"));
+    }
+
+    #[test]
+    fn lists_of_patterns() {
+        use super::{first_match, matches_any};
+        let patterns = ["staging", "prod*", "prod-eu"];
+        assert_eq!(
+            first_match(&patterns, "prod-eu"),
+            Some("prod*"),
+            "first wins"
+        );
+        assert_eq!(first_match(&patterns, "staging"), Some("staging"));
+        assert_eq!(first_match(&patterns, "dev"), None);
+        assert!(matches_any(&patterns, "production"));
+        assert!(!matches_any(&patterns, "qa"));
+        let empty: [String; 0] = [];
+        assert!(!matches_any(&empty, ""));
     }
 
     #[test]

@@ -64,6 +64,33 @@ impl std::fmt::Display for ChangeKind {
 }
 
 impl ResourceChange {
+    /// A resource change with no source attributes; the name is the last
+    /// segment of the path. Handy for unit tests of gate logic.
+    ///
+    /// ```
+    /// use gatehouse_sdk::{ChangeKind, ResourceChange};
+    /// let r = ResourceChange::new(ChangeKind::Delete, "mysql", "datastores/orders");
+    /// assert_eq!(r.resource_name, "orders");
+    /// ```
+    pub fn new(
+        change: ChangeKind,
+        resource_type: impl Into<String>,
+        resource_path: impl Into<String>,
+    ) -> Self {
+        let resource_path = resource_path.into();
+        ResourceChange {
+            resource_type: resource_type.into(),
+            resource_name: resource_path
+                .rsplit('/')
+                .next()
+                .unwrap_or(&resource_path)
+                .to_string(),
+            resource_path,
+            change,
+            attributes: Vec::new(),
+        }
+    }
+
     /// The value of a source attribute, e.g. `terraform.actions`.
     pub fn attribute(&self, key: &str) -> Option<&str> {
         self.attributes
@@ -88,6 +115,52 @@ impl ResourceChange {
 }
 
 impl Release {
+    /// An empty release (no resources, metadata or approvals) to an
+    /// environment on a stream; fill in the rest with struct update syntax.
+    /// Handy for unit tests of gate logic.
+    ///
+    /// ```
+    /// use gatehouse_sdk::{ChangeKind, Release, ResourceChange};
+    /// let release = Release {
+    ///     resources: vec![ResourceChange::new(ChangeKind::Create, "service", "services/api")],
+    ///     ..Release::new("production", "PROD")
+    /// };
+    /// assert_eq!(release.changed_resources().count(), 1);
+    /// ```
+    pub fn new(environment_name: impl Into<String>, release_stream: impl Into<String>) -> Self {
+        Release {
+            environment_name: environment_name.into(),
+            release_stream: release_stream.into(),
+            resources: Vec::new(),
+            metadata: Vec::new(),
+            approvals: Vec::new(),
+        }
+    }
+
+    /// How many resources change in each way, in [`ChangeKind::ALL`] order,
+    /// leaving out kinds with no resource: for summaries such as
+    /// `3 changes (1 CREATE, 2 DELETE)`.
+    ///
+    /// ```
+    /// use gatehouse_sdk::{ChangeKind, Release, ResourceChange};
+    /// let release = Release {
+    ///     resources: vec![
+    ///         ResourceChange::new(ChangeKind::Delete, "mysql", "db/a"),
+    ///         ResourceChange::new(ChangeKind::Create, "service", "svc/b"),
+    ///         ResourceChange::new(ChangeKind::Delete, "mysql", "db/c"),
+    ///     ],
+    ///     ..Release::new("prod", "PROD")
+    /// };
+    /// assert_eq!(release.count_by_kind(), [(ChangeKind::Create, 1), (ChangeKind::Delete, 2)]);
+    /// ```
+    pub fn count_by_kind(&self) -> Vec<(ChangeKind, usize)> {
+        ChangeKind::ALL
+            .into_iter()
+            .map(|kind| (kind, self.changes_of_kind(kind).count()))
+            .filter(|(_, count)| *count > 0)
+            .collect()
+    }
+
     /// Resources changed in exactly this way.
     pub fn changes_of_kind(&self, kind: ChangeKind) -> impl Iterator<Item = &ResourceChange> {
         self.resources.iter().filter(move |r| r.change == kind)
@@ -216,6 +289,41 @@ mod tests {
             r.resources[0].attribute("terraform.actions"),
             Some("delete")
         );
+    }
+
+    #[test]
+    fn counts_by_kind_skip_absent_kinds() {
+        assert_eq!(
+            release().count_by_kind(),
+            [
+                (ChangeKind::Delete, 1),
+                (ChangeKind::UpdateInPlace, 1),
+                (ChangeKind::Recreate, 1),
+                (ChangeKind::NoOperation, 1),
+            ]
+        );
+        assert!(Release::new("prod", "PROD").count_by_kind().is_empty());
+    }
+
+    #[test]
+    fn constructors_fill_names_and_leave_the_rest_empty() {
+        let r = ResourceChange::new(ChangeKind::Create, "redis", "caches/eu/session");
+        assert_eq!(r.resource_name, "session");
+        assert_eq!(r.resource_path, "caches/eu/session");
+        assert!(r.attributes.is_empty());
+        assert_eq!(
+            ResourceChange::new(ChangeKind::Create, "x", "flat").resource_name,
+            "flat"
+        );
+        let release = Release::new("staging", "QA");
+        assert_eq!(
+            (
+                release.environment_name.as_str(),
+                release.release_stream.as_str()
+            ),
+            ("staging", "QA")
+        );
+        assert!(release.resources.is_empty() && release.approvals.is_empty());
     }
 
     #[test]

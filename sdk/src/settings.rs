@@ -90,6 +90,37 @@ impl Settings {
         self.parse(key, "a whole number from 0 to 4294967295")
     }
 
+    /// A whole number of at least `min`, or `default` when the key is not
+    /// given: the shape of counts such as `min-approvals` (at least 1).
+    ///
+    /// A value below `min` fails with `setting 'KEY': must be at least MIN`;
+    /// `default` is returned as is, so pass one that satisfies `min`.
+    ///
+    /// ```
+    /// use gatehouse_sdk::Settings;
+    /// let settings = Settings::from_pairs([("min-approvals", "0")]);
+    /// assert_eq!(settings.get_u32_at_least("max-changes", 1, 10)?, 10);
+    /// assert_eq!(
+    ///     settings.get_u32_at_least("min-approvals", 1, 1).unwrap_err().to_string(),
+    ///     "setting 'min-approvals': must be at least 1"
+    /// );
+    /// # Ok::<(), gatehouse_sdk::SettingsError>(())
+    /// ```
+    pub fn get_u32_at_least(
+        &self,
+        key: &str,
+        min: u32,
+        default: u32,
+    ) -> Result<u32, SettingsError> {
+        match self.get_u32(key)? {
+            None => Ok(default),
+            Some(value) if value < min => {
+                Err(SettingsError::new(key, format!("must be at least {min}")))
+            }
+            Some(value) => Ok(value),
+        }
+    }
+
     /// A whole number from 0 to 18446744073709551615.
     pub fn get_u64(&self, key: &str) -> Result<Option<u64>, SettingsError> {
         self.parse(key, "a whole number from 0 to 18446744073709551615")
@@ -194,6 +225,29 @@ mod tests {
             s.require_str("missing").map_err(|e| e.to_string()),
             Err("setting 'missing': is required but was not given".into())
         );
+    }
+
+    #[test]
+    fn at_least_getter_checks_the_minimum_and_defaults() {
+        let s = Settings::from_pairs([("zero", "0"), ("two", "2"), ("bad", "x")]);
+        assert_eq!(s.get_u32_at_least("two", 1, 1), Ok(2));
+        assert_eq!(s.get_u32_at_least("two", 2, 1), Ok(2));
+        assert_eq!(s.get_u32_at_least("missing", 1, 7), Ok(7));
+        assert_eq!(
+            s.get_u32_at_least("zero", 1, 1).map_err(|e| e.to_string()),
+            Err("setting 'zero': must be at least 1".into())
+        );
+        assert_eq!(
+            s.get_u32_at_least("two", 3, 3).map_err(|e| e.to_string()),
+            Err("setting 'two': must be at least 3".into())
+        );
+        assert!(
+            s.get_u32_at_least("bad", 1, 1)
+                .map_err(|e| e.to_string())
+                .is_err_and(|m| m.contains("expected a whole number"))
+        );
+        let _ = s.get_u32_at_least("zero", 0, 0);
+        assert_eq!(s.reject_unknown(), Ok(()), "every key read counts as known");
     }
 
     #[test]

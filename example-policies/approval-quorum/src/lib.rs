@@ -43,10 +43,7 @@ impl Policy for ApprovalQuorum {
                     "is required: the groups that must sign off, e.g. --set required-groups=tech-lead,on-call",
                 )
             })?;
-        let min_approvals = settings.get_u32("min-approvals")?.unwrap_or(1);
-        if min_approvals == 0 {
-            return Err(SettingsError::new("min-approvals", "must be at least 1"));
-        }
+        let min_approvals = settings.get_u32_at_least("min-approvals", 1, 1)?;
         let max_age_hours = settings.get_u32("max-age-hours")?;
         if max_age_hours == Some(0) {
             return Err(SettingsError::new(
@@ -128,16 +125,11 @@ pub fn decide(
             ));
         }
     }
-    if missing.is_empty() {
-        return Ok(Decision::AutoApprove(satisfied));
-    }
     let groups: Vec<String> = missing.iter().map(|(g, _)| g.clone()).collect();
-    let mut reasons = missing.into_iter().map(|(_, r)| r);
-    let first = reasons
-        .next()
-        .unwrap_or_else(|| Reason::new("approvals missing"));
-    Ok(Decision::require_approval(first)
-        .with_reasons(reasons)
+    let Some(decision) = Decision::require_approval_for(missing.into_iter().map(|(_, r)| r)) else {
+        return Ok(Decision::AutoApprove(satisfied));
+    };
+    Ok(decision
         .with_reasons(satisfied)
         .from_groups(groups)
         .min_approvals(config.min_approvals)
@@ -165,11 +157,8 @@ mod tests {
 
     fn release(approvals: Vec<Approval>) -> Release {
         Release {
-            environment_name: "prod".into(),
-            release_stream: "PROD".into(),
-            resources: vec![],
-            metadata: vec![],
             approvals,
+            ..Release::new("prod", "PROD")
         }
     }
 

@@ -3,8 +3,7 @@
 //! a second pair of eyes.
 
 use gatehouse_sdk::{
-    ChangeKind, Decision, EvaluationError, Policy, PolicyInfo, Release, Settings, SettingsError,
-    export_policy,
+    Decision, EvaluationError, Policy, PolicyInfo, Release, Settings, SettingsError, export_policy,
 };
 
 /// The policy.
@@ -36,10 +35,7 @@ impl Policy for ChangeBudget {
     }
 
     fn validate_settings(settings: &Settings) -> Result<Config, SettingsError> {
-        let min_approvals = settings.get_u32("min-approvals")?.unwrap_or(1);
-        if min_approvals == 0 {
-            return Err(SettingsError::new("min-approvals", "must be at least 1"));
-        }
+        let min_approvals = settings.get_u32_at_least("min-approvals", 1, 1)?;
         Ok(Config {
             max_changes: settings
                 .get_u32("max-changes")?
@@ -57,13 +53,11 @@ impl Policy for ChangeBudget {
 /// The rule itself, testable natively.
 pub fn decide(release: &Release, config: &Config) -> Decision {
     let changed = release.changed_resources().count();
-    let breakdown: Vec<String> = ChangeKind::ALL
+    let breakdown: Vec<String> = release
+        .count_by_kind()
         .into_iter()
-        .filter(|kind| kind.is_change())
-        .filter_map(|kind| {
-            let n = release.changes_of_kind(kind).count();
-            (n > 0).then(|| format!("{n} {kind}"))
-        })
+        .filter(|(kind, _)| kind.is_change())
+        .map(|(kind, n)| format!("{n} {kind}"))
         .collect();
     let breakdown = if breakdown.is_empty() {
         String::new()
@@ -93,25 +87,16 @@ export_policy!(ChangeBudget);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gatehouse_sdk::ResourceChange;
+    use gatehouse_sdk::{ChangeKind, ResourceChange};
 
     fn release(kinds: &[ChangeKind]) -> Release {
         Release {
-            environment_name: "prod".into(),
-            release_stream: "PROD".into(),
             resources: kinds
                 .iter()
                 .enumerate()
-                .map(|(i, kind)| ResourceChange {
-                    resource_type: "service".into(),
-                    resource_name: format!("s{i}"),
-                    resource_path: format!("services/s{i}"),
-                    change: *kind,
-                    attributes: vec![],
-                })
+                .map(|(i, kind)| ResourceChange::new(*kind, "service", format!("services/s{i}")))
                 .collect(),
-            metadata: vec![],
-            approvals: vec![],
+            ..Release::new("prod", "PROD")
         }
     }
 

@@ -71,11 +71,8 @@ impl Policy for DestructiveChanges {
                 .get_list("fail-environments")?
                 .unwrap_or_else(|| owned(DEFAULT_FAIL_ENVIRONMENTS)),
             approver_groups: settings.get_list("approver-groups")?.unwrap_or_default(),
-            min_approvals: settings.get_u32("min-approvals")?.unwrap_or(1),
+            min_approvals: settings.get_u32_at_least("min-approvals", 1, 1)?,
         };
-        if config.min_approvals == 0 {
-            return Err(SettingsError::new("min-approvals", "must be at least 1"));
-        }
         if config.protected_types.is_empty() && config.protected_paths.is_empty() {
             return Err(SettingsError::new(
                 "protected-types",
@@ -97,11 +94,8 @@ pub fn decide(release: &Release, config: &Config) -> Decision {
         .iter()
         .filter(|r| config.change_kinds.contains(&r.change))
         .filter(|r| {
-            config
-                .protected_types
-                .iter()
-                .any(|t| glob::matches(t, &r.resource_type))
-                || config.protected_paths.iter().any(|p| r.path_matches(p))
+            glob::matches_any(&config.protected_types, &r.resource_type)
+                || glob::matches_any(&config.protected_paths, &r.resource_path)
         })
         .map(|r| {
             Reason::about(
@@ -110,14 +104,9 @@ pub fn decide(release: &Release, config: &Config) -> Decision {
             )
         })
         .collect();
-    if reasons.is_empty() {
-        return Decision::approve("no destructive change to a protected resource");
-    }
     let environment = &release.environment_name;
-    if let Some(pattern) = config
-        .fail_environments
-        .iter()
-        .find(|p| glob::matches(p, environment))
+    if !reasons.is_empty()
+        && let Some(pattern) = glob::first_match(&config.fail_environments, environment)
     {
         let count = reasons.len();
         return Decision::fail(format!(
@@ -126,15 +115,13 @@ pub fn decide(release: &Release, config: &Config) -> Decision {
         ))
         .with_reasons(reasons);
     }
-    let mut reasons = reasons.into_iter();
-    let first = reasons
-        .next()
-        .unwrap_or_else(|| Reason::new("destructive change"));
-    Decision::require_approval(first)
-        .with_reasons(reasons)
-        .from_groups(config.approver_groups.clone())
-        .min_approvals(config.min_approvals)
-        .instructions("Confirm a current backup or snapshot exists for every resource listed, and that the data loss is intended.")
+    match Decision::require_approval_for(reasons) {
+        None => Decision::approve("no destructive change to a protected resource"),
+        Some(decision) => decision
+            .from_groups(config.approver_groups.clone())
+            .min_approvals(config.min_approvals)
+            .instructions("Confirm a current backup or snapshot exists for every resource listed, and that the data loss is intended."),
+    }
 }
 
 export_policy!(DestructiveChanges);
@@ -145,22 +132,13 @@ mod tests {
     use gatehouse_sdk::ResourceChange;
 
     fn resource(kind: ChangeKind, ty: &str, path: &str) -> ResourceChange {
-        ResourceChange {
-            resource_type: ty.into(),
-            resource_name: path.rsplit('/').next().unwrap_or(path).into(),
-            resource_path: path.into(),
-            change: kind,
-            attributes: vec![],
-        }
+        ResourceChange::new(kind, ty, path)
     }
 
     fn release(env: &str, resources: Vec<ResourceChange>) -> Release {
         Release {
-            environment_name: env.into(),
-            release_stream: "PROD".into(),
             resources,
-            metadata: vec![],
-            approvals: vec![],
+            ..Release::new(env, "PROD")
         }
     }
 

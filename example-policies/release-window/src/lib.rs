@@ -243,13 +243,7 @@ mod tests {
     }
 
     fn release() -> Release {
-        Release {
-            environment_name: "prod".into(),
-            release_stream: "PROD".into(),
-            resources: vec![],
-            metadata: vec![],
-            approvals: vec![],
-        }
+        Release::new("prod", "PROD")
     }
 
     #[test]

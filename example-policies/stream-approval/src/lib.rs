@@ -64,13 +64,7 @@ mod tests {
     use super::*;
 
     fn release(stream: &str) -> Release {
-        Release {
-            environment_name: "env".into(),
-            release_stream: stream.into(),
-            resources: vec![],
-            metadata: vec![],
-            approvals: vec![],
-        }
+        Release::new("env", stream)
     }
 
     fn config(pairs: &[(&str, &str)]) -> Config {
