@@ -290,3 +290,48 @@ fn prune_keeps_entries_in_use_and_removes_the_rest() {
     assert_eq!(all.code, 0, "{}", all.stderr);
     assert!(entries(cache.path()).is_empty());
 }
+
+/// Python and JavaScript policies bundle an interpreter and cost seconds to
+/// compile: with a cache, the first evaluation after a build compiles once
+/// and the next ones load the entry.
+fn compiles_once_per_digest(name: &str) {
+    let cache = tempfile::tempdir().expect("temp dir");
+    let args = |cache: &Path| {
+        vec![
+            "--cache-dir".to_string(),
+            cache.display().to_string(),
+            "eval".into(),
+            "--policy".into(),
+            policy(name).display().to_string(),
+            "--input".into(),
+            release(),
+            "--now".into(),
+            NOW.into(),
+            "--output".into(),
+            "json".into(),
+        ]
+    };
+    let mut outcomes = Vec::new();
+    for _ in 0..2 {
+        let run = gatehouse(args(cache.path()));
+        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+        outcomes.push(report["policies"][0]["compile_cache"].clone());
+    }
+    assert_eq!(outcomes, ["miss", "hit"], "{name}");
+    assert_eq!(
+        entries(cache.path()).len(),
+        1,
+        "{name}: one entry per digest"
+    );
+}
+
+#[test]
+fn a_python_policy_compiles_once_per_digest() {
+    compiles_once_per_digest("destructive-changes-py");
+}
+
+#[test]
+fn a_javascript_policy_compiles_once_per_digest() {
+    compiles_once_per_digest("destructive-changes-js");
+}
