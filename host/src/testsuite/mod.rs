@@ -386,6 +386,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Suite, Vec<SuiteError>> {
             cases,
         })
     } else {
+        problems.sort_by_key(|p| p.line);
         Err(problems)
     }
 }
@@ -509,8 +510,9 @@ fn convert_approvals(
         )?;
     match warnings.first() {
         Some(w) => Err(format!(
-            "{}; an approval has approver, groups and at",
-            w.strip_prefix(&format!("{source}: ")).unwrap_or(w)
+            "unknown key {}; an approval has approver, groups and at",
+            w.strip_prefix(&format!("{source}: ignored unknown field "))
+                .unwrap_or(w)
         )),
         None => Ok(approvals),
     }
@@ -715,7 +717,7 @@ resources = [ { resourceType = "mysql", resourceName = "o", resourcePath = "d/o"
             "[[case]]\nname = \"a\"\ninput = \"x\"\nexpect = \"fail\"\napprovals = [ { approver = \"a\", group = [\"x\"], at = \"2026-11-20T10:00:00Z\" } ]\n",
         );
         assert!(
-            errs[0].starts_with("dir/s.test.toml:5: case \"a\": approvals:"),
+            errs[0].starts_with("dir/s.test.toml:5: case \"a\": approvals: unknown key $[0].group;"),
             "{errs:?}"
         );
         let errs = parse_err(
