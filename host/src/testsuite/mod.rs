@@ -717,7 +717,8 @@ resources = [ { resourceType = "mysql", resourceName = "o", resourcePath = "d/o"
             "[[case]]\nname = \"a\"\ninput = \"x\"\nexpect = \"fail\"\napprovals = [ { approver = \"a\", group = [\"x\"], at = \"2026-11-20T10:00:00Z\" } ]\n",
         );
         assert!(
-            errs[0].starts_with("dir/s.test.toml:5: case \"a\": approvals: unknown key $[0].group;"),
+            errs[0]
+                .starts_with("dir/s.test.toml:5: case \"a\": approvals: unknown key $[0].group;"),
             "{errs:?}"
         );
         let errs = parse_err(
