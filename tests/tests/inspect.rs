@@ -239,14 +239,16 @@ fn refused_imports_are_named_with_the_reason_and_exit_0() {
             "http-importer",
             "wasi:http/outgoing-handler@0.2",
             "policies get no network access",
+            "handle",
         ),
         (
             "backdoor-importer",
             "test:evil/backdoor@1.0.0",
             "the sandbox does not know",
+            "open",
         ),
     ];
-    for (fixture, import, reason) in cases {
+    for (fixture, import, reason, function) in cases {
         let file = fixture_policy(fixture);
         let json = inspect_json(&file);
         assert_eq!(json["load"]["ok"], false, "{fixture}");
@@ -261,6 +263,19 @@ fn refused_imports_are_named_with_the_reason_and_exit_0() {
         assert_eq!(entry["treatment"], "refused");
         let sandbox = entry["sandbox"].as_str().expect("sandbox");
         assert!(sandbox.contains(reason), "{fixture}: {sandbox}");
+        // What the module would have called through it, read from its types.
+        assert_eq!(
+            entry["functions"],
+            serde_json::json!([function]),
+            "{fixture}"
+        );
+        assert!(
+            json["exports"][2]["signature"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("func(release: record {")),
+            "{fixture}: {}",
+            json["exports"][2]
+        );
         // Still a policy by its exports: the refusal is about the import alone.
         assert_eq!(json["world"]["targets_policy_world"], true, "{fixture}");
 
@@ -276,6 +291,10 @@ fn refused_imports_are_named_with_the_reason_and_exit_0() {
         assert!(line.ends_with("REFUSED"), "{line}");
         assert!(page.contains(reason), "{page}");
         assert!(page.contains("describe()\n  not called"), "{page}");
+        assert!(
+            page.contains(&format!("      uses: {function}\n")),
+            "{page}"
+        );
     }
 }
 
@@ -319,6 +338,7 @@ fn another_world_shows_the_missing_exports() {
     assert_eq!(exports[0]["name"], "greet");
     assert_eq!(exports[0]["kind"], "func");
     assert_eq!(exports[0]["required"], false);
+    assert_eq!(exports[0]["signature"], "func(name: string) -> string");
     assert_eq!(json["load"]["ok"], false);
     assert!(
         json["load"]["error"]
@@ -338,7 +358,9 @@ fn another_world_shows_the_missing_exports() {
     );
     assert!(
         run.stdout
-            .contains("greet: func  (not part of the policy world)")
+            .contains("greet: func(name: string) -> string  (not part of the policy world)"),
+        "{}",
+        run.stdout
     );
 }
 

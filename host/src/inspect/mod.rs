@@ -28,6 +28,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
+use wasmtime::component::Component;
 
 /// The JSON schema of `gatehouse inspect --output json`.
 pub const SCHEMA: &str = "gatehouse.inspect/v1";
@@ -116,7 +117,7 @@ pub struct Export {
     pub kind: &'static str,
     /// True when the policy world requires it.
     pub required: bool,
-    /// Its type in WIT-like text, when the component compiled.
+    /// Its type in WIT-like text, when the component compiles.
     pub signature: Option<String>,
 }
 
@@ -144,7 +145,7 @@ pub struct Import {
     pub sandbox: String,
     /// The `gatehouse eval` flag that would make it give something, if any.
     pub grant: Option<&'static str>,
-    /// The functions of the interface the component uses, when it compiled.
+    /// The functions of the interface the component uses, when it compiles.
     pub functions: Vec<String>,
 }
 
@@ -268,11 +269,18 @@ pub fn inspect(runtime: &Runtime, path: &Path, now: i64) -> Result<Inspection, L
         }
     };
 
-    // Types are known only for a component that compiled and linked; names
-    // always come from the parser.
-    let typed = loaded.as_ref().ok().map(|policy| {
+    // Types come from the compiled component: the loaded one, or — for a
+    // component refused only for its exports or imports, which compiled
+    // within the pre-check — a fresh compile, so the reviewer sees what a
+    // refused import would have been used for. Names always come from the parser.
+    let component = match &loaded {
+        Ok(policy) => Some(policy.component().clone()),
+        Err(e) if compiled_before_refusal(&e.kind) => Component::new(runtime.engine(), &bytes).ok(),
+        Err(_) => None,
+    };
+    let typed = component.map(|component| {
         let engine = runtime.engine();
-        let ty = policy.component().component_type();
+        let ty = component.component_type();
         let imports: BTreeMap<String, Vec<String>> = ty
             .imports(engine)
             .map(|(name, item)| {
@@ -359,6 +367,17 @@ pub fn inspect(runtime: &Runtime, path: &Path, now: i64) -> Result<Inspection, L
             per_evaluation: EvaluationLimits::from(&limits),
         },
     })
+}
+
+/// True when the load failed after the component compiled: its types can
+/// be read, although the sandbox will not run it.
+fn compiled_before_refusal(kind: &LoadErrorKind) -> bool {
+    matches!(
+        kind,
+        LoadErrorKind::WrongWorld { .. }
+            | LoadErrorKind::ForbiddenImports(_)
+            | LoadErrorKind::Link(_)
+    )
 }
 
 /// What the sandbox does with a top-level import of this name and kind: a
