@@ -364,6 +364,62 @@ fn another_world_shows_the_missing_exports() {
     );
 }
 
+/// A real policy with an extra core module of `functions` empty functions
+/// appended (a module section after the last one: nothing before it moves,
+/// and a module that is never instantiated is valid).
+fn with_extra_functions(original: &[u8], functions: u32) -> Vec<u8> {
+    use wasm_encoder::{
+        CodeSection, Component, Function, FunctionSection, Module, ModuleSection, TypeSection,
+    };
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    let mut funcs = FunctionSection::new();
+    let mut code = CodeSection::new();
+    for _ in 0..functions {
+        funcs.function(0);
+        let mut body = Function::new([]);
+        body.instructions().end();
+        code.function(&body);
+    }
+    let mut module = Module::new();
+    module.section(&types).section(&funcs).section(&code);
+    let mut extra = Component::new();
+    extra.section(&ModuleSection(&module));
+    let extra = extra.finish();
+    let mut bytes = original.to_vec();
+    // Skip the extra component's 8-byte header: only its section is appended.
+    bytes.extend_from_slice(&extra[8..]);
+    bytes
+}
+
+#[test]
+fn a_module_over_the_size_precheck_is_inspected_without_compiling() {
+    let original = std::fs::read(policy("destructive-changes")).expect("read policy");
+    let file = temp_file(with_extra_functions(&original, 60_000), ".wasm");
+    let json = inspect_json(file.path());
+    assert_eq!(json["load"]["ok"], false);
+    let error = json["load"]["error"].as_str().expect("load error");
+    assert!(error.contains("too large to compile safely"), "{error}");
+    assert_eq!(json["limits"]["within_precheck"], false);
+    let functions = json["counts"]["functions"].as_u64().expect("functions");
+    assert!(functions > 60_000, "{functions}");
+    assert_eq!(json["limits"]["max_functions"], 50_000);
+    assert_eq!(json["describe"]["status"], "not-called");
+    // What the parser tells is still there; types need a compile, so none.
+    assert_eq!(json["world"]["targets_policy_world"], true);
+    assert!(json["exports"][0]["signature"].is_null());
+    assert!(imports(&json).iter().any(|(class, _)| class == "wasi-cli"));
+
+    let run = inspect_text(file.path());
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("OVER the pre-check: the sandbox refuses to compile it"),
+        "{}",
+        run.stdout
+    );
+}
+
 #[test]
 fn files_that_are_not_components_exit_3_with_a_clear_error() {
     let core_module = temp_file(b"\0asm\x01\0\0\0", ".wasm");
