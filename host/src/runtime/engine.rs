@@ -25,6 +25,7 @@ pub struct Runtime {
     cache: Option<CompileCache>,
     cache_warning: Option<String>,
     warn_on_stderr: bool,
+    slots: super::slots::Slots,
 }
 
 impl Runtime {
@@ -59,7 +60,8 @@ impl Runtime {
     /// not an error: policies are compiled, and [`Runtime::cache_warning`]
     /// says why.
     pub fn with_cache(limits: &Limits, cache: &CacheSetting) -> wasmtime::Result<Self> {
-        let engine = Engine::new(&engine_config(limits))?;
+        let concurrency = concurrent_evaluations();
+        let engine = Engine::new(&engine_config(limits, concurrency))?;
         super::ticker::start(&engine)
             .map_err(|e| wasmtime::format_err!("cannot start the epoch ticker thread: {e}"))?;
         let mut linker = Linker::new(&engine);
@@ -78,6 +80,7 @@ impl Runtime {
             cache,
             cache_warning,
             warn_on_stderr: false,
+            slots: super::slots::Slots::new(concurrency as usize),
         })
     }
 
@@ -150,6 +153,7 @@ impl Runtime {
             bytes.len(),
             pre,
             compile_info,
+            self.slots.clone(),
         ))
     }
 }
@@ -169,33 +173,44 @@ impl std::error::Error for SizeRefused {}
 /// The engine configuration: fuel and epochs for the sandbox limits, the
 /// pooling allocator sized from `limits`, and no component-model
 /// concurrency (policies are synchronous; its per-store state costs time).
-fn engine_config(limits: &Limits) -> Config {
+fn engine_config(limits: &Limits, concurrency: u32) -> Config {
     let mut config = Config::new();
     config
         .consume_fuel(true)
         .epoch_interruption(true)
         .max_wasm_stack(MAX_WASM_STACK)
         .concurrency_support(false)
-        .allocation_strategy(pooling_config(limits));
+        .allocation_strategy(pooling_config(limits, concurrency));
     config
 }
 
-/// Evaluations that may be alive at once in one process (the CLI runs one
-/// at a time; library users may run several threads).
-const POOL_CONCURRENT_EVALUATIONS: u32 = 16;
+/// Most evaluations one runtime runs at once.
+const MAX_CONCURRENT_EVALUATIONS: u32 = 16;
+
+/// Evaluations that may be alive at once in one runtime: one per core (they
+/// are CPU-bound, so more would not finish sooner), at most
+/// [`MAX_CONCURRENT_EVALUATIONS`]. More callers wait for a slot. The pool is
+/// sized for exactly this many: setting up a pool for 16 evaluations of 100
+/// memories and tables each took longer than a whole CLI evaluation.
+fn concurrent_evaluations() -> u32 {
+    std::thread::available_parallelism()
+        .map(|n| u32::try_from(n.get()).unwrap_or(u32::MAX))
+        .unwrap_or(1)
+        .clamp(1, MAX_CONCURRENT_EVALUATIONS)
+}
 
 /// Pooling-allocator caps that match the per-store limits, so the pool never
 /// refuses what the limiter would allow, and never allows more.
-fn pooling_config(limits: &Limits) -> PoolingAllocationConfig {
+fn pooling_config(limits: &Limits, concurrency: u32) -> PoolingAllocationConfig {
     let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let per_evaluation_memories = clamp(limits.memories);
     let per_evaluation_tables = clamp(limits.tables);
     let per_evaluation_instances = clamp(limits.instances);
     let mut pool = PoolingAllocationConfig::new();
-    pool.total_component_instances(POOL_CONCURRENT_EVALUATIONS)
-        .total_core_instances(POOL_CONCURRENT_EVALUATIONS.saturating_mul(per_evaluation_instances))
-        .total_memories(POOL_CONCURRENT_EVALUATIONS.saturating_mul(per_evaluation_memories))
-        .total_tables(POOL_CONCURRENT_EVALUATIONS.saturating_mul(per_evaluation_tables))
+    pool.total_component_instances(concurrency)
+        .total_core_instances(concurrency.saturating_mul(per_evaluation_instances))
+        .total_memories(concurrency.saturating_mul(per_evaluation_memories))
+        .total_tables(concurrency.saturating_mul(per_evaluation_tables))
         .max_core_instances_per_component(per_evaluation_instances)
         .max_memories_per_component(per_evaluation_memories)
         .max_tables_per_component(per_evaluation_tables)
@@ -203,6 +218,10 @@ fn pooling_config(limits: &Limits) -> PoolingAllocationConfig {
         .max_tables_per_module(per_evaluation_tables)
         .max_memory_size(limits.memory_bytes.max(MIN_POOL_MEMORY))
         .table_elements(limits.table_elements)
+        // Guests run synchronously on the calling thread's stack: no pooled
+        // async stacks (the default reserves 1,000 of 2 MiB, each with a
+        // guard page set up at start-up, longer than a whole evaluation).
+        .total_stacks(0)
         .max_component_instance_size(16 << 20)
         .max_core_instance_size(16 << 20);
     pool

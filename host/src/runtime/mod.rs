@@ -12,6 +12,7 @@ mod limiter;
 pub mod limits;
 mod policy;
 mod sandbox;
+mod slots;
 mod ticker;
 mod worker;
 

@@ -26,6 +26,7 @@ pub struct LoadedPolicy {
     size: usize,
     pre: PolicyPre<SandboxState>,
     compile: CompileInfo,
+    slots: super::slots::Slots,
 }
 
 /// How a policy's machine code was obtained when it was loaded.
@@ -96,6 +97,7 @@ impl LoadedPolicy {
         size: usize,
         pre: PolicyPre<SandboxState>,
         compile: CompileInfo,
+        slots: super::slots::Slots,
     ) -> Self {
         LoadedPolicy {
             path: path.to_path_buf(),
@@ -103,6 +105,7 @@ impl LoadedPolicy {
             size,
             pre,
             compile,
+            slots,
         }
     }
 
@@ -172,6 +175,7 @@ impl LoadedPolicy {
         let this = self.clone();
         let options = options.clone();
         self.on_big_stack(move || {
+            let _slot = this.slots.acquire();
             let mut store = this.new_store(&options)?;
             let mut fuel_used = 0u64;
             let (_, info, _) =
@@ -205,6 +209,7 @@ impl LoadedPolicy {
         settings: &[(String, String)],
         options: &RunOptions,
     ) -> Result<PolicyInfo, PolicyError> {
+        let _slot = self.slots.acquire();
         let mut store = self.new_store(options)?;
         let mut fuel_used = 0u64;
         let (_, info, _) = self.start(&mut store, settings, options, &mut fuel_used)?;
@@ -295,6 +300,7 @@ impl LoadedPolicy {
         options: &RunOptions,
     ) -> Result<PolicyRun, PolicyError> {
         let entered = Instant::now();
+        let _slot = self.slots.acquire();
         let mut store = self.new_store(options)?;
         let mut fuel_used = 0u64;
         let (policy, info, instantiated) =
