@@ -101,10 +101,11 @@ build_js() {
             continue
         fi
         echo "componentize-js: building $source into $out"
-        # Build to a temporary file so an interrupted build never looks fresh.
+        # Build to a temporary file (named for this process, so that two builds
+        # at once do not collide) so an interrupted build never looks fresh.
         (cd "$dir" && "$componentize" policy.js --wit "$root/wit" --world-name policy \
-            --disable "${JS_DISABLED_FEATURES[@]}" --out "$root/$out.tmp")
-        mv "$out.tmp" "$out"
+            --disable "${JS_DISABLED_FEATURES[@]}" --out "$root/$out.$$.tmp")
+        mv "$out.$$.tmp" "$out"
         built+=("$name")
     done
     if [ ${#built[@]} -gt 0 ]; then

@@ -210,45 +210,80 @@ function parseChangeKind(text) {
 }
 
 // --- globs: `*` and `?` within one `/` segment, `**` across segments ----------
-// Matched on UTF-8 bytes, as the Rust SDK does (`?` is one byte).
+// Matched on UTF-8 bytes, as the Rust SDK does (`?` is one byte). Globs are
+// compiled once per evaluation, and ASCII text (the usual case) is matched on
+// the string directly, where bytes and characters are the same thing: the
+// JavaScript engine is interpreted, so every step of a match costs fuel.
 
 const UTF8 = new TextEncoder();
-const STAR = 0x2a;
-const QUESTION = 0x3f;
+const ASCII = /^[\x00-\x7f]*$/;
+const ANY_SEGMENTS = Symbol('**');
 
-function globMatches(pattern, text) {
-  return matchSegments(
-    pattern.split('/').map((p) => UTF8.encode(p)),
-    text.split('/').map((t) => UTF8.encode(t)),
-  );
+/** One `/` segment of a glob: `**`, a literal, or a pattern with `*` / `?`. */
+function compileSegment(segment) {
+  if (segment === '**') return ANY_SEGMENTS;
+  if (!/[*?]/.test(segment)) return { literal: segment };
+  return { wild: segment, ascii: ASCII.test(segment), bytes: undefined };
 }
 
-function matchSegments(pattern, text) {
-  if (pattern.length === 0) return text.length === 0;
-  const [first, ...rest] = pattern;
-  if (first.length === 2 && first[0] === STAR && first[1] === STAR) {
-    for (let skip = 0; skip <= text.length; skip++) {
-      if (matchSegments(rest, text.slice(skip))) return true;
+/** A glob compiled once, matched against many names. */
+class Glob {
+  constructor(pattern) {
+    this.pattern = pattern;
+    this.segments = pattern.split('/').map(compileSegment);
+    // Most globs are one segment (`mysql`, `prod*`): matched without splitting.
+    const [first] = this.segments;
+    this.single = this.segments.length === 1 && first !== ANY_SEGMENTS ? first : undefined;
+  }
+
+  matches(text) {
+    const single = this.single;
+    if (single !== undefined) {
+      if (single.literal !== undefined) return single.literal === text;
+      return !text.includes('/') && segmentMatches(single, text);
+    }
+    return matchSegments(this.segments, 0, text.split('/'), 0);
+  }
+}
+
+function matchSegments(pattern, p, text, t) {
+  if (p === pattern.length) return t === text.length;
+  const segment = pattern[p];
+  if (segment === ANY_SEGMENTS) {
+    for (let skip = t; skip <= text.length; skip++) {
+      if (matchSegments(pattern, p + 1, text, skip)) return true;
     }
     return false;
   }
   return (
-    text.length > 0 && matchSegment(first, text[0]) && matchSegments(rest, text.slice(1))
+    t < text.length &&
+    segmentMatches(segment, text[t]) &&
+    matchSegments(pattern, p + 1, text, t + 1)
   );
 }
 
-/** `*` and `?` on bytes, with single backtracking (O(pattern x text)). */
-function matchSegment(pattern, text) {
+function segmentMatches(segment, text) {
+  if (segment.literal !== undefined) return segment.literal === text;
+  if (segment.ascii && ASCII.test(text)) return wildcardMatches(segment.wild, text, '*', '?');
+  segment.bytes ??= UTF8.encode(segment.wild);
+  return wildcardMatches(segment.bytes, UTF8.encode(text), 0x2a, 0x3f);
+}
+
+/**
+ * `*` and `?` with single backtracking (O(pattern x text)), on a string of
+ * ASCII characters or on UTF-8 bytes (`star` and `question` in the same kind).
+ */
+function wildcardMatches(pattern, text, star, question) {
   let p = 0;
   let t = 0;
   let starP = -1;
   let starT = 0;
   while (t < text.length) {
-    if (p < pattern.length && pattern[p] === STAR) {
+    if (p < pattern.length && pattern[p] === star) {
       starP = p;
       starT = t;
       p++;
-    } else if (p < pattern.length && (pattern[p] === QUESTION || pattern[p] === text[t])) {
+    } else if (p < pattern.length && (pattern[p] === question || pattern[p] === text[t])) {
       p++;
       t++;
     } else if (starP >= 0) {
@@ -259,7 +294,7 @@ function matchSegment(pattern, text) {
       return false;
     }
   }
-  while (p < pattern.length && pattern[p] === STAR) p++;
+  while (p < pattern.length && pattern[p] === star) p++;
   return p === pattern.length;
 }
 
@@ -270,7 +305,7 @@ function parseConfig(settings) {
   const config = {};
   const names = settings.getNonEmptyList('change-types');
   if (names === undefined) {
-    config.changeKinds = [...DEFAULT_CHANGE_KINDS];
+    config.changeKinds = DEFAULT_CHANGE_KINDS;
   } else {
     config.changeKinds = names.map((name) => {
       const kind = parseChangeKind(name);
@@ -284,10 +319,13 @@ function parseConfig(settings) {
       return kind;
     });
   }
-  config.protectedTypes = settings.getList('protected-types') ?? [...DEFAULT_TYPES];
-  config.protectedPaths = settings.getList('protected-paths') ?? [];
-  config.failEnvironments =
-    settings.getList('fail-environments') ?? [...DEFAULT_FAIL_ENVIRONMENTS];
+  config.protectedTypes = (settings.getList('protected-types') ?? DEFAULT_TYPES).map(
+    (t) => new Glob(t),
+  );
+  config.protectedPaths = (settings.getList('protected-paths') ?? []).map((p) => new Glob(p));
+  config.failEnvironments = (
+    settings.getList('fail-environments') ?? DEFAULT_FAIL_ENVIRONMENTS
+  ).map((e) => new Glob(e));
   config.approverGroups = settings.getList('approver-groups') ?? [];
   config.minApprovals = settings.getU32('min-approvals') ?? 1;
   if (config.minApprovals === 0) {
@@ -306,8 +344,8 @@ function parseConfig(settings) {
 
 function isProtected(resource, config) {
   return (
-    config.protectedTypes.some((t) => globMatches(t, resource.resourceType)) ||
-    config.protectedPaths.some((p) => globMatches(p, resource.resourcePath))
+    config.protectedTypes.some((glob) => glob.matches(resource.resourceType)) ||
+    config.protectedPaths.some((glob) => glob.matches(resource.resourcePath))
   );
 }
 
@@ -336,11 +374,11 @@ function decide(release, config) {
     };
   }
   const environment = release.environmentName;
-  const pattern = config.failEnvironments.find((p) => globMatches(p, environment));
-  if (pattern !== undefined) {
+  const glob = config.failEnvironments.find((g) => g.matches(environment));
+  if (glob !== undefined) {
     const summary =
       `${count} destructive change${plural(count)} to protected resources ` +
-      `in environment ${environment} (protected by ${debugStr(pattern)}); ` +
+      `in environment ${environment} (protected by ${debugStr(glob.pattern)}); ` +
       'run them through a maintenance change instead';
     return { tag: 'fail', val: [{ message: summary }, ...reasons] };
   }
