@@ -4,6 +4,7 @@
 
 use super::{Inspection, Producers};
 use crate::runtime::imports::Treatment;
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// Renders an inspection as text.
@@ -15,35 +16,35 @@ pub fn render(inspection: &Inspection) -> String {
 }
 
 fn write_page(out: &mut String, i: &Inspection) -> std::fmt::Result {
-    writeln!(out, "Policy {}", i.path)?;
+    writeln!(out, "Policy {}", shown(&i.path))?;
     writeln!(out, "  sha256  {}", i.sha256)?;
     writeln!(out, "  size    {}", bytes(i.size))?;
     writeln!(out)?;
 
     match &i.load.error {
         None => writeln!(out, "Sandbox: loads (imports and exports accepted)")?,
-        Some(why) => writeln!(out, "Sandbox: REFUSED, the load fails: {why}")?,
+        Some(why) => writeln!(out, "Sandbox: REFUSED, the load fails: {}", shown(why))?,
     }
     let refused = &i.refused_imports;
     if !refused.is_empty() {
-        writeln!(out, "  refused imports: {}", refused.join(", "))?;
+        writeln!(out, "  refused imports: {}", shown(&refused.join(", ")))?;
     }
     writeln!(out)?;
 
     writeln!(out, "describe()")?;
     match (&i.describe.info, &i.describe.error) {
         (Some(info), _) => {
-            writeln!(out, "  name         {}", info.name)?;
-            writeln!(out, "  version      {}", info.version)?;
-            writeln!(out, "  description  {}", info.description)?;
+            writeln!(out, "  name         {}", shown(&info.name))?;
+            writeln!(out, "  version      {}", shown(&info.version))?;
+            writeln!(out, "  description  {}", shown(&info.description))?;
         }
         (None, Some(error)) if i.describe.status == "failed" => {
-            writeln!(out, "  FAILED under the default limits: {error}")?;
+            writeln!(out, "  FAILED under the default limits: {}", shown(error))?;
             if let Some(limit) = &i.describe.limit {
                 writeln!(out, "  limit hit: {} = {}", limit.name, limit.value)?;
             }
         }
-        (None, Some(error)) => writeln!(out, "  not called: {error}")?,
+        (None, Some(error)) => writeln!(out, "  not called: {}", shown(error))?,
         (None, None) => writeln!(out, "  not called")?,
     }
     writeln!(out)?;
@@ -57,7 +58,7 @@ fn write_page(out: &mut String, i: &Inspection) -> std::fmt::Result {
             out,
             "  NOT the Gatehouse policy world {}: missing export(s) {}",
             w.expected,
-            w.missing_exports.join(", ")
+            shown(&w.missing_exports.join(", "))
         )?;
     }
     if w.policy_versions.is_empty() {
@@ -66,8 +67,8 @@ fn write_page(out: &mut String, i: &Inspection) -> std::fmt::Result {
         writeln!(
             out,
             "  gatehouse:policy version: {} (from {})",
-            w.policy_versions.join(", "),
-            w.policy_interfaces.join(", ")
+            shown(&w.policy_versions.join(", ")),
+            shown(&w.policy_interfaces.join(", "))
         )?;
     }
     writeln!(out)?;
@@ -83,7 +84,7 @@ fn write_page(out: &mut String, i: &Inspection) -> std::fmt::Result {
         } else {
             "  (not part of the policy world)"
         };
-        writeln!(out, "  {}: {ty}{note}", export.name)?;
+        writeln!(out, "  {}: {}{note}", shown(&export.name), shown(ty))?;
     }
     writeln!(out)?;
 
@@ -103,15 +104,15 @@ fn write_page(out: &mut String, i: &Inspection) -> std::fmt::Result {
             writeln!(
                 out,
                 "    {}{kind}: {}",
-                import.name,
+                shown(&import.name),
                 treatment_word(import.treatment)
             )?;
-            writeln!(out, "      {}", import.sandbox)?;
+            writeln!(out, "      {}", shown(&import.sandbox))?;
             if let Some(grant) = import.grant {
                 writeln!(out, "      needs a grant to give anything: {grant}")?;
             }
             if !import.functions.is_empty() {
-                writeln!(out, "      uses: {}", import.functions.join(", "))?;
+                writeln!(out, "      uses: {}", shown(&import.functions.join(", ")))?;
             }
         }
     }
@@ -195,10 +196,10 @@ fn write_producers(out: &mut String, producers: &Producers) -> std::fmt::Result 
                 }
             })
             .collect();
-        writeln!(out, "    {field}: {}", tools.join("; "))?;
+        writeln!(out, "    {}: {}", shown(field), shown(&tools.join("; ")))?;
     }
     if let Some(why) = &producers.malformed {
-        writeln!(out, "    (section incomplete: {why})")?;
+        writeln!(out, "    (section incomplete: {})", shown(why))?;
     }
     Ok(())
 }
@@ -209,6 +210,29 @@ fn treatment_word(treatment: Treatment) -> &'static str {
         Treatment::AllowedButInert => "allowed-but-inert",
         Treatment::Refused => "REFUSED",
     }
+}
+
+/// Untrusted text (names, `describe` answers, producers, guest stderr in
+/// errors) on one line: control characters (newlines, terminal escapes)
+/// and bidirectional-override characters are shown as `\u{..}` escapes,
+/// so a module cannot forge lines of the page or hide text from the reader.
+fn shown(text: &str) -> Cow<'_, str> {
+    let suspicious = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(suspicious) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if suspicious(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// `1234567` → `1,234,567 bytes (1.2 MiB)`.
@@ -234,7 +258,16 @@ fn bytes(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::bytes;
+    use super::{bytes, shown};
+
+    #[test]
+    fn untrusted_text_cannot_forge_lines_or_escape_the_terminal() {
+        assert_eq!(shown("destructive-changes"), "destructive-changes");
+        assert_eq!(shown("ok\nSandbox: loads"), "ok\\u{a}Sandbox: loads");
+        assert_eq!(shown("\u{1b}[2Jx"), "\\u{1b}[2Jx");
+        assert_eq!(shown("a\u{202e}b"), "a\\u{202e}b");
+        assert_eq!(shown("café ✓"), "café ✓");
+    }
 
     #[test]
     fn byte_counts_are_grouped_and_scaled() {
