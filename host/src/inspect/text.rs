@@ -44,6 +44,12 @@ fn write_page(out: &mut String, i: &Inspection) -> std::fmt::Result {
                 writeln!(out, "  limit hit: {} = {}", limit.name, limit.value)?;
             }
         }
+        (None, Some(_)) if i.load.error.is_some() => {
+            writeln!(
+                out,
+                "  not called: the sandbox does not load the component (see above)"
+            )?;
+        }
         (None, Some(error)) => writeln!(out, "  not called: {}", shown(error))?,
         (None, None) => writeln!(out, "  not called")?,
     }
