@@ -1,0 +1,382 @@
+//! `gatehouse-bench`: the benchmarks of docs/performance.md, on this machine.
+//!
+//! ```text
+//! bash scripts/build-policies.sh
+//! cargo build --release -p gatehouse -p gatehouse-bench
+//! cargo run --release -p gatehouse-bench -- [--quick] [--only SECTION,...] [--sizes N,...] [--json FILE]
+//! ```
+//!
+//! Sections: `inproc` (the Rust examples in-process, 1 to 100k resources),
+//! `twins` (the Python and JavaScript destructive-changes), `rego` (the
+//! reference Rego rules in regorus against ours, interleaved), `breakdown`
+//! (where one evaluation's time goes), `cli` (`gatehouse eval` with a warm
+//! compile cache against the Facets Python hook, interleaved) and `rss`
+//! (wall time and peak RSS of `gatehouse eval` on the largest release).
+//! Every table is Markdown on stdout; `--json` also writes the numbers.
+
+mod cli;
+mod generate;
+mod inproc;
+mod rego;
+mod report;
+mod stats;
+
+use gatehouse::runtime::cache::CacheSetting;
+use gatehouse::runtime::{Grants, Limits, RunOptions, Runtime};
+use inproc::Subject;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The Rust example policies, in target/policies/.
+pub const RUST_POLICIES: [&str; 5] = [
+    "stream-approval",
+    "destructive-changes",
+    "change-budget",
+    "approval-quorum",
+    "release-window",
+];
+
+/// Release sizes measured by default.
+const SIZES: [usize; 6] = [1, 10, 100, 1_000, 10_000, 100_000];
+
+/// Sizes of the CLI-against-hook comparison (those at most the largest size asked for).
+const CLI_SIZES: [usize; 3] = [10, 1_000, 100_000];
+
+/// The evaluation time: a Monday inside release-window's default window,
+/// after the generated approvals.
+pub const NOW: &str = "2026-11-23T10:00:00Z";
+
+const SECTIONS: [&str; 6] = ["inproc", "twins", "rego", "breakdown", "cli", "rss"];
+
+const USAGE: &str = "usage: cargo run --release -p gatehouse-bench -- [--quick] [--only SECTION,...] [--sizes N,...] [--json FILE]
+sections: inproc, twins, rego, breakdown, cli, rss (default: all)
+--quick   about a tenth of the time per measurement (a smoke run, not numbers to publish)
+--sizes   release sizes in resources (default 1,10,100,1000,10000,100000)
+--json    also write every number to FILE
+Needs target/policies/*.wasm (bash scripts/build-policies.sh) and, for cli and rss,
+target/release/gatehouse (cargo build --release -p gatehouse; GATEHOUSE_BIN overrides).";
+
+/// What every section needs: options, inputs and paths.
+pub struct Bench {
+    /// `--quick`.
+    pub quick: bool,
+    /// Release sizes to measure.
+    pub sizes: Vec<usize>,
+    texts: BTreeMap<usize, String>,
+    /// Options of every in-process evaluation (default limits, no grants).
+    pub options: RunOptions,
+    /// The repository.
+    pub root: PathBuf,
+    /// `../shared` beside the repository.
+    pub shared: PathBuf,
+    /// The bench's own compile cache (in-process and CLI).
+    pub cache_dir: PathBuf,
+    /// The `gatehouse` binary for the CLI sections.
+    pub gatehouse_bin: PathBuf,
+}
+
+impl Bench {
+    /// The generated release JSON of `n` resources.
+    pub fn text(&self, n: usize) -> &str {
+        self.texts.get(&n).map(String::as_str).unwrap_or_default()
+    }
+
+    /// target/policies/NAME.wasm.
+    pub fn policy(&self, name: &str) -> PathBuf {
+        self.root
+            .join("target")
+            .join("policies")
+            .join(format!("{name}.wasm"))
+    }
+
+    /// Writes the release of `n` resources to target/bench/ and returns its path.
+    pub fn input_file(&self, n: usize) -> Result<PathBuf, String> {
+        let path = self.work_dir().join(format!("release-{n}.json"));
+        let text = match self.texts.get(&n) {
+            Some(text) => text.clone(),
+            None => generate::release_json(n),
+        };
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(path)
+    }
+
+    fn work_dir(&self) -> PathBuf {
+        self.root.join("target").join("bench")
+    }
+}
+
+/// `1`, `10`, `1k`, `100k`.
+pub fn size_label(n: usize) -> String {
+    if n >= 1_000 && n.is_multiple_of(1_000) {
+        format!("{}k", n / 1_000)
+    } else {
+        n.to_string()
+    }
+}
+
+struct Args {
+    quick: bool,
+    only: Vec<String>,
+    sizes: Vec<usize>,
+    json: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        quick: false,
+        only: Vec::new(),
+        sizes: SIZES.to_vec(),
+        json: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--quick" => args.quick = true,
+            "--only" => {
+                for section in value("--only")?.split(',').map(str::trim) {
+                    if !SECTIONS.contains(&section) {
+                        return Err(format!(
+                            "--only: unknown section {section:?}; expected some of {}",
+                            SECTIONS.join(", ")
+                        ));
+                    }
+                    args.only.push(section.to_string());
+                }
+            }
+            "--sizes" => {
+                args.sizes = value("--sizes")?
+                    .split(',')
+                    .map(|s| {
+                        s.trim()
+                            .replace('_', "")
+                            .parse::<usize>()
+                            .map_err(|_| format!("--sizes: {s:?} is not a whole number"))
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            "--json" => args.json = Some(PathBuf::from(value("--json")?)),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(args)
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(error) => {
+            eprintln!("gatehouse-bench: {error}\n{USAGE}");
+            return ExitCode::from(3);
+        }
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("gatehouse-bench: {error}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .map_err(|e| format!("cannot find the repository: {e}"))?;
+    let wanted = |section: &str| args.only.is_empty() || args.only.iter().any(|s| s == section);
+    let now = gatehouse::time::parse_rfc3339(NOW)?;
+    let bench = Bench {
+        quick: args.quick,
+        sizes: args.sizes.clone(),
+        texts: args
+            .sizes
+            .iter()
+            .map(|&n| (n, generate::release_json(n)))
+            .collect(),
+        options: RunOptions {
+            now,
+            limits: Limits::default(),
+            grants: Grants::default(),
+        },
+        shared: root.join("..").join("shared"),
+        cache_dir: root.join("target").join("bench").join("cache"),
+        gatehouse_bin: std::env::var_os("GATEHOUSE_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target").join("release").join("gatehouse")),
+        root,
+    };
+    create_private_dir(&bench.cache_dir)?;
+
+    let machine = report::machine();
+    println!("# gatehouse-bench\n");
+    println!(
+        "{} CPUs ({}), {} GiB; kernel {}; load average {}; {}.\n",
+        machine["cpus"],
+        machine["cpu_model"].as_str().unwrap_or_default(),
+        machine["memory_gib"],
+        machine["kernel"].as_str().unwrap_or_default(),
+        machine["load_average"].as_str().unwrap_or_default(),
+        if bench.quick {
+            "--quick: smoke run, not numbers to publish"
+        } else {
+            "full run"
+        },
+    );
+
+    let mut sections = serde_json::Map::new();
+    let needs_runtime = ["inproc", "twins", "rego", "breakdown"]
+        .iter()
+        .any(|s| wanted(s));
+    if needs_runtime {
+        let runtime = Runtime::with_cache(
+            &bench.options.limits,
+            &CacheSetting::Dir(bench.cache_dir.clone()),
+        )
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+        if let Some(warning) = runtime.cache_warning() {
+            eprintln!("gatehouse-bench: warning: {warning}");
+        }
+        let (rust, loads) = load(&bench, &runtime, &RUST_POLICIES, true)?;
+        let mut load_rows = loads;
+        if wanted("inproc") {
+            sections.insert(
+                "inproc".into(),
+                inproc::run(&bench, "In-process evaluation: Rust examples", &rust, 1.5),
+            );
+        }
+        if wanted("twins") {
+            let (twins, loads) = load(
+                &bench,
+                &runtime,
+                &["destructive-changes-py", "destructive-changes-js"],
+                false,
+            )?;
+            load_rows.extend(loads);
+            sections.insert(
+                "twins".into(),
+                inproc::run(
+                    &bench,
+                    "In-process evaluation: Python and JavaScript twins of destructive-changes",
+                    &twins,
+                    1.5,
+                ),
+            );
+        }
+        let by_name = |name: &str| rust.iter().find(|s| s.name == name);
+        if wanted("rego")
+            && let (Some(stream), Some(destructive)) =
+                (by_name("stream-approval"), by_name("destructive-changes"))
+        {
+            let pairs = [
+                rego::Pair {
+                    rule: "data.gate.stream_approval",
+                    file: "stream_approval.rego",
+                    ours: stream,
+                },
+                rego::Pair {
+                    rule: "data.gate.destructive_changes",
+                    file: "destructive_changes.rego",
+                    ours: destructive,
+                },
+            ];
+            sections.insert("rego".into(), rego::run(&bench, &pairs, 2.0));
+        }
+        if wanted("breakdown") {
+            let subjects: Vec<&Subject> = ["stream-approval", "destructive-changes"]
+                .iter()
+                .filter_map(|n| by_name(n))
+                .collect();
+            sections.insert(
+                "breakdown".into(),
+                inproc::breakdown(&bench, &subjects, 0.3),
+            );
+        }
+        sections.insert("policy_loads".into(), Value::Array(load_rows));
+    }
+    let largest = bench.sizes.iter().copied().max().unwrap_or(0);
+    if wanted("cli") {
+        let sizes: Vec<usize> = CLI_SIZES.into_iter().filter(|&n| n <= largest).collect();
+        sections.insert("cli".into(), cli::versus_hook(&bench, &sizes, 5.0));
+    }
+    if wanted("rss") && largest > 0 {
+        let runs = if bench.quick { 2 } else { 5 };
+        sections.insert("rss".into(), cli::large(&bench, largest, runs));
+    }
+    println!("_load average at the end: {}_", report::load_average());
+
+    if let Some(path) = &args.json {
+        let document = json!({
+            "machine": machine,
+            "quick": bench.quick,
+            "sizes": bench.sizes,
+            "load_average_end": report::load_average(),
+            "sections": sections,
+        });
+        let text = serde_json::to_string_pretty(&document).map_err(|e| e.to_string())?;
+        std::fs::write(path, text).map_err(|e| format!("--json {}: {e}", path.display()))?;
+        eprintln!("gatehouse-bench: wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Loads policies from target/policies/. A missing Rust example is an error
+/// (build them first); a missing twin is skipped with a note.
+fn load(
+    bench: &Bench,
+    runtime: &Runtime,
+    names: &[&str],
+    required: bool,
+) -> Result<(Vec<Subject>, Vec<Value>), String> {
+    let mut subjects = Vec::new();
+    let mut rows = Vec::new();
+    for name in names {
+        let path = bench.policy(name);
+        if !path.exists() {
+            if required {
+                return Err(format!(
+                    "{} is missing; build the policies first: bash scripts/build-policies.sh",
+                    path.display()
+                ));
+            }
+            println!(
+                "_{name}: skipped, {} is missing (bash scripts/build-policies.sh builds it)_\n",
+                path.display()
+            );
+            rows.push(json!({"policy": name, "skipped": "missing"}));
+            continue;
+        }
+        let policy = runtime.load(&path).map_err(|e| e.to_string())?;
+        let info = policy.compile_info();
+        rows.push(json!({
+            "policy": name,
+            "cache": format!("{:?}", info.cache),
+            "load_ms": info.duration.as_secs_f64() * 1e3,
+        }));
+        subjects.push(Subject {
+            name: name.to_string(),
+            settings: inproc::settings_for(name),
+            policy,
+        });
+    }
+    Ok((subjects, rows))
+}
+
+/// Creates the bench's cache directory, readable and writable by its owner only
+/// (the compile cache refuses directories others may write to).
+fn create_private_dir(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| format!("cannot restrict {}: {e}", dir.display()))
+}
