@@ -23,6 +23,7 @@ pub mod inspect;
 pub mod release;
 pub mod report;
 pub mod runtime;
+pub mod scaffold;
 pub mod settings;
 pub mod testsuite;
 pub mod time;

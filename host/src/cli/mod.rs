@@ -8,6 +8,7 @@ mod check;
 mod convert;
 mod eval;
 mod inspect;
+mod new;
 mod test;
 
 pub use audit::{AuditArgs, AuditCommand};
@@ -97,6 +98,10 @@ pub enum Command {
     /// (docs/testing-policies.md).
     #[command(after_help = test::TEST_HELP)]
     Test(test::TestArgs),
+    /// Create a policy project (Rust, Python or JavaScript): a sample policy, its
+    /// test suite, the WIT it targets and a README with the build command.
+    #[command(after_help = new::NEW_HELP)]
+    New(new::NewArgs),
 }
 
 /// Exit codes of `gatehouse check`.
@@ -307,6 +312,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Bench(args) => bench::run(&args),
         Command::Inspect(args) => inspect::run(&args),
         Command::Test(args) => test::run(&args),
+        Command::New(args) => new::run(&args),
     }
 }
 

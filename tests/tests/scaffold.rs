@@ -1,0 +1,295 @@
+//! `gatehouse new`: for each language, a new project builds with the
+//! project's pinned tools and its sample suite passes with `gatehouse test`;
+//! bad names, an existing directory and an unknown language are errors.
+//!
+//! Builds are kept cheap: the Rust project builds into `target/scaffold-test`
+//! (so the SDK and wit-bindgen compile once across runs), the Python and
+//! JavaScript ones with the tools `scripts/install-tools.sh` put in
+//! `target/tools/` (no download at test time).
+
+use gatehouse_e2e::{
+    Run, assert_error, assert_no_host_panic, gatehouse, gatehouse_bin, workspace_root,
+};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Runs `gatehouse` in `dir`.
+fn gatehouse_in(dir: &Path, args: &[&str]) -> Run {
+    let run: Run = Command::new(gatehouse_bin())
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run gatehouse")
+        .into();
+    assert_no_host_panic(&run);
+    run
+}
+
+/// `gatehouse new NAME --lang LANG` in a fresh temporary directory; returns
+/// the directory (kept until dropped) and the project path.
+fn new_project(name: &str, lang: &str) -> (tempfile::TempDir, PathBuf) {
+    let root = tempfile::tempdir().expect("temp dir");
+    let run = gatehouse_in(root.path(), &["new", name, "--lang", lang]);
+    assert_eq!(run.code, 0, "gatehouse new failed: {run:#?}");
+    assert!(run.stdout.contains("Next steps"), "{}", run.stdout);
+    let dir = root.path().join(name);
+    let wit = std::fs::read_to_string(dir.join("wit/policy.wit")).expect("wit/policy.wit");
+    let ours = std::fs::read_to_string(workspace_root().join("wit/policy.wit")).expect("wit");
+    assert_eq!(wit, ours, "the project carries the repository's WIT");
+    (root, dir)
+}
+
+/// Runs a build tool in `dir` and requires success, showing its output otherwise.
+fn run_tool(
+    dir: &Path,
+    program: &str,
+    args: &[&str],
+    envs: &[(&str, &Path)],
+    path_prefix: Option<&Path>,
+) {
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .env_remove("VIRTUAL_ENV");
+    for (key, value) in envs {
+        command.env(key, value);
+    }
+    if let Some(prefix) = path_prefix {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let joined = std::env::join_paths(
+            std::iter::once(prefix.to_path_buf()).chain(std::env::split_paths(&path)),
+        )
+        .expect("PATH");
+        command.env("PATH", joined);
+    }
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed in {}:\n{}\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A pinned tool installed by `scripts/install-tools.sh`.
+fn pinned_tool(relative: &str) -> PathBuf {
+    let path = workspace_root().join(relative);
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/install-tools.sh first (scripts/build-policies.sh does)",
+        path.display()
+    );
+    path
+}
+
+/// The README shows the build command the test runs.
+fn assert_readme_has(dir: &Path, command: &str) {
+    let readme = std::fs::read_to_string(dir.join("README.md")).expect("README.md");
+    assert!(
+        readme.contains(command),
+        "README.md lacks `{command}`:\n{readme}"
+    );
+}
+
+/// `gatehouse test` in the project: every case of the sample suite passes.
+fn assert_suite_passes(dir: &Path, name: &str) {
+    let run = gatehouse_in(dir, &["--no-cache", "test"]);
+    assert_eq!(run.code, 0, "the sample suite failed: {run:#?}");
+    let passes = run
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with(&format!("PASS  tests/{name}.test.toml  ")))
+        .count();
+    assert!(
+        passes >= 8,
+        "expected every sample case to pass:\n{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!("{passes} passed, 0 failed")),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_rust_project_builds_and_passes_its_suite() {
+    let (_root, dir) = new_project("protect-prod", "rust");
+    let command = "cargo build --release --target wasm32-wasip2";
+    assert_readme_has(&dir, command);
+    let target = workspace_root().join("target/scaffold-test");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let envs = [("CARGO_TARGET_DIR", target.as_path())];
+    run_tool(
+        &dir,
+        &cargo,
+        &["build", "--release", "--target", "wasm32-wasip2"],
+        &envs,
+        None,
+    );
+    // The unit tests of the template, natively.
+    run_tool(&dir, &cargo, &["test", "--quiet"], &envs, None);
+    // Where the suite expects the component when the project builds into its own target/.
+    let built = target.join("wasm32-wasip2/release/protect_prod.wasm");
+    let expected = dir.join("target/wasm32-wasip2/release");
+    std::fs::create_dir_all(&expected).expect("target dir");
+    std::fs::copy(&built, expected.join("protect_prod.wasm")).expect("copy the component");
+    assert_suite_passes(&dir, "protect-prod");
+}
+
+#[test]
+fn a_python_project_builds_and_passes_its_suite() {
+    let (_root, dir) = new_project("protect-py", "python");
+    let command = "componentize-py -d wit -w policy componentize app -o protect-py.wasm";
+    assert_readme_has(&dir, command);
+    let requirements = std::fs::read_to_string(dir.join("requirements.txt")).expect("requirements");
+    let install_tools = std::fs::read_to_string(workspace_root().join("scripts/install-tools.sh"))
+        .expect("install-tools.sh");
+    let pin = requirements
+        .trim()
+        .strip_prefix("componentize-py==")
+        .expect("a pin");
+    assert!(
+        install_tools.contains(&format!("COMPONENTIZE_PY_VERSION={pin}")),
+        "requirements.txt pins the repository's componentize-py"
+    );
+    let bin = pinned_tool("target/tools/venv/bin/componentize-py");
+    let args: Vec<&str> = command.split(' ').skip(1).collect();
+    run_tool(&dir, "componentize-py", &args, &[], bin.parent());
+    assert_suite_passes(&dir, "protect-py");
+}
+
+#[test]
+fn a_javascript_project_builds_and_passes_its_suite() {
+    let (_root, dir) = new_project("protect-js", "js");
+    assert_readme_has(&dir, "npm ci");
+    assert_readme_has(&dir, "npm run build");
+    let bin = pinned_tool("target/tools/js/node_modules/.bin/componentize-js");
+    // package.json and package-lock.json agree (what `npm ci` needs), without a download.
+    run_tool(
+        &dir,
+        "npm",
+        &[
+            "ci",
+            "--dry-run",
+            "--offline",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+        ],
+        &[],
+        None,
+    );
+    // `npm run build` with the repository's pinned componentize-js on PATH
+    // instead of an `npm ci` into the project.
+    run_tool(
+        &dir,
+        "npm",
+        &["run", "build", "--silent"],
+        &[],
+        bin.parent(),
+    );
+    assert!(dir.join("protect-js.wasm").is_file());
+    assert_suite_passes(&dir, "protect-js");
+}
+
+#[test]
+fn bad_names_are_refused() {
+    let root = tempfile::tempdir().expect("temp dir");
+    for (name, fragment) in [
+        ("Protect", "'P' is not allowed"),
+        ("my_policy", "'_' is not allowed"),
+        ("2fa", "must start with a letter"),
+        ("a--b", "no trailing or double dash"),
+        ("test", "Rust keyword"),
+        ("../escape", "'.' is not allowed"),
+    ] {
+        let run = gatehouse_in(root.path(), &["new", name, "--lang", "python"]);
+        assert_error(
+            &run,
+            &[
+                &format!("invalid policy name {name:?}"),
+                fragment,
+                "lower-case letters, digits and '-'",
+            ],
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(root.path()).expect("read").collect();
+    assert!(left.is_empty(), "nothing is written for a bad name");
+}
+
+#[test]
+fn an_existing_directory_is_never_overwritten() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let dir = root.path().join("mine");
+    std::fs::create_dir(&dir).expect("dir");
+    std::fs::write(dir.join("notes.txt"), "keep me").expect("write");
+    let dir_arg = dir.display().to_string();
+    let run = gatehouse_in(
+        root.path(),
+        &["new", "protect-prod", "--lang", "js", "--dir", &dir_arg],
+    );
+    assert_error(
+        &run,
+        &[
+            &dir_arg,
+            "already exists and is not empty; refusing to overwrite it",
+        ],
+    );
+    let entries: Vec<_> = std::fs::read_dir(&dir).expect("read").collect();
+    assert_eq!(entries.len(), 1, "nothing added");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("notes.txt")).expect("read"),
+        "keep me"
+    );
+
+    // An empty directory is fine.
+    let empty = root.path().join("empty");
+    std::fs::create_dir(&empty).expect("dir");
+    let empty_arg = empty.display().to_string();
+    let run = gatehouse_in(
+        root.path(),
+        &["new", "protect-prod", "--lang", "js", "--dir", &empty_arg],
+    );
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(empty.join("policy.js").is_file());
+
+    // A file in the way.
+    let file_arg = dir.join("notes.txt").display().to_string();
+    let run = gatehouse_in(
+        root.path(),
+        &["new", "x", "--lang", "rust", "--dir", &file_arg],
+    );
+    assert_error(&run, &["already exists and is not a directory"]);
+}
+
+#[test]
+fn unknown_languages_and_misplaced_options_are_usage_errors() {
+    let run = gatehouse(["new", "protect-prod", "--lang", "go"]);
+    assert_error(&run, &["invalid value 'go'", "rust", "python", "js"]);
+    let run = gatehouse(["new", "protect-prod"]);
+    assert_error(&run, &["--lang"]);
+
+    let root = tempfile::tempdir().expect("temp dir");
+    let root_arg = root.path().display().to_string();
+    let run = gatehouse_in(
+        root.path(),
+        &["new", "p", "--lang", "python", "--sdk-path", &root_arg],
+    );
+    assert_error(&run, &["--sdk-path applies to --lang rust only"]);
+    let run = gatehouse_in(
+        root.path(),
+        &["new", "p", "--lang", "rust", "--sdk-path", &root_arg],
+    );
+    assert_error(
+        &run,
+        &["--sdk-path", "no Cargo.toml of the gatehouse-sdk package"],
+    );
+    assert!(!root.path().join("p").exists(), "nothing written");
+}
