@@ -7,7 +7,7 @@ use super::{OutputFormat, SourceArgs};
 use crate::error::Error;
 use crate::runtime::cache::{CacheOutcome, CacheSetting};
 use crate::runtime::{LoadedPolicy, RunOptions, Runtime};
-use crate::settings::{check_assignments, parse_assignment, settings_for};
+use crate::settings::{check_assignments, settings_for};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -177,18 +177,8 @@ fn bench(args: &BenchArgs) -> Result<BenchReport, Error> {
         ));
     }
     let budget = Duration::from_secs_f64(args.max_seconds);
-    let now = match &args.now {
-        Some(text) => {
-            crate::time::parse_rfc3339(text).map_err(|e| Error::Usage(format!("--now: {e}")))?
-        }
-        None => crate::time::now_unix(),
-    };
-    let assignments = args
-        .settings
-        .iter()
-        .map(|s| parse_assignment(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::Usage)?;
+    let now = super::evaluation_time(args.now.as_deref())?;
+    let assignments = super::parse_assignments(&args.settings)?;
 
     // read: the input path `eval` uses, then the parse alone, repeated.
     let loaded = super::load_input(

@@ -7,7 +7,7 @@ use crate::error::{Error, InputError};
 use crate::release::Release;
 use crate::report::{ErrorReport, InputSummary, PolicyReport, Report, SkippedPolicy, render_text};
 use crate::runtime::{Grants, Limits, RunOptions, Runtime};
-use crate::settings::{check_assignments, parse_assignment, settings_for};
+use crate::settings::{check_assignments, settings_for};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 
@@ -61,18 +61,8 @@ pub fn run(args: &EvalArgs) -> i32 {
 }
 
 fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report, Error> {
-    let assignments = args
-        .settings
-        .iter()
-        .map(|s| parse_assignment(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::Usage)?;
-    let now = match &args.now {
-        Some(text) => {
-            crate::time::parse_rfc3339(text).map_err(|e| Error::Usage(format!("--now: {e}")))?
-        }
-        None => crate::time::now_unix(),
-    };
+    let assignments = super::parse_assignments(&args.settings)?;
+    let now = super::evaluation_time(args.now.as_deref())?;
     seen.now = Some(now);
     let memory_bytes = usize::try_from(args.memory_mib.saturating_mul(1 << 20))
         .map_err(|_| Error::Usage(format!("--memory-mib {} is too large", args.memory_mib)))?;

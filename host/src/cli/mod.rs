@@ -404,6 +404,27 @@ fn read_approvals_file(path: &str, max_mib: u64) -> Result<Vec<u8>, InputError> 
     Ok(bytes)
 }
 
+/// The evaluation time: `--now` (RFC 3339) when given, else the clock.
+pub(crate) fn evaluation_time(now: Option<&str>) -> Result<i64, Error> {
+    match now {
+        Some(text) => {
+            crate::time::parse_rfc3339(text).map_err(|e| Error::Usage(format!("--now: {e}")))
+        }
+        None => Ok(crate::time::now_unix()),
+    }
+}
+
+/// Parses every `--set` flag.
+pub(crate) fn parse_assignments(
+    items: &[String],
+) -> Result<Vec<crate::settings::Assignment>, Error> {
+    items
+        .iter()
+        .map(|s| crate::settings::parse_assignment(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Usage)
+}
+
 /// Parses `--meta KEY=VALUE` flags; a key may be given once.
 pub fn parse_meta(items: &[String]) -> Result<Vec<(String, String)>, String> {
     let mut out: Vec<(String, String)> = Vec::with_capacity(items.len());
