@@ -8,6 +8,9 @@
 
 #![forbid(unsafe_code)]
 
+/// The language twins of `destructive-changes`, run beside the Rust policy.
+pub mod twins;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

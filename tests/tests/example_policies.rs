@@ -1,16 +1,9 @@
 //! Every verdict of every example policy, through the real binary on the
 //! compiled components in target/policies/.
 
-use gatehouse_e2e::{gatehouse, policy, release_json, temp_file, workspace_root};
+use gatehouse_e2e::twins::example_release;
+use gatehouse_e2e::{gatehouse, policy, release_json, temp_file};
 use serde_json::Value;
-
-fn example_release(name: &str) -> String {
-    workspace_root()
-        .join("example-policies/releases")
-        .join(name)
-        .display()
-        .to_string()
-}
 
 /// Runs one policy with `--output json`, asserts the exit code and returns the
 /// policy's section of the report.

@@ -4,7 +4,8 @@
 //! with its diff and exit 1, bad suites are errors naming file and line
 //! (exit 3), and the JSON and JUnit reports carry the same counts.
 
-use gatehouse_e2e::{Run, assert_no_host_panic, gatehouse, policy, workspace_root};
+use gatehouse_e2e::twins::example_release;
+use gatehouse_e2e::{Run, assert_no_host_panic, gatehouse, policy};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -53,14 +54,6 @@ fn pass_lines(run: &Run) -> Vec<&str> {
         .lines()
         .filter(|l| l.starts_with("PASS  "))
         .collect()
-}
-
-fn example_release(name: &str) -> String {
-    workspace_root()
-        .join("example-policies/releases")
-        .join(name)
-        .display()
-        .to_string()
 }
 
 /// Writes `files` (name, contents) into a fresh temporary directory.
