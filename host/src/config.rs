@@ -23,6 +23,9 @@ pub struct PolicySet {
     pub path: PathBuf,
     /// The policies, in file order.
     pub policies: Vec<PolicyEntry>,
+    /// The compile cache directory (`cache-dir`, resolved against the config
+    /// file's directory), used unless `--cache-dir` or `--no-cache` is given.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// One `[[policy]]` entry.
@@ -51,6 +54,8 @@ pub struct PolicyEntry {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
+    #[serde(default, rename = "cache-dir")]
+    cache_dir: Option<PathBuf>,
     #[serde(default)]
     policy: Vec<RawPolicy>,
 }
@@ -272,6 +277,7 @@ impl PolicySet {
             Ok(PolicySet {
                 path: path.to_path_buf(),
                 policies,
+                cache_dir: raw.cache_dir.map(|dir| base.join(dir)),
             })
         } else {
             Err(problems)

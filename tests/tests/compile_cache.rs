@@ -335,3 +335,44 @@ fn a_python_policy_compiles_once_per_digest() {
 fn a_javascript_policy_compiles_once_per_digest() {
     compiles_once_per_digest("destructive-changes-js");
 }
+
+#[test]
+fn a_policy_set_names_its_cache_unless_a_flag_chooses_another() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("gatehouse.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "cache-dir = \"compiled\"\n\n[[policy]]\nname = \"destructive\"\npath = {:?}\n",
+            policy(POLICY).display().to_string()
+        ),
+    )
+    .expect("config");
+    let eval_set = |flags: &[String]| {
+        let mut args: Vec<String> = flags.to_vec();
+        args.extend([
+            "eval".into(),
+            "--config".into(),
+            config.display().to_string(),
+            "--input".into(),
+            release(),
+            "--now".into(),
+            NOW.into(),
+        ]);
+        let run = gatehouse(args);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+    };
+    eval_set(&[]);
+    only_entry(&dir.path().join("compiled"));
+
+    let chosen = dir.path().join("chosen");
+    eval_set(&["--cache-dir".into(), chosen.display().to_string()]);
+    only_entry(&chosen);
+
+    std::fs::remove_dir_all(dir.path().join("compiled")).expect("clean");
+    eval_set(&["--no-cache".into()]);
+    assert!(
+        !dir.path().join("compiled").exists(),
+        "--no-cache wins over cache-dir"
+    );
+}

@@ -84,7 +84,8 @@ fn check(args: &CheckArgs) -> CheckReport {
             return report;
         }
     };
-    let runtime = match Runtime::with_limits(&PolicySet::max_limits(&set.policies)) {
+    let limits = PolicySet::max_limits(&set.policies);
+    let runtime = match Runtime::for_policy_set(&limits, set.cache_dir.as_deref()) {
         Ok(runtime) => runtime,
         Err(e) => {
             report

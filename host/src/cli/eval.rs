@@ -161,7 +161,8 @@ fn evaluate_set(
     }
     let mut reports = Vec::with_capacity(applicable.len());
     if !applicable.is_empty() {
-        let runtime = Runtime::with_limits(&PolicySet::max_limits(applicable.iter().copied()))
+        let limits = PolicySet::max_limits(applicable.iter().copied());
+        let runtime = Runtime::for_policy_set(&limits, set.cache_dir.as_deref())
             .map_err(|e| Error::Usage(format!("cannot start the WebAssembly engine: {e}")))?;
         let mut loaded = Vec::with_capacity(applicable.len());
         for entry in &applicable {

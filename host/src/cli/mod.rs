@@ -301,7 +301,8 @@ pub struct EvalArgs {
 
 /// Runs a parsed command line, prints its report, and returns the exit code.
 pub fn run(cli: Cli) -> i32 {
-    crate::runtime::cache::configure(cli.cache_setting(), true);
+    let explicit = cli.cache_dir.is_some() || cli.no_cache;
+    crate::runtime::cache::configure(cli.cache_setting(), true, explicit);
     match cli.command {
         Command::Eval(args) => eval::run(&args),
         Command::Convert(args) => convert::run(&args),

@@ -73,20 +73,48 @@ impl CacheSetting {
     }
 }
 
-static PROCESS_SETTING: OnceLock<(CacheSetting, bool)> = OnceLock::new();
+/// The process's cache as [`configure`] set it.
+#[derive(Debug, Clone, Default)]
+struct ProcessSetting {
+    setting: CacheSetting,
+    warn_on_stderr: bool,
+    explicit: bool,
+}
+
+static PROCESS_SETTING: OnceLock<ProcessSetting> = OnceLock::new();
 
 /// Sets the cache every [`super::Runtime::with_limits`] of this process uses
-/// (the CLI calls this once from `--cache-dir` / `--no-cache`), and whether
-/// cache problems are printed to stderr as `gatehouse: warning:` lines.
-/// Returns false if it was already set.
-pub fn configure(setting: CacheSetting, warn_on_stderr: bool) -> bool {
-    PROCESS_SETTING.set((setting, warn_on_stderr)).is_ok()
+/// (the CLI calls this once from `--cache-dir` / `--no-cache`), whether cache
+/// problems are printed to stderr as `gatehouse: warning:` lines, and whether
+/// the user chose it explicitly (a flag), which a policy set's `cache-dir`
+/// does not override. Returns false if it was already set.
+pub fn configure(setting: CacheSetting, warn_on_stderr: bool, explicit: bool) -> bool {
+    PROCESS_SETTING
+        .set(ProcessSetting {
+            setting,
+            warn_on_stderr,
+            explicit,
+        })
+        .is_ok()
 }
 
 /// The cache configured with [`configure`] (disabled if none was), and
 /// whether its warnings go to stderr.
 pub fn configured() -> (CacheSetting, bool) {
-    PROCESS_SETTING.get().cloned().unwrap_or_default()
+    let process = PROCESS_SETTING.get().cloned().unwrap_or_default();
+    (process.setting, process.warn_on_stderr)
+}
+
+/// The cache for a policy set whose config names `config_dir`: the config's
+/// directory unless the process's cache was chosen explicitly.
+pub fn configured_for(config_dir: Option<&Path>) -> (CacheSetting, bool) {
+    let process = PROCESS_SETTING.get().cloned().unwrap_or_default();
+    match config_dir {
+        Some(dir) if !process.explicit => {
+            (CacheSetting::Dir(dir.to_path_buf()), process.warn_on_stderr)
+        }
+        _ => (process.setting, process.warn_on_stderr),
+    }
 }
 
 /// A cache problem. None of them stops an evaluation: the policy is compiled

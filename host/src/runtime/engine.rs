@@ -37,7 +37,16 @@ impl Runtime {
     /// [`Runtime::with_cache`] with the process's configured cache
     /// ([`super::cache::configure`]; none unless the CLI set one).
     pub fn with_limits(limits: &Limits) -> wasmtime::Result<Self> {
-        let (setting, warn_on_stderr) = super::cache::configured();
+        Self::for_policy_set(limits, None)
+    }
+
+    /// [`Runtime::with_limits`] for a policy set: its `cache-dir`, when it
+    /// has one, unless `--cache-dir` or `--no-cache` chose otherwise.
+    pub fn for_policy_set(
+        limits: &Limits,
+        config_cache_dir: Option<&Path>,
+    ) -> wasmtime::Result<Self> {
+        let (setting, warn_on_stderr) = super::cache::configured_for(config_cache_dir);
         let mut runtime = Self::with_cache(limits, &setting)?;
         runtime.warn_on_stderr = warn_on_stderr;
         if let Some(warning) = runtime.cache_warning() {
