@@ -7,7 +7,7 @@ use crate::stats::{Budget, Summary, fmt};
 use crate::{Bench, size_label};
 use gatehouse::decision::Decision;
 use gatehouse::release::{InputOptions, Release, read_release};
-use gatehouse::runtime::LoadedPolicy;
+use gatehouse::runtime::{LoadedPolicy, RunOptions};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -19,6 +19,8 @@ pub struct Subject {
     pub policy: LoadedPolicy,
     /// Settings passed to `validate-settings` and `evaluate`.
     pub settings: Vec<(String, String)>,
+    /// Limits, time and grants of every evaluation.
+    pub options: RunOptions,
 }
 
 /// Settings that give each example policy real work on the generated
@@ -44,14 +46,14 @@ pub struct Timed {
 }
 
 /// Parses `text` and evaluates it with `subject` in a fresh store.
-pub fn eval_text(bench: &Bench, subject: &Subject, text: &str) -> Result<Timed, String> {
+pub fn eval_text(subject: &Subject, text: &str) -> Result<Timed, String> {
     let started = Instant::now();
     let (release, _) = read_release(text.as_bytes(), "generated", &InputOptions::default())
         .map_err(|e| e.to_string())?;
     let parsed = Instant::now();
     let run = subject
         .policy
-        .evaluate(&release, &subject.settings, &bench.options)
+        .evaluate(&release, &subject.settings, &subject.options)
         .map_err(|e| e.to_string())?;
     let done = Instant::now();
     Ok(Timed {
@@ -72,9 +74,9 @@ struct Samples {
     reasons: usize,
 }
 
-fn sample(bench: &Bench, subject: &Subject, text: &str, budget: Budget) -> Result<Samples, String> {
+fn sample(subject: &Subject, text: &str, budget: Budget) -> Result<Samples, String> {
     // One warm-up evaluation (page faults in the pool slot, caches).
-    let warm = eval_text(bench, subject, text)?;
+    let warm = eval_text(subject, text)?;
     let mut samples = Samples {
         fuel: warm.fuel,
         verdict: warm.decision.verdict.as_str().to_string(),
@@ -83,7 +85,7 @@ fn sample(bench: &Bench, subject: &Subject, text: &str, budget: Budget) -> Resul
     };
     let started = Instant::now();
     while budget.more(started, samples.total.len()) {
-        let timed = eval_text(bench, subject, text)?;
+        let timed = eval_text(subject, text)?;
         samples.total.push(timed.parse + timed.evaluate);
         samples.evaluate.push(timed.evaluate);
     }
@@ -99,7 +101,7 @@ pub fn run(bench: &Bench, title: &str, subjects: &[Subject], seconds: f64) -> Va
     );
     let mut out = Vec::new();
     for subject in subjects {
-        println!("### {}\n", subject.name);
+        println!("#### {}\n", subject.name);
         let mut table = Table::new(&[
             "resources",
             "text → verdict: min",
@@ -115,7 +117,7 @@ pub fn run(bench: &Bench, title: &str, subjects: &[Subject], seconds: f64) -> Va
             let mut budget = Budget::new(bench.quick, seconds);
             // Slow guests (an interpreter per evaluation) get fewer samples.
             budget.min_iterations = budget.min_iterations.min(3);
-            match sample(bench, subject, bench.text(n), budget) {
+            match sample(subject, bench.text(n), budget) {
                 Ok(samples) => {
                     let (Some(total), Some(evaluate)) =
                         (Summary::of(&samples.total), Summary::of(&samples.evaluate))
@@ -181,11 +183,11 @@ pub fn one_line(text: &str) -> String {
 pub fn breakdown(bench: &Bench, subjects: &[&Subject], seconds: f64) -> Value {
     let load = heading("Where the time goes (medians)");
     println!(
-        "Phases of one in-process evaluation, each measured on its own (medians); differences between columns give the cost of a step. \"thread\" is a scoped thread with the 16 MiB evaluation stack doing nothing; \"store→decision\" is `PolicyRun::duration`.\n"
+        "Phases of one in-process evaluation, each measured on its own (medians); differences between columns give the cost of a step. \"thread\" is a scoped thread with the 16 MiB evaluation stack doing nothing (spawn to join, an upper bound); \"store→decision\" is `PolicyRun::duration` (store creation to validated decision), so \"evaluate − store→decision\" is what `evaluate` adds around it: its thread, and dropping the store.\n"
     );
     let mut out = Vec::new();
     for subject in subjects {
-        println!("### {}\n", subject.name);
+        println!("#### {}\n", subject.name);
         let mut table = Table::new(&[
             "resources",
             "thread",
@@ -193,6 +195,7 @@ pub fn breakdown(bench: &Bench, subjects: &[&Subject], seconds: f64) -> Value {
             "check_settings",
             "evaluate",
             "store→decision",
+            "evaluate − store→decision",
             "release_to_wit",
             "read_release",
             "fuel",
@@ -207,6 +210,7 @@ pub fn breakdown(bench: &Bench, subjects: &[&Subject], seconds: f64) -> Value {
                         fmt(p.check),
                         fmt(p.evaluate),
                         fmt(p.run),
+                        fmt(p.evaluate.saturating_sub(p.run)),
                         fmt(p.to_wit),
                         fmt(p.parse),
                         p.fuel.to_string(),
@@ -283,7 +287,7 @@ fn phases(bench: &Bench, subject: &Subject, n: usize, seconds: f64) -> Result<Ph
     };
     let release = parse_release()?;
     let policy = &subject.policy;
-    let options = &bench.options;
+    let options = &subject.options;
     let thread = median_of(budget, || {
         Ok(timed(|| {
             std::thread::scope(|scope| {

@@ -215,7 +215,7 @@ fn run(args: &Args) -> Result<(), String> {
     create_private_dir(&bench.cache_dir)?;
 
     let machine = report::machine();
-    println!("# gatehouse-bench\n");
+    println!("## Results: gatehouse-bench\n");
     println!(
         "{} CPUs ({}), {} GiB; kernel {}; load average {}; {}.\n",
         machine["cpus"],
@@ -235,15 +235,20 @@ fn run(args: &Args) -> Result<(), String> {
         .iter()
         .any(|s| wanted(s));
     if needs_runtime {
+        let started = std::time::Instant::now();
         let runtime = Runtime::with_cache(
             &bench.options.limits,
             &CacheSetting::Dir(bench.cache_dir.clone()),
         )
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
+        let runtime_ms = started.elapsed().as_secs_f64() * 1e3;
+        println!(
+            "_`Runtime::with_cache` (engine with the pooling allocator, epoch ticker, linker, cache): {runtime_ms:.2} ms_\n"
+        );
         if let Some(warning) = runtime.cache_warning() {
             eprintln!("gatehouse-bench: warning: {warning}");
         }
-        let (rust, loads) = load(&bench, &runtime, &RUST_POLICIES, true)?;
+        let (rust, loads) = load(&bench, &runtime, &RUST_POLICIES, None)?;
         let mut load_rows = loads;
         if wanted("inproc") {
             sections.insert(
@@ -256,14 +261,14 @@ fn run(args: &Args) -> Result<(), String> {
                 &bench,
                 &runtime,
                 &["destructive-changes-py", "destructive-changes-js"],
-                false,
+                Some(TWIN_FUEL),
             )?;
             load_rows.extend(loads);
             sections.insert(
                 "twins".into(),
                 inproc::run(
                     &bench,
-                    "In-process evaluation: Python and JavaScript twins of destructive-changes",
+                    "In-process evaluation: Python and JavaScript twins of destructive-changes (fuel 40,000,000,000)",
                     &twins,
                     1.5,
                 ),
@@ -298,7 +303,28 @@ fn run(args: &Args) -> Result<(), String> {
                 inproc::breakdown(&bench, &subjects, 0.3),
             );
         }
-        sections.insert("policy_loads".into(), Value::Array(load_rows));
+        println!("### Loading policies (compile cache in target/bench/cache)\n");
+        let mut table =
+            report::Table::new(&["policy", "first load", "outcome", "second load (hit)"]);
+        for row in &load_rows {
+            let ms = |key: &str| {
+                row[key]
+                    .as_f64()
+                    .map(|ms| format!("{ms:.2} ms"))
+                    .unwrap_or_default()
+            };
+            table.row(vec![
+                row["policy"].as_str().unwrap_or_default().to_string(),
+                ms("load_ms"),
+                row["cache"].as_str().unwrap_or("skipped").to_string(),
+                ms("reload_ms"),
+            ]);
+        }
+        table.print();
+        sections.insert(
+            "policy_loads".into(),
+            json!({"runtime_ms": runtime_ms, "rows": load_rows}),
+        );
     }
     let largest = bench.sizes.iter().copied().max().unwrap_or(0);
     if wanted("cli") {
@@ -326,14 +352,20 @@ fn run(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
-/// Loads policies from target/policies/. A missing Rust example is an error
-/// (build them first); a missing twin is skipped with a note.
+/// Fuel per call for the Python and JavaScript twins: 20 times the default,
+/// which they exhaust between 10,000 and 100,000 resources.
+const TWIN_FUEL: u64 = 20 * Limits::DEFAULT_FUEL;
+
+/// Loads policies from target/policies/ (twice: the second load times a
+/// cache hit). A missing Rust example (`fuel` is `None`) is an error (build
+/// them first); a missing twin is skipped with a note.
 fn load(
     bench: &Bench,
     runtime: &Runtime,
     names: &[&str],
-    required: bool,
+    fuel: Option<u64>,
 ) -> Result<(Vec<Subject>, Vec<Value>), String> {
+    let required = fuel.is_none();
     let mut subjects = Vec::new();
     let mut rows = Vec::new();
     for name in names {
@@ -352,16 +384,27 @@ fn load(
             rows.push(json!({"policy": name, "skipped": "missing"}));
             continue;
         }
+        let started = std::time::Instant::now();
+        let first = runtime.load(&path).map_err(|e| e.to_string())?;
+        let load_ms = started.elapsed().as_secs_f64() * 1e3;
+        let started = std::time::Instant::now();
         let policy = runtime.load(&path).map_err(|e| e.to_string())?;
-        let info = policy.compile_info();
+        let reload_ms = started.elapsed().as_secs_f64() * 1e3;
         rows.push(json!({
             "policy": name,
-            "cache": format!("{:?}", info.cache),
-            "load_ms": info.duration.as_secs_f64() * 1e3,
+            "cache": format!("{:?}", first.compile_info().cache),
+            "load_ms": load_ms,
+            "reload_ms": reload_ms,
+            "reload_cache": format!("{:?}", policy.compile_info().cache),
         }));
+        let mut options = bench.options.clone();
+        if let Some(fuel) = fuel {
+            options.limits.fuel = fuel;
+        }
         subjects.push(Subject {
             name: name.to_string(),
             settings: inproc::settings_for(name),
+            options,
             policy,
         });
     }

@@ -93,7 +93,7 @@ pub fn run(bench: &Bench, pairs: &[Pair], seconds: f64) -> Value {
     let dir = bench.shared.join("reference").join("rego");
     let mut out = Vec::new();
     for pair in pairs {
-        println!("### {} vs {}\n", pair.ours.name, pair.rule);
+        println!("#### {} vs {}\n", pair.ours.name, pair.rule);
         let engine = match prepared_engine(&dir, pair) {
             Ok(engine) => engine,
             Err(error) => {
@@ -161,7 +161,7 @@ fn row(
 ) -> Result<(Summary, Summary, String), String> {
     let text = bench.text(n);
     // Warm up both, and compare what they decide.
-    let ours = eval_text(bench, pair.ours, text)?;
+    let ours = eval_text(pair.ours, text)?;
     let rego = rego_eval(engine, pair.rule, text)?;
     let our_reasons: Vec<String> = ours
         .decision
@@ -204,7 +204,7 @@ fn row(
     let (mut ours_samples, mut rego_samples) = (Vec::new(), Vec::new());
     let started = Instant::now();
     while budget.more(started, ours_samples.len()) {
-        let t = eval_text(bench, pair.ours, text)?;
+        let t = eval_text(pair.ours, text)?;
         ours_samples.push(t.parse + t.evaluate);
         rego_samples.push(time_rego(engine, pair.rule, text)?);
     }

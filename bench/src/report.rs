@@ -43,7 +43,7 @@ impl Table {
 /// A section heading, with the load average at its start (the machine is shared).
 pub fn heading(title: &str) -> String {
     let load = load_average();
-    println!("## {title}\n");
+    println!("### {title}\n");
     println!("_load average at start: {load}_\n");
     load
 }
