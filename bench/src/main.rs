@@ -56,7 +56,8 @@ sections: inproc, twins, rego, breakdown, cli, rss (default: all)
 --sizes   release sizes in resources (default 1,10,100,1000,10000,100000)
 --json    also write every number to FILE
 Needs target/policies/*.wasm (bash scripts/build-policies.sh) and, for cli and rss,
-target/release/gatehouse (cargo build --release -p gatehouse; GATEHOUSE_BIN overrides).";
+target/release/gatehouse, which the bench builds first (cargo build --release -p gatehouse)
+unless GATEHOUSE_BIN names the binary to measure.";
 
 /// What every section needs: options, inputs and paths.
 pub struct Bench {
@@ -327,6 +328,9 @@ fn run(args: &Args) -> Result<(), String> {
         );
     }
     let largest = bench.sizes.iter().copied().max().unwrap_or(0);
+    if (wanted("cli") || wanted("rss")) && std::env::var_os("GATEHOUSE_BIN").is_none() {
+        build_gatehouse(&bench.root);
+    }
     if wanted("cli") {
         let sizes: Vec<usize> = CLI_SIZES.into_iter().filter(|&n| n <= largest).collect();
         sections.insert("cli".into(), cli::versus_hook(&bench, &sizes, 5.0));
@@ -409,6 +413,25 @@ fn load(
         });
     }
     Ok((subjects, rows))
+}
+
+/// Builds the binary the CLI sections measure, so that they never time a
+/// stale one: `cargo build --release -p gatehouse` (a no-op when it is up to
+/// date). A failure is reported; the sections then skip if there is no binary.
+fn build_gatehouse(root: &Path) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("gatehouse-bench: cargo build --release -p gatehouse (for the CLI sections)");
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--release", "--quiet", "-p", "gatehouse"])
+        .current_dir(root)
+        .status();
+    match status {
+        Ok(status) if status.success() => {}
+        Ok(status) => {
+            eprintln!("gatehouse-bench: warning: cargo build --release -p gatehouse: {status}")
+        }
+        Err(e) => eprintln!("gatehouse-bench: warning: cannot run cargo: {e}"),
+    }
 }
 
 /// Creates the bench's cache directory, readable and writable by its owner only
