@@ -174,7 +174,7 @@ pub fn one_line(text: &str) -> String {
 }
 
 /// Where one evaluation's time goes, from the library's public entry points:
-/// a scoped thread with the evaluation stack, `describe` (thread + store +
+/// a new thread with the evaluation stack (for reference), `describe` (hand-off + store +
 /// instantiate + `describe`), `check_settings` (+ `validate-settings`),
 /// `evaluate` on a parsed release (+ lowering the release, the guest's pass,
 /// lifting the decision), the `PolicyRun::duration` it reports (store to
@@ -183,14 +183,14 @@ pub fn one_line(text: &str) -> String {
 pub fn breakdown(bench: &Bench, subjects: &[&Subject], seconds: f64) -> Value {
     let load = heading("Where the time goes (medians)");
     println!(
-        "Phases of one in-process evaluation, each measured on its own (medians); differences between columns give the cost of a step. \"thread\" is a scoped thread with the 16 MiB evaluation stack doing nothing (spawn to join, an upper bound); \"store→decision\" is `PolicyRun::duration` (store creation to validated decision), so \"evaluate − store→decision\" is what `evaluate` adds around it: its thread, and dropping the store.\n"
+        "Phases of one in-process evaluation, each measured on its own (medians); differences between columns give the cost of a step. \"new thread\" is spawning and joining a thread with the 16 MiB evaluation stack that does nothing (for reference: the runtime reuses one such worker per calling thread instead); \"store→decision\" is `PolicyRun::duration`, so \"evaluate − store→decision\" is what `evaluate` adds around it: handing the work to the worker and back, and dropping the store.\n"
     );
     let mut out = Vec::new();
     for subject in subjects {
         println!("#### {}\n", subject.name);
         let mut table = Table::new(&[
             "resources",
-            "thread",
+            "new thread",
             "describe",
             "check_settings",
             "evaluate",
