@@ -22,6 +22,9 @@ deny=target/tools/bin/cargo-deny
 if [ ! -x "$deny" ] || [ "$("$deny" --version | awk '{print $2}')" != "0.20.2" ]; then
     cargo install --quiet --locked cargo-deny@0.20.2 --root target/tools
 fi
+# cargo-deny reads `cargo metadata` for every platform; fetch every locked
+# crate first (a no-op when present) so that --offline finds them all.
+cargo fetch --locked --quiet
 "$deny" --offline --log-level error check bans licenses sources
 
 echo "== build policies (wasm32-wasip2)"
