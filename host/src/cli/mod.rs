@@ -452,7 +452,10 @@ pub fn parse_meta(items: &[String]) -> Result<Vec<(String, String)>, String> {
 /// Prints an error the way every subcommand does: one line on stderr, and
 /// for `--output json` an error object on stdout.
 pub fn report_error(report: &crate::report::ErrorReport, output: OutputFormat) -> i32 {
-    eprintln!("gatehouse: error: {}", report.error);
+    eprintln!(
+        "gatehouse: error: {}",
+        crate::report::untrusted::one_line(&report.error)
+    );
     if output == OutputFormat::Github {
         use crate::report::github;
         use std::io::Write;

@@ -223,22 +223,7 @@ fn treatment_word(treatment: Treatment) -> &'static str {
 /// and bidirectional-override characters are shown as `\u{..}` escapes,
 /// so a module cannot forge lines of the page or hide text from the reader.
 fn shown(text: &str) -> Cow<'_, str> {
-    let suspicious = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    if !text.chars().any(suspicious) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if suspicious(c) {
-            out.push_str(&c.escape_unicode().to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    crate::report::untrusted::one_line(text)
 }
 
 /// `1234567` → `1,234,567 bytes (1.2 MiB)`.

@@ -8,11 +8,21 @@ use super::{ErrorReport, Report};
 use crate::decision::Verdict;
 use std::fmt::Write;
 
-/// Escapes a workflow-command message (`%`, CR and LF).
+/// Escapes a workflow-command message (`%`, CR and LF, as GitHub decodes
+/// them), and shows other control and bidirectional characters as `\u{..}`
+/// (see [`super::untrusted`]).
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c if super::untrusted::is_suspicious(c) => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Escapes a workflow-command property value (also `:` and `,`).

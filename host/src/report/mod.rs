@@ -3,6 +3,7 @@
 
 pub mod github;
 mod text;
+pub mod untrusted;
 
 pub use text::render_text;
 

@@ -1,6 +1,7 @@
 //! The human-readable report: verdict first, then why, then who must act.
 
 use super::Report;
+use super::untrusted::one_line as shown;
 use crate::decision::Verdict;
 use std::fmt::Write;
 
@@ -27,18 +28,23 @@ pub fn render_text(report: &Report) -> String {
     let _ = writeln!(
         out,
         "release: environment {}, stream {}, {} resource{}{changes}",
-        input.environment,
-        input.release_stream,
+        shown(&input.environment),
+        shown(&input.release_stream),
         input.resources,
         if input.resources == 1 { "" } else { "s" },
     );
-    let _ = writeln!(out, "input: {} (sha256 {})", input.source, input.sha256);
+    let _ = writeln!(
+        out,
+        "input: {} (sha256 {})",
+        shown(&input.source),
+        input.sha256
+    );
     let _ = writeln!(out, "evaluated at: {}", report.evaluated_at);
     if let Some(config) = &report.config {
         let _ = writeln!(out, "config: {config}");
     }
     for warning in &input.warnings {
-        let _ = writeln!(out, "warning: {warning}");
+        let _ = writeln!(out, "warning: {}", shown(warning));
     }
     if report.policies.is_empty() {
         let _ = writeln!(out, "\nno policy applies: auto-approve");
@@ -47,13 +53,13 @@ pub fn render_text(report: &Report) -> String {
         let described = if policy.label() == policy.name {
             String::new()
         } else {
-            format!(" [{}]", policy.name)
+            format!(" [{}]", shown(&policy.name))
         };
         let _ = writeln!(
             out,
             "\npolicy {}{described} {}: {} ({:.2} ms, {} fuel)",
-            policy.label(),
-            policy.version,
+            shown(policy.label()),
+            shown(&policy.version),
             policy.verdict.as_str(),
             policy.duration_ms,
             policy.fuel_used
@@ -61,10 +67,10 @@ pub fn render_text(report: &Report) -> String {
         for reason in &policy.reasons {
             match &reason.resource_path {
                 Some(path) => {
-                    let _ = writeln!(out, "  - {} [{path}]", reason.message);
+                    let _ = writeln!(out, "  - {} [{}]", shown(&reason.message), shown(path));
                 }
                 None => {
-                    let _ = writeln!(out, "  - {}", reason.message);
+                    let _ = writeln!(out, "  - {}", shown(&reason.message));
                 }
             }
         }
@@ -72,7 +78,7 @@ pub fn render_text(report: &Report) -> String {
             let who = if policy.approver_groups.is_empty() {
                 "anyone with release rights".to_string()
             } else {
-                policy.approver_groups.join(", ")
+                shown(&policy.approver_groups.join(", ")).into_owned()
             };
             let per_group = if policy.approver_groups.len() > 1 {
                 " from each group"
@@ -92,10 +98,15 @@ pub fn render_text(report: &Report) -> String {
             let _ = writeln!(out, "  granted: environment variable {name}");
         }
         if let Some(instructions) = &policy.instructions {
-            let _ = writeln!(out, "  instructions: {instructions}");
+            let _ = writeln!(out, "  instructions: {}", shown(instructions));
         }
         for line in &policy.logs {
-            let _ = writeln!(out, "  log {}: {}", line.level.as_str(), line.message);
+            let _ = writeln!(
+                out,
+                "  log {}: {}",
+                line.level.as_str(),
+                shown(&line.message)
+            );
         }
         if policy.logs_dropped > 0 {
             let _ = writeln!(
@@ -109,7 +120,7 @@ pub fn render_text(report: &Report) -> String {
             ("stderr", &policy.stderr, policy.stderr_dropped_bytes),
         ] {
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                let _ = writeln!(out, "  {name}: {line}");
+                let _ = writeln!(out, "  {name}: {}", shown(line));
             }
             if dropped > 0 {
                 let _ = writeln!(out, "  {name}: {dropped} more bytes dropped (over the cap)");
@@ -123,7 +134,9 @@ pub fn render_text(report: &Report) -> String {
         let _ = writeln!(
             out,
             "skipped {} ({}): {}",
-            skipped.name, skipped.path, skipped.reason
+            shown(&skipped.name),
+            shown(&skipped.path),
+            shown(&skipped.reason)
         );
     }
     out

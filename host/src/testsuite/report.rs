@@ -17,9 +17,10 @@ pub fn render_case(result: &CaseResult) -> String {
         (None, false) => format!("{label} {}\n", result.suite),
         (None, true) => format!("{label} gatehouse test\n"),
     };
+    // Messages quote policies' reasons and errors: one line each, escaped.
     for line in &result.messages {
         out.push_str("      ");
-        out.push_str(line);
+        out.push_str(&crate::report::untrusted::one_line(line));
         out.push('\n');
     }
     out
