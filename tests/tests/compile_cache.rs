@@ -18,12 +18,17 @@ fn release() -> String {
 }
 
 fn eval_args(cache: &Path) -> Vec<String> {
+    eval_args_for(POLICY, cache)
+}
+
+/// `eval` of the example policy `name` with its compile cache in `cache`.
+fn eval_args_for(name: &str, cache: &Path) -> Vec<String> {
     vec![
         "--cache-dir".into(),
         cache.display().to_string(),
         "eval".into(),
         "--policy".into(),
-        policy(POLICY).display().to_string(),
+        policy(name).display().to_string(),
         "--input".into(),
         release(),
         "--now".into(),
@@ -296,24 +301,9 @@ fn prune_keeps_entries_in_use_and_removes_the_rest() {
 /// and the next ones load the entry.
 fn compiles_once_per_digest(name: &str) {
     let cache = tempfile::tempdir().expect("temp dir");
-    let args = |cache: &Path| {
-        vec![
-            "--cache-dir".to_string(),
-            cache.display().to_string(),
-            "eval".into(),
-            "--policy".into(),
-            policy(name).display().to_string(),
-            "--input".into(),
-            release(),
-            "--now".into(),
-            NOW.into(),
-            "--output".into(),
-            "json".into(),
-        ]
-    };
     let mut outcomes = Vec::new();
     for _ in 0..2 {
-        let run = gatehouse(args(cache.path()));
+        let run = gatehouse(eval_args_for(name, cache.path()));
         assert_eq!(run.code, 2, "{name}: {}", run.stderr);
         let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
         outcomes.push(report["policies"][0]["compile_cache"].clone());

@@ -180,26 +180,20 @@ fn bench(args: &BenchArgs) -> Result<BenchReport, Error> {
     let now = super::evaluation_time(args.now.as_deref())?;
     let assignments = super::parse_assignments(&args.settings)?;
 
-    // read: the input path `eval` uses, then the parse alone, repeated.
-    let loaded = super::load_input(
-        &args.input,
-        &args.source,
-        args.environment.clone(),
-        args.release_stream.clone(),
-        args.max_input_mib,
-    )?;
+    // read: the input is read once (as `eval` reads it), then parsed repeatedly.
     let (options, _) = super::input_options(
         &args.source,
         args.environment.clone(),
         args.release_stream.clone(),
         args.max_input_mib,
     )?;
+    let (source, bytes) = super::eval::read_input(&args.input, args.max_input_mib)?;
+    let (release, _) = crate::release::read_release(&bytes, &source, &options)?;
     let mut read = repeat(args.iterations, budget, || {
         let started = Instant::now();
-        crate::release::read_release(&loaded.bytes, &loaded.source, &options)?;
+        crate::release::read_release(&bytes, &source, &options)?;
         Ok(started.elapsed())
     })?;
-    let release = loaded.release;
 
     let limits = crate::runtime::Limits::default();
     let engine_error =
@@ -258,7 +252,7 @@ fn bench(args: &BenchArgs) -> Result<BenchReport, Error> {
         policy: args.policy.display().to_string(),
         wasm_sha256: policy.sha256().to_string(),
         wasm_bytes: policy.size(),
-        input: loaded.source,
+        input: source,
         resources: release.resources.len(),
         verdict: first.decision.verdict.as_str().to_string(),
         fuel_used: first.fuel_used,
