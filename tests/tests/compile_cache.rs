@@ -366,3 +366,26 @@ fn a_policy_set_names_its_cache_unless_a_flag_chooses_another() {
         "--no-cache wins over cache-dir"
     );
 }
+
+#[test]
+fn compile_without_a_cache_directory_is_a_usage_error() {
+    let run = gatehouse([
+        "--no-cache",
+        "compile",
+        &policy(POLICY).display().to_string(),
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("compile needs a cache directory: give --out DIR or --cache-dir DIR"),
+        "{}",
+        run.stderr
+    );
+    let prune = gatehouse(["--no-cache", "cache", "prune"]);
+    assert_eq!(prune.code, 3, "{}", prune.stderr);
+    assert!(
+        prune.stderr.contains("no cache directory"),
+        "{}",
+        prune.stderr
+    );
+}
