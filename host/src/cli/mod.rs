@@ -232,7 +232,7 @@ pub struct EvalArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["policies", "settings", "fuel", "timeout_ms", "memory_mib", "allow_read", "allow_env"]
+        conflicts_with_all = ["policies", "settings", "fuel", "timeout_ms", "memory_mib", "allow_read", "allow_env", "allow_random"]
     )]
     pub config: Option<PathBuf>,
 
@@ -286,6 +286,12 @@ pub struct EvalArgs {
     /// Pass this host environment variable to every policy. Repeatable.
     #[arg(long = "allow-env", value_name = "NAME")]
     pub allow_env: Vec<String>,
+
+    /// Give every policy the host's real randomness from wasi:random. Without it a
+    /// policy gets a deterministic stream seeded from the release and the policy,
+    /// so the same inputs always give the same verdict.
+    #[arg(long = "allow-random")]
+    pub allow_random: bool,
 
     /// Largest accepted input (and approvals file), in MiB.
     #[arg(long, value_name = "MiB", default_value_t = 256)]

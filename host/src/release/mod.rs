@@ -16,6 +16,7 @@ pub use facets::{ParseOptions, parse_approvals, parse_release};
 
 use crate::error::InputError;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// An input format (`--format`; `auto` is `None` in [`InputOptions`]).
@@ -275,6 +276,23 @@ pub struct Release {
 }
 
 impl Release {
+    /// The release's digest, `sha256:<hex>`: SHA-256 of its JSON
+    /// serialisation (what `gatehouse convert` prints, without the trailing
+    /// newline). It seeds the policies' deterministic `wasi:random`
+    /// ([`crate::runtime::random_seed`]); compute it once per run. Issue 11
+    /// replaces the encoding with a documented canonical one: this function
+    /// is the only place that knows it.
+    pub fn digest(&self) -> String {
+        let mut hasher = HashWriter(Sha256::new());
+        // Serialising a `Release` cannot fail (every map key is a string and
+        // the writer never fails); were it to, the error's text is hashed
+        // after the bytes written, so the digest still tells it apart.
+        if let Err(e) = serde_json::to_writer_pretty(&mut hasher, self) {
+            hasher.0.update(format!("\0unserialisable: {e}").as_bytes());
+        }
+        format!("sha256:{}", hex::encode(hasher.0.finalize()))
+    }
+
     /// How many resources change in each way, for reports.
     pub fn change_counts(&self) -> BTreeMap<ChangeKind, usize> {
         let mut counts = BTreeMap::new();
@@ -282,6 +300,20 @@ impl Release {
             *counts.entry(resource.change_type).or_insert(0) += 1;
         }
         counts
+    }
+}
+
+/// Feeds what is written into a SHA-256 hasher.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -320,6 +352,18 @@ mod tests {
         read_release(text.as_bytes(), "in.json", options)
             .map(|(r, _)| r)
             .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_digest_is_the_sha256_of_what_convert_prints() {
+        let release = read(RELEASE, &InputOptions::default()).expect("release");
+        let printed = serde_json::to_string_pretty(&release).expect("serialise");
+        let expected = format!("sha256:{}", hex::encode(Sha256::digest(printed.as_bytes())));
+        assert_eq!(release.digest(), expected);
+        assert_eq!(release.digest(), release.clone().digest(), "stable");
+        let mut other = release.clone();
+        other.environment_name = "prod-eu".into();
+        assert_ne!(other.digest(), release.digest());
     }
 
     #[test]

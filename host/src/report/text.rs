@@ -97,6 +97,12 @@ pub fn render_text(report: &Report) -> String {
         for name in &policy.grants.env {
             let _ = writeln!(out, "  granted: environment variable {name}");
         }
+        if policy.grants.random {
+            let _ = writeln!(
+                out,
+                "  granted: real randomness (wasi:random is not reproducible)"
+            );
+        }
         if let Some(instructions) = &policy.instructions {
             let _ = writeln!(out, "  instructions: {}", shown(instructions));
         }
