@@ -1002,7 +1002,9 @@ fn describe_answers_at_the_limits_are_accepted() {
 
 #[test]
 fn describe_answers_past_the_limits_make_the_policy_invalid() {
-    let cases: [(&str, &[(&str, &str)], &str); 4] = [
+    /// A label, the variables `describe` reads, and the expected message.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case<'_>; 4] = [
         (
             "4 KiB name",
             &[("DESCRIBE_NAME", "n"), ("DESCRIBE_REPEAT", "4096")],
