@@ -270,7 +270,8 @@ pub struct EvalArgs {
     #[arg(long, value_name = "N", default_value_t = crate::runtime::Limits::DEFAULT_FUEL)]
     pub fuel: u64,
 
-    /// Wall-clock budget per policy evaluation, in milliseconds.
+    /// Time budget per policy evaluation, in milliseconds: real time plus the time the
+    /// policy spends sleeping or waiting on its (virtual) clock.
     #[arg(long, value_name = "MS", default_value_t = crate::runtime::Limits::DEFAULT_TIMEOUT_MS)]
     pub timeout_ms: u64,
 

@@ -185,7 +185,7 @@ impl LoadedPolicy {
 
     /// Evaluates the release in a fresh store: instantiate, `describe`,
     /// `validate-settings`, `evaluate`. Each step gets the full fuel budget;
-    /// the wall-clock budget covers them all. Runs on a thread whose native
+    /// the time budget covers them all (see [`Limits::timeout_ms`]). Runs on a thread whose native
     /// stack is far larger than the guest stack limit, so deep guest
     /// recursion ends in a stack-overflow trap, never a host crash.
     pub fn evaluate(
