@@ -12,20 +12,23 @@
 //! survives a job (every job builds and drops its own store), so reusing the
 //! thread shares no state between evaluations.
 //!
-//! The caller does not wait for ever. A job reports when its evaluation
-//! starts (its store exists, see [`Started`]); the caller then waits at most
-//! the evaluation's budget for the result. A job still running then is
-//! blocked somewhere no deadline reaches (a host call reading a FIFO, say):
-//! the caller abandons its worker ([`WorkerError::TimedOut`]) and the next job
-//! gets a fresh one. The abandoned thread is left to finish or to die with the
-//! process; whatever it holds (its evaluation slot, its store's memory) stays
-//! held until then. The hand-off costs two channel messages: no polling, no
+//! The caller does not wait for ever. A job records when its evaluation
+//! starts (its store exists, see [`Started`]); the caller waits at most the
+//! evaluation's budget from then for the result. A job still running then
+//! is blocked somewhere no deadline reaches (a host call reading a FIFO,
+//! say): the caller abandons its worker ([`WorkerError::TimedOut`]) and the
+//! next job gets a fresh one. The abandoned thread is left to finish or to
+//! die with the process; whatever it holds (its evaluation slot, its store's
+//! memory) stays held until then. The start is recorded in shared memory,
+//! not sent, so it wakes nobody: the caller first waits a budget from the
+//! hand-off (the start comes later), and only if that runs out reads the
+//! start and waits the rest. One channel message per job, no polling, no
 //! thread per evaluation.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, sync_channel};
-use std::sync::{Mutex, PoisonError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, sync_channel};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 /// A unit of work for the worker.
@@ -39,23 +42,15 @@ thread_local! {
     static WORKER: RefCell<Option<Sender<Job>>> = const { RefCell::new(None) };
 }
 
-/// What the caller hears from a job.
-enum Event<R> {
-    /// The evaluation started at this instant: its deadline runs from here.
-    Started(Instant),
-    /// The job ended (or panicked).
-    Done(std::thread::Result<R>),
-}
-
 /// Handed to a job: call [`Started::now`] when its evaluation starts.
 pub(crate) struct Started<'a> {
-    notify: &'a (dyn Fn(Instant) + Send + Sync),
+    at: &'a OnceLock<Instant>,
 }
 
 impl Started<'_> {
-    /// Tells the caller that the evaluation starts now.
+    /// Records that the evaluation starts now (the first call counts).
     pub(crate) fn now(&self) {
-        (self.notify)(Instant::now());
+        let _ = self.at.set(Instant::now());
     }
 }
 
@@ -80,40 +75,45 @@ pub(crate) fn run_on_worker<R: Send + 'static>(
     budget: Duration,
     job: impl FnOnce(&Started<'_>) -> R + Send + 'static,
 ) -> Result<R, WorkerError> {
-    let (events_tx, events) = sync_channel::<Event<R>>(2);
-    let started_tx: SyncSender<Event<R>> = events_tx.clone();
+    let (result_tx, result_rx) = sync_channel::<std::thread::Result<R>>(1);
+    let start = Arc::new(OnceLock::new());
+    let job_start = Arc::clone(&start);
     let job: Job = Box::new(move || {
-        let notify = move |at: Instant| {
-            let _ = started_tx.send(Event::Started(at));
-        };
-        let started = Started { notify: &notify };
+        let started = Started { at: &job_start };
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&started)));
         // The caller may have given up: nobody to tell, then.
-        let _ = events_tx.send(Event::Done(outcome));
+        let _ = result_tx.send(outcome);
     });
     send(job)?;
 
-    let mut started = false;
+    // The job starts after the hand-off, so its deadline is no earlier than
+    // this first one; only when this one passes is the start looked at.
     let mut deadline = Instant::now().checked_add(budget);
     loop {
-        let event = match deadline {
+        let outcome = match deadline {
             Some(deadline) => {
-                events.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                result_rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
             }
-            None => events.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            None => result_rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
         };
-        match event {
-            Ok(Event::Started(at)) => {
-                started = true;
-                deadline = at.checked_add(budget);
-            }
-            Ok(Event::Done(Ok(value))) => return Ok(value),
-            Ok(Event::Done(Err(_))) => {
+        match outcome {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(_)) => {
                 return Err(WorkerError::Failed("the evaluation thread panicked".into()));
             }
             Err(RecvTimeoutError::Timeout) => {
-                abandon();
-                return Err(WorkerError::TimedOut { started });
+                let started = start.get().copied();
+                match started.map(|at| at.checked_add(budget)) {
+                    // A budget too large for an `Instant`: no deadline.
+                    Some(None) => deadline = None,
+                    Some(Some(due)) if due > Instant::now() => deadline = Some(due),
+                    _ => {
+                        abandon();
+                        return Err(WorkerError::TimedOut {
+                            started: started.is_some(),
+                        });
+                    }
+                }
             }
             Err(RecvTimeoutError::Disconnected) => {
                 return Err(WorkerError::Failed(
