@@ -18,7 +18,8 @@ use crate::release::{Format, InputOptions};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// Exit codes, shown in `--help` (DESIGN §2: the Facets pre-release hook contract).
+/// Exit codes, shown in `--help`: the Facets pre-release hook's 0 and 2, with 1
+/// and 3 added so CI can tell "the policy said no" from "the gate is broken".
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  auto-approve: the release proceeds

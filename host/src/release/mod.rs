@@ -61,11 +61,24 @@ pub struct InputOptions {
     /// `--release-stream`: likewise for `releaseStream`.
     pub release_stream: Option<String>,
     /// `--meta KEY=VALUE` entries, each key once. They add to (or, for a
-    /// release, override) its metadata; keys an adapter derives from the
-    /// source (`terraform.*`, `pulumi.*`) cannot be overridden.
+    /// release, override) its metadata; for a plan or preview, keys under
+    /// `terraform.` and `pulumi.` are reserved for the adapters.
     pub meta: Vec<(String, String)>,
     /// Approvals from `--approvals FILE`, appended to the input's own.
     pub approvals: Vec<Approval>,
+}
+
+/// Metadata prefixes reserved for what the Terraform and Pulumi adapters derive
+/// from a plan or preview: `--meta` may not set any key under them for such an
+/// input, even one the source did not produce (`terraform.complete` on a plan
+/// that has no `complete` field), so policies can trust every key there.
+const RESERVED_META_PREFIXES: [&str; 2] = ["terraform.", "pulumi."];
+
+/// Whether `--meta` may not set `key` for a plan or preview.
+fn is_reserved_meta_key(key: &str) -> bool {
+    RESERVED_META_PREFIXES
+        .iter()
+        .any(|prefix| key.starts_with(prefix))
 }
 
 /// What an adapter makes of its source: everything but what the flags give.
@@ -127,11 +140,11 @@ pub fn read_release(
     };
     let mut metadata = converted.metadata;
     for (key, value) in &options.meta {
-        if metadata.contains_key(key) {
+        if metadata.contains_key(key) || is_reserved_meta_key(key) {
             return Err(InputError::whole(
                 source,
                 format!(
-                    "--meta {key}: this key is derived from {} and cannot be overridden; choose another key",
+                    "--meta {key}: keys starting with `terraform.` or `pulumi.` are derived from {} and cannot be set or overridden; choose another key",
                     format.describe()
                 ),
             ));
@@ -433,8 +446,33 @@ mod tests {
         );
         let err = read(&plan, &options).expect_err("override");
         assert!(
-            err.contains("--meta terraform.complete: this key is derived from a Terraform plan and cannot be overridden"),
+            err.contains("--meta terraform.complete: keys starting with `terraform.` or `pulumi.` are derived from a Terraform plan and cannot be set or overridden"),
             "{err}"
+        );
+        // Reserved even when the source did not produce the key: a policy
+        // reading `terraform.complete` must never see a value --meta forged.
+        assert!(
+            !PLAN.contains("\"complete\""),
+            "the sample plan has no `complete`"
+        );
+        for key in ["terraform.complete", "pulumi.stack"] {
+            let options = InputOptions {
+                meta: vec![(key.into(), "true".into())],
+                ..flags()
+            };
+            let err = read(PLAN, &options).expect_err("reserved prefix");
+            assert!(
+                err.contains(&format!("--meta {key}: keys starting with")),
+                "{err}"
+            );
+        }
+        let options = InputOptions {
+            meta: vec![("terraformish.note".into(), "ok".into())],
+            ..flags()
+        };
+        assert!(
+            read(PLAN, &options).is_ok(),
+            "only the exact prefixes are reserved"
         );
     }
 }
