@@ -344,7 +344,13 @@ fn replay(file: &Path, policy_dirs: &[PathBuf], settings: &[String], output: Out
     let mut errors = Vec::new();
     let (mut replayed, mut skipped) = (0u64, 0u64);
     for (line, record) in &records {
-        let Some(input) = record.input.clone().filter(|_| record.verdict != "error") else {
+        // Errors have no decision to compare; a decision no policy made (the
+        // set's when-nothing-applies) has nothing to re-evaluate.
+        let Some(input) = record
+            .input
+            .clone()
+            .filter(|_| record.verdict != "error" && !record.policies.is_empty())
+        else {
             skipped += 1;
             continue;
         };
@@ -402,7 +408,7 @@ fn replay(file: &Path, policy_dirs: &[PathBuf], settings: &[String], output: Out
             println!("line {}: cannot replay: {}", e.line, e.error);
         }
         println!(
-            "{} records: {replayed} replayed, {} differ, {skipped} skipped (errors or no input), {} could not be replayed",
+            "{} records: {replayed} replayed, {} differ, {skipped} skipped (errors, no input or no policy ran), {} could not be replayed",
             records.len(),
             differences.len(),
             errors.len()
@@ -520,5 +526,7 @@ fn replay_record(
         }
         verdicts.push(verdict);
     }
-    Ok((crate::gate::aggregate(verdicts), per_policy))
+    let verdict = crate::gate::aggregate(verdicts)
+        .ok_or_else(|| "the record names no policy: nothing to replay".to_string())?;
+    Ok((verdict, per_policy))
 }

@@ -2,7 +2,7 @@
 //! in its own sandbox, aggregate, report, and return the exit code.
 
 use super::{EvalArgs, OutputFormat, report_error};
-use crate::config::{PolicyEntry, PolicySet};
+use crate::config::{Applicability, PolicyEntry, PolicySet};
 use crate::error::{Error, InputError};
 use crate::release::Release;
 use crate::report::{ErrorReport, InputSummary, PolicyReport, Report, SkippedPolicy, render_text};
@@ -25,6 +25,13 @@ pub fn run(args: &EvalArgs) -> i32 {
     }
     match outcome {
         Ok(report) => {
+            if let Some(nothing) = &report.nothing_applied {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "gatehouse: warning: {}",
+                    crate::report::untrusted::one_line(&nothing.message)
+                );
+            }
             let text = match args.output {
                 OutputFormat::Text => render_text(&report),
                 OutputFormat::Json => format!("{}\n", report.to_json()),
@@ -136,65 +143,82 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
         ));
     }
     let input = InputSummary::new(source, input_sha256, &release, warnings);
-    Ok(Report::new(crate::time::format_utc(now), input, reports))
+    Report::new(crate::time::format_utc(now), input, reports)
+        .ok_or_else(|| Error::Usage("no policy to evaluate; pass --policy or --config".into()))
 }
 
 /// Evaluates the policies of a policy set whose conditions match the release;
-/// the others are reported as skipped.
+/// the others are reported as skipped. A release that some policy matches
+/// only when case is ignored is refused, and one that no policy applies to
+/// gets the set's `when-nothing-applies` (an error unless it says otherwise).
 fn evaluate_set(
     set: &PolicySet,
     release: &Release,
     now: i64,
     input: InputSummary,
 ) -> Result<Report, Error> {
+    let matched = set.applicability(&release.environment_name, &release.release_stream);
+    if let Some(refusal) = set.refusal(&release.environment_name, &release.release_stream, &matched)
+    {
+        return Err(Error::Config(refusal));
+    }
     let mut applicable: Vec<&PolicyEntry> = Vec::new();
     let mut skipped = Vec::new();
-    for entry in &set.policies {
-        match entry.skip_reason(&release.environment_name, &release.release_stream) {
-            None => applicable.push(entry),
-            Some(reason) => skipped.push(SkippedPolicy {
-                name: entry.name.clone(),
-                path: entry.path.display().to_string(),
-                reason,
-            }),
+    for (entry, applicability) in matched {
+        match applicability {
+            Applicability::Applies(_) => applicable.push(entry),
+            Applicability::Skipped(reason) | Applicability::CaseMismatch(reason) => {
+                skipped.push(SkippedPolicy {
+                    name: entry.name.clone(),
+                    path: entry.path.display().to_string(),
+                    reason,
+                })
+            }
         }
+    }
+    let evaluated_at = crate::time::format_utc(now);
+    let config = set.path.display().to_string();
+    if applicable.is_empty() {
+        // `refusal` returned the error for `when-nothing-applies = "error"`.
+        let report = Report::nothing_applied(evaluated_at, input, &set.when_nothing_applies)
+            .ok_or_else(|| Error::Config(format!("{config}: no policy applies")))?;
+        return Ok(report.with_config(config, skipped));
+    }
+    let limits = PolicySet::max_limits(applicable.iter().copied());
+    let runtime = Runtime::for_policy_set(&limits, set.cache_dir.as_deref())
+        .map_err(|e| Error::Usage(format!("cannot start the WebAssembly engine: {e}")))?;
+    let mut loaded = Vec::with_capacity(applicable.len());
+    for entry in &applicable {
+        let grants = entry.grants().map_err(Error::Config)?;
+        loaded.push((load_pinned(&runtime, entry)?, grants));
     }
     let mut reports = Vec::with_capacity(applicable.len());
-    if !applicable.is_empty() {
-        let limits = PolicySet::max_limits(applicable.iter().copied());
-        let runtime = Runtime::for_policy_set(&limits, set.cache_dir.as_deref())
-            .map_err(|e| Error::Usage(format!("cannot start the WebAssembly engine: {e}")))?;
-        let mut loaded = Vec::with_capacity(applicable.len());
-        for entry in &applicable {
-            let grants = entry.grants().map_err(Error::Config)?;
-            loaded.push((load_pinned(&runtime, entry)?, grants));
-        }
-        for (entry, (policy, grants)) in applicable.iter().zip(loaded) {
-            let options = RunOptions {
-                now,
-                limits: entry.limits.clone(),
-                grants,
-            };
-            // Errors name the policy as the config does.
-            let run = policy
-                .evaluate(release, &entry.settings, &options)
-                .map_err(|mut e| {
-                    e.policy = entry.name.clone();
-                    e
-                })?;
-            let mut report = PolicyReport::new(
-                policy.path().display().to_string(),
-                policy.sha256().to_string(),
-                &entry.settings,
-                &options.grants,
-                run,
-            );
-            report.config_name = Some(entry.name.clone());
-            reports.push(report);
-        }
+    for (entry, (policy, grants)) in applicable.iter().zip(loaded) {
+        let options = RunOptions {
+            now,
+            limits: entry.limits.clone(),
+            grants,
+        };
+        // Errors name the policy as the config does.
+        let run = policy
+            .evaluate(release, &entry.settings, &options)
+            .map_err(|mut e| {
+                e.policy = entry.name.clone();
+                e
+            })?;
+        let mut report = PolicyReport::new(
+            policy.path().display().to_string(),
+            policy.sha256().to_string(),
+            &entry.settings,
+            &options.grants,
+            run,
+        );
+        report.config_name = Some(entry.name.clone());
+        reports.push(report);
     }
-    Ok(Report::new(crate::time::format_utc(now), input, reports)
-        .with_config(set.path.display().to_string(), skipped))
+    let report = Report::new(evaluated_at, input, reports)
+        .ok_or_else(|| Error::Config(format!("{config}: no policy ran")))?;
+    Ok(report.with_config(config, skipped))
 }
 
 /// Reads a policy of a set, refuses it when its digest does not match the
