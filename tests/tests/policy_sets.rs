@@ -5,7 +5,8 @@
 //! `Prod-eu` reproduction with the example set); sha256 pins (mismatch
 //! refused, a correct pin runs), aggregation of three verdicts with
 //! per-policy attribution, per-policy limits, and `gatehouse check` on the
-//! example config and on a config with several problems at once.
+//! example config, on a config with several problems at once, and with
+//! `--input` (which policies apply to a release, text and JSON).
 
 #![forbid(unsafe_code)]
 
@@ -465,6 +466,164 @@ fn case_is_compared_beyond_ascii() {
     );
     let run = eval(&path, release("münchen-1", "QA").path(), &[]);
     assert_eq!(run.code, 2, "{run:#?}");
+}
+
+fn check_input(config: &Path, input: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "check".to_string(),
+        "--config".into(),
+        config.display().to_string(),
+        "--input".into(),
+        input.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let run = gatehouse(&args);
+    assert_no_host_panic(&run);
+    run
+}
+
+#[test]
+fn check_input_shows_which_policies_apply_and_why() {
+    let example = workspace_root().join("example-policies/gatehouse.toml");
+    let input = release("prod-eu", "QA");
+    let run = check_input(&example, input.path(), &[]);
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(run.stderr.is_empty(), "{run:#?}");
+    let expected = format!(
+        "release: environment \"prod-eu\", release stream \"QA\" ({:?})\n\
+         \x20 skipped  stream-approval: release stream \"QA\" is not one of \"PROD\"\n\
+         \x20 applies  destructive-changes: environment \"prod-eu\" matches \"prod*\"; any release stream\n\
+         \x20 applies  change-budget: any environment; any release stream\n\
+         \x20 skipped  approval-quorum: release stream \"QA\" is not one of \"PROD\"\n\
+         \x20 applies  release-window: environment \"prod-eu\" matches \"prod*\"; any release stream\n\
+         3 of 5 policies apply\n\
+         ok: 5 policies checked ({})\n",
+        input.path().display().to_string(),
+        example.display()
+    );
+    assert_eq!(run.stdout, expected);
+
+    // --environment and --release-stream override the input, as for eval.
+    let run = check_input(
+        &example,
+        input.path(),
+        &["--environment", "Prod-eu", "--output", "json"],
+    );
+    assert_eq!(run.code, 3, "{run:#?}");
+    let json = run.json();
+    assert_eq!(json["schema"], "gatehouse.check/v1");
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["when_nothing_applies"], "error");
+    assert_eq!(json["release"]["environment"], "Prod-eu");
+    assert_eq!(json["release"]["release_stream"], "QA");
+    assert_eq!(json["release"]["applicable"], 1);
+    assert_eq!(json["release"]["outcome"], "error");
+    let statuses: Vec<(&str, &str)> = json["policies"]
+        .as_array()
+        .expect("policies")
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().expect("name"),
+                p["applicability"]["status"].as_str().expect("status"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("stream-approval", "skipped"),
+            ("destructive-changes", "refused"),
+            ("change-budget", "applies"),
+            ("approval-quorum", "skipped"),
+            ("release-window", "refused"),
+        ]
+    );
+    assert!(
+        json["policies"][1]["applicability"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("only when case is ignored")),
+        "{json:#}"
+    );
+    assert_eq!(
+        json["problems"].as_array().map(Vec::len),
+        Some(1),
+        "{json:#}"
+    );
+    assert_eq!(json["problems"][0], json["release"]["error"]);
+    // Every policy was still checked.
+    assert!(
+        json["policies"]
+            .as_array()
+            .is_some_and(|p| p.iter().all(|p| p["ok"] == true))
+    );
+
+    let text = check_input(&example, input.path(), &["--environment", "Prod-eu"]);
+    assert_eq!(text.code, 3, "{text:#?}");
+    assert!(
+        text.stdout.contains("  refused  destructive-changes: environment \"Prod-eu\" matches environments glob \"prod*\" only when case is ignored (matching is case-sensitive)\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stderr.contains("refusing the release"), "{text:#?}");
+
+    // Without --input, no release part.
+    let run = gatehouse([
+        "check",
+        "--config",
+        &example.display().to_string(),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(run.json()["release"], serde_json::Value::Null);
+    assert_eq!(
+        run.json()["policies"][0]["applicability"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn check_input_says_what_happens_when_nothing_applies() {
+    let input = release("dev", "QA");
+    let (_dir, path) = config(&conditional_set(""));
+    let run = check_input(&path, input.path(), &[]);
+    assert_eq!(run.code, 3, "{run:#?}");
+    assert!(run.stdout.contains("eval would exit 3"), "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("no policy applies to environment \"dev\", release stream \"QA\""),
+        "{run:#?}"
+    );
+
+    let (_dir, path) = config(&conditional_set(
+        "when-nothing-applies = \"require-approval\"",
+    ));
+    let run = check_input(&path, input.path(), &["--output", "json"]);
+    assert_eq!(run.code, 0, "{run:#?}");
+    let json = run.json();
+    assert_eq!(json["when_nothing_applies"], "require-approval");
+    assert_eq!(json["release"]["applicable"], 0);
+    assert_eq!(json["release"]["outcome"], "require-approval");
+    assert_eq!(json["release"]["error"], serde_json::Value::Null);
+    let text = check_input(&path, input.path(), &[]);
+    assert_eq!(text.code, 0, "{text:#?}");
+    assert!(
+        text.stdout.contains(
+            "no policy applies: eval would require-approval, as when-nothing-applies says; nothing would be checked"
+        ),
+        "{}",
+        text.stdout
+    );
+
+    // A plan names no environment: the usual input error, exit 3.
+    let plan = temp_file(
+        r#"{"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": []}"#,
+        ".json",
+    );
+    let run = check_input(&path, plan.path(), &[]);
+    assert_eq!(run.code, 3, "{run:#?}");
+    assert!(run.stderr.contains("--environment"), "{run:#?}");
 }
 
 #[test]
