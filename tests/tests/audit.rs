@@ -3,6 +3,8 @@
 //! truncated line; 8 concurrent `eval` processes appending 50 records each
 //! leave a valid 400-line chain; `audit replay` reports a verdict that a
 //! settings change alters, and finds policies by digest with `--policy-dir`.
+//! A file that is not an audit log is never modified (exact bytes kept);
+//! a torn tail is repaired only after the chain before it is verified.
 
 #![forbid(unsafe_code)]
 
@@ -196,7 +198,10 @@ fn verify_detects_a_truncated_last_line_and_the_next_append_repairs_it() {
     let run = eval(&log, input.path(), "stream-approval", &[]);
     assert_eq!(run.code, 0, "{run:#?}");
     assert!(
-        run.stderr.contains("removed a partial last line"),
+        run.stderr.contains("removed a torn last line (")
+            && run.stderr.contains(
+                "bytes) left by an interrupted gatehouse before appending record 5; the 4 records before it form a valid chain"
+            ),
         "{run:#?}"
     );
     let run = verify(&log);
@@ -303,4 +308,116 @@ fn replay_reports_a_verdict_a_settings_change_alters() {
     assert_no_host_panic(&run);
     assert_eq!(run.code, 3, "{run:#?}");
     assert!(run.stdout.contains("no .wasm file with sha256"), "{run:#?}");
+}
+
+/// Files that are not audit logs, each of which `eval --audit-log` must
+/// refuse with exit 3 and leave byte for byte as it was.
+fn not_audit_logs() -> Vec<(&'static str, Vec<u8>)> {
+    let (_dir, log) = five_records();
+    let valid = std::fs::read(&log).expect("read");
+    let mut garbage: Vec<u8> = (0u32..4096)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    garbage.extend_from_slice(b"\n\x00\xff\xfe");
+    let mut broken_chain = lines(&log);
+    broken_chain.remove(3);
+    let mut broken_chain_torn: Vec<u8> = broken_chain
+        .iter()
+        .flat_map(|l| format!("{l}\n").into_bytes())
+        .collect();
+    broken_chain_torn.extend_from_slice(b"{\"schema\":\"gatehouse.audit/v1\",\"seq\":5,\"ti");
+    let mut note_after_log = valid.clone();
+    note_after_log.extend_from_slice(b"TODO: rotate this log");
+    vec![
+        (
+            "text without a final newline",
+            b"# notes\nkeep this line\nand this one".to_vec(),
+        ),
+        (
+            "text with a final newline",
+            b"# notes\nkeep this line\n".to_vec(),
+        ),
+        ("one line without a newline", b"precious".to_vec()),
+        ("a lone newline", b"\n".to_vec()),
+        ("binary garbage", garbage),
+        (
+            "JSON lines that are not records",
+            b"{\"a\":1}\n{\"b\":2}\n{\"c\"".to_vec(),
+        ),
+        ("an audit log followed by a note", note_after_log),
+        ("a damaged chain with a torn tail", broken_chain_torn),
+        (
+            "a damaged chain at the end",
+            broken_chain
+                .iter()
+                .flat_map(|l| format!("{l}\n").into_bytes())
+                .collect(),
+        ),
+        ("NUL bytes only", vec![0; 64]),
+    ]
+}
+
+#[test]
+fn a_file_that_is_not_an_audit_log_is_never_modified() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = release("QA", 1);
+    for (what, bytes) in not_audit_logs() {
+        let log = dir.path().join("not-a-log");
+        std::fs::write(&log, &bytes).expect("write");
+        let run = eval(&log, input.path(), "stream-approval", &[]);
+        assert_eq!(run.code, 3, "{what}: {run:#?}");
+        assert!(
+            run.stderr.contains("refusing to modify it"),
+            "{what}: {run:#?}"
+        );
+        assert!(
+            run.stdout.is_empty(),
+            "{what}: no verdict is delivered: {run:#?}"
+        );
+        assert_eq!(
+            std::fs::read(&log).expect("read"),
+            bytes,
+            "{what}: the file was modified"
+        );
+    }
+}
+
+#[test]
+fn a_torn_record_is_repaired_only_after_the_chain_before_it_verifies() {
+    let (_dir, log) = five_records();
+    let text = std::fs::read_to_string(&log).expect("read");
+    let lines_before = lines(&log);
+    // An interrupted gatehouse wrote the start of record 6, then NULs (what
+    // some file systems leave after a crash).
+    for torn in [
+        "{\"sch".to_string(),
+        "{\"schema\":\"gatehouse.audit/v1\",\"seq\":6,\"time\":\"2026".to_string(),
+        "{\"schema\":\"gatehouse.audit/v1\",\"seq\":6,\"time\":\"2026\0\0\0\0".to_string(),
+    ] {
+        std::fs::write(&log, format!("{text}{torn}")).expect("tear");
+        let run = eval(&log, release("QA", 1).path(), "stream-approval", &[]);
+        assert_eq!(run.code, 0, "{run:#?}");
+        assert!(
+            run.stderr.contains(&format!(
+                "removed a torn last line ({} bytes) left by an interrupted gatehouse before appending record 6; the 5 records before it form a valid chain",
+                torn.len()
+            )),
+            "{run:#?}"
+        );
+        let now = lines(&log);
+        assert_eq!(now[..5], lines_before[..], "the valid records are kept");
+        assert_eq!(now.len(), 6);
+        assert_eq!(verify(&log).code, 0);
+        std::fs::write(&log, &text).expect("restore");
+    }
+    // The start of a record with the wrong seq is not gatehouse's torn write.
+    let forged = format!("{text}{{\"schema\":\"gatehouse.audit/v1\",\"seq\":9,");
+    std::fs::write(&log, &forged).expect("write");
+    let run = eval(&log, release("QA", 1).path(), "stream-approval", &[]);
+    assert_eq!(run.code, 3, "{run:#?}");
+    assert!(
+        run.stderr.contains("is not the start of record 6"),
+        "{run:#?}"
+    );
+    assert_eq!(std::fs::read_to_string(&log).expect("read"), forged);
 }

@@ -170,10 +170,11 @@ pub(crate) fn record_eval(
     let appended = crate::audit::append(path, &mut record)?;
     if appended.repaired_bytes > 0 {
         eprintln!(
-            "gatehouse: warning: --audit-log {}: removed a partial last line ({} bytes) left by an interrupted writer before appending record {}",
+            "gatehouse: warning: --audit-log {}: removed a torn last line ({} bytes) left by an interrupted gatehouse before appending record {}; the {} records before it form a valid chain",
             path.display(),
             appended.repaired_bytes,
-            appended.seq
+            appended.seq,
+            appended.seq - 1
         );
     }
     Ok(())
