@@ -65,6 +65,20 @@ pub struct Record {
     /// The sandbox limit hit when a policy was stopped by one:
     /// `{"name": "fuel", "value": 50000000}`.
     pub limit_hit: Option<LimitHit>,
+    /// `sha256:` and the hex sha256 of the normalised release JSON (what
+    /// seeds a policy's deterministic random stream), null without input.
+    #[serde(default)]
+    pub release_digest: Option<String>,
+    /// The policy set's `when-nothing-applies` when it gave the verdict
+    /// because no policy applied (`fail`, `require-approval`,
+    /// `auto-approve`), else null.
+    #[serde(default)]
+    pub nothing_applied: Option<String>,
+    /// On a record written because the decision of an earlier record could
+    /// not be delivered (its report not written): that record's `seq`. This
+    /// record (exit 3) is then the decision's final outcome.
+    #[serde(default)]
+    pub outcome_of: Option<u64>,
     /// Hex sha256 of the previous line's bytes (without its newline), or of
     /// [`GENESIS_TEXT`] for the first line; set by [`append`].
     pub prev_sha256: String,
@@ -93,6 +107,11 @@ pub struct PolicyRecord {
     pub verdict: String,
     /// Its reasons (`[{"message", "resource_path"}]`).
     pub reasons: serde_json::Value,
+    /// Whether `wasi:random` gave it real random bytes (not reproducible on
+    /// replay) rather than a stream seeded from the release and policy
+    /// digests; null in records written before this was recorded.
+    #[serde(default)]
+    pub random_real: Option<bool>,
 }
 
 /// Grants as recorded.
@@ -337,11 +356,24 @@ pub struct Verified {
     /// Hex sha256 of the last line: anchor it elsewhere to detect an edit
     /// of the last line, which the chain alone cannot.
     pub last_sha256: String,
+    /// Decisions whose report could not be delivered, each with the later
+    /// record (exit 3) that is its final outcome.
+    pub undelivered: Vec<Undelivered>,
+}
+
+/// A decision whose report could not be delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Undelivered {
+    /// The `seq` of the decision's record.
+    pub seq: u64,
+    /// The `seq` of the record of the failure, the decision's final outcome.
+    pub outcome_seq: u64,
 }
 
 /// Checks an audit log: every line parses, has the schema, `seq` counts up
 /// from 1 and `prev_sha256` chains to the previous line (the first to the
-/// genesis value). Returns the first problem.
+/// genesis value), and every `outcome_of` names an earlier decision that has
+/// no other outcome record. Returns the first problem.
 pub fn verify(path: &Path) -> Result<Result<Verified, Problem>, String> {
     let file = File::open(path).map_err(|e| format!("cannot open the audit log: {e}"))?;
     let mut reader = std::io::BufReader::new(file);
@@ -379,6 +411,7 @@ fn check_lines(lines: &[Vec<u8>], truncated: bool) -> Result<Verified, Problem> 
         parsed.push(record);
     }
     let mut prev_hash = genesis();
+    let mut undelivered: Vec<Undelivered> = Vec::new();
     for (i, record) in parsed.iter().enumerate() {
         let is_last = i + 1 == lines.len();
         if is_last && truncated {
@@ -460,11 +493,43 @@ fn check_lines(lines: &[Vec<u8>], truncated: bool) -> Result<Verified, Problem> 
                 )
             });
         }
+        if let Some(decision) = record.outcome_of {
+            let bad = |why: String| {
+                problem(
+                    i,
+                    "invalid",
+                    format!(
+                        "outcome_of {decision}: {why}: the line was edited, or not written by gatehouse"
+                    ),
+                )
+            };
+            let target = usize::try_from(decision)
+                .ok()
+                .filter(|d| (1..=i).contains(d))
+                .and_then(|d| parsed[d - 1].as_ref().ok());
+            let Some(target) = target else {
+                return Err(bad("no earlier record has that seq".into()));
+            };
+            if target.outcome_of.is_some() || target.verdict == "error" {
+                return Err(bad("that record is not a decision".into()));
+            }
+            if record.exit_code != 3 || record.verdict != "error" {
+                return Err(bad("an outcome record must be an error (exit 3)".into()));
+            }
+            if undelivered.iter().any(|u| u.seq == decision) {
+                return Err(bad("that decision already has an outcome record".into()));
+            }
+            undelivered.push(Undelivered {
+                seq: decision,
+                outcome_seq: record.seq,
+            });
+        }
         prev_hash = sha256_hex(&lines[i]);
     }
     Ok(Verified {
         records: lines.len() as u64,
         last_sha256: prev_hash,
+        undelivered,
     })
 }
 
@@ -501,6 +566,9 @@ mod tests {
             exit_code: 0,
             error: None,
             limit_hit: None,
+            release_digest: None,
+            nothing_applied: None,
+            outcome_of: None,
             prev_sha256: String::new(),
         }
     }
@@ -748,5 +816,55 @@ mod tests {
             .as_bytes(),
             "are not a valid chain (line 1 deleted",
         );
+    }
+
+    #[test]
+    fn outcome_records_must_name_an_earlier_decision() {
+        let (_dir, path) = log(2);
+        let mut outcome = record("error");
+        outcome.exit_code = 3;
+        outcome.outcome_of = Some(2);
+        append(&path, &mut outcome).expect("append");
+        let verified = verify(&path).expect("readable").expect("ok");
+        assert_eq!(
+            verified.undelivered,
+            [Undelivered {
+                seq: 2,
+                outcome_seq: 3
+            }]
+        );
+        // A second outcome for the same decision, one for itself or a later
+        // record, one for an outcome, and a non-error outcome are all invalid.
+        for (target, verdict, exit_code, why) in [
+            (2, "error", 3, "already has an outcome record"),
+            (4, "error", 3, "no earlier record has that seq"),
+            (9, "error", 3, "no earlier record has that seq"),
+            (3, "error", 3, "is not a decision"),
+            (1, "auto-approve", 0, "must be an error"),
+        ] {
+            let before = std::fs::read(&path).expect("read");
+            let mut bad = record(verdict);
+            bad.exit_code = exit_code;
+            bad.outcome_of = Some(target);
+            append(&path, &mut bad).expect("append");
+            let p = problem(&path);
+            assert_eq!((p.line, p.kind), (4, "invalid"), "{p:?}");
+            assert!(p.message.contains(why), "{p:?}");
+            std::fs::write(&path, before).expect("restore");
+        }
+    }
+
+    #[test]
+    fn old_records_without_the_new_fields_still_parse() {
+        let (_dir, path) = log(1);
+        let line = lines(&path).remove(0);
+        let mut value: serde_json::Value = serde_json::from_str(&line).expect("json");
+        if let Some(object) = value.as_object_mut() {
+            for key in ["release_digest", "nothing_applied", "outcome_of"] {
+                object.remove(key);
+            }
+        }
+        let record: Record = serde_json::from_value(value).expect("parses");
+        assert_eq!(record.outcome_of, None);
     }
 }

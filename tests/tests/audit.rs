@@ -4,7 +4,10 @@
 //! leave a valid 400-line chain; `audit replay` reports a verdict that a
 //! settings change alters, and finds policies by digest with `--policy-dir`.
 //! A file that is not an audit log is never modified (exact bytes kept);
-//! a torn tail is repaired only after the chain before it is verified.
+//! a torn tail is repaired only after the chain before it is verified; and
+//! the log's final exit code for a decision is the process's, even when the
+//! report cannot be delivered (stdout on /dev/full or a broken pipe, an
+//! unwritable $GITHUB_OUTPUT).
 
 #![forbid(unsafe_code)]
 
@@ -310,6 +313,233 @@ fn replay_reports_a_verdict_a_settings_change_alters() {
     assert!(run.stdout.contains("no .wasm file with sha256"), "{run:#?}");
 }
 
+/// Runs `eval` of stream-approval on `input` with `--audit-log log`, stdout
+/// going to `stdout` (stderr captured), with extra environment variables.
+fn eval_with_stdout(
+    log: &Path,
+    input: &Path,
+    stdout: std::process::Stdio,
+    extra: &[&str],
+    env: &[(&str, &Path)],
+) -> Run {
+    let mut command = std::process::Command::new(gatehouse_e2e::gatehouse_bin());
+    command
+        .args([
+            "eval",
+            "--policy",
+            &policy("stream-approval").display().to_string(),
+            "--input",
+            &input.display().to_string(),
+            "--now",
+            "2026-11-22T10:00:00Z",
+            "--audit-log",
+            &log.display().to_string(),
+        ])
+        .args(extra)
+        .stdin(std::process::Stdio::null())
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let run: Run = command.output().expect("run gatehouse").into();
+    assert_no_host_panic(&run);
+    run
+}
+
+fn dev_full() -> std::process::Stdio {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("open /dev/full")
+        .into()
+}
+
+fn records(log: &Path) -> Vec<serde_json::Value> {
+    lines(log)
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("a JSON record"))
+        .collect()
+}
+
+/// The log's last record is the failure to deliver the decision before it:
+/// exit 3, naming that decision, the error saying why.
+fn assert_final_outcome_is_an_error(log: &Path, why: &str) {
+    let records = records(log);
+    let [.., decision, outcome] = &records[..] else {
+        panic!("two records: {records:#?}")
+    };
+    assert_eq!(decision["verdict"], "require-approval", "{decision:#}");
+    assert_eq!(decision["exit_code"], 2);
+    assert_eq!(outcome["verdict"], "error", "{outcome:#}");
+    assert_eq!(outcome["exit_code"], 3);
+    assert_eq!(outcome["outcome_of"], decision["seq"]);
+    assert_eq!(outcome["input_sha256"], decision["input_sha256"]);
+    assert_eq!(outcome["release_digest"], decision["release_digest"]);
+    let error = outcome["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with(&format!(
+            "the decision of record {} was not delivered: ",
+            decision["seq"]
+        )) && error.contains(why),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_report_that_cannot_be_delivered_is_recorded_as_the_error_it_is() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("audit.jsonl");
+    let input = release("PROD", 1);
+    for output in ["text", "json"] {
+        let run = eval_with_stdout(&log, input.path(), dev_full(), &["--output", output], &[]);
+        assert_eq!(run.code, 3, "{output}: {run:#?}");
+        assert!(
+            run.stderr
+                .contains("cannot write the report to stdout: No space left on device"),
+            "{run:#?}"
+        );
+        assert_final_outcome_is_an_error(&log, "cannot write the report to stdout");
+    }
+    let count = lines(&log).len();
+    assert_eq!(count, 4);
+
+    // verify accepts the log and names the undelivered decisions.
+    let run = verify(&log);
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(
+        run.stdout.starts_with("OK: 4 records, chain intact"),
+        "{run:#?}"
+    );
+    assert!(
+        run.stdout.contains(
+            "note: the decision of record 1 was not delivered; its final outcome is record 2 (exit 3)"
+        ),
+        "{run:#?}"
+    );
+    let json = gatehouse([
+        "audit",
+        "verify",
+        "--output",
+        "json",
+        &log.display().to_string(),
+    ]);
+    assert_eq!(json.code, 0, "{json:#?}");
+    assert_eq!(
+        json.json()["undelivered"],
+        serde_json::json!([{"seq": 1, "outcome_seq": 2}, {"seq": 3, "outcome_seq": 4}])
+    );
+
+    // replay re-evaluates the decisions, skips the failure records, and says
+    // which decisions were not delivered.
+    let run = gatehouse(["audit", "replay", &log.display().to_string()]);
+    assert_no_host_panic(&run);
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("4 records: 2 replayed, 0 differ, 2 skipped"),
+        "{run:#?}"
+    );
+    assert!(
+        run.stdout.contains(
+            "record 3: its decision was not delivered; the final outcome is record 4 (exit 3)"
+        ),
+        "{run:#?}"
+    );
+}
+
+#[test]
+fn a_pipe_whose_reader_is_gone_is_an_undelivered_report() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("audit.jsonl");
+    let input = release("PROD", 1);
+    let mut child = std::process::Command::new(gatehouse_e2e::gatehouse_bin())
+        .args([
+            "eval",
+            "--policy",
+            &policy("stream-approval").display().to_string(),
+            "--input",
+            &input.path().display().to_string(),
+            "--audit-log",
+            &log.display().to_string(),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn gatehouse");
+    // Close the read end at once: the report meets a broken pipe (EPIPE).
+    drop(child.stdout.take());
+    let run: Run = child.wait_with_output().expect("wait").into();
+    assert_no_host_panic(&run);
+    assert_eq!(run.code, 3, "{run:#?}");
+    assert!(
+        run.stderr.contains("cannot write the report to stdout"),
+        "{run:#?}"
+    );
+    assert_final_outcome_is_an_error(&log, "Broken pipe");
+    assert_eq!(verify(&log).code, 0);
+}
+
+#[test]
+fn an_unwritable_github_output_is_an_undelivered_verdict() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("audit.jsonl");
+    let summary = dir.path().join("summary.md");
+    let input = release("PROD", 1);
+    let run = eval_with_stdout(
+        &log,
+        input.path(),
+        std::process::Stdio::piped(),
+        &["--output", "github"],
+        &[
+            ("GITHUB_OUTPUT", Path::new("/dev/full")),
+            ("GITHUB_STEP_SUMMARY", &summary),
+        ],
+    );
+    assert_eq!(run.code, 3, "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("cannot write the verdict to $GITHUB_OUTPUT (/dev/full)"),
+        "{run:#?}"
+    );
+    assert_final_outcome_is_an_error(&log, "$GITHUB_OUTPUT");
+    // The summary the job page shows is the error's, not the verdict's.
+    let text = std::fs::read_to_string(&summary).expect("summary");
+    assert!(
+        text.starts_with("## ⛔ Gatehouse: error (exit 3)"),
+        "{text}"
+    );
+
+    // An unwritable step summary only warns: the verdict stands.
+    let outputs = dir.path().join("outputs");
+    let run = eval_with_stdout(
+        &log,
+        input.path(),
+        std::process::Stdio::piped(),
+        &["--output", "github"],
+        &[
+            ("GITHUB_OUTPUT", &outputs),
+            ("GITHUB_STEP_SUMMARY", Path::new("/dev/full")),
+        ],
+    );
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("warning: cannot append to $GITHUB_STEP_SUMMARY"),
+        "{run:#?}"
+    );
+    let last = records(&log).pop().expect("a record");
+    assert_eq!(
+        (last["exit_code"].as_i64(), last["outcome_of"].is_null()),
+        (Some(2), true)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&outputs).expect("outputs"),
+        "verdict=require-approval\nexit-code=2\n"
+    );
+}
+
 /// Files that are not audit logs, each of which `eval --audit-log` must
 /// refuse with exit 3 and leave byte for byte as it was.
 fn not_audit_logs() -> Vec<(&'static str, Vec<u8>)> {
@@ -420,4 +650,39 @@ fn a_torn_record_is_repaired_only_after_the_chain_before_it_verifies() {
         "{run:#?}"
     );
     assert_eq!(std::fs::read_to_string(&log).expect("read"), forged);
+}
+
+#[test]
+fn records_carry_what_replay_needs_to_reproduce_random() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("audit.jsonl");
+    let run = eval(&log, release("PROD", 1).path(), "stream-approval", &[]);
+    assert_eq!(run.code, 2, "{run:#?}");
+    // The same release again (another file, the same content), then another release.
+    assert_eq!(
+        eval(&log, release("PROD", 1).path(), "stream-approval", &[]).code,
+        2
+    );
+    assert_eq!(
+        eval(&log, release("PROD", 2).path(), "stream-approval", &[]).code,
+        2
+    );
+    let records = records(&log);
+    let digests: Vec<&str> = records
+        .iter()
+        .map(|r| r["release_digest"].as_str().expect("release_digest"))
+        .collect();
+    for digest in &digests {
+        let hex = digest.strip_prefix("sha256:").expect("sha256: prefix");
+        assert!(
+            hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()),
+            "{digest}"
+        );
+    }
+    assert_eq!(digests[0], digests[1]);
+    assert_ne!(digests[0], digests[2]);
+    let record = &records[0];
+    assert_eq!(record["policies"][0]["random_real"], true);
+    assert_eq!(record["outcome_of"], serde_json::Value::Null);
+    assert_eq!(record["nothing_applied"], serde_json::Value::Null);
 }

@@ -11,6 +11,7 @@ use crate::runtime::{Grants, Limits, LoadedPolicy, RunOptions, Runtime};
 use crate::settings::{Assignment, parse_assignment};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Exit codes of `gatehouse audit`.
@@ -89,35 +90,38 @@ fn limits_record(limits: &Limits) -> LimitsRecord {
     }
 }
 
-/// Appends the record of one `eval` (a decision or an error) to `path`.
-pub(crate) fn record_eval(
-    path: &Path,
-    args: &EvalArgs,
-    seen: &Observed,
-    outcome: &Result<Report, Error>,
-) -> Result<(), String> {
-    let cli_limits = LimitsRecord {
-        fuel: args.fuel,
-        memory_bytes: args.memory_mib.saturating_mul(1 << 20),
-        timeout_ms: args.timeout_ms,
-    };
+/// The digest of a release, `sha256:` and the hex sha256 of its JSON.
+// TODO(helper T): call `Release::digest()` (the digest that seeds the
+// deterministic `wasi:random` stream) once it is on this branch.
+fn release_digest(release: &Release) -> Result<String, String> {
+    let bytes =
+        serde_json::to_vec(release).map_err(|e| format!("cannot serialise the input: {e}"))?;
+    Ok(format!("sha256:{}", crate::audit::sha256_hex(&bytes)))
+}
+
+/// Whether a policy with these grants gets real random bytes from
+/// `wasi:random`. On this branch every policy does (the sandbox passes the
+/// host's random source through).
+// TODO(helper T): false unless the policy's grants ask for real randomness,
+// once `wasi:random` is a deterministic stream by default.
+fn random_is_real(_grants: &Grants) -> bool {
+    true
+}
+
+/// The part of a record every record of one `eval` shares: when, on what
+/// input, with which policy set; verdict `error` (exit 3) until set.
+fn base_record(args: &EvalArgs, seen: &Observed) -> Result<Record, String> {
     let time = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| crate::time::format_utc(crate::time::now_unix()));
-    let mut record = Record {
+    Ok(Record {
         schema: crate::audit::SCHEMA.to_string(),
         seq: 0,
         time,
         evaluated_at: seen.now.map(crate::time::format_utc),
         host_version: env!("CARGO_PKG_VERSION").to_string(),
         input_sha256: seen.input_sha256.clone(),
-        input: match &seen.release {
-            Some(release) => Some(
-                serde_json::to_value(release)
-                    .map_err(|e| format!("cannot serialise the input: {e}"))?,
-            ),
-            None => None,
-        },
+        input: None,
         metadata: seen
             .release
             .as_ref()
@@ -129,12 +133,59 @@ pub(crate) fn record_eval(
         exit_code: super::EXIT_ERROR,
         error: None,
         limit_hit: None,
+        release_digest: seen.release.as_ref().map(release_digest).transpose()?,
+        nothing_applied: None,
+        outcome_of: None,
         prev_sha256: String::new(),
+    })
+}
+
+/// Appends a record to `path`, warning on stderr when a torn last line was
+/// removed first; returns its `seq`.
+fn append(path: &Path, record: &mut Record) -> Result<u64, String> {
+    let appended = crate::audit::append(path, record)?;
+    if appended.repaired_bytes > 0 {
+        let _ = writeln!(
+            std::io::stderr(),
+            "gatehouse: warning: --audit-log {}: removed a torn last line ({} bytes) left by an interrupted gatehouse before appending record {}; the {} records before it form a valid chain",
+            path.display(),
+            appended.repaired_bytes,
+            appended.seq,
+            appended.seq - 1
+        );
+    }
+    Ok(appended.seq)
+}
+
+/// Appends the record of one `eval` (a decision or an error) to `path` and
+/// returns its `seq`.
+pub(crate) fn record_eval(
+    path: &Path,
+    args: &EvalArgs,
+    seen: &Observed,
+    outcome: &Result<Report, Error>,
+) -> Result<u64, String> {
+    let cli_limits = LimitsRecord {
+        fuel: args.fuel,
+        memory_bytes: args.memory_mib.saturating_mul(1 << 20),
+        timeout_ms: args.timeout_ms,
+    };
+    let mut record = base_record(args, seen)?;
+    record.input = match &seen.release {
+        Some(release) => Some(
+            serde_json::to_value(release)
+                .map_err(|e| format!("cannot serialise the input: {e}"))?,
+        ),
+        None => None,
     };
     match outcome {
         Ok(report) => {
             record.verdict = report.verdict.as_str().to_string();
             record.exit_code = report.exit_code;
+            record.nothing_applied = report
+                .nothing_applied
+                .as_ref()
+                .map(|n| n.action.to_string());
             for p in &report.policies {
                 let limits = p
                     .config_name
@@ -155,6 +206,7 @@ pub(crate) fn record_eval(
                     limits,
                     verdict: p.verdict.as_str().to_string(),
                     reasons: serde_json::to_value(&p.reasons).unwrap_or_default(),
+                    random_real: Some(random_is_real(&p.grants)),
                 });
             }
         }
@@ -167,17 +219,24 @@ pub(crate) fn record_eval(
             });
         }
     }
-    let appended = crate::audit::append(path, &mut record)?;
-    if appended.repaired_bytes > 0 {
-        eprintln!(
-            "gatehouse: warning: --audit-log {}: removed a torn last line ({} bytes) left by an interrupted gatehouse before appending record {}; the {} records before it form a valid chain",
-            path.display(),
-            appended.repaired_bytes,
-            appended.seq,
-            appended.seq - 1
-        );
-    }
-    Ok(())
+    append(path, &mut record)
+}
+
+/// Appends the record that the decision of record `decided` could not be
+/// delivered (`error`, the process's exit 3): that decision's final outcome.
+pub(crate) fn record_undelivered(
+    path: &Path,
+    args: &EvalArgs,
+    seen: &Observed,
+    decided: u64,
+    error: &str,
+) -> Result<u64, String> {
+    let mut record = base_record(args, seen)?;
+    record.error = Some(format!(
+        "the decision of record {decided} was not delivered: {error}"
+    ));
+    record.outcome_of = Some(decided);
+    append(path, &mut record)
 }
 
 /// Runs `gatehouse audit` and returns the exit code.
@@ -218,12 +277,19 @@ fn verify(file: &Path, output: OutputFormat) -> i32 {
                     "ok": true,
                     "records": verified.records,
                     "last_sha256": verified.last_sha256,
+                    "undelivered": verified.undelivered,
                 }));
             } else {
                 println!(
                     "OK: {} records, chain intact (last line sha256 {})",
                     verified.records, verified.last_sha256
                 );
+                for u in &verified.undelivered {
+                    println!(
+                        "note: the decision of record {} was not delivered; its final outcome is record {} (exit 3)",
+                        u.seq, u.outcome_seq
+                    );
+                }
             }
             0
         }
@@ -344,6 +410,17 @@ fn replay(file: &Path, policy_dirs: &[PathBuf], settings: &[String], output: Out
     let mut differences = Vec::new();
     let mut errors = Vec::new();
     let (mut replayed, mut skipped) = (0u64, 0u64);
+    // Decisions whose report was not delivered: their final outcome is the
+    // later record (exit 3) that names them.
+    let undelivered: Vec<crate::audit::Undelivered> = records
+        .iter()
+        .filter_map(|(_, r)| {
+            r.outcome_of.map(|seq| crate::audit::Undelivered {
+                seq,
+                outcome_seq: r.seq,
+            })
+        })
+        .collect();
     for (line, record) in &records {
         // Errors have no decision to compare; a decision no policy made (the
         // set's when-nothing-applies) has nothing to re-evaluate.
@@ -388,6 +465,7 @@ fn replay(file: &Path, policy_dirs: &[PathBuf], settings: &[String], output: Out
             "skipped": skipped,
             "differences": differences,
             "errors": errors,
+            "undelivered": undelivered,
         }));
     } else {
         for d in &differences {
@@ -407,6 +485,12 @@ fn replay(file: &Path, policy_dirs: &[PathBuf], settings: &[String], output: Out
         }
         for e in &errors {
             println!("line {}: cannot replay: {}", e.line, e.error);
+        }
+        for u in &undelivered {
+            println!(
+                "record {}: its decision was not delivered; the final outcome is record {} (exit 3)",
+                u.seq, u.outcome_seq
+            );
         }
         println!(
             "{} records: {replayed} replayed, {} differ, {skipped} skipped (errors, no input or no policy ran), {} could not be replayed",

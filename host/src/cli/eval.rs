@@ -12,59 +12,104 @@ use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 
 /// Runs `gatehouse eval` and returns the exit code.
+///
+/// Record, then deliver: with `--audit-log`, a decision (or a failed one,
+/// exit 3) is answered only after its record is written; and when the answer
+/// cannot be delivered, a second record says so, so that the log's final
+/// exit code for the decision is always the process's.
 pub fn run(args: &EvalArgs) -> i32 {
     let mut seen = super::audit::Observed::default();
     let outcome = evaluate(args, &mut seen);
-    // The record is written before the report: a gate decision, or a failed
-    // one (exit 3), that cannot be recorded is not delivered.
-    if let Some(log) = &args.audit_log
-        && let Err(e) = super::audit::record_eval(log, args, &seen, &outcome)
+    let recorded = match &args.audit_log {
+        None => None,
+        Some(log) => match super::audit::record_eval(log, args, &seen, &outcome) {
+            Ok(seq) => Some((log, seq)),
+            Err(e) => {
+                let message = format!("--audit-log {}: {e}", log.display());
+                return report_error(&ErrorReport::new(message), args.output);
+            }
+        },
+    };
+    let report = match outcome {
+        Ok(report) => report,
+        Err(err) => return report_error(&ErrorReport::from_error(&err), args.output),
+    };
+    if let Some(nothing) = &report.nothing_applied {
+        let _ = writeln!(
+            std::io::stderr(),
+            "gatehouse: warning: {}",
+            crate::report::untrusted::one_line(&nothing.message)
+        );
+    }
+    let Err(failure) = deliver(&report, args.output) else {
+        return report.exit_code;
+    };
+    // The verdict did not reach whoever acts on it: the outcome is an error.
+    let mut message = failure;
+    if let Some((log, seq)) = recorded
+        && let Err(e) = super::audit::record_undelivered(log, args, &seen, seq, &message)
     {
-        let message = format!("--audit-log {}: {e}", log.display());
-        return report_error(&ErrorReport::new(message), args.output);
+        message = format!(
+            "{message}; and --audit-log {}: cannot record that decision {seq} was not delivered: {e}",
+            log.display()
+        );
     }
-    match outcome {
-        Ok(report) => {
-            if let Some(nothing) = &report.nothing_applied {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "gatehouse: warning: {}",
-                    crate::report::untrusted::one_line(&nothing.message)
-                );
-            }
-            let text = match args.output {
-                OutputFormat::Text => render_text(&report),
-                OutputFormat::Json => format!("{}\n", report.to_json()),
-                OutputFormat::Github => {
-                    use crate::report::github;
-                    super::append_github_file(
-                        "GITHUB_STEP_SUMMARY",
-                        &github::render_summary(&report),
-                    );
-                    super::append_github_file(
-                        "GITHUB_OUTPUT",
-                        &github::render_outputs(report.verdict.as_str(), report.exit_code),
-                    );
-                    format!(
-                        "{}{}",
-                        render_text(&report),
-                        github::render_annotations(&report)
-                    )
-                }
-            };
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                Ok(()) => report.exit_code,
-                // The verdict could not be delivered: CI must not act on a
-                // report nobody saw, so this is an error, not the verdict.
-                Err(e) => {
-                    eprintln!("gatehouse: error: cannot write the report to stdout: {e}");
-                    super::EXIT_ERROR
-                }
-            }
-        }
-        Err(err) => report_error(&ErrorReport::from_error(&err), args.output),
+    report_error(&ErrorReport::new(message), args.output)
+}
+
+/// Delivers a decision: the report on stdout; with `--output github`, then
+/// `verdict=`/`exit-code=` to `$GITHUB_OUTPUT` and the summary to
+/// `$GITHUB_STEP_SUMMARY`. Stdout and `$GITHUB_OUTPUT` carry the verdict to
+/// whoever acts on it, so failing to write either is an error; the step
+/// summary is for people reading the job page, so failing to write it is a
+/// warning. `$GITHUB_OUTPUT` is written only once stdout has succeeded, so
+/// it never holds a verdict the process then does not exit with.
+fn deliver(report: &Report, output: OutputFormat) -> Result<(), String> {
+    use crate::report::github;
+    let text = match output {
+        OutputFormat::Text => render_text(report),
+        OutputFormat::Json => format!("{}\n", report.to_json()),
+        OutputFormat::Github => format!(
+            "{}{}",
+            render_text(report),
+            github::render_annotations(report)
+        ),
+    };
+    write_stdout(&text).map_err(|e| format!("cannot write the report to stdout: {e}"))?;
+    if output == OutputFormat::Github {
+        append_required(
+            "GITHUB_OUTPUT",
+            &github::render_outputs(report.verdict.as_str(), report.exit_code),
+        )?;
+        super::append_github_file("GITHUB_STEP_SUMMARY", &github::render_summary(report));
     }
+    Ok(())
+}
+
+/// Writes and flushes `text` to stdout.
+fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Appends to the file named by a GitHub Actions variable, when it is set;
+/// failing to is an error naming the variable and the file.
+fn append_required(variable: &str, text: &str) -> Result<(), String> {
+    let Some(path) = std::env::var_os(variable) else {
+        return Ok(());
+    };
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .map_err(|e| {
+            format!(
+                "cannot write the verdict to ${variable} ({}): {e}",
+                std::path::Path::new(&path).display()
+            )
+        })
 }
 
 fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report, Error> {
