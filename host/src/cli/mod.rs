@@ -108,8 +108,11 @@ pub enum Command {
 /// Exit codes of `gatehouse check`.
 pub const CHECK_HELP: &str = "\
 Exit codes:
-  0  every policy of the set loads and accepts its settings
-  3  one or more problems, each listed on stderr";
+  0  every policy of the set loads and accepts its settings (and, with --input,
+     eval could decide on that release: a policy applies, or the set's
+     when-nothing-applies says what to do)
+  3  one or more problems, each listed on stderr (with --input: also a release
+     no policy applies to, or one a policy matches only when case is ignored)";
 
 /// Arguments of `gatehouse check`.
 #[derive(Debug, clap::Args)]
@@ -121,6 +124,27 @@ pub struct CheckArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+
+    /// A release (or Terraform plan, Pulumi preview; - for stdin): also show which
+    /// policies of the set apply to it and why, and what eval would do if none does.
+    #[arg(long, value_name = "FILE|-")]
+    pub input: Option<String>,
+
+    /// The environment, overriding the input's environmentName (or supplying it).
+    #[arg(long, value_name = "E", requires = "input")]
+    pub environment: Option<String>,
+
+    /// The release stream, overriding the input's releaseStream (or supplying it).
+    #[arg(long, value_name = "S", requires = "input")]
+    pub release_stream: Option<String>,
+
+    /// Format, metadata and approvals of --input.
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Largest accepted input (and approvals file), in MiB.
+    #[arg(long, value_name = "MiB", default_value_t = 256)]
+    pub max_input_mib: u64,
 }
 
 /// Exit codes of `gatehouse convert`.

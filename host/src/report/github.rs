@@ -84,6 +84,12 @@ pub fn render_summary(report: &Report) -> String {
         report.verdict.as_str(),
         report.exit_code
     );
+    if report.nothing_applied.is_some() {
+        let _ = writeln!(
+            out,
+            "**Nothing was checked: no policy of the set applies to this release.**\n"
+        );
+    }
     let _ = writeln!(
         out,
         "Release: environment `{}`, stream `{}`, {} resources; input sha256 `{}`; evaluated at {}.\n",

@@ -13,7 +13,12 @@ pub fn render_text(report: &Report) -> String {
         Verdict::RequireApproval => "REQUIRE APPROVAL",
         Verdict::Fail => "FAIL",
     };
-    let _ = writeln!(out, "{headline} (exit {})", report.exit_code);
+    let unchecked = if report.nothing_applied.is_some() {
+        ": NOTHING WAS CHECKED"
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "{headline} (exit {}){unchecked}", report.exit_code);
     let input = &report.input;
     let changes: Vec<String> = input
         .changes
@@ -46,8 +51,24 @@ pub fn render_text(report: &Report) -> String {
     for warning in &input.warnings {
         let _ = writeln!(out, "warning: {}", shown(warning));
     }
-    if report.policies.is_empty() {
-        let _ = writeln!(out, "\nno policy applies: auto-approve");
+    if let Some(nothing) = &report.nothing_applied {
+        let _ = writeln!(out, "\n{}", shown(&nothing.message));
+        for approval in &report.required_approvals {
+            let who = if approval.approver_groups.is_empty() {
+                "anyone with release rights".to_string()
+            } else {
+                shown(&approval.approver_groups.join(", ")).into_owned()
+            };
+            let _ = writeln!(
+                out,
+                "  approvers: {who} ({} approval{})",
+                approval.min_approvals,
+                if approval.min_approvals == 1 { "" } else { "s" }
+            );
+            if let Some(instructions) = &approval.instructions {
+                let _ = writeln!(out, "  instructions: {}", shown(instructions));
+            }
+        }
     }
     for policy in &report.policies {
         let described = if policy.label() == policy.name {
