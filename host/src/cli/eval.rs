@@ -1,15 +1,15 @@
 //! `gatehouse eval`: load the policies, read the release, evaluate each policy
 //! in its own sandbox, aggregate, report, and return the exit code.
 
-use super::{EvalArgs, OutputFormat, report_error};
+use super::{EvalArgs, report_error};
 use crate::config::{PolicyEntry, PolicySet};
 use crate::error::{Error, InputError};
 use crate::release::Release;
-use crate::report::{ErrorReport, InputSummary, PolicyReport, Report, SkippedPolicy, render_text};
+use crate::report::{ErrorReport, InputSummary, PolicyReport, Report, SkippedPolicy};
 use crate::runtime::{Grants, Limits, RunOptions, Runtime};
 use crate::settings::{check_assignments, settings_for};
 use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
+use std::io::Read;
 
 /// Runs `gatehouse eval` and returns the exit code.
 pub fn run(args: &EvalArgs) -> i32 {
@@ -24,38 +24,15 @@ pub fn run(args: &EvalArgs) -> i32 {
         return report_error(&ErrorReport::new(message), args.output);
     }
     match outcome {
-        Ok(report) => {
-            let text = match args.output {
-                OutputFormat::Text => render_text(&report),
-                OutputFormat::Json => format!("{}\n", report.to_json()),
-                OutputFormat::Github => {
-                    use crate::report::github;
-                    super::append_github_file(
-                        "GITHUB_STEP_SUMMARY",
-                        &github::render_summary(&report),
-                    );
-                    super::append_github_file(
-                        "GITHUB_OUTPUT",
-                        &github::render_outputs(report.verdict.as_str(), report.exit_code),
-                    );
-                    format!(
-                        "{}{}",
-                        render_text(&report),
-                        github::render_annotations(&report)
-                    )
-                }
-            };
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                Ok(()) => report.exit_code,
-                // The verdict could not be delivered: CI must not act on a
-                // report nobody saw, so this is an error, not the verdict.
-                Err(e) => {
-                    eprintln!("gatehouse: error: cannot write the report to stdout: {e}");
-                    super::EXIT_ERROR
-                }
+        Ok(report) => match super::write_report(&report, args.output) {
+            Ok(()) => report.exit_code,
+            // The verdict could not be delivered: CI must not act on a
+            // report nobody saw, so this is an error, not the verdict.
+            Err(e) => {
+                super::print_error(&format!("cannot write the report to stdout: {e}"));
+                super::EXIT_ERROR
             }
-        }
+        },
         Err(err) => report_error(&ErrorReport::from_error(&err), args.output),
     }
 }
