@@ -35,7 +35,7 @@ struct CheckedPolicy {
 pub fn run(args: &CheckArgs) -> i32 {
     let report = check(args);
     for problem in &report.problems {
-        eprintln!("gatehouse: error: {problem}");
+        super::print_error(problem);
     }
     let text = match args.output {
         OutputFormat::Json => match serde_json::to_string_pretty(&report) {

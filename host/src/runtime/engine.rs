@@ -58,7 +58,10 @@ impl Runtime {
     /// Prints a cache warning when the process asked for that (the CLI).
     fn warn(&self, warning: &str) {
         if self.warn_on_stderr {
-            eprintln!("gatehouse: warning: {warning}");
+            eprintln!(
+                "{}",
+                crate::report::untrusted::diagnostic("warning", warning)
+            );
         }
     }
 
