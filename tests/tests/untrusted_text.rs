@@ -10,7 +10,8 @@
 //! | sink | test |
 //! |---|---|
 //! | text report | [`text_report_escapes_forged_names_reasons_and_releases`] |
-//! | stderr error lines | [`stderr_error_lines_escape_a_forged_error`] |
+//! | stderr error lines | [`stderr_error_lines_escape_a_forged_error`], [`usage_errors_escape_the_arguments_they_quote`] |
+//! | stderr warning lines (compile cache) | [`cache_warnings_escape_the_path_they_quote`] |
 //! | `gatehouse test` output and JUnit | [`test_output_and_junit_escape_forged_cases`] |
 //! | `inspect` | [`inspect_escapes_a_forged_describe_answer`] |
 //! | JSON (exact text) | [`json_keeps_forged_text_exactly`] |
@@ -20,7 +21,7 @@
 use gatehouse_e2e::forge::{
     NAME, REASON, VERSION, assert_no_forged_commands, assert_no_hidden, toml_string,
 };
-use gatehouse_e2e::{Run, fixture_policy, gatehouse, policy, temp_file};
+use gatehouse_e2e::{Run, fixture_policy, gatehouse, policy, temp_file, workspace_root};
 use serde_json::{Value, json};
 
 const FORGED: &str = "datastores/orders\n::error::all clear\u{1b}[2J";
@@ -224,6 +225,52 @@ fn stderr_error_lines_escape_a_forged_error() {
             assert!(error.contains(REASON) && error.contains(NAME), "{error}");
         }
     }
+}
+
+#[test]
+fn usage_errors_escape_the_arguments_they_quote() {
+    // clap quotes the unknown argument; main.rs reports it as every error.
+    let run = gatehouse(["eval", "--bogus\u{2028}::error::x\u{202e}"]);
+    assert_eq!(run.code, 3, "{run:#?}");
+    assert_no_hidden("stderr", &run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{run:#?}");
+    assert!(
+        run.stderr.starts_with(
+            "gatehouse: error: unexpected argument '--bogus\\u{2028}::error::x\\u{202e}'"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn cache_warnings_escape_the_path_they_quote() {
+    // A cache "directory" that is a file: eval warns, naming the path, and
+    // compiles without a cache.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cache = dir.path().join("cache\u{1b}[2J\u{7}\u{2028}\u{202e}x");
+    std::fs::write(&cache, "not a directory").expect("write the file");
+    let run = gatehouse([
+        "--cache-dir".as_ref(),
+        cache.as_os_str(),
+        "eval".as_ref(),
+        "--policy".as_ref(),
+        policy("stream-approval").as_os_str(),
+        "--input".as_ref(),
+        workspace_root()
+            .join("example-policies/releases/staging-update.json")
+            .as_os_str(),
+    ]);
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_no_hidden("stderr", &run.stderr);
+    assert!(
+        run.stderr.starts_with("gatehouse: warning: compile cache ")
+            && run
+                .stderr
+                .contains("cache\\u{1b}[2J\\u{7}\\u{2028}\\u{202e}x"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
