@@ -148,10 +148,11 @@ fn title(policy: &PolicyReport) -> String {
     )
 }
 
-/// The Markdown summary for the job page, at most `max_bytes` bytes (never
-/// less than its heading): the verdict heading, the release, one table row
-/// per policy (at most [`SUMMARY_REASONS_PER_POLICY`] reasons each) and the
-/// approvals required. What does not fit is counted in a closing line.
+/// The Markdown summary for the job page, at most `max_bytes` bytes (but
+/// always the verdict heading and the release line, at most about 80 KiB):
+/// the verdict heading, the release, the approvals required and one table
+/// row per policy (at most [`SUMMARY_REASONS_PER_POLICY`] reasons each).
+/// What does not fit is counted in a closing line.
 pub fn render_summary(report: &Report, max_bytes: usize) -> String {
     let icon = match report.verdict {
         Verdict::AutoApprove => "✅",
