@@ -49,6 +49,8 @@ pub struct PolicyEntry {
     pub read_dirs: Vec<PathBuf>,
     /// Environment variables to pass through.
     pub env: Vec<String>,
+    /// Real randomness instead of the deterministic stream (`random = true`).
+    pub random: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,6 +93,8 @@ struct RawGrants {
     read: Vec<String>,
     #[serde(default)]
     env: Vec<String>,
+    #[serde(default)]
+    random: bool,
 }
 
 /// `line N` for a byte offset into `text` (1-based).
@@ -271,6 +275,7 @@ impl PolicySet {
                 limits,
                 read_dirs: p.grants.read.iter().map(|d| base.join(d)).collect(),
                 env: p.grants.env,
+                random: p.grants.random,
             });
         }
         if problems.is_empty() {
@@ -339,6 +344,7 @@ impl PolicyEntry {
                 .allow_env(name)
                 .map_err(|e| format!("policy '{}': grants.env: {e}", self.name))?;
         }
+        grants.random = self.random;
         Ok(grants)
     }
 }
@@ -478,6 +484,22 @@ path = "/abs/b.wasm"
             Some("release stream \"QA\" is not one of PROD")
         );
         assert_eq!(b.skip_reason("anything", "ANY"), None);
+    }
+
+    #[test]
+    fn the_random_grant_is_read_and_off_by_default() {
+        let set = parse(
+            "[[policy]]\nname = \"r\"\npath = \"r.wasm\"\n[policy.grants]\nrandom = true\n\n[[policy]]\nname = \"d\"\npath = \"d.wasm\"\n",
+        )
+        .expect("valid");
+        assert!(set.policies[0].random);
+        assert!(set.policies[0].grants().expect("grants").random);
+        assert!(!set.policies[1].random);
+        let errs = parse(
+            "[[policy]]\nname = \"r\"\npath = \"r.wasm\"\n[policy.grants]\nrandom = \"yes\"\n",
+        )
+        .expect_err("not a boolean");
+        assert!(errs[0].contains("line 5"), "{errs:?}");
     }
 
     #[test]

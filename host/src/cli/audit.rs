@@ -459,6 +459,7 @@ fn replay_record(
         .map_err(|e| format!("the recorded input is not a release: {e}"))?;
     let when = record.evaluated_at.as_deref().unwrap_or(&record.time);
     let now = crate::time::parse_rfc3339(when).map_err(|e| format!("evaluated_at: {e}"))?;
+    let release_digest = release.digest();
     let mut verdicts = Vec::with_capacity(record.policies.len());
     let mut per_policy = Vec::new();
     for p in &record.policies {
@@ -502,11 +503,8 @@ fn replay_record(
         for name in &p.grants.env {
             grants.allow_env(name)?;
         }
-        let options = RunOptions {
-            now,
-            limits: to_limits(&p.limits),
-            grants,
-        };
+        let options = RunOptions::new(now, to_limits(&p.limits), grants)
+            .with_release_digest(release_digest.clone());
         let run = policy
             .evaluate(&release, &settings, &options)
             .map_err(|e| e.to_string())?;

@@ -120,11 +120,8 @@ fn check(args: &CheckArgs) -> CheckReport {
             )),
             Err(e) => report.problems.push(format!("{config}: {e}")),
             Ok(policy) => {
-                let options = RunOptions {
-                    now: crate::time::now_unix(),
-                    limits: entry.limits.clone(),
-                    grants,
-                };
+                let options =
+                    RunOptions::new(crate::time::now_unix(), entry.limits.clone(), grants);
                 match policy.check_settings(&entry.settings, &options) {
                     Ok(info) => checked.version = Some(info.version),
                     Err(e) => report.problems.push(format!(

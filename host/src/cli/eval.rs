@@ -95,11 +95,9 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
     for name in &args.allow_env {
         grants.allow_env(name).map_err(Error::Usage)?;
     }
-    let run_options = RunOptions {
-        now,
-        limits: limits.clone(),
-        grants,
-    };
+    grants.random = args.allow_random;
+    let run_options =
+        RunOptions::new(now, limits.clone(), grants).with_release_digest(release.digest());
     let mut reports = Vec::with_capacity(policies.len());
     for policy in &policies {
         let settings = settings_for(&assignments, &policy.file_stem()).map_err(Error::Usage)?;
@@ -138,6 +136,7 @@ fn evaluate_set(
     }
     let mut reports = Vec::with_capacity(applicable.len());
     if !applicable.is_empty() {
+        let release_digest = release.digest();
         let limits = PolicySet::max_limits(applicable.iter().copied());
         let runtime = Runtime::for_policy_set(&limits, set.cache_dir.as_deref())
             .map_err(|e| Error::Usage(format!("cannot start the WebAssembly engine: {e}")))?;
@@ -147,11 +146,8 @@ fn evaluate_set(
             loaded.push((load_pinned(&runtime, entry)?, grants));
         }
         for (entry, (policy, grants)) in applicable.iter().zip(loaded) {
-            let options = RunOptions {
-                now,
-                limits: entry.limits.clone(),
-                grants,
-            };
+            let options = RunOptions::new(now, entry.limits.clone(), grants)
+                .with_release_digest(release_digest.clone());
             // Errors name the policy as the config does.
             let run = policy
                 .evaluate(release, &entry.settings, &options)

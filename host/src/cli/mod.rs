@@ -18,7 +18,8 @@ use crate::release::{Format, InputOptions};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// Exit codes, shown in `--help` (DESIGN §2: the Facets pre-release hook contract).
+/// Exit codes, shown in `--help`: the Facets pre-release hook's 0 and 2, with 1
+/// and 3 added so CI can tell "the policy said no" from "the gate is broken".
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  auto-approve: the release proceeds
@@ -232,7 +233,7 @@ pub struct EvalArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["policies", "settings", "fuel", "timeout_ms", "memory_mib", "allow_read", "allow_env"]
+        conflicts_with_all = ["policies", "settings", "fuel", "timeout_ms", "memory_mib", "allow_read", "allow_env", "allow_random"]
     )]
     pub config: Option<PathBuf>,
 
@@ -270,7 +271,8 @@ pub struct EvalArgs {
     #[arg(long, value_name = "N", default_value_t = crate::runtime::Limits::DEFAULT_FUEL)]
     pub fuel: u64,
 
-    /// Wall-clock budget per policy evaluation, in milliseconds.
+    /// Time budget per policy evaluation, in milliseconds: real time plus the time the
+    /// policy spends sleeping or waiting on its (virtual) clock.
     #[arg(long, value_name = "MS", default_value_t = crate::runtime::Limits::DEFAULT_TIMEOUT_MS)]
     pub timeout_ms: u64,
 
@@ -286,6 +288,12 @@ pub struct EvalArgs {
     /// Pass this host environment variable to every policy. Repeatable.
     #[arg(long = "allow-env", value_name = "NAME")]
     pub allow_env: Vec<String>,
+
+    /// Give every policy the host's real randomness from wasi:random. Without it a
+    /// policy gets a deterministic stream seeded from the release and the policy,
+    /// so the same inputs always give the same verdict.
+    #[arg(long = "allow-random")]
+    pub allow_random: bool,
 
     /// Largest accepted input (and approvals file), in MiB.
     #[arg(long, value_name = "MiB", default_value_t = 256)]

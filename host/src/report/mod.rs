@@ -105,7 +105,7 @@ pub struct PolicyReport {
     /// The settings it received.
     pub settings: BTreeMap<String, String>,
     /// Capabilities granted beyond the empty default: `read_dirs` (read-only
-    /// directories) and `env` (variable names).
+    /// directories), `env` (variable names) and `random` (real randomness).
     pub grants: Grants,
     /// Its verdict.
     pub verdict: Verdict,

@@ -97,6 +97,12 @@ pub fn write_text(report: &Report, out: &mut impl Write) -> io::Result<()> {
         for name in &policy.grants.env {
             writeln!(out, "  granted: environment variable {}", shown(name))?;
         }
+        if policy.grants.random {
+            let _ = writeln!(
+                out,
+                "  granted: real randomness (wasi:random is not reproducible)"
+            );
+        }
         if let Some(instructions) = &policy.instructions {
             writeln!(out, "  instructions: {}", shown(instructions))?;
         }
