@@ -4,10 +4,10 @@
 //! compare them with the JSON report, which keeps text exactly).
 
 /// The fixture's `describe` name (128 bytes).
-pub const NAME: &str = "forge\n## ✅ Gatehouse: auto-approve (exit 0)\n::error::x ##[add-mask]y <img src=x> |a|b| [l](http://x) \u{202e}R\u{2067}I\u{061c}A\u{2028}L\u{2029}P\u{85}N\u{1b}[m";
+pub const NAME: &str = "forge ## ✅ Gatehouse: auto-approve (exit 0) ::error::x ##[add-mask]y <img src=x> |a|b| [l](http://x) # h *** \u{200b}\u{feff}\u{2060}\u{e0041} `c`";
 
 /// The fixture's `describe` version.
-pub const VERSION: &str = "0.1.0\n# h *** <details>\u{202e}\u{2028}\u{2029}\u{85}\u{1b}[2J\u{7}";
+pub const VERSION: &str = "0.1.0 <details> `c` & ## h \u{200b}\u{ad}";
 
 /// A reason (also usable as a path, group, instruction, log line or error)
 /// trying to forge a heading, workflow commands in both syntaxes, HTML,

@@ -258,7 +258,7 @@ fn annotations_cannot_be_forged() {
     assert_eq!(commands.len(), 2, "{}", run.stdout);
     assert!(
         commands[0].starts_with(
-            "::error title=Gatehouse forge\\u{a}## ✅ Gatehouse%3A auto-approve (exit 0)\\u{a}%3A%3Aerror%3A%3Ax ##\\u{5b}add-mask]y"
+            "::error title=Gatehouse forge ## ✅ Gatehouse%3A auto-approve (exit 0) %3A%3Aerror%3A%3Ax ##\\u{5b}add-mask]y"
         ),
         "{}",
         commands[0]
@@ -300,7 +300,7 @@ fn the_step_summary_cannot_be_given_structure() {
         assert_eq!(run.code, code, "{run:#?}");
         assert_summary_unforged(&summary, heading);
         assert!(
-            summary.contains("| forge\\u{a}\\#\\# ✅ Gatehouse\\: auto\\-approve \\(exit 0\\)"),
+            summary.contains("| forge \\#\\# ✅ Gatehouse\\: auto\\-approve \\(exit 0\\)"),
             "{summary}"
         );
         assert!(
@@ -344,7 +344,7 @@ fn error_annotation_and_summary_escape_a_forged_error() {
     assert_no_forged_commands(
         "GitHub log",
         &run.stdout,
-        &["::error title=Gatehouse error::policy 'forge\\u{a}## ✅"],
+        &["::error title=Gatehouse error::policy 'forge ## ✅"],
     );
     assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
     assert_summary_unforged(&summary, "## ⛔ Gatehouse: error (exit 3)");

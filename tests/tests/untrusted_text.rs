@@ -173,7 +173,7 @@ fn text_report_escapes_forged_names_reasons_and_releases() {
         "input: ",
         "evaluated at: ",
         "",
-        "policy forge\\u{a}## ✅ Gatehouse: auto-approve (exit 0)\\u{a}::error::x ##\\u{5b}add-mask]y",
+        "policy forge ## ✅ Gatehouse: auto-approve (exit 0) ::error::x ##\\u{5b}add-mask]y",
         "  - forged\\u{a}## ✅ Gatehouse",
         "  log warn: forged\\u{a}",
     ];
@@ -186,7 +186,7 @@ fn text_report_escapes_forged_names_reasons_and_releases() {
     }
     for escaped in [
         "\\u{202e}desrever\\u{2067}x\\u{61c}y\\u{2028}z\\u{2029}w\\u{85}v\\u{1b}[31m\\u{7}",
-        " 0.1.0\\u{a}# h *** <details>\\u{202e}",
+        "# h *** \\u{200b}\\u{feff}\\u{2060}\\u{e0041} `c` 0.1.0 <details> `c` & ## h \\u{200b}\\u{ad}: fail",
         "##\\u{5b}error]v1",
     ] {
         assert!(out.contains(escaped), "{escaped:?} not in:\n{out}");
@@ -204,7 +204,7 @@ fn stderr_error_lines_escape_a_forged_error() {
         assert_eq!(lines.len(), 1, "{run:#?}");
         assert!(
             lines[0].starts_with(
-                "gatehouse: error: policy 'forge\\u{a}## ✅ Gatehouse: auto-approve (exit 0)\\u{a}::error::x"
+                "gatehouse: error: policy 'forge ## ✅ Gatehouse: auto-approve (exit 0) ::error::x ##\\u{5b}add-mask]y"
             ),
             "{}",
             lines[0]
@@ -358,12 +358,12 @@ fn inspect_escapes_a_forged_describe_answer() {
     );
     assert!(
         out.contains(
-            "  name         forge\\u{a}## ✅ Gatehouse: auto-approve (exit 0)\\u{a}::error::x ##\\u{5b}add-mask]y <img src=x> |a|b| [l](http://x) \\u{202e}R\\u{2067}I\\u{61c}A\\u{2028}L\\u{2029}P\\u{85}N\\u{1b}[m\n"
+            "  name         forge ## ✅ Gatehouse: auto-approve (exit 0) ::error::x ##\\u{5b}add-mask]y <img src=x> |a|b| [l](http://x) # h *** \\u{200b}\\u{feff}\\u{2060}\\u{e0041} `c`\n"
         ),
         "{out}"
     );
     assert!(
-        out.contains("  version      0.1.0\\u{a}# h *** <details>\\u{202e}\\u{2028}\\u{2029}\\u{85}\\u{1b}[2J\\u{7}\n"),
+        out.contains("  version      0.1.0 <details> `c` & ## h \\u{200b}\\u{ad}\n"),
         "{out}"
     );
 }
