@@ -243,7 +243,7 @@ pub fn run(args: &AuditArgs) -> i32 {
 fn print_json(value: &impl Serialize) {
     match serde_json::to_string_pretty(value) {
         Ok(json) => println!("{json}"),
-        Err(e) => eprintln!("gatehouse: error: cannot serialise the result: {e}"),
+        Err(e) => super::print_error(&format!("cannot serialise the result: {e}")),
     }
 }
 
@@ -282,13 +282,13 @@ fn verify(file: &Path, output: OutputFormat) -> i32 {
             0
         }
         Err(problem) => {
-            eprintln!(
-                "gatehouse: error: {}: line {}: {}: {}",
+            super::print_error(&format!(
+                "{}: line {}: {}: {}",
                 file.display(),
                 problem.line,
                 problem.kind,
                 problem.message
-            );
+            ));
             if output == OutputFormat::Json {
                 print_json(&serde_json::json!({
                     "schema": "gatehouse.audit-verify/v1",
@@ -488,10 +488,7 @@ fn replay(file: &Path, policy_dirs: &[PathBuf], settings: &[String], output: Out
         );
     }
     for e in &errors {
-        eprintln!(
-            "gatehouse: error: line {}: cannot replay: {}",
-            e.line, e.error
-        );
+        super::print_error(&format!("line {}: cannot replay: {}", e.line, e.error));
     }
     if !errors.is_empty() {
         super::EXIT_ERROR

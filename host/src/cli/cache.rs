@@ -68,12 +68,12 @@ pub fn run_compile(args: &CompileArgs) -> i32 {
     let runtime = match Runtime::with_cache(&Limits::default(), &setting) {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("gatehouse: error: cannot start the WebAssembly engine: {e}");
+            super::print_error(&format!("cannot start the WebAssembly engine: {e}"));
             return super::EXIT_ERROR;
         }
     };
     if let Some(warning) = runtime.cache_warning() {
-        eprintln!("gatehouse: error: {warning}");
+        super::print_error(warning);
         return super::EXIT_ERROR;
     }
     let mut failed = 0usize;
@@ -86,7 +86,7 @@ pub fn run_compile(args: &CompileArgs) -> i32 {
                     _ => "compiled",
                 };
                 if let Some(warning) = &info.warning {
-                    eprintln!("gatehouse: error: {}: {warning}", path.display());
+                    super::print_error(&format!("{}: {warning}", path.display()));
                     failed += 1;
                     continue;
                 }
@@ -102,7 +102,7 @@ pub fn run_compile(args: &CompileArgs) -> i32 {
                 );
             }
             Err(e) => {
-                eprintln!("gatehouse: error: {e}");
+                super::print_error(&e.to_string());
                 failed += 1;
             }
         }
@@ -144,14 +144,14 @@ fn prune(dir: &std::path::Path, older_than_days: u64) -> i32 {
     let engine = match wasmtime_engine() {
         Ok(engine) => engine,
         Err(e) => {
-            eprintln!("gatehouse: error: {e}");
+            super::print_error(&e.to_string());
             return super::EXIT_ERROR;
         }
     };
     let cache = match CompileCache::open(dir, engine.engine()) {
         Ok(cache) => cache,
         Err(e) => {
-            eprintln!("gatehouse: error: {e}");
+            super::print_error(&e.to_string());
             return super::EXIT_ERROR;
         }
     };
@@ -168,7 +168,7 @@ fn prune(dir: &std::path::Path, older_than_days: u64) -> i32 {
             0
         }
         Err(e) => {
-            eprintln!("gatehouse: error: cannot prune {}: {e}", dir.display());
+            super::print_error(&format!("cannot prune {}: {e}", dir.display()));
             super::EXIT_ERROR
         }
     }

@@ -70,13 +70,13 @@ struct CheckedRelease {
 pub fn run(args: &CheckArgs) -> i32 {
     let report = check(args);
     for problem in &report.problems {
-        eprintln!("gatehouse: error: {problem}");
+        super::print_error(problem);
     }
     let text = match args.output {
         OutputFormat::Json => match serde_json::to_string_pretty(&report) {
             Ok(json) => format!("{json}\n"),
             Err(e) => {
-                eprintln!("gatehouse: error: cannot serialise the check report: {e}");
+                super::print_error(&format!("cannot serialise the check report: {e}"));
                 return EXIT_ERROR;
             }
         },
@@ -85,13 +85,16 @@ pub fn run(args: &CheckArgs) -> i32 {
             let n = report.policies.len();
             let plural = if n == 1 { "policy" } else { "policies" };
             if report.ok {
-                text.push_str(&format!("ok: {n} {plural} checked ({})\n", report.config));
+                text.push_str(&format!(
+                    "ok: {n} {plural} checked ({})\n",
+                    crate::report::untrusted::line(&report.config)
+                ));
             } else {
                 let bad = report.problems.len();
                 text.push_str(&format!(
                     "{bad} problem{} in {} ({n} {plural})\n",
                     if bad == 1 { "" } else { "s" },
-                    report.config
+                    crate::report::untrusted::line(&report.config)
                 ));
             }
             text
@@ -99,7 +102,7 @@ pub fn run(args: &CheckArgs) -> i32 {
     };
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        eprintln!("gatehouse: error: cannot write to stdout: {e}");
+        super::print_error(&format!("cannot write to stdout: {e}"));
         return EXIT_ERROR;
     }
     if report.ok { 0 } else { EXIT_ERROR }

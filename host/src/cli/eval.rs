@@ -1,15 +1,15 @@
 //! `gatehouse eval`: load the policies, read the release, evaluate each policy
 //! in its own sandbox, aggregate, report, and return the exit code.
 
-use super::{EvalArgs, OutputFormat, report_error};
+use super::{EvalArgs, report_error};
 use crate::config::{Applicability, PolicyEntry, PolicySet};
 use crate::error::{Error, InputError};
 use crate::release::Release;
-use crate::report::{ErrorReport, InputSummary, PolicyReport, Report, SkippedPolicy, render_text};
+use crate::report::{ErrorReport, InputSummary, PolicyReport, Report, SkippedPolicy};
 use crate::runtime::{Grants, Limits, RunOptions, Runtime};
 use crate::settings::{check_assignments, settings_for};
 use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
+use std::io::Read;
 
 /// Runs `gatehouse eval` and returns the exit code.
 ///
@@ -35,13 +35,9 @@ pub fn run(args: &EvalArgs) -> i32 {
         Err(err) => return report_error(&ErrorReport::from_error(&err), args.output),
     };
     if let Some(nothing) = &report.nothing_applied {
-        let _ = writeln!(
-            std::io::stderr(),
-            "gatehouse: warning: {}",
-            crate::report::untrusted::one_line(&nothing.message)
-        );
+        super::print_warning(&nothing.message);
     }
-    let Err(failure) = deliver(&report, args.output) else {
+    let Err(failure) = super::deliver_report(&report, args.output) else {
         return report.exit_code;
     };
     // The verdict did not reach whoever acts on it: the outcome is an error.
@@ -55,61 +51,6 @@ pub fn run(args: &EvalArgs) -> i32 {
         );
     }
     report_error(&ErrorReport::new(message), args.output)
-}
-
-/// Delivers a decision: the report on stdout; with `--output github`, then
-/// `verdict=`/`exit-code=` to `$GITHUB_OUTPUT` and the summary to
-/// `$GITHUB_STEP_SUMMARY`. Stdout and `$GITHUB_OUTPUT` carry the verdict to
-/// whoever acts on it, so failing to write either is an error; the step
-/// summary is for people reading the job page, so failing to write it is a
-/// warning. `$GITHUB_OUTPUT` is written only once stdout has succeeded, so
-/// it never holds a verdict the process then does not exit with.
-fn deliver(report: &Report, output: OutputFormat) -> Result<(), String> {
-    use crate::report::github;
-    let text = match output {
-        OutputFormat::Text => render_text(report),
-        OutputFormat::Json => format!("{}\n", report.to_json()),
-        OutputFormat::Github => format!(
-            "{}{}",
-            render_text(report),
-            github::render_annotations(report)
-        ),
-    };
-    write_stdout(&text).map_err(|e| format!("cannot write the report to stdout: {e}"))?;
-    if output == OutputFormat::Github {
-        append_required(
-            "GITHUB_OUTPUT",
-            &github::render_outputs(report.verdict.as_str(), report.exit_code),
-        )?;
-        super::append_github_file("GITHUB_STEP_SUMMARY", &github::render_summary(report));
-    }
-    Ok(())
-}
-
-/// Writes and flushes `text` to stdout.
-fn write_stdout(text: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()
-}
-
-/// Appends to the file named by a GitHub Actions variable, when it is set;
-/// failing to is an error naming the variable and the file.
-fn append_required(variable: &str, text: &str) -> Result<(), String> {
-    let Some(path) = std::env::var_os(variable) else {
-        return Ok(());
-    };
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .and_then(|mut file| file.write_all(text.as_bytes()))
-        .map_err(|e| {
-            format!(
-                "cannot write the verdict to ${variable} ({}): {e}",
-                std::path::Path::new(&path).display()
-            )
-        })
 }
 
 fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report, Error> {

@@ -57,7 +57,7 @@ fn condition<'a>(
 /// bidirectional and line-separator characters escaped (release values and
 /// config entries are untrusted text).
 pub fn quote(text: &str) -> String {
-    crate::report::untrusted::one_line(&format!("{text:?}")).into_owned()
+    crate::report::untrusted::line(&format!("{text:?}")).into_owned()
 }
 
 /// Entries as a quoted, comma-separated list.
@@ -311,7 +311,7 @@ mod tests {
             why,
             "environment \"dev\\u{202e}ved\\r\" matches none of \"prod\\n::error::x\""
         );
-        assert!(!why.chars().any(crate::report::untrusted::is_suspicious));
+        assert!(!why.chars().any(crate::report::untrusted::needs_escape));
         assert_eq!(quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
         assert_eq!(quote("\u{2028}\u{061c}"), "\"\\u{2028}\\u{61c}\"");
     }

@@ -153,7 +153,7 @@ fn approver_groups(value: toml::Value) -> Result<Vec<String>, String> {
         };
         if group.trim().is_empty()
             || group.trim() != group
-            || group.chars().any(crate::report::untrusted::is_suspicious)
+            || group.chars().any(crate::report::untrusted::needs_escape)
         {
             return Err(format!(
                 "{KEY}.approver-groups: {} is not a group name (empty, surrounding spaces or control characters)",

@@ -1,11 +1,15 @@
 //! The report of one `gatehouse eval`: one serialisable value, rendered as
 //! text for people or as a versioned JSON object for CI (see docs/report-json.md).
+//! Renderers write to a writer (never one string of the whole report) and
+//! escape untrusted text with [`untrusted`].
 
+#[cfg(test)]
+mod fixture;
 pub mod github;
 mod text;
 pub mod untrusted;
 
-pub use text::render_text;
+pub use text::{render_text, write_text};
 
 use crate::decision::{Reason, Verdict};
 use crate::release::Release;
@@ -366,6 +370,13 @@ impl Report {
         self.config = Some(config);
         self.skipped = skipped;
         self
+    }
+
+    /// Writes the report as pretty JSON and a newline, streamed: the exact
+    /// text of every field, escaped only as JSON requires.
+    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self).map_err(std::io::Error::from)?;
+        writeln!(out)
     }
 
     /// The report as pretty JSON.

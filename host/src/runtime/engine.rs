@@ -58,7 +58,13 @@ impl Runtime {
     /// Prints a cache warning when the process asked for that (the CLI).
     fn warn(&self, warning: &str) {
         if self.warn_on_stderr {
-            eprintln!("gatehouse: warning: {warning}");
+            use std::io::Write;
+            // A stderr that cannot be written to is not worth a panic.
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "{}",
+                crate::report::untrusted::diagnostic("warning", warning)
+            );
         }
     }
 
