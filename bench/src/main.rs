@@ -201,11 +201,7 @@ fn run(args: &Args) -> Result<(), String> {
             .iter()
             .map(|&n| (n, generate::release_json(n)))
             .collect(),
-        options: RunOptions {
-            now,
-            limits: Limits::default(),
-            grants: Grants::default(),
-        },
+        options: RunOptions::new(now, Limits::default(), Grants::default()),
         shared: root.join("..").join("shared"),
         cache_dir: root.join("target").join("bench").join("cache"),
         gatehouse_bin: std::env::var_os("GATEHOUSE_BIN")

@@ -2,6 +2,12 @@
 //! each chained to the previous line by its sha256, appended under an
 //! exclusive file lock; and the check of such a file (`gatehouse audit verify`).
 //! The format is described in docs/audit.md.
+//!
+//! A file is only ever modified when it is a Gatehouse audit log: [`append`]
+//! checks first (the file is empty, or its last records parse and chain) and
+//! repairs after (a torn last line left by an interrupted gatehouse is
+//! removed only when everything before it is a valid chain). Anything else is
+//! refused with the file untouched.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -59,6 +65,20 @@ pub struct Record {
     /// The sandbox limit hit when a policy was stopped by one:
     /// `{"name": "fuel", "value": 50000000}`.
     pub limit_hit: Option<LimitHit>,
+    /// `sha256:` and the hex sha256 of the normalised release JSON (what
+    /// seeds a policy's deterministic random stream), null without input.
+    #[serde(default)]
+    pub release_digest: Option<String>,
+    /// The policy set's `when-nothing-applies` when it gave the verdict
+    /// because no policy applied (`fail`, `require-approval`,
+    /// `auto-approve`), else null.
+    #[serde(default)]
+    pub nothing_applied: Option<String>,
+    /// On a record written because the decision of an earlier record could
+    /// not be delivered (its report not written): that record's `seq`. This
+    /// record (exit 3) is then the decision's final outcome.
+    #[serde(default)]
+    pub outcome_of: Option<u64>,
     /// Hex sha256 of the previous line's bytes (without its newline), or of
     /// [`GENESIS_TEXT`] for the first line; set by [`append`].
     pub prev_sha256: String,
@@ -87,6 +107,16 @@ pub struct PolicyRecord {
     pub verdict: String,
     /// Its reasons (`[{"message", "resource_path"}]`).
     pub reasons: serde_json::Value,
+    /// Whether `wasi:random` gave it real random bytes (not reproducible on
+    /// replay) rather than a stream seeded from the release and policy
+    /// digests; null in records written before this was recorded.
+    #[serde(default)]
+    pub random_real: Option<bool>,
+    /// The hex seed of its deterministic `wasi:random` stream
+    /// (`runtime::random_seed` of the release digest and `wasm_sha256`);
+    /// null when randomness was real, or in older records.
+    #[serde(default)]
+    pub random_seed: Option<String>,
 }
 
 /// Grants as recorded.
@@ -123,14 +153,17 @@ pub struct LimitHit {
 pub struct Appended {
     /// The sequence number written.
     pub seq: u64,
-    /// Bytes of a partial last line (a crashed writer's) removed first.
+    /// Bytes of a torn last line (an interrupted gatehouse's) removed first.
     pub repaired_bytes: u64,
 }
 
 /// Appends `record` to the audit log at `path` (created if missing): under
-/// an exclusive lock, removes a partial last line left by a crashed writer,
-/// sets `seq` and `prev_sha256` from the last complete line, writes the line
-/// and its newline in one write and syncs it to disk.
+/// an exclusive lock, checks that the file is a Gatehouse audit log (empty,
+/// or its last record parses and chains to the one before it), removes a
+/// torn last line left by an interrupted writer when everything before it
+/// is a valid chain, sets `seq` and `prev_sha256` from the last record,
+/// writes the line and its newline in one write and syncs it to disk.
+/// Anything else is an error and leaves the file's bytes untouched.
 pub fn append(path: &Path, record: &mut Record) -> Result<Appended, String> {
     let mut file = std::fs::OpenOptions::new()
         .read(true)
@@ -146,26 +179,19 @@ pub fn append(path: &Path, record: &mut Record) -> Result<Appended, String> {
 }
 
 fn append_locked(file: &mut File, record: &mut Record) -> Result<Appended, String> {
-    let (valid_len, last) = tail(file).map_err(|e| format!("cannot read the audit log: {e}"))?;
-    let len = file
-        .metadata()
-        .map_err(|e| format!("cannot read the audit log: {e}"))?
-        .len();
-    let repaired_bytes = len - valid_len;
-    if repaired_bytes > 0 {
-        file.set_len(valid_len)
-            .map_err(|e| format!("cannot remove the partial last line: {e}"))?;
-    }
+    let read_error = |e: std::io::Error| format!("cannot read the audit log: {e}");
+    let tail = Tail::read(file).map_err(read_error)?;
+    let (last, repaired_bytes) = if tail.torn.is_empty() {
+        (check_end(&tail)?, 0)
+    } else {
+        let last = check_torn(file, &tail)?;
+        file.set_len(tail.valid_len)
+            .map_err(|e| format!("cannot remove the torn last line: {e}"))?;
+        (last, tail.torn.len() as u64)
+    };
     let (seq, prev) = match last {
         None => (1, genesis()),
-        Some(line) => {
-            let previous: Record = serde_json::from_slice(&line).map_err(|e| {
-                format!(
-                    "the last line is not an audit record ({e}); check the file with `gatehouse audit verify`"
-                )
-            })?;
-            (previous.seq + 1, sha256_hex(&line))
-        }
+        Some((seq, hash)) => (seq + 1, hash),
     };
     record.schema = SCHEMA.to_string();
     record.seq = seq;
@@ -182,31 +208,138 @@ fn append_locked(file: &mut File, record: &mut Record) -> Result<Appended, Strin
     })
 }
 
-/// The length of the file up to and including its last newline, and the
-/// last complete line (without its newline), read backwards from the end.
-fn tail(file: &mut File) -> std::io::Result<(u64, Option<Vec<u8>>)> {
-    const CHUNK: u64 = 64 * 1024;
-    let len = file.metadata()?.len();
-    let mut pos = len;
-    let mut buf: Vec<u8> = Vec::new(); // the bytes pos..len
-    while pos > 0 && buf.iter().filter(|&&b| b == b'\n').count() < 2 {
-        let start = pos.saturating_sub(CHUNK);
-        let mut chunk = vec![0; (pos - start) as usize];
-        file.seek(SeekFrom::Start(start))?;
-        file.read_exact(&mut chunk)?;
-        chunk.extend_from_slice(&buf);
-        buf = chunk;
-        pos = start;
-    }
-    let Some(last_newline) = buf.iter().rposition(|&b| b == b'\n') else {
-        return Ok((pos, None)); // pos == 0: no complete line
+/// The advice every refusal to touch a file ends with.
+const NOT_AN_AUDIT_LOG: &str = "refusing to modify it: it is not a Gatehouse audit log, or it is damaged; check it with `gatehouse audit verify`, or pass another --audit-log file";
+
+/// Checks the end of a file that ends in a newline (or is empty): its last
+/// line is a record and chains to the line before it (or, when it is the
+/// only line, is record 1 chained to genesis). Returns the last record's
+/// `seq` and the sha256 of its line, `None` for an empty file.
+fn check_end(tail: &Tail) -> Result<Option<(u64, String)>, String> {
+    let Some(last) = &tail.last else {
+        return Ok(None);
     };
-    let valid_len = pos + last_newline as u64 + 1;
-    let line_start = buf[..last_newline]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    Ok((valid_len, Some(buf[line_start..last_newline].to_vec())))
+    let record = parse_record(last)
+        .map_err(|e| format!("its last line is not a {SCHEMA} record ({e}); {NOT_AN_AUDIT_LOG}"))?;
+    let (expected_seq, expected_prev) = match &tail.before_last {
+        None => (1, genesis()),
+        Some(line) => {
+            let previous = parse_record(line).map_err(|e| {
+                format!("its last line but one is not a {SCHEMA} record ({e}); {NOT_AN_AUDIT_LOG}")
+            })?;
+            (previous.seq.saturating_add(1), sha256_hex(line))
+        }
+    };
+    if record.seq != expected_seq || record.prev_sha256 != expected_prev {
+        return Err(format!(
+            "its last record (seq {}) does not chain to the line before it; {NOT_AN_AUDIT_LOG}",
+            record.seq
+        ));
+    }
+    Ok(Some((record.seq, sha256_hex(last))))
+}
+
+/// Checks a file whose last line is torn (no newline): everything before it
+/// must be a valid chain, and the torn bytes must be the start of the next
+/// record as gatehouse writes it (optionally followed by NUL bytes, which
+/// some file systems leave after a crash). Returns what [`check_end`] does.
+fn check_torn(file: &mut File, tail: &Tail) -> Result<Option<(u64, String)>, String> {
+    let mut before = Vec::new();
+    file.seek(SeekFrom::Start(0))
+        .and_then(|_| (&mut *file).take(tail.valid_len).read_to_end(&mut before))
+        .map_err(|e| format!("cannot read the audit log: {e}"))?;
+    let lines: Vec<Vec<u8>> = before
+        .split(|&b| b == b'\n')
+        .take(before.iter().filter(|&&b| b == b'\n').count())
+        .map(<[u8]>::to_vec)
+        .collect();
+    let verified = check_lines(&lines, false).map_err(|p| {
+        format!(
+            "its last line has no newline, and the records before it are not a valid chain (line {} {}: {}); {NOT_AN_AUDIT_LOG}",
+            p.line, p.kind, p.message
+        )
+    })?;
+    let next = verified.records + 1;
+    let prefix = format!("{{\"schema\":\"{SCHEMA}\",\"seq\":{next},");
+    let torn = &tail.torn[..];
+    let text = &torn[..torn.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1)];
+    let starts_record = text.starts_with(prefix.as_bytes()) || prefix.as_bytes().starts_with(text);
+    // NULs alone are a crash artefact only after a record gatehouse wrote.
+    if !starts_record || (text.is_empty() && lines.is_empty()) {
+        return Err(format!(
+            "its last line has no newline and is not the start of record {next} as gatehouse writes it; {NOT_AN_AUDIT_LOG}"
+        ));
+    }
+    Ok(lines
+        .last()
+        .map(|line| (verified.records, sha256_hex(line))))
+}
+
+/// Parses one line as a record of this schema.
+fn parse_record(line: &[u8]) -> Result<Record, String> {
+    let record: Record = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+    if record.schema != SCHEMA {
+        return Err(format!("schema is {:?}", record.schema));
+    }
+    Ok(record)
+}
+
+/// The end of a file, read backwards: its last two complete lines and the
+/// bytes after its last newline.
+#[derive(Debug, Default)]
+struct Tail {
+    /// The length up to and including the last newline.
+    valid_len: u64,
+    /// The last complete line, without its newline.
+    last: Option<Vec<u8>>,
+    /// The complete line before it.
+    before_last: Option<Vec<u8>>,
+    /// The bytes after the last newline (a torn line), possibly empty.
+    torn: Vec<u8>,
+}
+
+impl Tail {
+    fn read(file: &mut File) -> std::io::Result<Tail> {
+        const CHUNK: u64 = 64 * 1024;
+        let len = file.metadata()?.len();
+        let mut pos = len;
+        let mut buf: Vec<u8> = Vec::new(); // the bytes pos..len
+        // Three newlines bound the last two complete lines (the third
+        // precedes the last line but one).
+        while pos > 0 && buf.iter().filter(|&&b| b == b'\n').count() < 3 {
+            let start = pos.saturating_sub(CHUNK);
+            let mut chunk = vec![0; usize::try_from(pos - start).unwrap_or(0)];
+            file.seek(SeekFrom::Start(start))?;
+            file.read_exact(&mut chunk)?;
+            chunk.extend_from_slice(&buf);
+            buf = chunk;
+            pos = start;
+        }
+        let Some(last_newline) = buf.iter().rposition(|&b| b == b'\n') else {
+            // pos == 0: no complete line, the whole file is torn.
+            return Ok(Tail {
+                torn: buf,
+                ..Tail::default()
+            });
+        };
+        let torn = buf[last_newline + 1..].to_vec();
+        let complete = &buf[..last_newline];
+        let mut lines = complete.rsplit(|&b| b == b'\n');
+        let last = lines.next().map(<[u8]>::to_vec);
+        // A line is complete only if a newline (or the start of the file) precedes it.
+        let newlines = complete.iter().filter(|&&b| b == b'\n').count();
+        let before_last = if newlines >= 2 || (newlines == 1 && pos == 0) {
+            lines.next().map(<[u8]>::to_vec)
+        } else {
+            None
+        };
+        Ok(Tail {
+            valid_len: pos + last_newline as u64 + 1,
+            last,
+            before_last,
+            torn,
+        })
+    }
 }
 
 /// The first problem [`verify`] found.
@@ -228,11 +361,24 @@ pub struct Verified {
     /// Hex sha256 of the last line: anchor it elsewhere to detect an edit
     /// of the last line, which the chain alone cannot.
     pub last_sha256: String,
+    /// Decisions whose report could not be delivered, each with the later
+    /// record (exit 3) that is its final outcome.
+    pub undelivered: Vec<Undelivered>,
+}
+
+/// A decision whose report could not be delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Undelivered {
+    /// The `seq` of the decision's record.
+    pub seq: u64,
+    /// The `seq` of the record of the failure, the decision's final outcome.
+    pub outcome_seq: u64,
 }
 
 /// Checks an audit log: every line parses, has the schema, `seq` counts up
 /// from 1 and `prev_sha256` chains to the previous line (the first to the
-/// genesis value). Returns the first problem.
+/// genesis value), and every `outcome_of` names an earlier decision that has
+/// no other outcome record. Returns the first problem.
 pub fn verify(path: &Path) -> Result<Result<Verified, Problem>, String> {
     let file = File::open(path).map_err(|e| format!("cannot open the audit log: {e}"))?;
     let mut reader = std::io::BufReader::new(file);
@@ -270,6 +416,7 @@ fn check_lines(lines: &[Vec<u8>], truncated: bool) -> Result<Verified, Problem> 
         parsed.push(record);
     }
     let mut prev_hash = genesis();
+    let mut undelivered: Vec<Undelivered> = Vec::new();
     for (i, record) in parsed.iter().enumerate() {
         let is_last = i + 1 == lines.len();
         if is_last && truncated {
@@ -351,11 +498,43 @@ fn check_lines(lines: &[Vec<u8>], truncated: bool) -> Result<Verified, Problem> 
                 )
             });
         }
+        if let Some(decision) = record.outcome_of {
+            let bad = |why: String| {
+                problem(
+                    i,
+                    "invalid",
+                    format!(
+                        "outcome_of {decision}: {why}: the line was edited, or not written by gatehouse"
+                    ),
+                )
+            };
+            let target = usize::try_from(decision)
+                .ok()
+                .filter(|d| (1..=i).contains(d))
+                .and_then(|d| parsed[d - 1].as_ref().ok());
+            let Some(target) = target else {
+                return Err(bad("no earlier record has that seq".into()));
+            };
+            if target.outcome_of.is_some() || target.verdict == "error" {
+                return Err(bad("that record is not a decision".into()));
+            }
+            if record.exit_code != 3 || record.verdict != "error" {
+                return Err(bad("an outcome record must be an error (exit 3)".into()));
+            }
+            if undelivered.iter().any(|u| u.seq == decision) {
+                return Err(bad("that decision already has an outcome record".into()));
+            }
+            undelivered.push(Undelivered {
+                seq: decision,
+                outcome_seq: record.seq,
+            });
+        }
         prev_hash = sha256_hex(&lines[i]);
     }
     Ok(Verified {
         records: lines.len() as u64,
         last_sha256: prev_hash,
+        undelivered,
     })
 }
 
@@ -392,6 +571,9 @@ mod tests {
             exit_code: 0,
             error: None,
             limit_hit: None,
+            release_digest: None,
+            nothing_applied: None,
+            outcome_of: None,
             prev_sha256: String::new(),
         }
     }
@@ -533,10 +715,161 @@ mod tests {
         let dir = tempfile_dir::Dir::new();
         let path = dir.0.join("big");
         let long = "x".repeat(200_000);
-        std::fs::write(&path, format!("{long}\n{long}y\npartial")).expect("write");
+        std::fs::write(&path, format!("{long}\n{long}y\n{long}z\npartial")).expect("write");
         let mut file = File::open(&path).expect("open");
-        let (valid, last) = tail(&mut file).expect("tail");
-        assert_eq!(valid, 400_003);
-        assert_eq!(last.expect("a line").len(), 200_001);
+        let tail = Tail::read(&mut file).expect("tail");
+        assert_eq!(tail.valid_len, 600_005);
+        assert_eq!(tail.last.expect("a line").len(), 200_001);
+        assert_eq!(tail.before_last.expect("a line").len(), 200_001);
+        assert_eq!(tail.torn, b"partial");
+        std::fs::write(&path, "one\n").expect("write");
+        let tail = Tail::read(&mut File::open(&path).expect("open")).expect("tail");
+        assert_eq!(
+            (tail.last.as_deref(), tail.before_last),
+            (Some(&b"one"[..]), None)
+        );
+        std::fs::write(&path, "one\ntwo\n").expect("write");
+        let tail = Tail::read(&mut File::open(&path).expect("open")).expect("tail");
+        assert_eq!(tail.before_last.as_deref(), Some(&b"one"[..]));
+        std::fs::write(&path, "torn").expect("write");
+        let tail = Tail::read(&mut File::open(&path).expect("open")).expect("tail");
+        assert_eq!(
+            (tail.valid_len, tail.last, &tail.torn[..]),
+            (0, None, &b"torn"[..])
+        );
+    }
+
+    /// Asserts that appending to a file holding `bytes` is refused with a
+    /// message containing `fragment`, and leaves the bytes as they were.
+    fn refused(bytes: &[u8], fragment: &str) {
+        let dir = tempfile_dir::Dir::new();
+        let path = dir.0.join("file");
+        std::fs::write(&path, bytes).expect("write");
+        let err = append(&path, &mut record("fail")).expect_err("refused");
+        assert!(err.contains(fragment), "{err}");
+        assert!(err.contains("refusing to modify it"), "{err}");
+        assert_eq!(std::fs::read(&path).expect("read"), bytes);
+    }
+
+    #[test]
+    fn a_file_that_is_not_an_audit_log_is_left_untouched() {
+        refused(
+            b"notes\nkeep me",
+            "the records before it are not a valid chain (line 1 invalid",
+        );
+        refused(b"keep me", "is not the start of record 1");
+        refused(
+            b"notes\n",
+            "its last line is not a gatehouse.audit/v1 record",
+        );
+        refused(b"\n", "its last line is not");
+        refused(&[0xff, 0xfe, b'\n', 0x00, 0x80], "are not a valid chain");
+        refused(&[0; 32], "is not the start of record 1");
+        let (_dir, path) = log(3);
+        let valid = std::fs::read(&path).expect("read");
+        let mut other_schema = valid.clone();
+        let second_schema = String::from_utf8(valid.clone())
+            .expect("utf-8")
+            .replace("gatehouse.audit/v1", "other/v1");
+        other_schema.extend_from_slice(second_schema.lines().last().unwrap_or_default().as_bytes());
+        other_schema.push(b'\n');
+        refused(&other_schema, "schema is \"other/v1\"");
+        let mut note = valid.clone();
+        note.extend_from_slice(b"rotate me");
+        refused(&note, "is not the start of record 4");
+        // The last two records do not chain (one deleted between them).
+        let text = String::from_utf8(valid).expect("utf-8");
+        let kept: Vec<&str> = text.lines().collect();
+        refused(
+            format!("{}\n{}\n", kept[0], kept[2]).as_bytes(),
+            "does not chain to the line before it",
+        );
+        // A single record must be record 1, chained to genesis.
+        refused(format!("{}\n", kept[1]).as_bytes(), "does not chain");
+    }
+
+    #[test]
+    fn a_torn_tail_is_repaired_only_after_a_valid_chain() {
+        let (_dir, path) = log(2);
+        let valid = std::fs::read(&path).expect("read");
+        for torn in [
+            &b"{"[..],
+            b"{\"schema\":\"gatehouse.audit/v1\",\"seq\":3,\"ti",
+            b"{\"schema\":\"gatehouse.audit/v1\",\"seq\":3,\"ti\0\0\0",
+            b"\0\0\0\0",
+        ] {
+            let mut bytes = valid.clone();
+            bytes.extend_from_slice(torn);
+            std::fs::write(&path, &bytes).expect("write");
+            let appended = append(&path, &mut record("fail")).expect("repaired");
+            assert_eq!(appended.seq, 3);
+            assert_eq!(appended.repaired_bytes, torn.len() as u64);
+            assert_eq!(verify(&path).expect("readable").expect("ok").records, 3);
+            std::fs::write(&path, &valid).expect("restore");
+        }
+        // A torn first record of an empty log.
+        std::fs::write(&path, "{\"schema\":\"gatehouse.audit/v1\",\"seq\":1,").expect("write");
+        assert_eq!(append(&path, &mut record("fail")).expect("repaired").seq, 1);
+        // Not after a broken chain.
+        let text = String::from_utf8(valid).expect("utf-8");
+        let kept: Vec<&str> = text.lines().collect();
+        refused(
+            format!(
+                "{}\n{{\"schema\":\"gatehouse.audit/v1\",\"seq\":3,",
+                kept[1]
+            )
+            .as_bytes(),
+            "are not a valid chain (line 1 deleted",
+        );
+    }
+
+    #[test]
+    fn outcome_records_must_name_an_earlier_decision() {
+        let (_dir, path) = log(2);
+        let mut outcome = record("error");
+        outcome.exit_code = 3;
+        outcome.outcome_of = Some(2);
+        append(&path, &mut outcome).expect("append");
+        let verified = verify(&path).expect("readable").expect("ok");
+        assert_eq!(
+            verified.undelivered,
+            [Undelivered {
+                seq: 2,
+                outcome_seq: 3
+            }]
+        );
+        // A second outcome for the same decision, one for itself or a later
+        // record, one for an outcome, and a non-error outcome are all invalid.
+        for (target, verdict, exit_code, why) in [
+            (2, "error", 3, "already has an outcome record"),
+            (4, "error", 3, "no earlier record has that seq"),
+            (9, "error", 3, "no earlier record has that seq"),
+            (3, "error", 3, "is not a decision"),
+            (1, "auto-approve", 0, "must be an error"),
+        ] {
+            let before = std::fs::read(&path).expect("read");
+            let mut bad = record(verdict);
+            bad.exit_code = exit_code;
+            bad.outcome_of = Some(target);
+            append(&path, &mut bad).expect("append");
+            let p = problem(&path);
+            assert_eq!((p.line, p.kind), (4, "invalid"), "{p:?}");
+            assert!(p.message.contains(why), "{p:?}");
+            std::fs::write(&path, before).expect("restore");
+        }
+    }
+
+    #[test]
+    fn old_records_without_the_new_fields_still_parse() {
+        let (_dir, path) = log(1);
+        let line = lines(&path).remove(0);
+        let mut value: serde_json::Value = serde_json::from_str(&line).expect("json");
+        if let Some(object) = value.as_object_mut() {
+            for key in ["release_digest", "nothing_applied", "outcome_of"] {
+                object.remove(key);
+            }
+        }
+        let record: Record = serde_json::from_value(value).expect("parses");
+        assert_eq!(record.outcome_of, None);
     }
 }

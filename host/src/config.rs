@@ -4,6 +4,17 @@
 //!
 //! Unknown keys are errors naming the key and its line; relative paths are
 //! resolved against the config file's directory.
+//!
+//! Conditions match case-sensitively; a release that would match a policy
+//! only if case were ignored is refused ([`Applicability::CaseMismatch`]), and
+//! a release no policy applies to is not approved unless the set says so
+//! ([`WhenNothingApplies`]).
+
+mod applies;
+mod when;
+
+pub use applies::{Applicability, quote};
+pub use when::WhenNothingApplies;
 
 use crate::runtime::{Grants, Limits};
 use serde::Deserialize;
@@ -26,6 +37,8 @@ pub struct PolicySet {
     /// The compile cache directory (`cache-dir`, resolved against the config
     /// file's directory), used unless `--cache-dir` or `--no-cache` is given.
     pub cache_dir: Option<PathBuf>,
+    /// What to do when no policy applies to a release (`when-nothing-applies`).
+    pub when_nothing_applies: WhenNothingApplies,
 }
 
 /// One `[[policy]]` entry.
@@ -49,6 +62,8 @@ pub struct PolicyEntry {
     pub read_dirs: Vec<PathBuf>,
     /// Environment variables to pass through.
     pub env: Vec<String>,
+    /// Real randomness instead of the deterministic stream (`random = true`).
+    pub random: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,6 +71,8 @@ pub struct PolicyEntry {
 struct RawConfig {
     #[serde(default, rename = "cache-dir")]
     cache_dir: Option<PathBuf>,
+    #[serde(default, rename = "when-nothing-applies")]
+    when_nothing_applies: Option<toml::Spanned<toml::Value>>,
     #[serde(default)]
     policy: Vec<RawPolicy>,
 }
@@ -91,6 +108,8 @@ struct RawGrants {
     read: Vec<String>,
     #[serde(default)]
     env: Vec<String>,
+    #[serde(default)]
+    random: bool,
 }
 
 /// `line N` for a byte offset into `text` (1-based).
@@ -145,6 +164,16 @@ impl PolicySet {
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut problems = Vec::new();
+        let when_nothing_applies = match raw.when_nothing_applies {
+            None => WhenNothingApplies::default(),
+            Some(value) => {
+                let line = line_of(text, value.span().start);
+                WhenNothingApplies::parse(value.into_inner()).unwrap_or_else(|message| {
+                    problems.push(format!("{name}: line {line}: {message}"));
+                    WhenNothingApplies::default()
+                })
+            }
+        };
         if raw.policy.is_empty() {
             problems.push(format!(
                 "{name}: no policies; add a [[policy]] table with a name and a path"
@@ -271,6 +300,7 @@ impl PolicySet {
                 limits,
                 read_dirs: p.grants.read.iter().map(|d| base.join(d)).collect(),
                 env: p.grants.env,
+                random: p.grants.random,
             });
         }
         if problems.is_empty() {
@@ -278,6 +308,7 @@ impl PolicySet {
                 path: path.to_path_buf(),
                 policies,
                 cache_dir: raw.cache_dir.map(|dir| base.join(dir)),
+                when_nothing_applies,
             })
         } else {
             Err(problems)
@@ -300,28 +331,6 @@ impl PolicySet {
 }
 
 impl PolicyEntry {
-    /// Why the policy does not apply to this environment and stream, or
-    /// `None` when it applies.
-    pub fn skip_reason(&self, environment: &str, release_stream: &str) -> Option<String> {
-        if let Some(globs) = &self.environments
-            && !globs.iter().any(|g| glob_matches(g, environment))
-        {
-            return Some(format!(
-                "environment {environment:?} matches none of {}",
-                globs.join(", ")
-            ));
-        }
-        if let Some(streams) = &self.release_streams
-            && !streams.iter().any(|s| s == release_stream)
-        {
-            return Some(format!(
-                "release stream {release_stream:?} is not one of {}",
-                streams.join(", ")
-            ));
-        }
-        None
-    }
-
     /// The grants, with read directories resolved to canonical paths.
     pub fn grants(&self) -> Result<Grants, String> {
         let mut grants = Grants::default();
@@ -339,6 +348,7 @@ impl PolicyEntry {
                 .allow_env(name)
                 .map_err(|e| format!("policy '{}': grants.env: {e}", self.name))?;
         }
+        grants.random = self.random;
         Ok(grants)
     }
 }
@@ -467,17 +477,48 @@ path = "/abs/b.wasm"
         assert_eq!(b.limits, Limits::default());
         let max = PolicySet::max_limits(&set.policies);
         assert_eq!(max, Limits::default());
-        assert_eq!(d.skip_reason("prod-eu", "PROD"), None);
-        assert_eq!(d.skip_reason("staging", "PROD"), None);
         assert_eq!(
-            d.skip_reason("dev", "PROD").as_deref(),
-            Some("environment \"dev\" matches none of prod*, staging")
+            d.applicability("prod-eu", "PROD"),
+            Applicability::Applies(
+                "environment \"prod-eu\" matches \"prod*\"; release stream \"PROD\" is \"PROD\""
+                    .into()
+            )
+        );
+        assert!(matches!(
+            d.applicability("staging", "PROD"),
+            Applicability::Applies(_)
+        ));
+        assert_eq!(
+            d.applicability("dev", "PROD"),
+            Applicability::Skipped(
+                "environment \"dev\" matches none of \"prod*\", \"staging\"".into()
+            )
         );
         assert_eq!(
-            d.skip_reason("prod", "QA").as_deref(),
-            Some("release stream \"QA\" is not one of PROD")
+            d.applicability("prod", "QA"),
+            Applicability::Skipped("release stream \"QA\" is not one of \"PROD\"".into())
         );
-        assert_eq!(b.skip_reason("anything", "ANY"), None);
+        assert_eq!(
+            b.applicability("anything", "ANY"),
+            Applicability::Applies("any environment; any release stream".into())
+        );
+        assert_eq!(set.when_nothing_applies, WhenNothingApplies::Error);
+    }
+
+    #[test]
+    fn the_random_grant_is_read_and_off_by_default() {
+        let set = parse(
+            "[[policy]]\nname = \"r\"\npath = \"r.wasm\"\n[policy.grants]\nrandom = true\n\n[[policy]]\nname = \"d\"\npath = \"d.wasm\"\n",
+        )
+        .expect("valid");
+        assert!(set.policies[0].random);
+        assert!(set.policies[0].grants().expect("grants").random);
+        assert!(!set.policies[1].random);
+        let errs = parse(
+            "[[policy]]\nname = \"r\"\npath = \"r.wasm\"\n[policy.grants]\nrandom = \"yes\"\n",
+        )
+        .expect_err("not a boolean");
+        assert!(errs[0].contains("line 5"), "{errs:?}");
     }
 
     #[test]

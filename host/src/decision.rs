@@ -15,7 +15,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The process exit code for this verdict (DESIGN §2).
+    /// The process exit code for this verdict (README.md, "exit code" table).
     pub fn exit_code(self) -> i32 {
         match self {
             Verdict::AutoApprove => 0,

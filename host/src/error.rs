@@ -230,6 +230,12 @@ pub enum PolicyErrorKind {
     /// The host could not run the evaluation (not the policy's fault).
     #[error("internal error: {0}")]
     Internal(String),
+    /// No evaluation slot could be had in time (see `runtime::SLOT_WAIT_BUDGETS`).
+    #[error("could not start: {0}")]
+    NoSlot(String),
+    /// `describe` answered outside the limits of `runtime::describe`.
+    #[error("returned an invalid describe answer: {0}")]
+    InvalidDescribe(String),
     /// The guest returned a decision the contract forbids.
     #[error("returned an invalid decision: {0}")]
     InvalidDecision(String),

@@ -8,6 +8,8 @@
 
 #![forbid(unsafe_code)]
 
+/// The hostile text of the `forge-policy` fixture, and checks for it.
+pub mod forge;
 /// The language twins of `destructive-changes`, run beside the Rust policy.
 pub mod twins;
 

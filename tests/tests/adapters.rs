@@ -1003,7 +1003,7 @@ fn bad_meta_and_approvals_are_errors() {
     assert_error(
         &run,
         &[
-            "--meta terraform.version: this key is derived from a Terraform plan and cannot be overridden",
+            "--meta terraform.version: keys starting with `terraform.` or `pulumi.` are derived from a Terraform plan and cannot be set or overridden",
         ],
     );
     for (approvals, fragment) in [

@@ -1,20 +1,36 @@
 //! `--output github`: annotations on stdout, the Markdown summary appended to
 //! `$GITHUB_STEP_SUMMARY`, `verdict=` / `exit-code=` appended to
-//! `$GITHUB_OUTPUT`, for verdicts and for errors.
+//! `$GITHUB_OUTPUT`, for verdicts and for errors; within GitHub's limits
+//! (10 annotations of each kind per step, 1 MiB of summary per step); and
+//! none of them forgeable by the `forge-policy` fixture's name, version,
+//! reasons, paths or errors (see untrusted_text.rs for the other sinks).
+//!
+//! | sink | test |
+//! |---|---|
+//! | annotations | [`annotations_cannot_be_forged`], [`error_annotation_and_summary_escape_a_forged_error`] |
+//! | step summary | [`the_step_summary_cannot_be_given_structure`], [`error_annotation_and_summary_escape_a_forged_error`] |
+//! | step outputs | [`step_outputs_cannot_be_injected`], [`step_outputs_start_on_a_new_line`] |
+//! | limits | [`annotations_stay_within_githubs_per_step_limit`]; the summary's 1 MiB: output_bounds.rs |
 
 #![forbid(unsafe_code)]
 
-use gatehouse_e2e::{Run, gatehouse_bin, policy, workspace_root};
+use gatehouse_e2e::forge::{REASON, assert_no_forged_commands, assert_no_hidden};
+use gatehouse_e2e::{Run, fixture_policy, gatehouse_bin, policy, temp_file, workspace_root};
 use std::process::{Command, Stdio};
 
 /// Runs `gatehouse eval --output github` with the GitHub files set; returns
 /// the run, the step summary and the step outputs.
 fn eval_github(args: &[&str]) -> (Run, String, String) {
+    eval_github_after(args, "earlier=1\n")
+}
+
+/// [`eval_github`] with `$GITHUB_OUTPUT` holding `earlier` before the run.
+fn eval_github_after(args: &[&str], earlier: &str) -> (Run, String, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let summary = dir.path().join("summary.md");
     let outputs = dir.path().join("outputs.txt");
     // Earlier steps' content must be kept: the files are appended to.
-    std::fs::write(&outputs, "earlier=1\n").expect("seed outputs");
+    std::fs::write(&outputs, earlier).expect("seed outputs");
     let run: Run = Command::new(gatehouse_bin())
         .arg("eval")
         .args(args)
@@ -67,8 +83,9 @@ fn fail_gives_error_annotations_naming_resources() {
         summary.contains("## ❌ Gatehouse: fail (exit 1)"),
         "{summary}"
     );
+    // Untrusted text is Markdown-escaped: GitHub shows `destructive-changes`.
     assert!(
-        summary.contains("| destructive-changes | 0.1.0 | fail |"),
+        summary.contains("| destructive\\-changes | 0\\.1\\.0 | fail |"),
         "{summary}"
     );
     assert_eq!(outputs, "earlier=1\nverdict=fail\nexit-code=1\n");
@@ -92,7 +109,7 @@ fn require_approval_gives_warnings_and_lists_approvers() {
         run.stdout
     );
     assert!(
-        summary.contains("- stream-approval: release-managers (1 approval)"),
+        summary.contains("- Policy stream\\-approval: release\\-managers (1 approval)"),
         "{summary}"
     );
     assert!(
@@ -139,5 +156,232 @@ fn errors_are_annotated_and_reported_as_outputs() {
     assert!(
         outputs.ends_with("verdict=error\nexit-code=3\n"),
         "{outputs}"
+    );
+}
+
+// ---- forge-policy: hostile text aimed at every GitHub sink ----
+
+/// A one-resource release whose environment, stream and path are [`REASON`].
+fn forged_release() -> tempfile::NamedTempFile {
+    let release = serde_json::json!({
+        "environmentName": REASON,
+        "releaseStream": REASON,
+        "resources": [{
+            "resourceType": "mysql",
+            "resourceName": "orders",
+            "resourcePath": REASON,
+            "changeType": "DELETE"
+        }]
+    });
+    temp_file(release.to_string(), ".json")
+}
+
+/// [`eval_github`] of forge-policy on [`forged_release`]: one reason, its
+/// message and path [`REASON`], plus the `extra` settings.
+fn forge_github(extra: &[&str]) -> (Run, String, String) {
+    let input = forged_release();
+    let policy = fixture_policy("forge-policy").display().to_string();
+    let input_path = input.path().display().to_string();
+    let message = format!("message={REASON}");
+    let path = format!("path={REASON}");
+    let mut args = vec![
+        "--policy",
+        policy.as_str(),
+        "--input",
+        input_path.as_str(),
+        "--set",
+        &message,
+        "--set",
+        &path,
+    ];
+    args.extend_from_slice(extra);
+    eval_github(&args)
+}
+
+/// Whether the character at byte `at` is backslash-escaped: an odd number
+/// of backslashes before it.
+fn escaped(text: &str, at: usize) -> bool {
+    text[..at].bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1
+}
+
+/// The lines of a Markdown table (starting with `|`) whose unescaped pipes
+/// are not exactly the table's five.
+fn rows_with_extra_cells(summary: &str) -> Vec<&str> {
+    summary
+        .lines()
+        .filter(|line| line.starts_with('|'))
+        .filter(|line| {
+            let unescaped = line
+                .match_indices('|')
+                .filter(|(at, _)| !escaped(line, *at))
+                .count();
+            unescaped != 5
+        })
+        .collect()
+}
+
+/// Asserts that a step summary has no structure but its own: one heading
+/// (`heading`), no HTML, links, images, workflow commands, extra table
+/// cells or hidden characters.
+fn assert_summary_unforged(summary: &str, heading: &str) {
+    assert_no_hidden("step summary", summary);
+    let headings: Vec<&str> = summary
+        .lines()
+        .filter(|l| l.trim_start().starts_with('#'))
+        .collect();
+    assert_eq!(headings, [heading], "{summary}");
+    for forged in [
+        "<details", "<summary", "<img", "](http", "\n::", "\n- [", "\n***",
+    ] {
+        assert!(!summary.contains(forged), "{forged:?} in:\n{summary}");
+    }
+    assert!(rows_with_extra_cells(summary).is_empty(), "{summary}");
+    // Untrusted text is never in a code span: the only one is the digest.
+    let backticks = summary
+        .match_indices('`')
+        .filter(|(at, _)| !escaped(summary, *at))
+        .count();
+    assert!(backticks <= 2, "{summary}");
+}
+
+#[test]
+fn annotations_cannot_be_forged() {
+    let (run, _, _) = forge_github(&[]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert_no_hidden("GitHub log", &run.stdout);
+    assert_no_forged_commands("GitHub log", &run.stdout, &["::error title=Gatehouse "]);
+    let commands: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("::"))
+        .collect();
+    assert_eq!(commands.len(), 2, "{}", run.stdout);
+    assert!(
+        commands[0].starts_with(
+            "::error title=Gatehouse forge ## ✅ Gatehouse%3A auto-approve (exit 0) %3A%3Aerror%3A%3Ax ##\\u{5b}add-mask]y"
+        ),
+        "{}",
+        commands[0]
+    );
+    assert!(
+        commands[0].contains(
+            "%3A fail::forged\\u{a}## ✅ Gatehouse: auto-approve (exit 0)\\u{a}::error::forged"
+        ),
+        "{}",
+        commands[0]
+    );
+    assert_eq!(
+        commands[1],
+        "::error title=Gatehouse verdict::fail (exit 1)"
+    );
+}
+
+#[test]
+fn the_step_summary_cannot_be_given_structure() {
+    for (verdict, code, heading) in [
+        ("fail", 1, "## ❌ Gatehouse: fail (exit 1)"),
+        (
+            "require-approval",
+            2,
+            "## ⏸️ Gatehouse: require-approval (exit 2)",
+        ),
+    ] {
+        let verdict_setting = format!("verdict={verdict}");
+        let group = format!("group={REASON}");
+        let instructions = format!("instructions={REASON}");
+        let (run, summary, _) = forge_github(&[
+            "--set",
+            &verdict_setting,
+            "--set",
+            &group,
+            "--set",
+            &instructions,
+        ]);
+        assert_eq!(run.code, code, "{run:#?}");
+        assert_summary_unforged(&summary, heading);
+        assert!(
+            summary.contains("| forge \\#\\# ✅ Gatehouse\\: auto\\-approve \\(exit 0\\)"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("&lt;details&gt;&lt;summary&gt;"),
+            "{summary}"
+        );
+    }
+}
+
+#[test]
+fn step_outputs_cannot_be_injected() {
+    let (run, _, outputs) = forge_github(&[]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert_eq!(outputs, "earlier=1\nverdict=fail\nexit-code=1\n");
+    let (run, _, outputs) = forge_github(&["--set", "verdict=error"]);
+    assert_eq!(run.code, 3, "{run:#?}");
+    assert_eq!(outputs, "earlier=1\nverdict=error\nexit-code=3\n");
+}
+
+#[test]
+fn step_outputs_start_on_a_new_line() {
+    // An earlier step that left no final newline cannot swallow our outputs.
+    let (run, _, outputs) = eval_github_after(
+        &[
+            "--policy",
+            &policy("destructive-changes").display().to_string(),
+            "--input",
+            &release("prod-delete-database.json"),
+        ],
+        "earlier=1",
+    );
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert_eq!(outputs, "earlier=1\nverdict=fail\nexit-code=1\n");
+}
+
+#[test]
+fn error_annotation_and_summary_escape_a_forged_error() {
+    let (run, summary, _) = forge_github(&["--set", "verdict=error"]);
+    assert_eq!(run.code, 3, "{run:#?}");
+    assert_no_hidden("GitHub log", &run.stdout);
+    assert_no_forged_commands(
+        "GitHub log",
+        &run.stdout,
+        &["::error title=Gatehouse error::policy 'forge ## ✅"],
+    );
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
+    assert_summary_unforged(&summary, "## ⛔ Gatehouse: error (exit 3)");
+    assert!(
+        summary.contains("could not decide\\: forged\\u{a}\\#\\# ✅"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn annotations_stay_within_githubs_per_step_limit() {
+    // GitHub shows 10 annotations of each kind per step: 25 reasons give
+    // 8 annotations, one saying how many more there are, and the verdict.
+    let (run, _, _) = forge_github(&["--set", "verdict=approve", "--set", "count=25"]);
+    assert_eq!(run.code, 0, "{run:#?}");
+    let commands: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::")).collect();
+    assert_eq!(commands.len(), 10, "{}", run.stdout);
+    assert!(
+        commands.iter().all(|l| l.starts_with("::notice ")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        commands[8].contains("::17 more auto-approve annotations left out"),
+        "{}",
+        commands[8]
+    );
+    assert_eq!(
+        commands[9],
+        "::notice title=Gatehouse verdict::auto-approve (exit 0)"
+    );
+    // The text report above still lists every reason.
+    assert_eq!(
+        run.stdout
+            .lines()
+            .filter(|l| l.starts_with("  - forged"))
+            .count(),
+        25
     );
 }

@@ -21,6 +21,11 @@
 //! | 11 | core module, garbage, empty file: see `bad_input.rs`; a truncated component | exit 3 `invalid component` |
 //! | 12 | a component of another world: see `bad_input.rs`; components importing `wasi:http` (built with wit-bindgen, and built here with the exact name `wasi:http/outgoing-handler@0.2.0`) or an unknown host function | exit 3 before instantiation, naming the import |
 //! | 13 | a policy carrying a core module of 200,000 functions | exit 3 before compiling: too large (at most 50,000 functions) |
+//! | 14 | an hour's `std::thread::sleep`, and a `wasi:io/poll` on a clock pollable at `u64::MAX`, in `evaluate`, `validate-settings` and `describe` (fixture `sleep-describe`); the same via `inspect`, `test` and `bench` | exit 3 `timed out after N ms in <phase>` at once (the virtual clock), well within the budget + 250 ms; `inspect` exits 0 reporting `describe` timed out |
+//! | 14b | a sleep within the budget | succeeds at once; the virtual monotonic clock moved by exactly the time slept |
+//! | 14c | reading a FIFO in a granted directory (blocks in a host call) | exit 3 `timed out after 1000 ms in evaluate` at the budget plus the caller's slack (the caller-side deadline) |
+//! | 15 | a policy reading `wasi:random` (secure, insecure, seed) | ten runs give one answer; with `--allow-random` two runs differ |
+//! | 16 | `describe` answers past the limits (fixture `describe-from-env`): a 129-byte name, a 65-byte version, a 4097-byte description, control, bidi and separator characters | exit 3 naming the limit; answers at the limits pass |
 //! | — | the harness: a run past its time bound | killed, and the test fails saying so |
 //!
 //! Run `cargo test -p gatehouse-e2e --test hostile -- --nocapture` to see
@@ -30,7 +35,7 @@
 
 use gatehouse_e2e::{
     BoundedRun, Run, assert_error, assert_no_host_panic, fixture_policy, policy, release_json,
-    run_bounded_with_env, temp_file,
+    run_bounded, run_bounded_with_env, temp_file,
 };
 use std::path::Path;
 use std::time::Duration;
@@ -648,6 +653,426 @@ fn sockets_and_name_lookup_are_denied() {
     match udp.recv_from(&mut buffer) {
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
         other => panic!("the UDP socket must receive nothing: {other:?}"),
+    }
+}
+
+// ---- 14. time: sleeping, clocks that never come, blocking reads ----
+
+/// The bound the issue sets for a run whose policy sleeps for an hour under
+/// `--timeout-ms 1000`: the process (start, compile, report) ends within it.
+const ONE_SECOND_BUDGET_BOUND: Duration = Duration::from_millis(1500);
+
+/// The default time budget (`--timeout-ms`).
+const DEFAULT_TIMEOUT: Duration = Duration::from_millis(10_000);
+
+/// What the issue allows on top of the budget for a run to end.
+const ISSUE_SLACK: Duration = Duration::from_millis(250);
+
+/// Runs `sleep-describe` with `--timeout-ms 1000`, in its default mode or
+/// (with `SLEEP_DESCRIBE_MODE` granted) `poll-forever`.
+fn sleep_describe(mode: Option<&str>) -> BoundedRun {
+    let mut extra = vec!["--timeout-ms", "1000"];
+    let mut envs = Vec::new();
+    if let Some(mode) = mode {
+        extra.extend(["--allow-env", "SLEEP_DESCRIBE_MODE"]);
+        envs.push(("SLEEP_DESCRIBE_MODE", mode));
+    }
+    eval(
+        &format!("sleep-describe {mode:?}"),
+        &fixture_policy("sleep-describe"),
+        &extra,
+        &envs,
+    )
+}
+
+/// Asserts a run ended by the time budget of 1000 ms in `phase`, at once.
+fn assert_timed_out_at_once(bounded: &BoundedRun, policy: &str, phase: &str) {
+    assert_error(
+        &bounded.run,
+        &[
+            &format!("policy '{policy}'"),
+            &format!("timed out after 1000 ms in {phase}"),
+        ],
+    );
+    assert_bounded(bounded, DEFAULT_MEMORY_MIB, ONE_SECOND_BUDGET_BOUND);
+}
+
+#[test]
+fn an_hour_of_sleep_in_evaluate_times_out_at_once() {
+    // The issue's "done when": exit 3 in under 1.5 s.
+    let bounded = trap("sleep", &["--timeout-ms", "1000"]);
+    assert_timed_out_at_once(&bounded, "trap-policy", "evaluate");
+}
+
+#[test]
+fn an_hour_of_sleep_in_validate_settings_times_out_at_once() {
+    let bounded = trap("sleep-validate", &["--timeout-ms", "1000"]);
+    assert_timed_out_at_once(&bounded, "trap-policy", "validate-settings");
+}
+
+#[test]
+fn an_hour_of_sleep_in_describe_times_out_at_once() {
+    // Before `describe` returns the policy is named by its file stem.
+    let bounded = sleep_describe(None);
+    assert_timed_out_at_once(&bounded, "sleep-describe", "describe");
+}
+
+#[test]
+fn a_clock_that_never_comes_times_out_at_once_in_every_phase() {
+    let bounded = trap("poll-forever", &["--timeout-ms", "1000"]);
+    assert_timed_out_at_once(&bounded, "trap-policy", "evaluate");
+    let bounded = trap("poll-forever-validate", &["--timeout-ms", "1000"]);
+    assert_timed_out_at_once(&bounded, "trap-policy", "validate-settings");
+    let bounded = sleep_describe(Some("poll-forever"));
+    assert_timed_out_at_once(&bounded, "sleep-describe", "describe");
+}
+
+#[test]
+fn an_hour_of_sleep_under_the_default_budget_ends_at_once_too() {
+    let bounded = trap("sleep", &[]);
+    assert_error(
+        &bounded.run,
+        &[
+            "policy 'trap-policy'",
+            "timed out after 10000 ms in evaluate",
+        ],
+    );
+    assert_bounded(&bounded, DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT + ISSUE_SLACK);
+}
+
+#[test]
+fn inspect_reports_a_sleeping_describe_as_timed_out() {
+    let file = fixture_policy("sleep-describe");
+    let bounded = run_bounded(
+        [
+            "inspect".as_ref(),
+            file.as_os_str(),
+            "--output".as_ref(),
+            "json".as_ref(),
+        ],
+        HANG_GUARD,
+    );
+    eprintln!(
+        "inspect sleep-describe: exit {}, {:.2} s",
+        bounded.run.code,
+        bounded.elapsed.as_secs_f64()
+    );
+    assert_eq!(bounded.run.code, 0, "{:#?}", bounded.run);
+    // The issue's "done when": under 1.5 s with the default (10 s) budget.
+    assert_bounded(&bounded, DEFAULT_MEMORY_MIB, ONE_SECOND_BUDGET_BOUND);
+    let json = bounded.run.json();
+    let describe = &json["describe"];
+    assert_eq!(describe["status"], "failed", "{json}");
+    let error = describe["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("timed out after 10000 ms in describe"),
+        "{json}"
+    );
+    assert_eq!(describe["limit"]["name"], "timeout-ms", "{json}");
+}
+
+#[test]
+fn gatehouse_test_on_a_sleeping_policy_ends_within_the_budget() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let suite = dir.path().join("sleep.test.toml");
+    std::fs::write(
+        &suite,
+        format!(
+            r#"policy = "{}"
+
+[[case]]
+name = "sleeping for an hour is a timeout"
+expect = "error"
+settings = {{ mode = "sleep" }}
+reasons = ["timed out after 10000 ms in evaluate"]
+[case.release]
+environmentName = "qa"
+releaseStream = "QA"
+resources = []
+
+[[case]]
+name = "a sleeping policy never approves"
+expect = "approve"
+settings = {{ mode = "sleep" }}
+[case.release]
+environmentName = "qa"
+releaseStream = "QA"
+resources = []
+"#,
+            fixture_policy("trap-policy").display()
+        ),
+    )
+    .expect("write suite");
+    let bounded = run_bounded(["test".as_ref(), suite.as_os_str()], HANG_GUARD);
+    eprintln!(
+        "test sleep suite: exit {}, {:.2} s",
+        bounded.run.code,
+        bounded.elapsed.as_secs_f64()
+    );
+    assert_no_host_panic(&bounded.run);
+    // The first case passes (the timeout is the expected error), the
+    // second fails: the suite's exit code for a failed case.
+    assert_eq!(bounded.run.code, 1, "{:#?}", bounded.run);
+    assert!(
+        bounded.run.stdout.contains("PASS") && bounded.run.stdout.contains("FAIL"),
+        "{:#?}",
+        bounded.run
+    );
+    assert!(
+        bounded
+            .run
+            .stdout
+            .contains("timed out after 10000 ms in evaluate"),
+        "{:#?}",
+        bounded.run
+    );
+    assert_bounded(&bounded, DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT + ISSUE_SLACK);
+}
+
+#[test]
+fn gatehouse_bench_on_a_sleeping_policy_ends_within_the_budget() {
+    let input = temp_file(release_json("qa", "QA", &[]), ".json");
+    let policy_file = fixture_policy("trap-policy");
+    let bounded = run_bounded(
+        [
+            "bench".as_ref(),
+            "--policy".as_ref(),
+            policy_file.as_os_str(),
+            "--input".as_ref(),
+            input.path().as_os_str(),
+            "--set".as_ref(),
+            "mode=sleep".as_ref(),
+            "--iterations".as_ref(),
+            "5".as_ref(),
+            "--compile-iterations".as_ref(),
+            "1".as_ref(),
+        ],
+        HANG_GUARD,
+    );
+    eprintln!(
+        "bench sleep: exit {}, {:.2} s",
+        bounded.run.code,
+        bounded.elapsed.as_secs_f64()
+    );
+    assert_error(
+        &bounded.run,
+        &[
+            "policy 'trap-policy'",
+            "timed out after 10000 ms in evaluate",
+        ],
+    );
+    assert_bounded(&bounded, DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT + ISSUE_SLACK);
+}
+
+#[test]
+fn a_sleep_within_the_budget_succeeds_at_once() {
+    // Eight seconds of sleep under the default ten: approved, without
+    // waiting eight seconds.
+    let (bounded, found) = probe("sleep 8 s", "sleep", &["--set", "ms=8000"], &[]);
+    assert_eq!(found, ["slept 8000 ms"]);
+    assert!(
+        bounded.elapsed < Duration::from_secs(8),
+        "the sleep was virtual: {:?}",
+        bounded.elapsed
+    );
+}
+
+#[test]
+fn the_virtual_clock_moves_by_exactly_the_time_slept() {
+    let (_, found) = probe("clock", "clock", &[], &[]);
+    assert_eq!(
+        found,
+        ["clock before 1000000000 after 1005000000 resolution 1"],
+        "starts at 1 s and moves by the 5 ms slept"
+    );
+    let (_, again) = probe("clock again", "clock", &[], &[]);
+    assert_eq!(again, found, "the same on every run");
+}
+
+#[test]
+fn a_blocking_read_is_abandoned_at_the_deadline() {
+    // A FIFO nobody writes to: opening it blocks inside a host call, where
+    // neither fuel nor the epoch deadline reaches. The caller's deadline
+    // (budget + slack) abandons the evaluation.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let granted = dir.path().canonicalize().expect("canonical temp dir");
+    let fifo = granted.join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success(), "mkfifo {}", fifo.display());
+    let path_setting = format!("path={}", fifo.display());
+    let granted = granted.display().to_string();
+    let bounded = trap(
+        "read-file",
+        &[
+            "--set",
+            &path_setting,
+            "--allow-read",
+            &granted,
+            "--timeout-ms",
+            "1000",
+        ],
+    );
+    assert_error(
+        &bounded.run,
+        &[
+            "policy 'trap-policy'",
+            "timed out after 1000 ms in evaluate",
+        ],
+    );
+    assert!(
+        bounded.elapsed >= Duration::from_millis(1000),
+        "ended by the deadline, not before: {:?}",
+        bounded.elapsed
+    );
+    // The budget, the caller's slack (100 ms) within the issue's 250 ms,
+    // and the process's own start-up, compile and report.
+    assert_bounded(
+        &bounded,
+        DEFAULT_MEMORY_MIB,
+        Duration::from_millis(1000) + ISSUE_SLACK + Duration::from_secs(2),
+    );
+}
+
+// ---- 15. determinism: wasi:random ----
+
+#[test]
+fn a_random_reading_policy_gives_one_answer() {
+    let (_, first) = probe("random", "random", &[], &[]);
+    assert_eq!(first.len(), 3, "{first:?}");
+    for (reason, prefix) in first.iter().zip(["secure ", "insecure ", "seed "]) {
+        let hex = reason
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("{first:?}"));
+        assert_eq!(hex.len(), 32, "{first:?}");
+        assert!(hex.chars().any(|c| c != '0'), "not all zeros: {first:?}");
+    }
+    assert_ne!(
+        first[0][7..],
+        first[1][9..],
+        "the sources differ: {first:?}"
+    );
+    for run in 1..10 {
+        let (_, again) = probe(&format!("random {run}"), "random", &[], &[]);
+        assert_eq!(again, first, "run {run} gave another answer");
+    }
+}
+
+#[test]
+fn allow_random_gives_real_randomness() {
+    let (bounded, first) = probe("random granted", "random", &["--allow-random"], &[]);
+    let (_, second) = probe("random granted again", "random", &["--allow-random"], &[]);
+    assert_ne!(first, second, "real randomness differs between runs");
+    let (_, deterministic) = probe("random", "random", &[], &[]);
+    assert_ne!(first, deterministic);
+    // The grant is listed in the report.
+    let report = bounded.run.json();
+    assert_eq!(report["policies"][0]["grants"]["random"], true, "{report}");
+}
+
+// ---- 16. describe limits ----
+
+/// Runs `describe-from-env` with the given variables granted.
+fn describe_from_env(label: &str, vars: &[(&str, &str)]) -> BoundedRun {
+    let mut extra = Vec::new();
+    for (name, _) in vars {
+        extra.extend(["--allow-env", name]);
+    }
+    eval(label, &fixture_policy("describe-from-env"), &extra, vars)
+}
+
+#[test]
+fn describe_answers_at_the_limits_are_accepted() {
+    let name = "n".repeat(128);
+    let version = "v".repeat(64);
+    let description = "d".repeat(4096);
+    let bounded = describe_from_env(
+        "describe at the limits",
+        &[
+            ("DESCRIBE_NAME", &name),
+            ("DESCRIBE_VERSION", &version),
+            ("DESCRIBE_DESCRIPTION", &description),
+        ],
+    );
+    assert_eq!(bounded.run.code, 0, "{:#?}", bounded.run);
+    assert!(bounded.run.stdout.contains(&name), "{:#?}", bounded.run);
+}
+
+#[test]
+fn describe_answers_past_the_limits_make_the_policy_invalid() {
+    /// A label, the variables `describe` reads, and the expected message.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case<'_>; 4] = [
+        (
+            "4 KiB name",
+            &[("DESCRIBE_NAME", "n"), ("DESCRIBE_REPEAT", "4096")],
+            "the name is 4096 bytes, more than the 128 a policy name may have",
+        ),
+        (
+            "129-byte name",
+            &[("DESCRIBE_NAME", "n"), ("DESCRIBE_REPEAT", "129")],
+            "the name is 129 bytes, more than the 128",
+        ),
+        (
+            "65-byte version",
+            &[("DESCRIBE_VERSION", "1"), ("DESCRIBE_REPEAT", "65")],
+            "the version is 65 bytes, more than the 64",
+        ),
+        (
+            "4097-byte description",
+            &[("DESCRIBE_DESCRIPTION", "d"), ("DESCRIBE_REPEAT", "4097")],
+            "the description is 4097 bytes, more than the 4096",
+        ),
+    ];
+    for (label, vars, fragment) in cases {
+        let bounded = describe_from_env(label, vars);
+        let message = assert_error(
+            &bounded.run,
+            &[
+                "policy 'describe-from-env'",
+                "returned an invalid describe answer",
+                fragment,
+            ],
+        );
+        assert!(
+            message.len() < 1024,
+            "{label}: the answer is not repeated: {message}"
+        );
+        assert_bounded(&bounded, DEFAULT_MEMORY_MIB, HANG_GUARD);
+    }
+}
+
+#[test]
+fn control_bidi_and_separator_characters_in_a_name_or_version_are_refused() {
+    let cases = [
+        ("DESCRIBE_NAME", "ok\n## forged heading", '\n'),
+        ("DESCRIBE_NAME", "evil\u{202e}txt.exe", '\u{202e}'),
+        ("DESCRIBE_NAME", "line\u{2028}break", '\u{2028}'),
+        ("DESCRIBE_NAME", "next\u{85}line", '\u{85}'),
+        ("DESCRIBE_NAME", "bell\u{7}", '\u{7}'),
+        ("DESCRIBE_VERSION", "1.0\u{1b}[2J", '\u{1b}'),
+        ("DESCRIBE_VERSION", "1.0\u{61c}", '\u{61c}'),
+    ];
+    for (var, value, bad) in cases {
+        let field = if var == "DESCRIBE_NAME" {
+            "name"
+        } else {
+            "version"
+        };
+        let bounded = describe_from_env(&format!("{var} with {bad:?}"), &[(var, value)]);
+        let message = assert_error(
+            &bounded.run,
+            &[
+                "policy 'describe-from-env'",
+                &format!("the {field} contains U+{:04X}", u32::from(bad)),
+            ],
+        );
+        assert!(
+            !message.contains(bad) && !message.contains(value),
+            "the text is not repeated: {message:?}"
+        );
     }
 }
 

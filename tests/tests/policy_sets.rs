@@ -1,8 +1,12 @@
 //! Policy sets (`gatehouse.toml`): `eval --config` with conditions and
-//! skipped policies, no applicable policy → auto-approve, sha256 pins
-//! (mismatch refused, a correct pin runs), aggregation of three verdicts
-//! with per-policy attribution, per-policy limits, and `gatehouse check`
-//! on the example config and on a config with several problems at once.
+//! skipped policies; no applicable policy → exit 3 naming the environment,
+//! stream and conditions, unless `when-nothing-applies` says otherwise (each
+//! value); a release that matches only when case is ignored is refused (the
+//! `Prod-eu` reproduction with the example set); sha256 pins (mismatch
+//! refused, a correct pin runs), aggregation of three verdicts with
+//! per-policy attribution, per-policy limits, and `gatehouse check` on the
+//! example config, on a config with several problems at once, and with
+//! `--input` (which policies apply to a release, text and JSON).
 
 #![forbid(unsafe_code)]
 
@@ -168,7 +172,7 @@ fn conditions_skip_policies_and_say_why() {
     assert_eq!(skipped[0]["name"], "streams");
     assert_eq!(
         skipped[0]["reason"],
-        "release stream \"QA\" is not one of PROD"
+        "release stream \"QA\" is not one of \"PROD\""
     );
     assert_eq!(
         skipped[0]["path"],
@@ -177,8 +181,9 @@ fn conditions_skip_policies_and_say_why() {
     assert_eq!(skipped[1]["name"], "destructive");
     assert_eq!(
         skipped[1]["reason"],
-        "environment \"dev\" matches none of prod*, staging"
+        "environment \"dev\" matches none of \"prod*\", \"staging\""
     );
+    assert_eq!(json["nothing_applied"], serde_json::Value::Null);
 
     // staging matches the exact name: destructive runs (approval, not fail).
     let run = eval(
@@ -201,36 +206,424 @@ fn conditions_skip_policies_and_say_why() {
     assert_eq!(run.code, 1, "{run:#?}");
 }
 
+/// A set of two conditional policies, preceded by `header` (top-level keys).
+fn conditional_set(header: &str) -> String {
+    format!(
+        "{header}\n[[policy]]\nname = \"prod-only\"\npath = {}\nenvironments = [\"prod*\", \"staging\"]\n\n\
+         [[policy]]\nname = \"prod-stream\"\npath = {}\nrelease_streams = [\"PROD\"]\n",
+        lit(&policy("destructive-changes")),
+        lit(&policy("stream-approval")),
+    )
+}
+
 #[test]
-fn no_applicable_policy_auto_approves_and_lists_the_skipped() {
-    let (_dir, path) = config(&format!(
-        "[[policy]]\nname = \"prod-only\"\npath = {}\nenvironments = [\"prod*\"]\n",
-        lit(&policy("destructive-changes"))
-    ));
+fn nothing_applies_is_an_error_naming_environment_stream_and_conditions() {
+    for header in ["", "when-nothing-applies = \"error\""] {
+        let (_dir, path) = config(&conditional_set(header));
+        let input = release("dev", "QA");
+        let run = eval(&path, input.path(), &[]);
+        let message = assert_error(
+            &run,
+            &[
+                &format!("{}: no policy applies to", path.display()),
+                "environment \"dev\", release stream \"QA\", so nothing would be checked",
+                "policy 'prod-only': environment \"dev\" matches none of \"prod*\", \"staging\"",
+                "policy 'prod-stream': release stream \"QA\" is not one of \"PROD\"",
+                "when-nothing-applies",
+            ],
+        );
+        assert!(!message.contains("auto-approve (exit"), "{message}");
+        assert!(run.stdout.is_empty(), "{run:#?}");
+        let json = eval(&path, input.path(), &["--output", "json"]);
+        assert_eq!(json.code, 3, "{json:#?}");
+        assert_eq!(json.json()["verdict"], "error");
+        assert!(
+            json.json()["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("no policy applies")),
+            "{json:#?}"
+        );
+    }
+}
+
+#[test]
+fn nothing_applies_messages_escape_the_release_names() {
+    let (_dir, path) = config(&conditional_set(""));
+    let input = release("dev\n::error::forged\u{202e}", "QA\r\u{2028}x");
+    let run = eval(&path, input.path(), &[]);
+    // One stderr line: the names cannot add lines or reverse the text.
+    let message = assert_error(&run, &["environment \"dev\\n::error::forged\\u{202e}\""]);
+    assert!(
+        message.contains("release stream \"QA\\r\\u{2028}x\""),
+        "{message}"
+    );
+    assert!(!message.contains('\u{202e}') && !message.contains('\u{2028}'));
+}
+
+#[test]
+fn when_nothing_applies_fail_fails_and_says_nothing_was_checked() {
+    let (_dir, path) = config(&conditional_set("when-nothing-applies = \"fail\""));
     let input = release("dev", "QA");
     let run = eval(&path, input.path(), &["--output", "json"]);
-    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(run.code, 1, "{run:#?}");
     let json = run.json();
-    assert_eq!(json["verdict"], "auto-approve");
+    assert_eq!(json["verdict"], "fail");
+    assert_eq!(json["exit_code"], 1);
     assert_eq!(json["policies"], serde_json::json!([]));
-    assert_eq!(json["skipped"][0]["name"], "prod-only");
+    assert_eq!(json["required_approvals"], serde_json::json!([]));
+    assert_eq!(json["nothing_applied"]["action"], "fail");
+    assert_eq!(json["nothing_applied"]["checked"], false);
     assert_eq!(
-        json["skipped"][0]["reason"],
-        "environment \"dev\" matches none of prod*"
+        json["nothing_applied"]["message"],
+        "nothing was checked: no policy of the set applies to environment \"dev\", release stream \"QA\"; \
+         fail because the set says when-nothing-applies = \"fail\""
     );
+    assert_eq!(json["skipped"].as_array().map(Vec::len), Some(2));
     let text = eval(&path, input.path(), &[]);
-    assert_eq!(text.code, 0);
+    assert_eq!(text.code, 1, "{text:#?}");
     assert!(
-        text.stdout.contains("no policy applies: auto-approve"),
+        text.stdout
+            .starts_with("FAIL (exit 1): NOTHING WAS CHECKED\n"),
         "{}",
         text.stdout
     );
     assert!(
         text.stdout.contains("skipped prod-only (")
-            && text.stdout.contains("matches none of prod*"),
+            && text
+                .stdout
+                .contains("matches none of \"prod*\", \"staging\""),
         "{}",
         text.stdout
     );
+}
+
+#[test]
+fn when_nothing_applies_require_approval_names_who_may_approve() {
+    let (_dir, path) = config(&conditional_set(
+        "when-nothing-applies = { verdict = \"require-approval\", approver-groups = [\"release-managers\"], min-approvals = 2 }",
+    ));
+    let input = release("dev", "QA");
+    let run = eval(&path, input.path(), &["--output", "json"]);
+    assert_eq!(run.code, 2, "{run:#?}");
+    let json = run.json();
+    assert_eq!(json["verdict"], "require-approval");
+    assert_eq!(json["nothing_applied"]["action"], "require-approval");
+    let approvals = &json["required_approvals"];
+    assert_eq!(approvals.as_array().map(Vec::len), Some(1), "{json:#}");
+    assert_eq!(approvals[0]["policy"], "(when-nothing-applies)");
+    assert_eq!(
+        approvals[0]["approver_groups"],
+        serde_json::json!(["release-managers"])
+    );
+    assert_eq!(approvals[0]["min_approvals"], 2);
+    assert!(
+        approvals[0]["instructions"]
+            .as_str()
+            .is_some_and(|i| i.contains("nothing was checked")),
+        "{json:#}"
+    );
+    let text = eval(&path, input.path(), &[]);
+    assert_eq!(text.code, 2, "{text:#?}");
+    assert!(
+        text.stdout
+            .starts_with("REQUIRE APPROVAL (exit 2): NOTHING WAS CHECKED\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("  approvers: release-managers (2 approvals)"),
+        "{}",
+        text.stdout
+    );
+
+    // The short form: anyone with release rights, one approval.
+    let (_dir, path) = config(&conditional_set(
+        "when-nothing-applies = \"require-approval\"",
+    ));
+    let run = eval(&path, input.path(), &["--output", "json"]);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert_eq!(
+        run.json()["required_approvals"][0]["approver_groups"],
+        serde_json::json!([])
+    );
+    assert_eq!(run.json()["required_approvals"][0]["min_approvals"], 1);
+}
+
+#[test]
+fn when_nothing_applies_auto_approve_says_loudly_that_nothing_was_checked() {
+    let (_dir, path) = config(&conditional_set("when-nothing-applies = \"auto-approve\""));
+    let input = release("dev", "QA");
+    let text = eval(&path, input.path(), &[]);
+    assert_eq!(text.code, 0, "{text:#?}");
+    assert!(
+        text.stdout
+            .starts_with("AUTO-APPROVE (exit 0): NOTHING WAS CHECKED\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains(
+            "NOTHING WAS CHECKED: no policy of the set applies to environment \"dev\", release stream \"QA\"; \
+             auto-approved only because the set says when-nothing-applies = \"auto-approve\""
+        ),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stderr
+            .starts_with("gatehouse: warning: NOTHING WAS CHECKED: "),
+        "{text:#?}"
+    );
+    let run = eval(&path, input.path(), &["--output", "json"]);
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(run.json()["nothing_applied"]["action"], "auto-approve");
+    assert_eq!(run.json()["nothing_applied"]["checked"], false);
+
+    // When a policy applies, the setting plays no part.
+    let run = eval(
+        &path,
+        release("prod-eu", "QA").path(),
+        &["--output", "json"],
+    );
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert_eq!(run.json()["nothing_applied"], serde_json::Value::Null);
+}
+
+#[test]
+fn an_unknown_when_nothing_applies_is_a_config_error_with_its_line() {
+    let (_dir, path) = config(&conditional_set("\nwhen-nothing-applies = \"approve\""));
+    let run = eval(&path, release("dev", "QA").path(), &[]);
+    assert_error(
+        &run,
+        &[
+            &format!("{}: line 2: ", path.display()),
+            "when-nothing-applies = \"approve\": expected one of \"error\", \"fail\", \"require-approval\", \"auto-approve\"",
+        ],
+    );
+    let check = gatehouse(["check", "--config", &path.display().to_string()]);
+    assert_eq!(check.code, 3, "{check:#?}");
+    assert!(
+        check.stderr.contains("line 2: when-nothing-applies"),
+        "{check:#?}"
+    );
+}
+
+/// The issue's reproduction: a database DELETE released to `Prod-eu`
+/// (capital P) with the example set skipped every `prod*` policy and exited 0.
+#[test]
+fn the_prod_eu_release_with_the_example_set_is_refused() {
+    let input = release("Prod-eu", "QA");
+    let example = workspace_root().join("example-policies/gatehouse.toml");
+    let run = eval(&example, input.path(), &[]);
+    let message = assert_error(
+        &run,
+        &[
+            "refusing the release",
+            "policy 'destructive-changes': environment \"Prod-eu\" matches environments glob \"prod*\" only when case is ignored (matching is case-sensitive)",
+            "policy 'release-window': environment \"Prod-eu\" matches environments glob \"prod*\" only when case is ignored",
+            "use the exact name",
+        ],
+    );
+    // approval-quorum also needs the PROD stream, so it would not apply anyway.
+    assert!(!message.contains("approval-quorum"), "{message}");
+    assert!(run.stdout.is_empty(), "{run:#?}");
+
+    // The stream too: `prod` for `PROD`.
+    let run = eval(
+        &example,
+        release("prod-eu", "prod").path(),
+        &["--output", "json"],
+    );
+    assert_eq!(run.code, 3, "{run:#?}");
+    let error = run.json()["error"].as_str().unwrap_or_default().to_string();
+    assert!(
+        error.contains(
+            "policy 'stream-approval': release stream \"prod\" matches release_streams entry \"PROD\" only when case is ignored"
+        ),
+        "{error}"
+    );
+
+    // Spelled as the set spells it, the release is decided: a prod DELETE fails.
+    let run = eval(&example, release("prod-eu", "QA").path(), &[]);
+    assert_eq!(run.code, 1, "{run:#?}");
+}
+
+#[test]
+fn case_is_compared_beyond_ascii() {
+    let (_dir, path) = config(&format!(
+        "[[policy]]\nname = \"munich\"\npath = {}\nenvironments = [\"münchen-*\"]\n\n\
+         [[policy]]\nname = \"budget\"\npath = {}\n",
+        lit(&policy("destructive-changes")),
+        lit(&policy("change-budget")),
+    ));
+    let run = eval(&path, release("MÜNCHEN-1", "QA").path(), &[]);
+    assert_error(
+        &run,
+        &[
+            "policy 'munich': environment \"MÜNCHEN-1\" matches environments glob \"münchen-*\" only when case is ignored",
+        ],
+    );
+    let run = eval(&path, release("münchen-1", "QA").path(), &[]);
+    assert_eq!(run.code, 2, "{run:#?}");
+}
+
+fn check_input(config: &Path, input: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "check".to_string(),
+        "--config".into(),
+        config.display().to_string(),
+        "--input".into(),
+        input.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let run = gatehouse(&args);
+    assert_no_host_panic(&run);
+    run
+}
+
+#[test]
+fn check_input_shows_which_policies_apply_and_why() {
+    let example = workspace_root().join("example-policies/gatehouse.toml");
+    let input = release("prod-eu", "QA");
+    let run = check_input(&example, input.path(), &[]);
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(run.stderr.is_empty(), "{run:#?}");
+    let expected = format!(
+        "release: environment \"prod-eu\", release stream \"QA\" ({:?})\n\
+         \x20 skipped  stream-approval: release stream \"QA\" is not one of \"PROD\"\n\
+         \x20 applies  destructive-changes: environment \"prod-eu\" matches \"prod*\"; any release stream\n\
+         \x20 applies  change-budget: any environment; any release stream\n\
+         \x20 skipped  approval-quorum: release stream \"QA\" is not one of \"PROD\"\n\
+         \x20 applies  release-window: environment \"prod-eu\" matches \"prod*\"; any release stream\n\
+         3 of 5 policies apply\n\
+         ok: 5 policies checked ({})\n",
+        input.path().display().to_string(),
+        example.display()
+    );
+    assert_eq!(run.stdout, expected);
+
+    // --environment and --release-stream override the input, as for eval.
+    let run = check_input(
+        &example,
+        input.path(),
+        &["--environment", "Prod-eu", "--output", "json"],
+    );
+    assert_eq!(run.code, 3, "{run:#?}");
+    let json = run.json();
+    assert_eq!(json["schema"], "gatehouse.check/v1");
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["when_nothing_applies"], "error");
+    assert_eq!(json["release"]["environment"], "Prod-eu");
+    assert_eq!(json["release"]["release_stream"], "QA");
+    assert_eq!(json["release"]["applicable"], 1);
+    assert_eq!(json["release"]["outcome"], "error");
+    let statuses: Vec<(&str, &str)> = json["policies"]
+        .as_array()
+        .expect("policies")
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().expect("name"),
+                p["applicability"]["status"].as_str().expect("status"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("stream-approval", "skipped"),
+            ("destructive-changes", "refused"),
+            ("change-budget", "applies"),
+            ("approval-quorum", "skipped"),
+            ("release-window", "refused"),
+        ]
+    );
+    assert!(
+        json["policies"][1]["applicability"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("only when case is ignored")),
+        "{json:#}"
+    );
+    assert_eq!(
+        json["problems"].as_array().map(Vec::len),
+        Some(1),
+        "{json:#}"
+    );
+    assert_eq!(json["problems"][0], json["release"]["error"]);
+    // Every policy was still checked.
+    assert!(
+        json["policies"]
+            .as_array()
+            .is_some_and(|p| p.iter().all(|p| p["ok"] == true))
+    );
+
+    let text = check_input(&example, input.path(), &["--environment", "Prod-eu"]);
+    assert_eq!(text.code, 3, "{text:#?}");
+    assert!(
+        text.stdout.contains("  refused  destructive-changes: environment \"Prod-eu\" matches environments glob \"prod*\" only when case is ignored (matching is case-sensitive)\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stderr.contains("refusing the release"), "{text:#?}");
+
+    // Without --input, no release part.
+    let run = gatehouse([
+        "check",
+        "--config",
+        &example.display().to_string(),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(run.json()["release"], serde_json::Value::Null);
+    assert_eq!(
+        run.json()["policies"][0]["applicability"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn check_input_says_what_happens_when_nothing_applies() {
+    let input = release("dev", "QA");
+    let (_dir, path) = config(&conditional_set(""));
+    let run = check_input(&path, input.path(), &[]);
+    assert_eq!(run.code, 3, "{run:#?}");
+    assert!(run.stdout.contains("eval would exit 3"), "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("no policy applies to environment \"dev\", release stream \"QA\""),
+        "{run:#?}"
+    );
+
+    let (_dir, path) = config(&conditional_set(
+        "when-nothing-applies = \"require-approval\"",
+    ));
+    let run = check_input(&path, input.path(), &["--output", "json"]);
+    assert_eq!(run.code, 0, "{run:#?}");
+    let json = run.json();
+    assert_eq!(json["when_nothing_applies"], "require-approval");
+    assert_eq!(json["release"]["applicable"], 0);
+    assert_eq!(json["release"]["outcome"], "require-approval");
+    assert_eq!(json["release"]["error"], serde_json::Value::Null);
+    let text = check_input(&path, input.path(), &[]);
+    assert_eq!(text.code, 0, "{text:#?}");
+    assert!(
+        text.stdout.contains(
+            "no policy applies: eval would require-approval, as when-nothing-applies says; nothing would be checked"
+        ),
+        "{}",
+        text.stdout
+    );
+
+    // A plan names no environment: the usual input error, exit 3.
+    let plan = temp_file(
+        r#"{"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": []}"#,
+        ".json",
+    );
+    let run = check_input(&path, plan.path(), &[]);
+    assert_eq!(run.code, 3, "{run:#?}");
+    assert!(run.stderr.contains("--environment"), "{run:#?}");
 }
 
 #[test]

@@ -11,6 +11,7 @@ use crate::runtime::{Grants, Limits, LoadedPolicy, RunOptions, Runtime};
 use crate::settings::{Assignment, parse_assignment};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Exit codes of `gatehouse audit`.
@@ -89,35 +90,20 @@ fn limits_record(limits: &Limits) -> LimitsRecord {
     }
 }
 
-/// Appends the record of one `eval` (a decision or an error) to `path`.
-pub(crate) fn record_eval(
-    path: &Path,
-    args: &EvalArgs,
-    seen: &Observed,
-    outcome: &Result<Report, Error>,
-) -> Result<(), String> {
-    let cli_limits = LimitsRecord {
-        fuel: args.fuel,
-        memory_bytes: args.memory_mib.saturating_mul(1 << 20),
-        timeout_ms: args.timeout_ms,
-    };
+/// The part of a record every record of one `eval` shares: when, on what
+/// input, with which policy set; verdict `error` (exit 3) until set.
+fn base_record(args: &EvalArgs, seen: &Observed) -> Result<Record, String> {
     let time = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| crate::time::format_utc(crate::time::now_unix()));
-    let mut record = Record {
+    Ok(Record {
         schema: crate::audit::SCHEMA.to_string(),
         seq: 0,
         time,
         evaluated_at: seen.now.map(crate::time::format_utc),
         host_version: env!("CARGO_PKG_VERSION").to_string(),
         input_sha256: seen.input_sha256.clone(),
-        input: match &seen.release {
-            Some(release) => Some(
-                serde_json::to_value(release)
-                    .map_err(|e| format!("cannot serialise the input: {e}"))?,
-            ),
-            None => None,
-        },
+        input: None,
         metadata: seen
             .release
             .as_ref()
@@ -129,12 +115,60 @@ pub(crate) fn record_eval(
         exit_code: super::EXIT_ERROR,
         error: None,
         limit_hit: None,
+        release_digest: seen.release.as_ref().map(Release::digest),
+        nothing_applied: None,
+        outcome_of: None,
         prev_sha256: String::new(),
+    })
+}
+
+/// Appends a record to `path`, warning on stderr when a torn last line was
+/// removed first; returns its `seq`.
+fn append(path: &Path, record: &mut Record) -> Result<u64, String> {
+    let appended = crate::audit::append(path, record)?;
+    if appended.repaired_bytes > 0 {
+        let _ = writeln!(
+            std::io::stderr(),
+            "gatehouse: warning: --audit-log {}: removed a torn last line ({} bytes) left by an interrupted gatehouse before appending record {}; the {} records before it form a valid chain",
+            path.display(),
+            appended.repaired_bytes,
+            appended.seq,
+            appended.seq - 1
+        );
+    }
+    Ok(appended.seq)
+}
+
+/// Appends the record of one `eval` (a decision or an error) to `path` and
+/// returns its `seq`.
+pub(crate) fn record_eval(
+    path: &Path,
+    args: &EvalArgs,
+    seen: &Observed,
+    outcome: &Result<Report, Error>,
+) -> Result<u64, String> {
+    let cli_limits = LimitsRecord {
+        fuel: args.fuel,
+        memory_bytes: args.memory_mib.saturating_mul(1 << 20),
+        timeout_ms: args.timeout_ms,
     };
+    let mut record = base_record(args, seen)?;
+    record.input = match &seen.release {
+        Some(release) => Some(
+            serde_json::to_value(release)
+                .map_err(|e| format!("cannot serialise the input: {e}"))?,
+        ),
+        None => None,
+    };
+    let release_digest = record.release_digest.clone();
     match outcome {
         Ok(report) => {
             record.verdict = report.verdict.as_str().to_string();
             record.exit_code = report.exit_code;
+            record.nothing_applied = report
+                .nothing_applied
+                .as_ref()
+                .map(|n| n.action.to_string());
             for p in &report.policies {
                 let limits = p
                     .config_name
@@ -155,6 +189,12 @@ pub(crate) fn record_eval(
                     limits,
                     verdict: p.verdict.as_str().to_string(),
                     reasons: serde_json::to_value(&p.reasons).unwrap_or_default(),
+                    random_real: Some(p.grants.random),
+                    // What seeded its deterministic `wasi:random`, so replay
+                    // can check it reproduces the same stream.
+                    random_seed: release_digest.as_deref().filter(|_| !p.grants.random).map(
+                        |digest| crate::runtime::random_seed(digest, &p.wasm_sha256).to_string(),
+                    ),
                 });
             }
         }
@@ -167,16 +207,24 @@ pub(crate) fn record_eval(
             });
         }
     }
-    let appended = crate::audit::append(path, &mut record)?;
-    if appended.repaired_bytes > 0 {
-        eprintln!(
-            "gatehouse: warning: --audit-log {}: removed a partial last line ({} bytes) left by an interrupted writer before appending record {}",
-            path.display(),
-            appended.repaired_bytes,
-            appended.seq
-        );
-    }
-    Ok(())
+    append(path, &mut record)
+}
+
+/// Appends the record that the decision of record `decided` could not be
+/// delivered (`error`, the process's exit 3): that decision's final outcome.
+pub(crate) fn record_undelivered(
+    path: &Path,
+    args: &EvalArgs,
+    seen: &Observed,
+    decided: u64,
+    error: &str,
+) -> Result<u64, String> {
+    let mut record = base_record(args, seen)?;
+    record.error = Some(format!(
+        "the decision of record {decided} was not delivered: {error}"
+    ));
+    record.outcome_of = Some(decided);
+    append(path, &mut record)
 }
 
 /// Runs `gatehouse audit` and returns the exit code.
@@ -195,7 +243,7 @@ pub fn run(args: &AuditArgs) -> i32 {
 fn print_json(value: &impl Serialize) {
     match serde_json::to_string_pretty(value) {
         Ok(json) => println!("{json}"),
-        Err(e) => eprintln!("gatehouse: error: cannot serialise the result: {e}"),
+        Err(e) => super::print_error(&format!("cannot serialise the result: {e}")),
     }
 }
 
@@ -217,23 +265,30 @@ fn verify(file: &Path, output: OutputFormat) -> i32 {
                     "ok": true,
                     "records": verified.records,
                     "last_sha256": verified.last_sha256,
+                    "undelivered": verified.undelivered,
                 }));
             } else {
                 println!(
                     "OK: {} records, chain intact (last line sha256 {})",
                     verified.records, verified.last_sha256
                 );
+                for u in &verified.undelivered {
+                    println!(
+                        "note: the decision of record {} was not delivered; its final outcome is record {} (exit 3)",
+                        u.seq, u.outcome_seq
+                    );
+                }
             }
             0
         }
         Err(problem) => {
-            eprintln!(
-                "gatehouse: error: {}: line {}: {}: {}",
+            super::print_error(&format!(
+                "{}: line {}: {}: {}",
                 file.display(),
                 problem.line,
                 problem.kind,
                 problem.message
-            );
+            ));
             if output == OutputFormat::Json {
                 print_json(&serde_json::json!({
                     "schema": "gatehouse.audit-verify/v1",
@@ -343,8 +398,25 @@ fn replay(file: &Path, policy_dirs: &[PathBuf], settings: &[String], output: Out
     let mut differences = Vec::new();
     let mut errors = Vec::new();
     let (mut replayed, mut skipped) = (0u64, 0u64);
+    // Decisions whose report was not delivered: their final outcome is the
+    // later record (exit 3) that names them.
+    let undelivered: Vec<crate::audit::Undelivered> = records
+        .iter()
+        .filter_map(|(_, r)| {
+            r.outcome_of.map(|seq| crate::audit::Undelivered {
+                seq,
+                outcome_seq: r.seq,
+            })
+        })
+        .collect();
     for (line, record) in &records {
-        let Some(input) = record.input.clone().filter(|_| record.verdict != "error") else {
+        // Errors have no decision to compare; a decision no policy made (the
+        // set's when-nothing-applies) has nothing to re-evaluate.
+        let Some(input) = record
+            .input
+            .clone()
+            .filter(|_| record.verdict != "error" && !record.policies.is_empty())
+        else {
             skipped += 1;
             continue;
         };
@@ -381,6 +453,7 @@ fn replay(file: &Path, policy_dirs: &[PathBuf], settings: &[String], output: Out
             "skipped": skipped,
             "differences": differences,
             "errors": errors,
+            "undelivered": undelivered,
         }));
     } else {
         for d in &differences {
@@ -401,18 +474,21 @@ fn replay(file: &Path, policy_dirs: &[PathBuf], settings: &[String], output: Out
         for e in &errors {
             println!("line {}: cannot replay: {}", e.line, e.error);
         }
+        for u in &undelivered {
+            println!(
+                "record {}: its decision was not delivered; the final outcome is record {} (exit 3)",
+                u.seq, u.outcome_seq
+            );
+        }
         println!(
-            "{} records: {replayed} replayed, {} differ, {skipped} skipped (errors or no input), {} could not be replayed",
+            "{} records: {replayed} replayed, {} differ, {skipped} skipped (errors, no input or no policy ran), {} could not be replayed",
             records.len(),
             differences.len(),
             errors.len()
         );
     }
     for e in &errors {
-        eprintln!(
-            "gatehouse: error: line {}: cannot replay: {}",
-            e.line, e.error
-        );
+        super::print_error(&format!("line {}: cannot replay: {}", e.line, e.error));
     }
     if !errors.is_empty() {
         super::EXIT_ERROR
@@ -459,6 +535,7 @@ fn replay_record(
         .map_err(|e| format!("the recorded input is not a release: {e}"))?;
     let when = record.evaluated_at.as_deref().unwrap_or(&record.time);
     let now = crate::time::parse_rfc3339(when).map_err(|e| format!("evaluated_at: {e}"))?;
+    let release_digest = release.digest();
     let mut verdicts = Vec::with_capacity(record.policies.len());
     let mut per_policy = Vec::new();
     for p in &record.policies {
@@ -502,11 +579,18 @@ fn replay_record(
         for name in &p.grants.env {
             grants.allow_env(name)?;
         }
-        let options = RunOptions {
-            now,
-            limits: to_limits(&p.limits),
-            grants,
-        };
+        if let Some(recorded) = &p.random_seed {
+            let seed = crate::runtime::random_seed(&release_digest, &p.wasm_sha256).to_string();
+            if &seed != recorded {
+                return Err(format!(
+                    "policy {}: the recorded release gives the random seed {seed}, but the record says {recorded}; the release digest changed since the decision, so its wasi:random stream cannot be reproduced",
+                    p.name
+                ));
+            }
+        }
+        grants.random = p.random_real == Some(true);
+        let options = RunOptions::new(now, to_limits(&p.limits), grants)
+            .with_release_digest(release_digest.clone());
         let run = policy
             .evaluate(&release, &settings, &options)
             .map_err(|e| e.to_string())?;
@@ -520,5 +604,7 @@ fn replay_record(
         }
         verdicts.push(verdict);
     }
-    Ok((crate::gate::aggregate(verdicts), per_policy))
+    let verdict = crate::gate::aggregate(verdicts)
+        .ok_or_else(|| "the record names no policy: nothing to replay".to_string())?;
+    Ok((verdict, per_policy))
 }

@@ -230,11 +230,8 @@ fn bench(args: &BenchArgs) -> Result<BenchReport, Error> {
     let stems = [policy.file_stem()];
     check_assignments(&assignments, &stems).map_err(Error::Usage)?;
     let settings = settings_for(&assignments, &stems[0]).map_err(Error::Usage)?;
-    let run_options = RunOptions {
-        now,
-        limits,
-        grants: crate::runtime::Grants::default(),
-    };
+    let run_options = RunOptions::new(now, limits, crate::runtime::Grants::default())
+        .with_release_digest(release.digest());
     let first = policy.evaluate(&release, &settings, &run_options)?;
     let (mut instantiate, mut calls, mut evaluate) = (Vec::new(), Vec::new(), Vec::new());
     repeat(args.iterations, budget, || {

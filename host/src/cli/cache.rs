@@ -86,7 +86,7 @@ pub(super) fn configure_process(cli: &super::Cli) -> Result<(), i32> {
         return Ok(());
     }
     let error = |message: &dyn std::fmt::Display| {
-        eprintln!("gatehouse: error: {message}");
+        super::print_error(&message.to_string());
         super::EXIT_ERROR
     };
     let source = cli.cache_key_source().map_err(|e| error(&e))?;
@@ -115,12 +115,12 @@ pub fn run_compile(args: &CompileArgs) -> i32 {
     let runtime = match Runtime::with_cache(&Limits::default(), &setting) {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("gatehouse: error: cannot start the WebAssembly engine: {e}");
+            super::print_error(&format!("cannot start the WebAssembly engine: {e}"));
             return super::EXIT_ERROR;
         }
     };
     if let Some(warning) = runtime.cache_warning() {
-        eprintln!("gatehouse: error: {warning}");
+        super::print_error(warning);
         return super::EXIT_ERROR;
     }
     let mut failed = 0usize;
@@ -133,7 +133,7 @@ pub fn run_compile(args: &CompileArgs) -> i32 {
                     _ => "compiled",
                 };
                 if let Some(warning) = &info.warning {
-                    eprintln!("gatehouse: error: {}: {warning}", path.display());
+                    super::print_error(&format!("{}: {warning}", path.display()));
                     failed += 1;
                     continue;
                 }
@@ -149,7 +149,7 @@ pub fn run_compile(args: &CompileArgs) -> i32 {
                 );
             }
             Err(e) => {
-                eprintln!("gatehouse: error: {e}");
+                super::print_error(&e.to_string());
                 failed += 1;
             }
         }
@@ -210,7 +210,7 @@ fn key() -> i32 {
             0
         }
         Err(e) => {
-            eprintln!("gatehouse: error: {e}");
+            super::print_error(&e.to_string());
             super::EXIT_ERROR
         }
     }
@@ -224,7 +224,7 @@ fn prune(dir: &std::path::Path, older_than_days: u64) -> i32 {
     let engine = match wasmtime_engine() {
         Ok(engine) => engine,
         Err(e) => {
-            eprintln!("gatehouse: error: {e}");
+            super::print_error(&e.to_string());
             return super::EXIT_ERROR;
         }
     };
@@ -241,7 +241,7 @@ fn prune(dir: &std::path::Path, older_than_days: u64) -> i32 {
             0
         }
         Err(e) => {
-            eprintln!("gatehouse: error: {e}");
+            super::print_error(&e.to_string());
             super::EXIT_ERROR
         }
     }

@@ -11,18 +11,18 @@ pub fn run(args: &ConvertArgs) -> i32 {
     let (json, warnings) = match convert(args) {
         Ok(converted) => converted,
         Err(err) => {
-            eprintln!("gatehouse: error: {err}");
+            super::print_error(&err.to_string());
             return EXIT_ERROR;
         }
     };
     for warning in &warnings {
-        eprintln!("gatehouse: warning: {warning}");
+        super::print_warning(warning);
     }
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{json}").and_then(|()| out.flush()) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("gatehouse: error: cannot write the release to stdout: {e}");
+            super::print_error(&format!("cannot write the release to stdout: {e}"));
             EXIT_ERROR
         }
     }

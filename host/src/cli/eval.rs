@@ -1,63 +1,56 @@
 //! `gatehouse eval`: load the policies, read the release, evaluate each policy
 //! in its own sandbox, aggregate, report, and return the exit code.
 
-use super::{EvalArgs, OutputFormat, report_error};
-use crate::config::{PolicyEntry, PolicySet};
+use super::{EvalArgs, report_error};
+use crate::config::{Applicability, PolicyEntry, PolicySet};
 use crate::error::{Error, InputError};
 use crate::release::Release;
-use crate::report::{ErrorReport, InputSummary, PolicyReport, Report, SkippedPolicy, render_text};
+use crate::report::{ErrorReport, InputSummary, PolicyReport, Report, SkippedPolicy};
 use crate::runtime::{Grants, Limits, RunOptions, Runtime};
 use crate::settings::{check_assignments, settings_for};
 use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
+use std::io::Read;
 
 /// Runs `gatehouse eval` and returns the exit code.
+///
+/// Record, then deliver: with `--audit-log`, a decision (or a failed one,
+/// exit 3) is answered only after its record is written; and when the answer
+/// cannot be delivered, a second record says so, so that the log's final
+/// exit code for the decision is always the process's.
 pub fn run(args: &EvalArgs) -> i32 {
     let mut seen = super::audit::Observed::default();
     let outcome = evaluate(args, &mut seen);
-    // The record is written before the report: a gate decision, or a failed
-    // one (exit 3), that cannot be recorded is not delivered.
-    if let Some(log) = &args.audit_log
-        && let Err(e) = super::audit::record_eval(log, args, &seen, &outcome)
-    {
-        let message = format!("--audit-log {}: {e}", log.display());
-        return report_error(&ErrorReport::new(message), args.output);
-    }
-    match outcome {
-        Ok(report) => {
-            let text = match args.output {
-                OutputFormat::Text => render_text(&report),
-                OutputFormat::Json => format!("{}\n", report.to_json()),
-                OutputFormat::Github => {
-                    use crate::report::github;
-                    super::append_github_file(
-                        "GITHUB_STEP_SUMMARY",
-                        &github::render_summary(&report),
-                    );
-                    super::append_github_file(
-                        "GITHUB_OUTPUT",
-                        &github::render_outputs(report.verdict.as_str(), report.exit_code),
-                    );
-                    format!(
-                        "{}{}",
-                        render_text(&report),
-                        github::render_annotations(&report)
-                    )
-                }
-            };
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                Ok(()) => report.exit_code,
-                // The verdict could not be delivered: CI must not act on a
-                // report nobody saw, so this is an error, not the verdict.
-                Err(e) => {
-                    eprintln!("gatehouse: error: cannot write the report to stdout: {e}");
-                    super::EXIT_ERROR
-                }
+    let recorded = match &args.audit_log {
+        None => None,
+        Some(log) => match super::audit::record_eval(log, args, &seen, &outcome) {
+            Ok(seq) => Some((log, seq)),
+            Err(e) => {
+                let message = format!("--audit-log {}: {e}", log.display());
+                return report_error(&ErrorReport::new(message), args.output);
             }
-        }
-        Err(err) => report_error(&ErrorReport::from_error(&err), args.output),
+        },
+    };
+    let report = match outcome {
+        Ok(report) => report,
+        Err(err) => return report_error(&ErrorReport::from_error(&err), args.output),
+    };
+    if let Some(nothing) = &report.nothing_applied {
+        super::print_warning(&nothing.message);
     }
+    let Err(failure) = super::deliver_report(&report, args.output) else {
+        return report.exit_code;
+    };
+    // The verdict did not reach whoever acts on it: the outcome is an error.
+    let mut message = failure;
+    if let Some((log, seq)) = recorded
+        && let Err(e) = super::audit::record_undelivered(log, args, &seen, seq, &message)
+    {
+        message = format!(
+            "{message}; and --audit-log {}: cannot record that decision {seq} was not delivered: {e}",
+            log.display()
+        );
+    }
+    report_error(&ErrorReport::new(message), args.output)
 }
 
 fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report, Error> {
@@ -118,11 +111,9 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
     for name in &args.allow_env {
         grants.allow_env(name).map_err(Error::Usage)?;
     }
-    let run_options = RunOptions {
-        now,
-        limits: limits.clone(),
-        grants,
-    };
+    grants.random = args.allow_random;
+    let run_options =
+        RunOptions::new(now, limits.clone(), grants).with_release_digest(release.digest());
     let mut reports = Vec::with_capacity(policies.len());
     for policy in &policies {
         let settings = settings_for(&assignments, &policy.file_stem()).map_err(Error::Usage)?;
@@ -136,65 +127,80 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
         ));
     }
     let input = InputSummary::new(source, input_sha256, &release, warnings);
-    Ok(Report::new(crate::time::format_utc(now), input, reports))
+    Report::new(crate::time::format_utc(now), input, reports)
+        .ok_or_else(|| Error::Usage("no policy to evaluate; pass --policy or --config".into()))
 }
 
 /// Evaluates the policies of a policy set whose conditions match the release;
-/// the others are reported as skipped.
+/// the others are reported as skipped. A release that some policy matches
+/// only when case is ignored is refused, and one that no policy applies to
+/// gets the set's `when-nothing-applies` (an error unless it says otherwise).
 fn evaluate_set(
     set: &PolicySet,
     release: &Release,
     now: i64,
     input: InputSummary,
 ) -> Result<Report, Error> {
+    let matched = set.applicability(&release.environment_name, &release.release_stream);
+    if let Some(refusal) = set.refusal(&release.environment_name, &release.release_stream, &matched)
+    {
+        return Err(Error::Config(refusal));
+    }
     let mut applicable: Vec<&PolicyEntry> = Vec::new();
     let mut skipped = Vec::new();
-    for entry in &set.policies {
-        match entry.skip_reason(&release.environment_name, &release.release_stream) {
-            None => applicable.push(entry),
-            Some(reason) => skipped.push(SkippedPolicy {
-                name: entry.name.clone(),
-                path: entry.path.display().to_string(),
-                reason,
-            }),
+    for (entry, applicability) in matched {
+        match applicability {
+            Applicability::Applies(_) => applicable.push(entry),
+            Applicability::Skipped(reason) | Applicability::CaseMismatch(reason) => {
+                skipped.push(SkippedPolicy {
+                    name: entry.name.clone(),
+                    path: entry.path.display().to_string(),
+                    reason,
+                })
+            }
         }
+    }
+    let evaluated_at = crate::time::format_utc(now);
+    let config = set.path.display().to_string();
+    if applicable.is_empty() {
+        // `refusal` returned the error for `when-nothing-applies = "error"`.
+        let report = Report::nothing_applied(evaluated_at, input, &set.when_nothing_applies)
+            .ok_or_else(|| Error::Config(format!("{config}: no policy applies")))?;
+        return Ok(report.with_config(config, skipped));
+    }
+    let limits = PolicySet::max_limits(applicable.iter().copied());
+    let runtime = Runtime::for_policy_set(&limits, set.cache_dir.as_deref())
+        .map_err(|e| Error::Usage(format!("cannot start the WebAssembly engine: {e}")))?;
+    let mut loaded = Vec::with_capacity(applicable.len());
+    for entry in &applicable {
+        let grants = entry.grants().map_err(Error::Config)?;
+        loaded.push((load_pinned(&runtime, entry)?, grants));
     }
     let mut reports = Vec::with_capacity(applicable.len());
-    if !applicable.is_empty() {
-        let limits = PolicySet::max_limits(applicable.iter().copied());
-        let runtime = Runtime::for_policy_set(&limits, set.cache_dir.as_deref())
-            .map_err(|e| Error::Usage(format!("cannot start the WebAssembly engine: {e}")))?;
-        let mut loaded = Vec::with_capacity(applicable.len());
-        for entry in &applicable {
-            let grants = entry.grants().map_err(Error::Config)?;
-            loaded.push((load_pinned(&runtime, entry)?, grants));
-        }
-        for (entry, (policy, grants)) in applicable.iter().zip(loaded) {
-            let options = RunOptions {
-                now,
-                limits: entry.limits.clone(),
-                grants,
-            };
-            // Errors name the policy as the config does.
-            let run = policy
-                .evaluate(release, &entry.settings, &options)
-                .map_err(|mut e| {
-                    e.policy = entry.name.clone();
-                    e
-                })?;
-            let mut report = PolicyReport::new(
-                policy.path().display().to_string(),
-                policy.sha256().to_string(),
-                &entry.settings,
-                &options.grants,
-                run,
-            );
-            report.config_name = Some(entry.name.clone());
-            reports.push(report);
-        }
+    let release_digest = release.digest();
+    for (entry, (policy, grants)) in applicable.iter().zip(loaded) {
+        let options = RunOptions::new(now, entry.limits.clone(), grants)
+            .with_release_digest(release_digest.clone());
+        // Errors name the policy as the config does.
+        let run = policy
+            .evaluate(release, &entry.settings, &options)
+            .map_err(|mut e| {
+                e.policy = entry.name.clone();
+                e
+            })?;
+        let mut report = PolicyReport::new(
+            policy.path().display().to_string(),
+            policy.sha256().to_string(),
+            &entry.settings,
+            &options.grants,
+            run,
+        );
+        report.config_name = Some(entry.name.clone());
+        reports.push(report);
     }
-    Ok(Report::new(crate::time::format_utc(now), input, reports)
-        .with_config(set.path.display().to_string(), skipped))
+    let report = Report::new(evaluated_at, input, reports)
+        .ok_or_else(|| Error::Config(format!("{config}: no policy ran")))?;
+    Ok(report.with_config(config, skipped))
 }
 
 /// Reads a policy of a set, refuses it when its digest does not match the

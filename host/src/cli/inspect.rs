@@ -49,7 +49,7 @@ struct InspectError {
 /// Runs `gatehouse inspect` and returns the exit code.
 pub fn run(args: &InspectArgs) -> i32 {
     let fail = |error: String| {
-        eprintln!("gatehouse: error: {error}");
+        super::print_error(&error);
         if args.output == InspectOutput::Json {
             let report = InspectError {
                 schema: SCHEMA,
@@ -79,7 +79,7 @@ pub fn run(args: &InspectArgs) -> i32 {
     };
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        eprintln!("gatehouse: error: cannot write to stdout: {e}");
+        super::print_error(&format!("cannot write to stdout: {e}"));
         return EXIT_ERROR;
     }
     0

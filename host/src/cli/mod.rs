@@ -18,7 +18,8 @@ use crate::release::{Format, InputOptions};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// Exit codes, shown in `--help` (DESIGN §2: the Facets pre-release hook contract).
+/// Exit codes, shown in `--help`: the Facets pre-release hook's 0 and 2, with 1
+/// and 3 added so CI can tell "the policy said no" from "the gate is broken".
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  auto-approve: the release proceeds
@@ -125,8 +126,11 @@ pub enum Command {
 /// Exit codes of `gatehouse check`.
 pub const CHECK_HELP: &str = "\
 Exit codes:
-  0  every policy of the set loads and accepts its settings
-  3  one or more problems, each listed on stderr";
+  0  every policy of the set loads and accepts its settings (and, with --input,
+     eval could decide on that release: a policy applies, or the set's
+     when-nothing-applies says what to do)
+  3  one or more problems, each listed on stderr (with --input: also a release
+     no policy applies to, or one a policy matches only when case is ignored)";
 
 /// Arguments of `gatehouse check`.
 #[derive(Debug, clap::Args)]
@@ -138,6 +142,27 @@ pub struct CheckArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+
+    /// A release (or Terraform plan, Pulumi preview; - for stdin): also show which
+    /// policies of the set apply to it and why, and what eval would do if none does.
+    #[arg(long, value_name = "FILE|-")]
+    pub input: Option<String>,
+
+    /// The environment, overriding the input's environmentName (or supplying it).
+    #[arg(long, value_name = "E", requires = "input")]
+    pub environment: Option<String>,
+
+    /// The release stream, overriding the input's releaseStream (or supplying it).
+    #[arg(long, value_name = "S", requires = "input")]
+    pub release_stream: Option<String>,
+
+    /// Format, metadata and approvals of --input.
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Largest accepted input (and approvals file), in MiB.
+    #[arg(long, value_name = "MiB", default_value_t = 256)]
+    pub max_input_mib: u64,
 }
 
 /// Exit codes of `gatehouse convert`.
@@ -250,7 +275,7 @@ pub struct EvalArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["policies", "settings", "fuel", "timeout_ms", "memory_mib", "allow_read", "allow_env"]
+        conflicts_with_all = ["policies", "settings", "fuel", "timeout_ms", "memory_mib", "allow_read", "allow_env", "allow_random"]
     )]
     pub config: Option<PathBuf>,
 
@@ -288,7 +313,8 @@ pub struct EvalArgs {
     #[arg(long, value_name = "N", default_value_t = crate::runtime::Limits::DEFAULT_FUEL)]
     pub fuel: u64,
 
-    /// Wall-clock budget per policy evaluation, in milliseconds.
+    /// Time budget per policy evaluation, in milliseconds: real time plus the time the
+    /// policy spends sleeping or waiting on its (virtual) clock.
     #[arg(long, value_name = "MS", default_value_t = crate::runtime::Limits::DEFAULT_TIMEOUT_MS)]
     pub timeout_ms: u64,
 
@@ -304,6 +330,12 @@ pub struct EvalArgs {
     /// Pass this host environment variable to every policy. Repeatable.
     #[arg(long = "allow-env", value_name = "NAME")]
     pub allow_env: Vec<String>,
+
+    /// Give every policy the host's real randomness from wasi:random. Without it a
+    /// policy gets a deterministic stream seeded from the release and the policy,
+    /// so the same inputs always give the same verdict.
+    #[arg(long = "allow-random")]
+    pub allow_random: bool,
 
     /// Largest accepted input (and approvals file), in MiB.
     #[arg(long, value_name = "MiB", default_value_t = 256)]
@@ -468,54 +500,134 @@ pub fn parse_meta(items: &[String]) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
+/// Prints `gatehouse: error: MESSAGE` on stderr, the message escaped and
+/// bounded like every untrusted text ([`crate::report::untrusted::line`]):
+/// errors quote policies, inputs and files.
+pub fn print_error(message: &str) {
+    print_diagnostic("error", message);
+}
+
+/// Prints `gatehouse: warning: MESSAGE` on stderr, escaped as by [`print_error`].
+pub fn print_warning(message: &str) {
+    print_diagnostic("warning", message);
+}
+
+/// Writes one diagnostic line to stderr; a stderr that cannot be written
+/// to is ignored rather than a panic (the exit code still tells).
+fn print_diagnostic(level: &str, message: &str) {
+    use std::io::Write;
+    let line = crate::report::untrusted::diagnostic(level, message);
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// Delivers a decision: the report streamed to stdout; with `--output
+/// github`, then `verdict=`/`exit-code=` to `$GITHUB_OUTPUT` and the summary
+/// to `$GITHUB_STEP_SUMMARY`. Stdout and `$GITHUB_OUTPUT` carry the verdict
+/// to whoever acts on it, so failing to write either is an error (returned,
+/// with what failed); the step summary is for people reading the job page,
+/// so failing to write it is a warning. `$GITHUB_OUTPUT` is written only once
+/// stdout has succeeded, so it never holds a verdict the process then does
+/// not exit with.
+pub fn deliver_report(report: &crate::report::Report, output: OutputFormat) -> Result<(), String> {
+    use crate::report::github;
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match output {
+        OutputFormat::Text => crate::report::write_text(report, &mut out),
+        OutputFormat::Json => report.write_json(&mut out),
+        OutputFormat::Github => github::write_log(report, &mut out),
+    }
+    .and_then(|()| out.flush())
+    .map_err(|e| format!("cannot write the report to stdout: {e}"))?;
+    drop(out);
+    if output == OutputFormat::Github {
+        append_github_file(
+            "GITHUB_OUTPUT",
+            &github::render_outputs(report.verdict.as_str(), report.exit_code),
+        )
+        .map_err(|e| format!("cannot write the verdict to {e}"))?;
+        append_github_summary(|room| github::render_summary(report, room));
+    }
+    Ok(())
+}
+
 /// Prints an error the way every subcommand does: one line on stderr, and
 /// for `--output json` an error object on stdout.
 pub fn report_error(report: &crate::report::ErrorReport, output: OutputFormat) -> i32 {
-    eprintln!(
-        "gatehouse: error: {}",
-        crate::report::untrusted::one_line(&report.error)
-    );
+    use std::io::Write;
+    print_error(&report.error);
     if output == OutputFormat::Github {
         use crate::report::github;
-        use std::io::Write;
         let _ = write!(std::io::stdout().lock(), "{}", github::render_error(report));
-        let summary = format!("## ⛔ Gatehouse: error (exit 3)\n\n{}\n", report.error);
-        append_github_file("GITHUB_STEP_SUMMARY", &summary);
-        append_github_file(
+        append_github_summary(|_| github::render_error_summary(report));
+        if let Err(e) = append_github_file(
             "GITHUB_OUTPUT",
             &github::render_outputs("error", EXIT_ERROR),
-        );
+        ) {
+            print_warning(&format!("cannot append to {e}"));
+        }
     }
     if output == OutputFormat::Json {
-        match serde_json::to_string_pretty(report) {
-            Ok(json) => {
-                use std::io::Write;
-                let _ = writeln!(std::io::stdout().lock(), "{json}");
-            }
-            Err(e) => eprintln!("gatehouse: error: cannot serialise the error report: {e}"),
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let written = serde_json::to_writer_pretty(&mut out, report)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+            .and_then(|()| out.flush());
+        if let Err(e) = written {
+            print_error(&format!("cannot write the error report: {e}"));
         }
     }
     EXIT_ERROR
 }
 
-/// Appends to the file named by a GitHub Actions variable, when it is set.
-/// A failure is reported but does not change the verdict.
-pub(crate) fn append_github_file(variable: &str, text: &str) {
-    use std::io::Write;
-    let Some(path) = std::env::var_os(variable) else {
+/// Appends a step summary to `$GITHUB_STEP_SUMMARY`, when it is set:
+/// `render` gets the bytes left below GitHub's 1 MiB per-step cap after
+/// what the step already wrote there.
+pub(crate) fn append_github_summary(render: impl FnOnce(usize) -> String) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
         return;
     };
-    let result = std::fs::OpenOptions::new()
+    let written = std::fs::metadata(&path).map_or(0, |m| m.len());
+    let room = usize::try_from(written).map_or(0, |n| {
+        crate::report::github::SUMMARY_MAX_BYTES.saturating_sub(n)
+    });
+    if let Err(e) = append_github_file("GITHUB_STEP_SUMMARY", &render(room)) {
+        print_warning(&format!("cannot append to {e}"));
+    }
+}
+
+/// Appends to the file named by a GitHub Actions variable, when it is set,
+/// starting on a new line if the file does not end with one (so an earlier
+/// step's last line cannot swallow ours). A failure is returned as
+/// `$VARIABLE (path): error`, for the caller to report as it matters there.
+pub(crate) fn append_github_file(variable: &str, text: &str) -> Result<(), String> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let Some(path) = std::env::var_os(variable) else {
+        return Ok(());
+    };
+    std::fs::OpenOptions::new()
         .create(true)
+        .read(true)
         .append(true)
         .open(&path)
-        .and_then(|mut file| file.write_all(text.as_bytes()));
-    if let Err(e) = result {
-        eprintln!(
-            "gatehouse: warning: cannot append to ${variable} ({}): {e}",
-            std::path::Path::new(&path).display()
-        );
-    }
+        .and_then(|mut file| {
+            let len = file.metadata()?.len();
+            let mut last = [b'\n'];
+            if len > 0 {
+                file.seek(SeekFrom::Start(len - 1))?;
+                file.read_exact(&mut last)?;
+            }
+            if last[0] != b'\n' {
+                file.write_all(b"\n")?;
+            }
+            file.write_all(text.as_bytes())
+        })
+        .map_err(|e| {
+            format!(
+                "${variable} ({}): {e}",
+                std::path::Path::new(&path).display()
+            )
+        })
 }
 
 #[cfg(test)]

@@ -111,7 +111,7 @@ pub fn run(args: &NewArgs) -> i32 {
             0
         }
         Err(e) => {
-            eprintln!("gatehouse: error: {e}");
+            super::print_error(&e.to_string());
             EXIT_ERROR
         }
     }

@@ -80,16 +80,16 @@ pub fn run(args: &TestArgs) -> i32 {
         print(&report::render_json(&results));
     }
     if let Some(e) = write_failed {
-        eprintln!("gatehouse: error: cannot write the report to stdout: {e}");
+        super::print_error(&format!("cannot write the report to stdout: {e}"));
         return super::EXIT_ERROR;
     }
     if let Some(path) = &args.junit
         && let Err(e) = std::fs::write(path, junit::render(&results))
     {
-        eprintln!(
-            "gatehouse: error: --junit {}: cannot write the JUnit report: {e}",
+        super::print_error(&format!(
+            "--junit {}: cannot write the JUnit report: {e}",
             path.display()
-        );
+        ));
         return super::EXIT_ERROR;
     }
     summary.exit_code()

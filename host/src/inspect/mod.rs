@@ -225,11 +225,7 @@ pub fn inspect(runtime: &Runtime, path: &Path, now: i64) -> Result<Inspection, L
     let loaded = runtime.load_bytes(path, &bytes);
     let (load, describe) = match &loaded {
         Ok(policy) => {
-            let options = RunOptions {
-                now,
-                limits: limits.clone(),
-                grants: Grants::default(),
-            };
+            let options = RunOptions::new(now, limits.clone(), Grants::default());
             let describe = match policy.describe(&options) {
                 Ok(info) => DescribeOutcome {
                     status: "ok",

@@ -219,11 +219,13 @@ fn treatment_word(treatment: Treatment) -> &'static str {
 }
 
 /// Untrusted text (names, `describe` answers, producers, guest stderr in
-/// errors) on one line: control characters (newlines, terminal escapes)
-/// and bidirectional-override characters are shown as `\u{..}` escapes,
-/// so a module cannot forge lines of the page or hide text from the reader.
+/// errors) on one line, as every text sink writes it
+/// ([`crate::report::untrusted::line`]): control, bidirectional and
+/// invisible characters shown as `\u{..}` escapes and at most
+/// [`crate::report::untrusted::MAX_SHOWN_CHARS`] characters, so a module
+/// cannot forge lines of the page, hide text from the reader or flood it.
 fn shown(text: &str) -> Cow<'_, str> {
-    crate::report::untrusted::one_line(text)
+    crate::report::untrusted::line(text)
 }
 
 /// `1234567` → `1,234,567 bytes (1.2 MiB)`.
@@ -258,6 +260,10 @@ mod tests {
         assert_eq!(shown("\u{1b}[2Jx"), "\\u{1b}[2Jx");
         assert_eq!(shown("a\u{202e}b"), "a\\u{202e}b");
         assert_eq!(shown("café ✓"), "café ✓");
+        assert_eq!(
+            shown("a\u{61c}b\u{2028}c\u{2029}d\u{85}e"),
+            "a\\u{61c}b\\u{2028}c\\u{2029}d\\u{85}e"
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub use facets::{ParseOptions, parse_approvals, parse_release};
 
 use crate::error::InputError;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// An input format (`--format`; `auto` is `None` in [`InputOptions`]).
@@ -60,11 +61,24 @@ pub struct InputOptions {
     /// `--release-stream`: likewise for `releaseStream`.
     pub release_stream: Option<String>,
     /// `--meta KEY=VALUE` entries, each key once. They add to (or, for a
-    /// release, override) its metadata; keys an adapter derives from the
-    /// source (`terraform.*`, `pulumi.*`) cannot be overridden.
+    /// release, override) its metadata; for a plan or preview, keys under
+    /// `terraform.` and `pulumi.` are reserved for the adapters.
     pub meta: Vec<(String, String)>,
     /// Approvals from `--approvals FILE`, appended to the input's own.
     pub approvals: Vec<Approval>,
+}
+
+/// Metadata prefixes reserved for what the Terraform and Pulumi adapters derive
+/// from a plan or preview: `--meta` may not set any key under them for such an
+/// input, even one the source did not produce (`terraform.complete` on a plan
+/// that has no `complete` field), so policies can trust every key there.
+const RESERVED_META_PREFIXES: [&str; 2] = ["terraform.", "pulumi."];
+
+/// Whether `--meta` may not set `key` for a plan or preview.
+fn is_reserved_meta_key(key: &str) -> bool {
+    RESERVED_META_PREFIXES
+        .iter()
+        .any(|prefix| key.starts_with(prefix))
 }
 
 /// What an adapter makes of its source: everything but what the flags give.
@@ -126,11 +140,11 @@ pub fn read_release(
     };
     let mut metadata = converted.metadata;
     for (key, value) in &options.meta {
-        if metadata.contains_key(key) {
+        if metadata.contains_key(key) || is_reserved_meta_key(key) {
             return Err(InputError::whole(
                 source,
                 format!(
-                    "--meta {key}: this key is derived from {} and cannot be overridden; choose another key",
+                    "--meta {key}: keys starting with `terraform.` or `pulumi.` are derived from {} and cannot be set or overridden; choose another key",
                     format.describe()
                 ),
             ));
@@ -275,6 +289,23 @@ pub struct Release {
 }
 
 impl Release {
+    /// The release's digest, `sha256:<hex>`: SHA-256 of its JSON
+    /// serialisation (what `gatehouse convert` prints, without the trailing
+    /// newline). It seeds the policies' deterministic `wasi:random`
+    /// ([`crate::runtime::random_seed`]); compute it once per run. Issue 11
+    /// replaces the encoding with a documented canonical one: this function
+    /// is the only place that knows it.
+    pub fn digest(&self) -> String {
+        let mut hasher = HashWriter(Sha256::new());
+        // Serialising a `Release` cannot fail (every map key is a string and
+        // the writer never fails); were it to, the error's text is hashed
+        // after the bytes written, so the digest still tells it apart.
+        if let Err(e) = serde_json::to_writer_pretty(&mut hasher, self) {
+            hasher.0.update(format!("\0unserialisable: {e}").as_bytes());
+        }
+        format!("sha256:{}", hex::encode(hasher.0.finalize()))
+    }
+
     /// How many resources change in each way, for reports.
     pub fn change_counts(&self) -> BTreeMap<ChangeKind, usize> {
         let mut counts = BTreeMap::new();
@@ -282,6 +313,20 @@ impl Release {
             *counts.entry(resource.change_type).or_insert(0) += 1;
         }
         counts
+    }
+}
+
+/// Feeds what is written into a SHA-256 hasher.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -320,6 +365,18 @@ mod tests {
         read_release(text.as_bytes(), "in.json", options)
             .map(|(r, _)| r)
             .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_digest_is_the_sha256_of_what_convert_prints() {
+        let release = read(RELEASE, &InputOptions::default()).expect("release");
+        let printed = serde_json::to_string_pretty(&release).expect("serialise");
+        let expected = format!("sha256:{}", hex::encode(Sha256::digest(printed.as_bytes())));
+        assert_eq!(release.digest(), expected);
+        assert_eq!(release.digest(), release.clone().digest(), "stable");
+        let mut other = release.clone();
+        other.environment_name = "prod-eu".into();
+        assert_ne!(other.digest(), release.digest());
     }
 
     #[test]
@@ -389,8 +446,33 @@ mod tests {
         );
         let err = read(&plan, &options).expect_err("override");
         assert!(
-            err.contains("--meta terraform.complete: this key is derived from a Terraform plan and cannot be overridden"),
+            err.contains("--meta terraform.complete: keys starting with `terraform.` or `pulumi.` are derived from a Terraform plan and cannot be set or overridden"),
             "{err}"
+        );
+        // Reserved even when the source did not produce the key: a policy
+        // reading `terraform.complete` must never see a value --meta forged.
+        assert!(
+            !PLAN.contains("\"complete\""),
+            "the sample plan has no `complete`"
+        );
+        for key in ["terraform.complete", "pulumi.stack"] {
+            let options = InputOptions {
+                meta: vec![(key.into(), "true".into())],
+                ..flags()
+            };
+            let err = read(PLAN, &options).expect_err("reserved prefix");
+            assert!(
+                err.contains(&format!("--meta {key}: keys starting with")),
+                "{err}"
+            );
+        }
+        let options = InputOptions {
+            meta: vec![("terraformish.note".into(), "ok".into())],
+            ..flags()
+        };
+        assert!(
+            read(PLAN, &options).is_ok(),
+            "only the exact prefixes are reserved"
         );
     }
 }

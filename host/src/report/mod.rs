@@ -1,11 +1,15 @@
 //! The report of one `gatehouse eval`: one serialisable value, rendered as
 //! text for people or as a versioned JSON object for CI (see docs/report-json.md).
+//! Renderers write to a writer (never one string of the whole report) and
+//! escape untrusted text with [`untrusted`].
 
+#[cfg(test)]
+mod fixture;
 pub mod github;
 mod text;
 pub mod untrusted;
 
-pub use text::render_text;
+pub use text::{render_text, write_text};
 
 use crate::decision::{Reason, Verdict};
 use crate::release::Release;
@@ -38,7 +42,27 @@ pub struct Report {
     pub config: Option<String>,
     /// Policies of the policy set whose conditions did not match, in file order.
     pub skipped: Vec<SkippedPolicy>,
+    /// Set when no policy of the set applied, so that the verdict is the
+    /// set's `when-nothing-applies` and nothing was checked; null otherwise.
+    pub nothing_applied: Option<NothingApplied>,
 }
+
+/// The outcome of a policy set none of whose policies applied to the release.
+#[derive(Debug, Clone, Serialize)]
+pub struct NothingApplied {
+    /// The set's `when-nothing-applies` that gave the verdict: `fail`,
+    /// `require-approval` or `auto-approve` (`error` gives no report).
+    pub action: &'static str,
+    /// Always false: no policy checked the release.
+    pub checked: bool,
+    /// What happened, in a sentence naming the environment and stream.
+    pub message: String,
+}
+
+/// The `required_approvals[].policy` of the approval a set's
+/// `when-nothing-applies = "require-approval"` asks for: not a valid policy
+/// name, so it cannot be confused with one.
+pub const NOTHING_APPLIES_APPROVAL: &str = "(when-nothing-applies)";
 
 /// A policy of the policy set that did not run because its conditions did not match.
 #[derive(Debug, Clone, Serialize)]
@@ -101,7 +125,7 @@ pub struct PolicyReport {
     /// The settings it received.
     pub settings: BTreeMap<String, String>,
     /// Capabilities granted beyond the empty default: `read_dirs` (read-only
-    /// directories) and `env` (variable names).
+    /// directories), `env` (variable names) and `random` (real randomness).
     pub grants: Grants,
     /// Its verdict.
     pub verdict: Verdict,
@@ -253,9 +277,14 @@ impl InputSummary {
 }
 
 impl Report {
-    /// Assembles the report; the verdict is the aggregate of the policies'.
-    pub fn new(evaluated_at: String, input: InputSummary, policies: Vec<PolicyReport>) -> Self {
-        let verdict = crate::gate::aggregate(policies.iter().map(|p| p.verdict));
+    /// Assembles the report of the policies that ran; the verdict is the
+    /// aggregate of theirs. `None` when no policy ran: that is no decision.
+    pub fn new(
+        evaluated_at: String,
+        input: InputSummary,
+        policies: Vec<PolicyReport>,
+    ) -> Option<Self> {
+        let verdict = crate::gate::aggregate(policies.iter().map(|p| p.verdict))?;
         let required_approvals = policies
             .iter()
             .filter(|p| p.verdict == Verdict::RequireApproval)
@@ -266,7 +295,7 @@ impl Report {
                 instructions: p.instructions.clone(),
             })
             .collect();
-        Report {
+        Some(Report {
             schema: SCHEMA,
             verdict,
             exit_code: verdict.exit_code(),
@@ -276,7 +305,64 @@ impl Report {
             policies,
             config: None,
             skipped: Vec::new(),
-        }
+            nothing_applied: None,
+        })
+    }
+
+    /// The report of a policy set none of whose policies applied, decided by
+    /// the set's `when-nothing-applies`; `None` when that is `error`.
+    pub fn nothing_applied(
+        evaluated_at: String,
+        input: InputSummary,
+        when: &crate::config::WhenNothingApplies,
+    ) -> Option<Self> {
+        use crate::config::{WhenNothingApplies, quote};
+        let verdict = when.verdict()?;
+        let what = format!(
+            "no policy of the set applies to environment {}, release stream {}",
+            quote(&input.environment),
+            quote(&input.release_stream)
+        );
+        let message = match when {
+            WhenNothingApplies::AutoApprove => format!(
+                "NOTHING WAS CHECKED: {what}; auto-approved only because the set says when-nothing-applies = \"auto-approve\""
+            ),
+            _ => format!(
+                "nothing was checked: {what}; {} because the set says when-nothing-applies = \"{}\"",
+                verdict.as_str(),
+                when.as_str()
+            ),
+        };
+        let required_approvals = match when {
+            WhenNothingApplies::RequireApproval {
+                approver_groups,
+                min_approvals,
+            } => vec![RequiredApproval {
+                policy: NOTHING_APPLIES_APPROVAL.to_string(),
+                approver_groups: approver_groups.clone(),
+                min_approvals: *min_approvals,
+                instructions: Some(
+                    "No policy of the set applies to this release, so nothing was checked: review the whole release by hand before approving.".to_string(),
+                ),
+            }],
+            _ => Vec::new(),
+        };
+        Some(Report {
+            schema: SCHEMA,
+            verdict,
+            exit_code: verdict.exit_code(),
+            evaluated_at,
+            input,
+            required_approvals,
+            policies: Vec::new(),
+            config: None,
+            skipped: Vec::new(),
+            nothing_applied: Some(NothingApplied {
+                action: when.as_str(),
+                checked: false,
+                message,
+            }),
+        })
     }
 
     /// Records the policy set the policies came from and the policies it skipped.
@@ -284,6 +370,13 @@ impl Report {
         self.config = Some(config);
         self.skipped = skipped;
         self
+    }
+
+    /// Writes the report as pretty JSON and a newline, streamed: the exact
+    /// text of every field, escaped only as JSON requires.
+    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self).map_err(std::io::Error::from)?;
+        writeln!(out)
     }
 
     /// The report as pretty JSON.
@@ -294,5 +387,73 @@ impl Report {
             )))
             .unwrap_or_default()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::WhenNothingApplies;
+
+    fn input() -> InputSummary {
+        InputSummary {
+            source: "r.json".into(),
+            sha256: "ab".into(),
+            environment: "dev\n".into(),
+            release_stream: "QA".into(),
+            resources: 0,
+            changes: BTreeMap::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn no_policy_is_no_decision() {
+        assert!(Report::new("t".into(), input(), Vec::new()).is_none());
+        assert!(Report::nothing_applied("t".into(), input(), &WhenNothingApplies::Error).is_none());
+    }
+
+    #[test]
+    fn nothing_applied_gives_the_sets_verdict_and_says_so() {
+        let when = WhenNothingApplies::RequireApproval {
+            approver_groups: vec!["release-managers".into()],
+            min_approvals: 2,
+        };
+        let report = Report::nothing_applied("t".into(), input(), &when).expect("a verdict");
+        assert_eq!(
+            (report.verdict, report.exit_code),
+            (Verdict::RequireApproval, 2)
+        );
+        assert!(report.policies.is_empty());
+        let [approval] = &report.required_approvals[..] else {
+            panic!("one approval")
+        };
+        assert_eq!(approval.policy, NOTHING_APPLIES_APPROVAL);
+        assert_eq!(
+            (approval.approver_groups.as_slice(), approval.min_approvals),
+            (&["release-managers".to_string()][..], 2)
+        );
+        let nothing = report.nothing_applied.as_ref().expect("set");
+        assert_eq!(
+            (nothing.action, nothing.checked),
+            ("require-approval", false)
+        );
+        assert!(
+            nothing
+                .message
+                .contains("environment \"dev\\n\", release stream \"QA\""),
+            "{}",
+            nothing.message
+        );
+        let report = Report::nothing_applied("t".into(), input(), &WhenNothingApplies::AutoApprove)
+            .expect("a verdict");
+        assert_eq!(report.exit_code, 0);
+        assert!(report.required_approvals.is_empty());
+        let message = &report.nothing_applied.as_ref().expect("set").message;
+        assert!(message.starts_with("NOTHING WAS CHECKED: "), "{message}");
+        assert!(render_text(&report).starts_with("AUTO-APPROVE (exit 0): NOTHING WAS CHECKED\n"));
+        let report = Report::nothing_applied("t".into(), input(), &WhenNothingApplies::Fail)
+            .expect("a verdict");
+        assert_eq!((report.verdict, report.exit_code), (Verdict::Fail, 1));
     }
 }

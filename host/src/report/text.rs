@@ -1,19 +1,28 @@
 //! The human-readable report: verdict first, then why, then who must act.
+//!
+//! Written straight to a writer, line by line, so a large report is never
+//! held in memory; every text from a policy or the input goes through
+//! [`super::untrusted::line`] (one line, at most
+//! [`super::untrusted::MAX_SHOWN_CHARS`] characters per field).
 
 use super::Report;
-use super::untrusted::one_line as shown;
+use super::untrusted::{line as shown, line_list};
 use crate::decision::Verdict;
-use std::fmt::Write;
+use std::io::{self, Write};
 
-/// Renders the report for a terminal or a CI log.
-pub fn render_text(report: &Report) -> String {
-    let mut out = String::new();
+/// Writes the report for a terminal or a CI log.
+pub fn write_text(report: &Report, out: &mut impl Write) -> io::Result<()> {
     let headline = match report.verdict {
         Verdict::AutoApprove => "AUTO-APPROVE",
         Verdict::RequireApproval => "REQUIRE APPROVAL",
         Verdict::Fail => "FAIL",
     };
-    let _ = writeln!(out, "{headline} (exit {})", report.exit_code);
+    let unchecked = if report.nothing_applied.is_some() {
+        ": NOTHING WAS CHECKED"
+    } else {
+        ""
+    };
+    writeln!(out, "{headline} (exit {}){unchecked}", report.exit_code)?;
     let input = &report.input;
     let changes: Vec<String> = input
         .changes
@@ -25,29 +34,45 @@ pub fn render_text(report: &Report) -> String {
     } else {
         format!(" ({})", changes.join(", "))
     };
-    let _ = writeln!(
+    writeln!(
         out,
         "release: environment {}, stream {}, {} resource{}{changes}",
         shown(&input.environment),
         shown(&input.release_stream),
         input.resources,
         if input.resources == 1 { "" } else { "s" },
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         "input: {} (sha256 {})",
         shown(&input.source),
         input.sha256
-    );
-    let _ = writeln!(out, "evaluated at: {}", report.evaluated_at);
+    )?;
+    writeln!(out, "evaluated at: {}", report.evaluated_at)?;
     if let Some(config) = &report.config {
-        let _ = writeln!(out, "config: {config}");
+        writeln!(out, "config: {}", shown(config))?;
     }
     for warning in &input.warnings {
-        let _ = writeln!(out, "warning: {}", shown(warning));
+        writeln!(out, "warning: {}", shown(warning))?;
     }
-    if report.policies.is_empty() {
-        let _ = writeln!(out, "\nno policy applies: auto-approve");
+    if let Some(nothing) = &report.nothing_applied {
+        writeln!(out, "\n{}", shown(&nothing.message))?;
+        for approval in &report.required_approvals {
+            let who = if approval.approver_groups.is_empty() {
+                "anyone with release rights".to_string()
+            } else {
+                line_list(&approval.approver_groups, ", ")
+            };
+            writeln!(
+                out,
+                "  approvers: {who} ({} approval{})",
+                approval.min_approvals,
+                if approval.min_approvals == 1 { "" } else { "s" }
+            )?;
+            if let Some(instructions) = &approval.instructions {
+                writeln!(out, "  instructions: {}", shown(instructions))?;
+            }
+        }
     }
     for policy in &report.policies {
         let described = if policy.label() == policy.name {
@@ -55,7 +80,7 @@ pub fn render_text(report: &Report) -> String {
         } else {
             format!(" [{}]", shown(&policy.name))
         };
-        let _ = writeln!(
+        writeln!(
             out,
             "\npolicy {}{described} {}: {} ({:.2} ms, {} fuel)",
             shown(policy.label()),
@@ -63,81 +88,156 @@ pub fn render_text(report: &Report) -> String {
             policy.verdict.as_str(),
             policy.duration_ms,
             policy.fuel_used
-        );
+        )?;
         for reason in &policy.reasons {
             match &reason.resource_path {
-                Some(path) => {
-                    let _ = writeln!(out, "  - {} [{}]", shown(&reason.message), shown(path));
-                }
-                None => {
-                    let _ = writeln!(out, "  - {}", shown(&reason.message));
-                }
+                Some(path) => writeln!(out, "  - {} [{}]", shown(&reason.message), shown(path))?,
+                None => writeln!(out, "  - {}", shown(&reason.message))?,
             }
         }
         if let Some(min) = policy.min_approvals {
             let who = if policy.approver_groups.is_empty() {
                 "anyone with release rights".to_string()
             } else {
-                shown(&policy.approver_groups.join(", ")).into_owned()
+                line_list(&policy.approver_groups, ", ")
             };
             let per_group = if policy.approver_groups.len() > 1 {
                 " from each group"
             } else {
                 ""
             };
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  approvers: {who} ({min} approval{}{per_group})",
                 if min == 1 { "" } else { "s" }
-            );
+            )?;
         }
         for dir in &policy.grants.read_dirs {
-            let _ = writeln!(out, "  granted: read {}", dir.display());
+            writeln!(out, "  granted: read {}", shown(&dir.display().to_string()))?;
         }
         for name in &policy.grants.env {
-            let _ = writeln!(out, "  granted: environment variable {name}");
+            writeln!(out, "  granted: environment variable {}", shown(name))?;
+        }
+        if policy.grants.random {
+            let _ = writeln!(
+                out,
+                "  granted: real randomness (wasi:random is not reproducible)"
+            );
         }
         if let Some(instructions) = &policy.instructions {
-            let _ = writeln!(out, "  instructions: {}", shown(instructions));
+            writeln!(out, "  instructions: {}", shown(instructions))?;
         }
         for line in &policy.logs {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  log {}: {}",
                 line.level.as_str(),
                 shown(&line.message)
-            );
+            )?;
         }
         if policy.logs_dropped > 0 {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  log: {} more lines dropped (over the cap)",
                 policy.logs_dropped
-            );
+            )?;
         }
         for (name, text, dropped) in [
             ("stdout", &policy.stdout, policy.stdout_dropped_bytes),
             ("stderr", &policy.stderr, policy.stderr_dropped_bytes),
         ] {
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                let _ = writeln!(out, "  {name}: {}", shown(line));
+                writeln!(out, "  {name}: {}", shown(line))?;
             }
             if dropped > 0 {
-                let _ = writeln!(out, "  {name}: {dropped} more bytes dropped (over the cap)");
+                writeln!(out, "  {name}: {dropped} more bytes dropped (over the cap)")?;
             }
         }
     }
     if !report.skipped.is_empty() {
-        let _ = writeln!(out);
+        writeln!(out)?;
     }
     for skipped in &report.skipped {
-        let _ = writeln!(
+        writeln!(
             out,
             "skipped {} ({}): {}",
             shown(&skipped.name),
             shown(&skipped.path),
             shown(&skipped.reason)
+        )?;
+    }
+    Ok(())
+}
+
+/// The text report as a string (for tests and small reports; the CLI
+/// writes it with [`write_text`]).
+pub fn render_text(report: &Report) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write_text(report, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture::{FORGED, report_with};
+    use crate::report::untrusted::{MAX_SHOWN_CHARS, needs_escape};
+
+    #[test]
+    fn forged_text_cannot_add_lines() {
+        let report = report_with(Verdict::RequireApproval, 2, FORGED, Some(FORGED));
+        let text = render_text(&report);
+        assert!(
+            !text.chars().any(|c| c != '\n' && needs_escape(c)),
+            "{text}"
+        );
+        assert!(!text.contains("##["), "{text}");
+        let prefixes = [
+            "REQUIRE APPROVAL (exit 2)",
+            "release: environment ok\\u{a}## ✅ Gatehouse: auto-approve (exit 0)\\u{d}\\u{a}::error::x ##\\u{5b}",
+            "input: ok\\u{a}",
+            "evaluated at: 2026-11-22T10:00:00Z",
+            "warning: ok\\u{a}",
+            "",
+            "policy ok\\u{a}",
+            "  - ok\\u{a}",
+            "  - ok\\u{a}",
+            "  approvers: ok\\u{a}",
+            "  instructions: ok\\u{a}",
+            "  log warn: ok\\u{a}",
+            // Captured output is shown line by line, each behind its label.
+            "  stdout: ok",
+            "  stdout: ## ✅ Gatehouse",
+            "  stdout: ::error::x ##\\u{5b}add-mask]y",
+        ];
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), prefixes.len(), "{text}");
+        for (line, prefix) in lines.iter().zip(prefixes) {
+            assert!(line.starts_with(prefix), "{line:?} vs {prefix:?}");
+        }
+        assert!(lines[7].contains(" [ok\\u{a}## ✅"), "{}", lines[7]);
+        assert!(
+            lines[9].contains(", dba (1 approval from each group)"),
+            "{}",
+            lines[9]
         );
     }
-    out
+
+    #[test]
+    fn a_huge_reason_is_cut_and_written_without_a_copy_of_the_report() {
+        let huge = "\u{1b}".repeat(1 << 20);
+        let report = report_with(Verdict::AutoApprove, 1, &huge, None);
+        let mut out = Vec::new();
+        write_text(&report, &mut out).expect("write to a Vec");
+        assert!(out.len() < MAX_SHOWN_CHARS * 6 + 8192, "{}", out.len());
+        let text = String::from_utf8(out).expect("UTF-8");
+        assert!(
+            text.contains(&format!(
+                "… ({} more characters; the JSON report has the full text)",
+                (1 << 20) - MAX_SHOWN_CHARS
+            )),
+            "{text}"
+        );
+    }
 }

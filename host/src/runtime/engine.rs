@@ -58,7 +58,13 @@ impl Runtime {
     /// Prints a cache warning when the process asked for that (the CLI).
     fn warn(&self, warning: &str) {
         if self.warn_on_stderr {
-            eprintln!("gatehouse: warning: {warning}");
+            use std::io::Write;
+            // A stderr that cannot be written to is not worth a panic.
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "{}",
+                crate::report::untrusted::diagnostic("warning", warning)
+            );
         }
     }
 
@@ -75,6 +81,7 @@ impl Runtime {
             .map_err(|e| wasmtime::format_err!("cannot start the epoch ticker thread: {e}"))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        super::clock::shadow_wasi(&mut linker)?;
         Policy::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         let (cache, cache_warning) = match cache {
             CacheSetting::Disabled => (None, None),
@@ -330,6 +337,107 @@ pub(crate) fn first_line(err: &wasmtime::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A component that imports `wasi:clocks/monotonic-clock@VERSION` and
+    /// exports `run: func() -> u64` returning its `now`.
+    fn clock_reader(version: &str) -> Vec<u8> {
+        use wasm_encoder::{
+            CodeSection, ComponentBuilder, ComponentExportKind, ComponentTypeRef, ComponentValType,
+            EntityType, ExportKind, ExportSection, Function, FunctionSection, ImportSection,
+            InstanceType, Module, ModuleArg, PrimitiveValType, TypeSection, ValType,
+        };
+        let no_params = || std::iter::empty::<(&str, ComponentValType)>();
+        let u64_result = Some(ComponentValType::Primitive(PrimitiveValType::U64));
+
+        let mut module = Module::new();
+        let mut types = TypeSection::new();
+        types.ty().function([], [ValType::I64]);
+        let mut imports = ImportSection::new();
+        imports.import("host", "now", EntityType::Function(0));
+        let mut funcs = FunctionSection::new();
+        funcs.function(0);
+        let mut exports = ExportSection::new();
+        exports.export("run", ExportKind::Func, 1);
+        let mut code = CodeSection::new();
+        let mut body = Function::new([]);
+        body.instructions().call(0).end();
+        code.function(&body);
+        module
+            .section(&types)
+            .section(&imports)
+            .section(&funcs)
+            .section(&exports)
+            .section(&code);
+
+        let mut component = ComponentBuilder::default();
+        let mut clock_type = InstanceType::new();
+        clock_type
+            .ty()
+            .function()
+            .params(no_params())
+            .result(u64_result);
+        clock_type.export("now", ComponentTypeRef::Func(0));
+        let clock_type = component.type_instance(None, &clock_type);
+        let clock = component.import(
+            format!("wasi:clocks/monotonic-clock@{version}").as_str(),
+            ComponentTypeRef::Instance(clock_type),
+        );
+        let now = component.alias_export(clock, "now", ComponentExportKind::Func);
+        let core_now = component.lower_func(None, now, []);
+        let host = component.core_instantiate_exports(None, [("now", ExportKind::Func, core_now)]);
+        let module = component.core_module(None, &module);
+        let instance =
+            component.core_instantiate(None, module, [("host", ModuleArg::Instance(host))]);
+        let run = component.core_alias_export(None, instance, "run", ExportKind::Func);
+        let (run_type, mut encoder) = component.type_function(None);
+        encoder.params(no_params()).result(u64_result);
+        let run = component.lift_func(None, run, run_type, []);
+        component.export("run", ComponentExportKind::Func, run, None);
+        component.finish()
+    }
+
+    #[test]
+    fn every_wasi_0_2_version_of_the_monotonic_clock_is_the_virtual_one() {
+        use super::super::random::RandomSource;
+        use super::super::sandbox::{StoreConfig, new_store};
+        let runtime =
+            Runtime::with_cache(&Limits::default(), &CacheSetting::Disabled).expect("runtime");
+        // 0.2.0 and 0.2.9 are what the Python twin imports; 0.2.12 is what
+        // wasmtime-wasi 48 registers; 0.2.99 a newer policy.
+        for version in ["0.2.0", "0.2.3", "0.2.9", "0.2.12", "0.2.99"] {
+            let component =
+                Component::new(runtime.engine(), clock_reader(version)).expect("compile");
+            let pre = runtime
+                .linker
+                .instantiate_pre(&component)
+                .expect("the import resolves");
+            let limits = Limits::default();
+            let grants = super::super::Grants::default();
+            let mut store = new_store(
+                runtime.engine(),
+                StoreConfig {
+                    limits: &limits,
+                    grants: &grants,
+                    now: 0,
+                    random: RandomSource::Real,
+                    progress: std::sync::Arc::default(),
+                },
+            )
+            .expect("store");
+            store.set_fuel(1_000_000).expect("fuel");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            let instance = pre.instantiate(&mut store).expect("instantiate");
+            let run = instance
+                .get_typed_func::<(), (u64,)>(&mut store, "run")
+                .expect("run");
+            let (now,) = run.call(&mut store, ()).expect("call");
+            assert_eq!(
+                now,
+                super::super::clock::START_NS,
+                "wasi:clocks/monotonic-clock@{version}"
+            );
+        }
+    }
 
     #[test]
     fn headers_are_classified() {

@@ -14,6 +14,11 @@ pub struct Grants {
     /// Environment variables passed through, by name. A name not set on the
     /// host is listed but not passed.
     pub env: Vec<String>,
+    /// Real randomness from `wasi:random` instead of the deterministic
+    /// stream (`--allow-random`): verdicts may then differ between runs.
+    /// Serialised only when granted, so reports without it are unchanged.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub random: bool,
 }
 
 impl Grants {
@@ -70,7 +75,7 @@ impl Grants {
 
     /// True when nothing is granted.
     pub fn is_empty(&self) -> bool {
-        self.read_dirs.is_empty() && self.env.is_empty()
+        self.read_dirs.is_empty() && self.env.is_empty() && !self.random
     }
 }
 
@@ -96,6 +101,18 @@ mod tests {
                 .is_err()
         );
         assert!(grants.allow_read(Path::new("Cargo.toml")).is_err());
+    }
+
+    #[test]
+    fn the_random_grant_counts_and_is_reported_only_when_given() {
+        let mut grants = Grants::default();
+        assert!(grants.is_empty());
+        let json = serde_json::to_value(&grants).expect("serialise");
+        assert_eq!(json, serde_json::json!({"read_dirs": [], "env": []}));
+        grants.random = true;
+        assert!(!grants.is_empty());
+        let json = serde_json::to_value(&grants).expect("serialise");
+        assert_eq!(json["random"], true);
     }
 
     #[test]

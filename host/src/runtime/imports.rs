@@ -21,13 +21,13 @@ pub enum ImportClass {
     /// Process basics: stdio (captured), arguments and environment (empty
     /// unless granted), exit, terminal queries.
     WasiCli,
-    /// Wall clock (frozen at the evaluation time) and monotonic clock.
+    /// Wall clock (frozen at the evaluation time) and monotonic clock (virtual).
     WasiClocks,
     /// Files: nothing is reachable unless `--allow-read` grants a directory.
     WasiFilesystem,
     /// Streams and polling, the plumbing of the other interfaces.
     WasiIo,
-    /// Random numbers.
+    /// Random numbers (deterministic unless granted).
     WasiRandom,
     /// Network: linked so runtimes start, every connection and lookup denied.
     WasiSockets,
@@ -179,7 +179,7 @@ pub fn sandbox_treatment(name: &str) -> SandboxTreatment {
         ImportClass::WasiClocks => match interface {
             "monotonic-clock" => (
                 Allowed,
-                "the host's real monotonic clock; a verdict that depends on it is not reproducible",
+                "a virtual clock: starts at the same value in every evaluation and moves only by the time the policy waits; waits return at once and count toward the time budget (`--timeout-ms`)",
                 None,
             ),
             "wall-clock" => (
@@ -200,9 +200,9 @@ pub fn sandbox_treatment(name: &str) -> SandboxTreatment {
             None,
         ),
         ImportClass::WasiRandom => (
-            Allowed,
-            "random bytes from the host; a verdict that depends on them is not reproducible",
-            None,
+            AllowedButInert,
+            "a deterministic stream seeded from the release and the policy's digest, the same on every run; real randomness only if granted",
+            Some("--allow-random"),
         ),
         ImportClass::WasiSockets => (
             AllowedButInert,
@@ -331,7 +331,19 @@ mod tests {
     #[test]
     fn treatment_follows_the_classification() {
         use super::{Treatment, sandbox_treatment};
-        let cases: [(&str, Treatment, Option<&str>, &str); 12] = [
+        let cases: [(&str, Treatment, Option<&str>, &str); 14] = [
+            (
+                "wasi:clocks/monotonic-clock@0.2.0",
+                Treatment::Allowed,
+                None,
+                "virtual clock",
+            ),
+            (
+                "wasi:random/random@0.2.9",
+                Treatment::AllowedButInert,
+                Some("--allow-random"),
+                "deterministic",
+            ),
             (
                 "gatehouse:policy/host@0.1.0",
                 Treatment::Allowed,

@@ -10,9 +10,12 @@ pub struct Limits {
     pub fuel: u64,
     /// Maximum linear memory per evaluation, in bytes, all memories together.
     pub memory_bytes: usize,
-    /// Wall-clock budget for a whole evaluation (instantiation and the three
-    /// calls), in milliseconds. Fuel bounds CPU deterministically; this bounds
-    /// time spent anywhere, including in host calls.
+    /// Time budget for a whole evaluation (instantiation and the three
+    /// calls), in milliseconds: real time plus the virtual time the policy
+    /// waits on its clock (`runtime::clock`). Fuel bounds CPU
+    /// deterministically; this bounds time spent anywhere: the epoch deadline
+    /// in guest code, the virtual clock in waits, and the caller's deadline
+    /// (plus `CALLER_SLACK`) in any other host call.
     pub timeout_ms: u64,
     /// Maximum elements per table.
     pub table_elements: usize,
@@ -40,7 +43,7 @@ impl Limits {
     pub const DEFAULT_FUEL: u64 = 2_000_000_000;
     /// Default memory: 256 MiB, room for Python and JS runtimes.
     pub const DEFAULT_MEMORY_BYTES: usize = 256 << 20;
-    /// Default wall-clock budget per evaluation: 10 s.
+    /// Default time budget per evaluation: 10 s.
     pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 
     /// The element-wise maximum of two sets of limits: what an engine that

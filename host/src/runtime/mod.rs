@@ -4,13 +4,16 @@
 pub mod bindings;
 pub mod cache;
 pub mod capture;
+pub mod clock;
 pub mod convert;
+pub mod describe;
 mod engine;
 pub mod grants;
 pub mod imports;
 mod limiter;
 pub mod limits;
 mod policy;
+pub mod random;
 mod sandbox;
 mod slots;
 mod ticker;
@@ -21,4 +24,8 @@ pub use engine::Runtime;
 pub(crate) use engine::{MAX_CODE_BYTES, MAX_FUNCTIONS, check_header};
 pub use grants::Grants;
 pub use limits::Limits;
-pub use policy::{CompileInfo, LoadedPolicy, PolicyInfo, PolicyRun, RunOptions};
+pub use policy::{
+    CALLER_SLACK, CompileInfo, LoadedPolicy, NO_RELEASE_DIGEST, PolicyInfo, PolicyRun, RunOptions,
+    SLOT_WAIT_BUDGETS,
+};
+pub use random::{RandomSeed, random_seed};

@@ -8,14 +8,35 @@ use super::convert::{decision_from_wit, release_to_wit};
 use super::grants::Grants;
 use super::limiter::LimitHit;
 use super::limits::Limits;
-use super::sandbox::{SandboxState, new_store};
+use super::random::{RandomSource, random_seed};
+use super::sandbox::{SandboxState, StoreConfig, new_store};
+use super::slots::SlotError;
+use super::worker::{Progress, Started, WorkerError};
 use crate::decision::Decision;
 use crate::error::{PolicyError, PolicyErrorKind};
 use crate::release::Release;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::{Store, Trap};
+
+/// How long after an evaluation's time budget the caller still waits for
+/// its result before abandoning it (see [`super::worker`]). The epoch
+/// deadline fires within one tick (10 ms) of the budget; the rest is room
+/// for the trap to unwind on a loaded machine.
+pub const CALLER_SLACK: Duration = Duration::from_millis(100);
+
+/// How many evaluation budgets (timeout plus [`CALLER_SLACK`]) a caller
+/// waits for a free evaluation slot: every holder ends, or is abandoned,
+/// within one budget; the others allow for losing the race for a freed slot
+/// to other waiters.
+pub const SLOT_WAIT_BUDGETS: u32 = 3;
+
+/// The digest [`RunOptions::new`] uses when no release is evaluated
+/// (`inspect`, `check`): the sha256 of no bytes.
+pub const NO_RELEASE_DIGEST: &str =
+    "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// A policy ready to evaluate: compiled, its exports checked, its imports
 /// linked. Cloning is cheap (the compiled code is shared).
@@ -51,7 +72,9 @@ pub struct PolicyInfo {
     pub description: String,
 }
 
-/// Per-run inputs that are not part of the release.
+/// Per-run inputs that are not part of the release. Build with
+/// [`RunOptions::new`] (and [`RunOptions::with_release_digest`]) so that new
+/// fields get their defaults without touching every caller.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     /// The evaluation time, Unix seconds (`host.now`, and the WASI wall clock).
@@ -60,6 +83,29 @@ pub struct RunOptions {
     pub limits: Limits,
     /// Capabilities granted beyond the empty default.
     pub grants: Grants,
+    /// The digest of the release evaluated ([`Release::digest`], computed
+    /// once per run by the caller), which seeds the policy's deterministic
+    /// `wasi:random` with the policy's sha256 ([`super::random_seed`]).
+    pub release_digest: String,
+}
+
+impl RunOptions {
+    /// Options for evaluations at `now` with these limits and grants, and
+    /// [`NO_RELEASE_DIGEST`] as the release digest.
+    pub fn new(now: i64, limits: Limits, grants: Grants) -> RunOptions {
+        RunOptions {
+            now,
+            limits,
+            grants,
+            release_digest: NO_RELEASE_DIGEST.to_string(),
+        }
+    }
+
+    /// The same options for the release whose [`Release::digest`] is `digest`.
+    pub fn with_release_digest(mut self, digest: String) -> RunOptions {
+        self.release_digest = digest;
+        self
+    }
 }
 
 /// Everything one evaluation produced.
@@ -87,7 +133,7 @@ pub struct PolicyRun {
     pub fuel_used: u64,
 }
 
-/// Which export a call is in, for error messages.
+/// Which export a call is in, for error messages (one of `worker::PHASES`).
 type Phase = &'static str;
 
 impl LoadedPolicy {
@@ -139,7 +185,7 @@ impl LoadedPolicy {
 
     /// Evaluates the release in a fresh store: instantiate, `describe`,
     /// `validate-settings`, `evaluate`. Each step gets the full fuel budget;
-    /// the wall-clock budget covers them all. Runs on a thread whose native
+    /// the time budget covers them all (see [`Limits::timeout_ms`]). Runs on a thread whose native
     /// stack is far larger than the guest stack limit, so deep guest
     /// recursion ends in a stack-overflow trap, never a host crash.
     pub fn evaluate(
@@ -152,8 +198,10 @@ impl LoadedPolicy {
         let wit_release = release_to_wit(release);
         let this = self.clone();
         let settings = settings.to_vec();
-        let options = options.clone();
-        self.on_big_stack(move || this.evaluate_here(started, wit_release, settings, &options))
+        let job_options = options.clone();
+        self.on_big_stack(options, move |job| {
+            this.evaluate_here(job, started, wit_release, settings, &job_options)
+        })
     }
 
     /// Instantiates the policy in a fresh store and calls `describe` and
@@ -165,21 +213,22 @@ impl LoadedPolicy {
     ) -> Result<PolicyInfo, PolicyError> {
         let this = self.clone();
         let settings = settings.to_vec();
-        let options = options.clone();
-        self.on_big_stack(move || this.check_settings_here(&settings, &options))
+        let job_options = options.clone();
+        self.on_big_stack(options, move |job| {
+            this.check_settings_here(job, &settings, &job_options)
+        })
     }
 
     /// Instantiates the policy in a fresh store and calls `describe` only:
     /// who the policy says it is, without settings (`gatehouse inspect`).
     pub fn describe(&self, options: &RunOptions) -> Result<PolicyInfo, PolicyError> {
         let this = self.clone();
-        let options = options.clone();
-        self.on_big_stack(move || {
-            let _slot = this.slots.acquire();
-            let mut store = this.new_store(&options)?;
+        let job_options = options.clone();
+        self.on_big_stack(options, move |job| {
+            let mut store = this.new_store(job, &job_options)?;
             let mut fuel_used = 0u64;
             let (_, info, _) =
-                this.instantiate_and_describe(&mut store, &options, &mut fuel_used)?;
+                this.instantiate_and_describe(&mut store, &job_options, &mut fuel_used)?;
             Ok(PolicyInfo {
                 name: info.name,
                 version: info.version,
@@ -193,24 +242,64 @@ impl LoadedPolicy {
         self.pre.instance_pre().component()
     }
 
-    /// Runs `work` on this thread's big-stack worker ([`super::worker`]),
-    /// turning a failure to start it, or a panic in it, into an internal error.
+    /// Takes an evaluation slot (waiting a bounded time), then runs `work`
+    /// on this thread's big-stack worker ([`super::worker`]) and waits for
+    /// its result at most the time budget plus [`CALLER_SLACK`] from when
+    /// its store is created. A job still running then is abandoned and
+    /// reported as a timeout in the phase it was in; a failure to start the
+    /// worker, or a panic in it, is an internal error.
     fn on_big_stack<R: Send + 'static>(
         &self,
-        work: impl FnOnce() -> Result<R, PolicyError> + Send + 'static,
+        options: &RunOptions,
+        work: impl FnOnce(&Job<'_>) -> Result<R, PolicyError> + Send + 'static,
     ) -> Result<R, PolicyError> {
-        super::worker::run_on_worker(work).unwrap_or_else(|message| {
-            Err(self.error(&self.file_stem(), PolicyErrorKind::Internal(message)))
-        })
+        let limit_ms = options.limits.timeout_ms;
+        let budget = Duration::from_millis(limit_ms).saturating_add(CALLER_SLACK);
+        let slot = self
+            .slots
+            .acquire(budget.saturating_mul(SLOT_WAIT_BUDGETS))
+            .map_err(|e| self.slot_error(e))?;
+        let ticket = slot.ticket();
+        let progress = Arc::new(Progress::default());
+        let job_progress = Arc::clone(&progress);
+        let outcome = super::worker::run_on_worker(budget, move |started| {
+            // Dropped after the store, which `work` owns and drops first.
+            let _slot = slot;
+            work(&Job {
+                started,
+                progress: job_progress,
+            })
+        });
+        match outcome {
+            Ok(result) => result,
+            Err(WorkerError::TimedOut { .. }) => {
+                self.slots.abandon(&ticket);
+                let name = progress.name().unwrap_or_else(|| self.file_stem());
+                Err(self.error(
+                    &name,
+                    PolicyErrorKind::Timeout {
+                        phase: progress.phase(),
+                        limit_ms,
+                    },
+                ))
+            }
+            Err(WorkerError::Failed(message)) => {
+                Err(self.error(&self.file_stem(), PolicyErrorKind::Internal(message)))
+            }
+        }
+    }
+
+    fn slot_error(&self, err: SlotError) -> PolicyError {
+        self.error(&self.file_stem(), PolicyErrorKind::NoSlot(err.to_string()))
     }
 
     fn check_settings_here(
         &self,
+        job: &Job<'_>,
         settings: &[(String, String)],
         options: &RunOptions,
     ) -> Result<PolicyInfo, PolicyError> {
-        let _slot = self.slots.acquire();
-        let mut store = self.new_store(options)?;
+        let mut store = self.new_store(job, options)?;
         let mut fuel_used = 0u64;
         let (_, info, _) = self.start(&mut store, settings, options, &mut fuel_used)?;
         Ok(PolicyInfo {
@@ -271,17 +360,41 @@ impl LoadedPolicy {
             fuel_used,
             |store| policy.call_describe(store),
         )?;
+        super::describe::check(&info.name, &info.version, &info.description)
+            .map_err(|message| self.error(&stem, PolicyErrorKind::InvalidDescribe(message)))?;
+        store.data().progress().named(&info.name);
         Ok((policy, info, instantiated))
     }
 
-    fn new_store(&self, options: &RunOptions) -> Result<Store<SandboxState>, PolicyError> {
-        new_store(
+    /// Where this evaluation's `wasi:random` comes from: the host's when
+    /// granted, else the stream seeded by the release and this policy.
+    fn random_source(&self, options: &RunOptions) -> RandomSource {
+        if options.grants.random {
+            RandomSource::Real
+        } else {
+            RandomSource::Seeded(random_seed(&options.release_digest, &self.sha256))
+        }
+    }
+
+    /// Creates the evaluation's store and tells the caller the evaluation
+    /// (and its deadline) starts now.
+    fn new_store(
+        &self,
+        job: &Job<'_>,
+        options: &RunOptions,
+    ) -> Result<Store<SandboxState>, PolicyError> {
+        let store = new_store(
             self.pre.engine(),
-            &options.limits,
-            &options.grants,
-            options.now,
-        )
-        .map_err(|e| {
+            StoreConfig {
+                limits: &options.limits,
+                grants: &options.grants,
+                now: options.now,
+                random: self.random_source(options),
+                progress: Arc::clone(&job.progress),
+            },
+        );
+        job.started.now();
+        store.map_err(|e| {
             self.error(
                 &self.file_stem(),
                 PolicyErrorKind::Internal(format!(
@@ -294,14 +407,14 @@ impl LoadedPolicy {
 
     fn evaluate_here(
         &self,
+        job: &Job<'_>,
         started: Instant,
         wit_release: WitRelease,
         settings: Vec<(String, String)>,
         options: &RunOptions,
     ) -> Result<PolicyRun, PolicyError> {
         let entered = Instant::now();
-        let _slot = self.slots.acquire();
-        let mut store = self.new_store(options)?;
+        let mut store = self.new_store(job, options)?;
         let mut fuel_used = 0u64;
         let (policy, info, instantiated) =
             self.start(&mut store, &settings, options, &mut fuel_used)?;
@@ -356,6 +469,7 @@ impl LoadedPolicy {
         step: impl FnOnce(&mut Store<SandboxState>) -> wasmtime::Result<R>,
     ) -> Result<R, PolicyError> {
         let fuel = limits.fuel;
+        store.data().progress().enter(phase);
         store
             .set_fuel(fuel)
             .map_err(|e| self.trap(store, name, phase, &e))?;
@@ -371,6 +485,18 @@ impl LoadedPolicy {
                     LimitHit::TableElements(limit) => PolicyErrorKind::TableLimit { phase, limit },
                 };
                 return self.error(name, kind);
+            }
+            if store.data().clock().overrun()
+                || e.downcast_ref::<super::clock::VirtualTimeout>().is_some()
+            {
+                // A wait on the virtual clock that would pass the budget.
+                return self.error(
+                    name,
+                    PolicyErrorKind::Timeout {
+                        phase,
+                        limit_ms: limits.timeout_ms,
+                    },
+                );
             }
             if e.chain().any(|c| {
                 c.to_string()
@@ -425,6 +551,13 @@ impl LoadedPolicy {
             kind,
         }
     }
+}
+
+/// What a job on the worker gets: the start signal and the progress it
+/// shares with the caller.
+struct Job<'a> {
+    started: &'a Started<'a>,
+    progress: Arc<Progress>,
 }
 
 /// The guest's stderr on one line, for trap messages (a Rust panic message

@@ -1,8 +1,11 @@
 //! JUnit XML for CI systems (`gatehouse test --junit FILE`): one
 //! `<testsuite>` per suite file, one `<testcase>` per case, a `<failure>`
 //! with the diff or an `<error>` with the problem. Written with std only;
-//! every text and attribute is escaped, and characters XML 1.0 cannot
-//! carry are replaced with U+FFFD.
+//! every text and attribute is untrusted (suite files, case names, policies'
+//! reasons and errors) and goes through [`crate::report::untrusted::xml`]:
+//! markup escaped, control, bidirectional and invisible characters shown as
+//! `\u{..}`, each message one line of at most
+//! [`crate::report::untrusted::MAX_SHOWN_CHARS`] characters.
 
 use super::run::{CaseResult, Status, Summary};
 use std::fmt::Write;
@@ -52,7 +55,13 @@ pub fn render(results: &[CaseResult]) -> String {
                 escape(name),
                 seconds(result.duration)
             );
-            let body = result.messages.join("\n");
+            // One message per line: the only raw line breaks are ours.
+            let body = result
+                .messages
+                .iter()
+                .map(|m| escape(m))
+                .collect::<Vec<_>>()
+                .join("&#10;");
             match result.status {
                 Status::Pass => out.push_str("/>\n"),
                 Status::Fail => {
@@ -66,7 +75,7 @@ pub fn render(results: &[CaseResult]) -> String {
                         out,
                         ">\n      <failure message=\"{}\" type=\"fail\">{}</failure>\n    </testcase>\n",
                         escape(&message),
-                        escape(&body)
+                        body
                     );
                 }
                 Status::Error => {
@@ -79,7 +88,7 @@ pub fn render(results: &[CaseResult]) -> String {
                         out,
                         ">\n      <error message=\"{}\" type=\"error\">{}</error>\n    </testcase>\n",
                         escape(first),
-                        escape(&body)
+                        body
                     );
                 }
             }
@@ -94,26 +103,10 @@ fn seconds(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64())
 }
 
-/// Escapes text for XML content and attribute values alike: the five
-/// predefined entities, newlines and tabs as character references (so
-/// attributes keep them), and U+FFFD for characters XML 1.0 forbids.
+/// Escapes untrusted text for XML content and attribute values alike
+/// (see [`crate::report::untrusted::xml`]).
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::report::untrusted::xml(text)
 }
 
 #[cfg(test)]
@@ -121,6 +114,10 @@ mod tests {
     use super::*;
     use crate::testsuite::run::Actual;
     use crate::testsuite::{Expectation, Expected};
+
+    /// A name and message trying to forge lines and markup.
+    const FORGED: &str =
+        "ok\n<failure message=\"x\"/>\r\n## ✅ pass \u{202e}R\u{2028}L\u{85}\u{1b}[2J";
 
     fn result(suite: &str, name: &str, status: Status) -> CaseResult {
         CaseResult {
@@ -151,9 +148,25 @@ mod tests {
     #[test]
     fn escapes_everything_xml_cannot_carry() {
         assert_eq!(
-            escape("a<b>&\"c\"'d'\n\t\u{1}\u{FFFF}é"),
-            "a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;&#10;&#9;\u{FFFD}\u{FFFD}é"
+            escape("a<b>&\"c\"'d'\n\t\u{1}\u{FFFF}é\u{202e}\u{2028}"),
+            "a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;\\u{a}\\u{9}\\u{1}\\u{ffff}é\\u{202e}\\u{2028}"
         );
+    }
+
+    #[test]
+    fn forged_names_and_messages_stay_one_line_each() {
+        let mut forged = result("s.test.toml", FORGED, Status::Error);
+        forged.suite = FORGED.into();
+        forged.messages = vec![FORGED.into(), "second".into()];
+        let xml = render(&[forged]);
+        assert!(!xml.contains("<details>") && !xml.contains("<img"), "{xml}");
+        assert!(
+            !xml.chars()
+                .any(|c| c != '\n' && crate::report::untrusted::needs_escape(c)),
+            "{xml}"
+        );
+        assert_eq!(xml.lines().count(), 8, "{xml}");
+        assert!(xml.contains("&#10;second</error>"), "{xml}");
     }
 
     #[test]

@@ -9,18 +9,21 @@ use serde::Serialize;
 pub const SCHEMA: &str = "gatehouse.test-report/v1";
 
 /// A result as text: `PASS  <suite>  <case>`, then the diff or the
-/// problems, each indented on its own line.
+/// problems, each indented on its own line. Suite paths, case names and
+/// messages (which quote policies' reasons and errors) are untrusted: each
+/// is one escaped, bounded line ([`crate::report::untrusted::line`]).
 pub fn render_case(result: &CaseResult) -> String {
+    use crate::report::untrusted::line;
     let label = format!("{:<5}", result.status.label());
+    let suite = line(&result.suite);
     let mut out = match (&result.name, result.suite.is_empty()) {
-        (Some(name), _) => format!("{label} {}  {name}\n", result.suite),
-        (None, false) => format!("{label} {}\n", result.suite),
+        (Some(name), _) => format!("{label} {suite}  {}\n", line(name)),
+        (None, false) => format!("{label} {suite}\n"),
         (None, true) => format!("{label} gatehouse test\n"),
     };
-    // Messages quote policies' reasons and errors: one line each, escaped.
-    for line in &result.messages {
+    for message in &result.messages {
         out.push_str("      ");
-        out.push_str(&crate::report::untrusted::one_line(line));
+        out.push_str(&line(message));
         out.push('\n');
     }
     out

@@ -272,11 +272,12 @@ impl Runner {
         };
         let policy = self.policy(policy_path)?;
         let release = read_case_release(case)?;
-        let options = RunOptions {
-            now: case.now.unwrap_or_else(crate::time::now_unix),
-            limits: Limits::default(),
-            grants: Grants::default(),
-        };
+        let options = RunOptions::new(
+            case.now.unwrap_or_else(crate::time::now_unix),
+            Limits::default(),
+            Grants::default(),
+        )
+        .with_release_digest(release.digest());
         Ok(match policy.evaluate(&release, &case.settings, &options) {
             Ok(run) => Outcome::Decided(run.decision),
             Err(e) => Outcome::Errored(e.to_string()),
