@@ -263,11 +263,12 @@ pub struct CompileCache {
 
 impl CompileCache {
     /// Opens the cache in `root` for `engine` with this process's key
-    /// ([`process_key`]). Fails when there is no usable key (none is
-    /// created for an explicitly named key file) or the directory is not
-    /// this user's alone.
+    /// ([`process_key`], loaded or created after the directory passed its
+    /// checks). Fails when the directory is not this user's alone or there
+    /// is no usable key (none is created for an explicitly named key file).
     pub fn open(root: &Path, engine: &Engine) -> Result<CompileCache, CacheError> {
-        Self::open_with_key(root, engine, process_key()?)
+        let dirs = CacheDirs::open(root, engine)?;
+        Self::with_key(dirs, process_key()?)
     }
 
     /// Opens the cache in `root` for `engine`, authenticating entries with
@@ -277,7 +278,11 @@ impl CompileCache {
         engine: &Engine,
         key: CacheKey,
     ) -> Result<CompileCache, CacheError> {
-        let dirs = CacheDirs::open(root, engine)?;
+        Self::with_key(CacheDirs::open(root, engine)?, key)
+    }
+
+    /// The cache in `dirs` with `key`, refused if the key lies inside it.
+    fn with_key(dirs: CacheDirs, key: CacheKey) -> Result<CompileCache, CacheError> {
         key::check_outside_cache(&key, &dirs.root)?;
         Ok(CompileCache {
             root: dirs.root,
