@@ -1,7 +1,9 @@
-//! `gatehouse compile` (fill the compile cache ahead of time) and
-//! `gatehouse cache prune` (remove what the cache no longer needs).
+//! `gatehouse compile` (fill the compile cache ahead of time),
+//! `gatehouse cache prune` (remove what the cache no longer needs),
+//! `gatehouse cache key` (where the key that authenticates entries is), and
+//! the global cache flags' effect on the process.
 
-use crate::runtime::cache::{CacheOutcome, CacheSetting, CompileCache};
+use crate::runtime::cache::{CacheOutcome, CacheSetting, KeyError};
 use crate::runtime::{Limits, Runtime};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,10 +11,13 @@ use std::time::Duration;
 /// Exit codes of `gatehouse compile`.
 pub const COMPILE_HELP: &str = "\
 The cache is keyed by the policy's sha256 and the engine's configuration
-(wasmtime version, compiler settings, CPU features): an entry compiled on one
-machine is only used by a gatehouse with the same engine. Copying a cache
-directory between machines is safe only between machines you trust equally:
-its entries are machine code.
+(wasmtime version, compiler settings, CPU features), and every entry is
+authenticated (HMAC-SHA256) with your compile cache key: an entry is only
+loaded by a gatehouse with the same engine and the same key. To share a cache
+between machines (e.g. CI runners), give them all the same key file with
+--cache-key-file FILE or GATEHOUSE_CACHE_KEY_FILE=FILE (`gatehouse cache key`
+creates one and prints where it is); anyone who holds that key can write
+entries that those machines will run.
 
 Exit codes:
   0  every policy loads and its compiled code is in the cache
@@ -51,6 +56,48 @@ pub enum CacheCommand {
     },
     /// Print the cache directory this gatehouse uses.
     Dir,
+    /// Print the path of the key that authenticates cache entries, creating it
+    /// (64 hex digits, mode 0600, in a 0700 directory) if there is none, even
+    /// when named by --cache-key-file or GATEHOUSE_CACHE_KEY_FILE. To share a
+    /// cache between machines, store the file's contents as a secret and give
+    /// every machine that file.
+    Key,
+}
+
+/// Configures the process's compile cache from the global flags: the
+/// directory, and the key that authenticates its entries. A key file named
+/// explicitly (flag or environment) must exist and hold a key whenever a
+/// cache may be used: otherwise this prints the error and returns the exit
+/// code (3), never silently falling back to another key. `cache key` is
+/// exempt: it creates the file. A key that exists but that others could
+/// read or change is refused later, when a cache opens, with a warning
+/// (the run compiles without a cache).
+pub(super) fn configure_process(cli: &super::Cli) -> Result<(), i32> {
+    use crate::runtime::cache;
+    let explicit = cli.cache_dir.is_some() || cli.no_cache;
+    cache::configure(cli.cache_setting(), true, explicit);
+    let creates_key = matches!(
+        &cli.command,
+        super::Command::Cache(CacheArgs {
+            command: CacheCommand::Key
+        })
+    );
+    if cli.no_cache && !creates_key {
+        return Ok(());
+    }
+    let error = |message: &dyn std::fmt::Display| {
+        super::print_error(&message.to_string());
+        super::EXIT_ERROR
+    };
+    let source = cli.cache_key_source().map_err(|e| error(&e))?;
+    cache::configure_key(source.clone());
+    if source.is_explicit() && !creates_key {
+        match cache::process_key() {
+            Ok(_) | Err(KeyError::Unsafe { .. }) => {}
+            Err(e) => return Err(error(&e)),
+        }
+    }
+    Ok(())
 }
 
 /// Runs `gatehouse compile`.
@@ -120,19 +167,52 @@ pub fn run_compile(args: &CompileArgs) -> i32 {
 
 /// Runs `gatehouse cache ...`.
 pub fn run_cache(args: &CacheArgs) -> i32 {
-    let setting = crate::runtime::cache::configured().0;
-    let CacheSetting::Dir(dir) = setting else {
-        eprintln!(
-            "gatehouse: error: no cache directory: give --cache-dir DIR, or set XDG_CACHE_HOME or HOME"
-        );
-        return super::EXIT_ERROR;
-    };
     match &args.command {
-        CacheCommand::Dir => {
+        CacheCommand::Key => key(),
+        CacheCommand::Dir => with_cache_dir(|dir| {
             println!("{}", dir.display());
             0
+        }),
+        CacheCommand::Prune { older_than } => with_cache_dir(|dir| prune(dir, *older_than)),
+    }
+}
+
+/// Runs `command` on the configured cache directory; exit 3 if there is none.
+fn with_cache_dir(command: impl FnOnce(&std::path::Path) -> i32) -> i32 {
+    match crate::runtime::cache::configured().0 {
+        CacheSetting::Dir(dir) => command(&dir),
+        CacheSetting::Disabled => {
+            eprintln!(
+                "gatehouse: error: no cache directory: give --cache-dir DIR, or set XDG_CACHE_HOME or HOME"
+            );
+            super::EXIT_ERROR
         }
-        CacheCommand::Prune { older_than } => prune(&dir, *older_than),
+    }
+}
+
+/// `gatehouse cache key`: prints the key file's path (stdout), creating the
+/// key if there is none; a key that fails the checks is an error.
+fn key() -> i32 {
+    let source = crate::runtime::cache::configured_key_source();
+    let created = source
+        .path()
+        .and_then(|path| crate::runtime::cache::key::load_or_create(&path).map(|k| (path, k)));
+    match created {
+        Ok((path, (key, created))) => {
+            if created {
+                eprintln!(
+                    "gatehouse: created a new compile cache key (id {}) in {}",
+                    hex::encode(key.id()),
+                    path.display()
+                );
+            }
+            println!("{}", path.display());
+            0
+        }
+        Err(e) => {
+            super::print_error(&e.to_string());
+            super::EXIT_ERROR
+        }
     }
 }
 
@@ -148,15 +228,8 @@ fn prune(dir: &std::path::Path, older_than_days: u64) -> i32 {
             return super::EXIT_ERROR;
         }
     };
-    let cache = match CompileCache::open(dir, engine.engine()) {
-        Ok(cache) => cache,
-        Err(e) => {
-            super::print_error(&e.to_string());
-            return super::EXIT_ERROR;
-        }
-    };
     let max_age = Duration::from_secs(older_than_days.saturating_mul(86_400));
-    match cache.prune(max_age) {
+    match crate::runtime::cache::prune(dir, engine.engine(), max_age) {
         Ok(summary) => {
             println!(
                 "{}: removed {} files ({} bytes), kept {} entries",
@@ -168,7 +241,7 @@ fn prune(dir: &std::path::Path, older_than_days: u64) -> i32 {
             0
         }
         Err(e) => {
-            super::print_error(&format!("cannot prune {}: {e}", dir.display()));
+            super::print_error(&e.to_string());
             super::EXIT_ERROR
         }
     }

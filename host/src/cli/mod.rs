@@ -47,6 +47,13 @@ pub struct Cli {
     /// Compile every policy afresh: read and write no compile cache.
     #[arg(long, global = true, conflicts_with = "cache_dir")]
     pub no_cache: bool,
+
+    /// The key that authenticates compile cache entries: a file of 64 hex digits,
+    /// yours, mode 0600 (default: $GATEHOUSE_CACHE_KEY_FILE, else
+    /// $XDG_CONFIG_HOME/gatehouse/cache-key, else ~/.config/gatehouse/cache-key,
+    /// created on first use). A named file must exist; `gatehouse cache key` creates it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub cache_key_file: Option<PathBuf>,
 }
 
 impl Cli {
@@ -58,6 +65,17 @@ impl Cli {
             (Some(dir), false) => CacheSetting::Dir(dir.clone()),
             (None, false) => CacheSetting::default_location(),
         }
+    }
+
+    /// The compile cache key the flag or `GATEHOUSE_CACHE_KEY_FILE` names
+    /// (the flag wins), else this user's default key; an error for an empty
+    /// name.
+    pub fn cache_key_source(&self) -> Result<crate::runtime::cache::KeySource, String> {
+        use crate::runtime::cache::key;
+        key::KeySource::from_flag_and_env(
+            self.cache_key_file.as_deref(),
+            std::env::var_os(key::KEY_FILE_ENV),
+        )
     }
 }
 
@@ -83,7 +101,7 @@ pub enum Command {
     /// repository's CI), checking each loads as a Gatehouse policy.
     #[command(after_help = cache::COMPILE_HELP)]
     Compile(cache::CompileArgs),
-    /// Manage the compile cache (`prune`, `dir`).
+    /// Manage the compile cache (`prune`, `dir`, `key`).
     Cache(cache::CacheArgs),
     /// Measure where the time of a decision goes: input read, compile, cache
     /// load, instantiation and the policy's calls (min / median / p99).
@@ -333,8 +351,9 @@ pub struct EvalArgs {
 
 /// Runs a parsed command line, prints its report, and returns the exit code.
 pub fn run(cli: Cli) -> i32 {
-    let explicit = cli.cache_dir.is_some() || cli.no_cache;
-    crate::runtime::cache::configure(cli.cache_setting(), true, explicit);
+    if let Err(code) = cache::configure_process(&cli) {
+        return code;
+    }
     match cli.command {
         Command::Eval(args) => eval::run(&args),
         Command::Convert(args) => convert::run(&args),

@@ -3,24 +3,38 @@
 //! once per evaluation. A Python policy costs seconds to compile and about a
 //! millisecond to evaluate; the cache is what makes it usable as a gate.
 //!
-//! Entries live in `<dir>/v1/<engine key>/<wasm sha256>.cwasm`. The engine key
+//! Entries live in `<dir>/v2/<engine key>/<wasm sha256>.cwasm`. The engine key
 //! hashes wasmtime's own compatibility hash (its version, compiler settings
 //! and CPU features) with this cache's format version, so an entry is only
 //! ever looked up by the engine that can load it.
 //!
 //! Loading compiled code is trusting it: wasmtime deserialises machine code
-//! without checking it. So an entry is only deserialised when
+//! without checking it, and a cache directory may be writable by people who
+//! must not choose that code (a policy set's `cache-dir` lies in its
+//! repository). So an entry is only deserialised when
+//! - it is authenticated: its HMAC-SHA256 under this user's secret cache key
+//!   ([`key`], kept outside every cache directory) matches, so only a
+//!   gatehouse run by the key's holder can have written it;
 //! - the cache directory belongs to this user and nobody else may write to it;
-//! - the entry carries our header (magic, format, wasm digest, engine key,
-//!   length and the SHA-256 of the artifact) and every field matches;
-//! - the artifact read into memory hashes to the recorded digest (a corrupt or
-//!   truncated entry is detected, reported and recompiled; the bytes that were
-//!   checked are the bytes that are loaded, never re-read from disk).
+//! - its header ([`entry`]: magic, format, key id, wasm digest, engine key,
+//!   length and the SHA-256 of the artifact) matches the lookup;
+//! - the artifact read into memory hashes to the recorded digest (the bytes
+//!   that were checked are the bytes that are loaded, never re-read from disk).
 //!
-//! Entries are written to a temporary file in the same directory and renamed
-//! into place, so a concurrent reader sees either no entry or a whole one; two
-//! processes filling the same entry both succeed and the last rename wins.
+//! A refused entry is reported, recompiled and replaced. Entries are written
+//! to a temporary file in the same directory and renamed into place, so a
+//! concurrent reader sees either no entry or a whole one; two processes
+//! filling the same entry both succeed and the last rename wins.
 
+mod entry;
+pub mod key;
+mod private;
+mod prune;
+
+pub use key::{CacheKey, KeyError, KeySource};
+pub use prune::PruneSummary;
+
+use private::{check_private_dir, create_private_dir, private_file_options};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::io::{Read, Write};
@@ -31,16 +45,11 @@ use std::time::{Duration, SystemTime};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-/// First bytes of every entry.
-const MAGIC: &[u8; 16] = b"GATEHOUSE-CWASM\n";
-/// The entry layout version (bump on any change to the header).
-const FORMAT_VERSION: u32 = 1;
-/// Header: magic, format, wasm sha256, engine key, artifact length, artifact sha256.
-const HEADER_LEN: usize = 16 + 4 + 32 + 32 + 8 + 32;
 /// Largest entry read back (the 18 MB Python example compiles to ~40 MB).
 const MAX_ENTRY_BYTES: u64 = 1 << 30;
-/// Sub-directory for this layout, so a future layout never meets old files.
-const LAYOUT_DIR: &str = "v1";
+/// Sub-directory for this layout, so a future layout never meets old files
+/// (format 1 entries, in `v1`, carried no MAC and are never read).
+const LAYOUT_DIR: &str = "v2";
 /// Extension of cache entries.
 const ENTRY_EXTENSION: &str = "cwasm";
 
@@ -117,6 +126,29 @@ pub fn configured_for(config_dir: Option<&Path>) -> (CacheSetting, bool) {
     }
 }
 
+static KEY_SOURCE: OnceLock<KeySource> = OnceLock::new();
+static PROCESS_KEY: OnceLock<Result<CacheKey, KeyError>> = OnceLock::new();
+
+/// Sets which key authenticates this process's cache entries (the CLI calls
+/// this once from `--cache-key-file` / `GATEHOUSE_CACHE_KEY_FILE`; the
+/// default is this user's key). Returns false if it was already set.
+pub fn configure_key(source: KeySource) -> bool {
+    KEY_SOURCE.set(source).is_ok()
+}
+
+/// The key source configured with [`configure_key`].
+pub fn configured_key_source() -> KeySource {
+    KEY_SOURCE.get().cloned().unwrap_or_default()
+}
+
+/// This process's cache key, loaded (the default key created) on first use
+/// and then kept: every cache the process opens uses the same key.
+pub fn process_key() -> Result<CacheKey, KeyError> {
+    PROCESS_KEY
+        .get_or_init(|| key::load(&configured_key_source()))
+        .clone()
+}
+
 /// A cache problem. None of them stops an evaluation: the policy is compiled
 /// instead, and the problem is reported as a warning.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +172,9 @@ pub enum CacheError {
     /// The compiled component could not be serialised.
     #[error("compile cache: cannot serialise the compiled policy: {0}")]
     Serialize(String),
+    /// There is no usable key to authenticate entries with.
+    #[error("{0}")]
+    Key(#[from] KeyError),
 }
 
 /// Why a lookup found nothing usable.
@@ -183,19 +218,20 @@ impl CacheOutcome {
     }
 }
 
-/// An open compile cache for one engine.
-#[derive(Debug, Clone)]
-pub struct CompileCache {
+/// The cache's directories for one engine, created (mode 0700) and checked
+/// to be this user's alone.
+struct CacheDirs {
     root: PathBuf,
     engine_dir: PathBuf,
     engine_key: [u8; 32],
 }
 
-impl CompileCache {
-    /// Opens (creating if needed, mode 0700) the cache in `root` for `engine`.
+impl CacheDirs {
+    /// Opens (creating if needed) `root` and its sub-directory for `engine`.
     /// Refuses a directory that another user owns or that others may write
-    /// to: whoever can write an entry chooses the machine code we run.
-    pub fn open(root: &Path, engine: &Engine) -> Result<CompileCache, CacheError> {
+    /// to: whoever can write an entry could replace it, and must not be able
+    /// to slow every run down or fill the disk as this user.
+    fn open(root: &Path, engine: &Engine) -> Result<CacheDirs, CacheError> {
         let engine_key = engine_key(engine);
         let engine_dir = root.join(LAYOUT_DIR).join(hex::encode(&engine_key[..8]));
         let fail = |message: String| CacheError::Directory {
@@ -203,14 +239,56 @@ impl CompileCache {
             message,
         };
         create_private_dir(root).map_err(|e| fail(format!("cannot create it: {e}")))?;
-        check_private(root).map_err(fail)?;
+        check_private_dir(root).map_err(fail)?;
         create_private_dir(&engine_dir)
             .map_err(|e| fail(format!("cannot create {}: {e}", engine_dir.display())))?;
-        check_private(&engine_dir).map_err(fail)?;
-        Ok(CompileCache {
+        check_private_dir(&engine_dir).map_err(fail)?;
+        Ok(CacheDirs {
             root: root.to_path_buf(),
             engine_dir,
             engine_key,
+        })
+    }
+}
+
+/// An open compile cache for one engine, with the key that authenticates
+/// its entries.
+#[derive(Debug, Clone)]
+pub struct CompileCache {
+    root: PathBuf,
+    engine_dir: PathBuf,
+    engine_key: [u8; 32],
+    key: CacheKey,
+}
+
+impl CompileCache {
+    /// Opens the cache in `root` for `engine` with this process's key
+    /// ([`process_key`], loaded or created after the directory passed its
+    /// checks). Fails when the directory is not this user's alone or there
+    /// is no usable key (none is created for an explicitly named key file).
+    pub fn open(root: &Path, engine: &Engine) -> Result<CompileCache, CacheError> {
+        let dirs = CacheDirs::open(root, engine)?;
+        Self::with_key(dirs, process_key()?)
+    }
+
+    /// Opens the cache in `root` for `engine`, authenticating entries with
+    /// `key`, which must lie outside the cache directory.
+    pub fn open_with_key(
+        root: &Path,
+        engine: &Engine,
+        key: CacheKey,
+    ) -> Result<CompileCache, CacheError> {
+        Self::with_key(CacheDirs::open(root, engine)?, key)
+    }
+
+    /// The cache in `dirs` with `key`, refused if the key lies inside it.
+    fn with_key(dirs: CacheDirs, key: CacheKey) -> Result<CompileCache, CacheError> {
+        key::check_outside_cache(&key, &dirs.root)?;
+        Ok(CompileCache {
+            root: dirs.root,
+            engine_dir: dirs.engine_dir,
+            engine_key: dirs.engine_key,
+            key,
         })
     }
 
@@ -219,29 +297,46 @@ impl CompileCache {
         &self.root
     }
 
+    /// The key that authenticates this cache's entries.
+    pub fn key(&self) -> &CacheKey {
+        &self.key
+    }
+
     /// Where the entry for a wasm digest (lowercase hex) lives.
     pub fn entry_path(&self, wasm_sha256: &str) -> PathBuf {
         self.engine_dir
             .join(format!("{wasm_sha256}.{ENTRY_EXTENSION}"))
     }
 
+    /// What an entry for `wasm_sha256` must match.
+    fn expected<'a>(&'a self, wasm_digest: &'a [u8; 32]) -> entry::Expected<'a> {
+        entry::Expected {
+            wasm_digest,
+            engine_key: &self.engine_key,
+            key: &self.key,
+        }
+    }
+
     /// Loads the compiled component for `wasm_sha256`, if a valid entry exists.
     #[allow(unsafe_code)]
     pub fn get(&self, engine: &Engine, wasm_sha256: &str) -> Result<Component, Miss> {
         let path = self.entry_path(wasm_sha256);
+        let digest = decode_digest(wasm_sha256)
+            .ok_or_else(|| Miss::Invalid(format!("bad wasm digest {wasm_sha256:?}")))?;
         let bytes = match read_entry(&path) {
             Ok(Some(bytes)) => bytes,
             Ok(None) => return Err(Miss::Absent),
             Err(why) => return Err(Miss::Invalid(why)),
         };
-        let artifact = self
-            .check_entry(&bytes, wasm_sha256)
+        let artifact = entry::verify(&bytes, &self.expected(&digest))
             .map_err(|why| Miss::Invalid(format!("{}: {why}", path.display())))?;
-        // SAFETY: `artifact` is exactly the bytes whose SHA-256 matched the
-        // header this host wrote beside it, in a directory only this user can
-        // write (checked in `open`); it was produced by `Component::serialize`
-        // of an engine with the same engine key. wasmtime additionally checks
-        // its own header and compatibility before using the code.
+        // SAFETY: `artifact` is exactly the bytes whose HMAC-SHA256 under this
+        // user's secret cache key matched (checked in constant time), so a
+        // gatehouse holding that key wrote them with `Component::serialize` of
+        // an engine with the same engine key, for this wasm digest; their
+        // SHA-256 matched too. They are the bytes in memory that were
+        // checked, never re-read. wasmtime additionally checks its own header
+        // and compatibility before using the code.
         let component = unsafe { Component::deserialize(engine, artifact) };
         component.map_err(|e| {
             Miss::Invalid(format!(
@@ -259,117 +354,13 @@ impl CompileCache {
             .map_err(|e| CacheError::Serialize(super::engine::first_line(&e)))?;
         let digest = decode_digest(wasm_sha256)
             .ok_or_else(|| CacheError::Serialize(format!("bad wasm digest {wasm_sha256:?}")))?;
-        let mut entry = Vec::with_capacity(HEADER_LEN + artifact.len());
-        entry.extend_from_slice(MAGIC);
-        entry.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        entry.extend_from_slice(&digest);
-        entry.extend_from_slice(&self.engine_key);
-        entry.extend_from_slice(&(artifact.len() as u64).to_le_bytes());
-        entry.extend_from_slice(&Sha256::digest(&artifact));
-        entry.extend_from_slice(&artifact);
+        let entry = entry::encode(&self.expected(&digest), &artifact);
         let path = self.entry_path(wasm_sha256);
         write_atomically(&path, &entry).map_err(|source| CacheError::Write {
             path: path.clone(),
             source,
         })?;
         Ok(path)
-    }
-
-    /// Checks an entry's header against what this lookup expects and returns
-    /// the artifact it vouches for.
-    fn check_entry<'a>(&self, bytes: &'a [u8], wasm_sha256: &str) -> Result<&'a [u8], String> {
-        if bytes.len() < HEADER_LEN {
-            return Err(format!(
-                "truncated: {} bytes, shorter than the {HEADER_LEN}-byte header",
-                bytes.len()
-            ));
-        }
-        let (header, artifact) = bytes.split_at(HEADER_LEN);
-        let (magic, rest) = header.split_at(16);
-        if magic != MAGIC {
-            return Err("not a Gatehouse cache entry (wrong magic)".into());
-        }
-        let (version, rest) = rest.split_at(4);
-        let version = u32::from_le_bytes([version[0], version[1], version[2], version[3]]);
-        if version != FORMAT_VERSION {
-            return Err(format!(
-                "entry format {version}, this gatehouse writes {FORMAT_VERSION}"
-            ));
-        }
-        let (digest, rest) = rest.split_at(32);
-        if Some(digest) != decode_digest(wasm_sha256).as_ref().map(|d| &d[..]) {
-            return Err("the entry is for another policy (wasm digest differs)".into());
-        }
-        let (key, rest) = rest.split_at(32);
-        if key != self.engine_key {
-            return Err("the entry is from another engine configuration".into());
-        }
-        let (length, recorded) = rest.split_at(8);
-        let mut length_bytes = [0u8; 8];
-        length_bytes.copy_from_slice(length);
-        let length = u64::from_le_bytes(length_bytes);
-        if length != artifact.len() as u64 {
-            return Err(format!(
-                "truncated or extended: the header records {length} bytes of code, the file holds {}",
-                artifact.len()
-            ));
-        }
-        if Sha256::digest(artifact).as_slice() != recorded {
-            return Err("corrupt: the compiled code does not match its recorded SHA-256".into());
-        }
-        Ok(artifact)
-    }
-
-    /// Removes what this engine will never read: entries of other engine
-    /// configurations or layouts (older gatehouse or wasmtime versions), this
-    /// engine's entries not used for `max_age`, and temporary files of
-    /// interrupted writes. Returns what was removed.
-    pub fn prune(&self, max_age: Duration) -> std::io::Result<PruneSummary> {
-        let mut summary = PruneSummary::default();
-        let now = SystemTime::now();
-        for layout in read_dir_entries(&self.root)? {
-            let is_current_layout = layout.file_name() == Some(std::ffi::OsStr::new(LAYOUT_DIR));
-            if !layout.is_dir() {
-                continue;
-            }
-            if !is_current_layout {
-                // Only remove directories that look like ours (`v<N>`).
-                let name = layout.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                if is_layout_name(name) {
-                    summary.add_tree(&layout)?;
-                }
-                continue;
-            }
-            for engine_dir in read_dir_entries(&layout)? {
-                if !engine_dir.is_dir() {
-                    continue;
-                }
-                if engine_dir != self.engine_dir {
-                    summary.add_tree(&engine_dir)?;
-                    continue;
-                }
-                for entry in read_dir_entries(&engine_dir)? {
-                    let stale = std::fs::metadata(&entry)
-                        .and_then(|m| m.modified())
-                        .map(|t| now.duration_since(t).unwrap_or_default() > max_age)
-                        .unwrap_or(true);
-                    let temporary = entry
-                        .file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with(".tmp-"));
-                    let temp_stale = std::fs::metadata(&entry)
-                        .and_then(|m| m.modified())
-                        .map(|t| now.duration_since(t).unwrap_or_default() > TEMP_FILE_AGE)
-                        .unwrap_or(true);
-                    if (temporary && temp_stale) || (!temporary && stale) {
-                        summary.add_file(&entry)?;
-                    } else {
-                        summary.kept += 1;
-                    }
-                }
-            }
-        }
-        Ok(summary)
     }
 
     /// Marks an entry as used now, so `prune` keeps what is in use.
@@ -381,56 +372,19 @@ impl CompileCache {
     }
 }
 
-/// Temporary files younger than this may belong to a write in progress.
-const TEMP_FILE_AGE: Duration = Duration::from_secs(3600);
-
-/// What `prune` removed and kept.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct PruneSummary {
-    /// Files removed.
-    pub removed_files: u64,
-    /// Bytes freed.
-    pub removed_bytes: u64,
-    /// Entries kept.
-    pub kept: u64,
-}
-
-impl PruneSummary {
-    fn add_file(&mut self, path: &Path) -> std::io::Result<()> {
-        let size = std::fs::symlink_metadata(path)
-            .map(|m| m.len())
-            .unwrap_or(0);
-        std::fs::remove_file(path)?;
-        self.removed_files += 1;
-        self.removed_bytes += size;
-        Ok(())
-    }
-
-    fn add_tree(&mut self, dir: &Path) -> std::io::Result<()> {
-        for entry in read_dir_entries(dir)? {
-            let meta = std::fs::symlink_metadata(&entry)?;
-            if meta.is_dir() {
-                self.add_tree(&entry)?;
-            } else {
-                self.add_file(&entry)?;
-            }
+/// Removes from the cache in `root` what `engine` will never read: entries
+/// of other engine configurations or layouts (older gatehouse or wasmtime
+/// versions, unauthenticated format 1 entries), this engine's entries not
+/// used for `max_age`, and temporary files of interrupted writes. Needs no
+/// key: it reads no entry. The directory is checked like [`CompileCache::open`].
+pub fn prune(root: &Path, engine: &Engine, max_age: Duration) -> Result<PruneSummary, CacheError> {
+    let dirs = CacheDirs::open(root, engine)?;
+    prune::prune(&dirs.root, LAYOUT_DIR, &dirs.engine_dir, max_age).map_err(|e| {
+        CacheError::Directory {
+            dir: root.to_path_buf(),
+            message: format!("cannot prune it: {e}"),
         }
-        std::fs::remove_dir(dir)
-    }
-}
-
-fn is_layout_name(name: &str) -> bool {
-    name.strip_prefix('v')
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-}
-
-fn read_dir_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut paths = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        paths.push(entry?.path());
-    }
-    paths.sort();
-    Ok(paths)
+    })
 }
 
 /// Compiles `bytes` through the cache: loads a valid entry, or compiles and
@@ -476,7 +430,7 @@ fn engine_key(engine: &Engine) -> [u8; 32] {
     let mut hasher = Sha256Hasher(Sha256::new());
     engine.precompile_compatibility_hash().hash(&mut hasher);
     let mut sha = hasher.0;
-    sha.update(FORMAT_VERSION.to_le_bytes());
+    sha.update(entry::FORMAT_VERSION.to_le_bytes());
     sha.update(b"gatehouse-engine-key");
     sha.finalize().into()
 }
@@ -561,64 +515,14 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
-fn private_file_options() -> std::fs::OpenOptions {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
-}
-
-/// Refuses a directory others may write to or that another user owns.
-fn check_private(dir: &Path) -> Result<(), String> {
-    let meta = std::fs::metadata(dir).map_err(|e| format!("cannot stat {}: {e}", dir.display()))?;
-    if !meta.is_dir() {
-        return Err(format!("{} is not a directory", dir.display()));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if meta.mode() & 0o022 != 0 {
-            return Err(format!(
-                "{} is writable by other users (mode {:o}); whoever can write there chooses the code gatehouse runs. Fix: chmod go-w {}",
-                dir.display(),
-                meta.mode() & 0o777,
-                dir.display()
-            ));
-        }
-        if let Ok(me) = std::fs::metadata("/proc/self").map(|m| m.uid())
-            && meta.uid() != me
-        {
-            return Err(format!(
-                "{} belongs to user id {}, not to this user ({me}); use a cache directory of your own (--cache-dir)",
-                dir.display(),
-                meta.uid()
-            ));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// The smallest valid component: just the header.
     const EMPTY_COMPONENT: &[u8] = b"\0asm\x0d\0\x01\0";
+    /// Another valid component: the header and a custom section `abc`.
+    const OTHER_COMPONENT: &[u8] = b"\0asm\x0d\0\x01\0\x00\x04\x03abc";
 
     fn engine(fuel: bool) -> Engine {
         let mut config = wasmtime::Config::new();
@@ -634,17 +538,61 @@ mod tests {
         Component::new(engine, EMPTY_COMPONENT)
     }
 
+    /// A cache directory and, outside it, a key file.
+    struct Setup {
+        cache: tempfile::TempDir,
+        keys: tempfile::TempDir,
+    }
+
+    impl Setup {
+        fn new() -> Setup {
+            Setup {
+                cache: tempfile::tempdir().expect("cache dir"),
+                keys: tempfile::tempdir().expect("key dir"),
+            }
+        }
+
+        fn path(&self) -> &Path {
+            self.cache.path()
+        }
+
+        /// Key number `n` (a file in the key directory).
+        fn key(&self, n: u8) -> CacheKey {
+            let path = self.keys.path().join(format!("key-{n}"));
+            std::fs::write(&path, hex::encode([n; 32])).expect("key file");
+            CacheKey::from_bytes(&[n; 32], path).expect("key")
+        }
+
+        fn open(&self, engine: &Engine) -> CompileCache {
+            CompileCache::open_with_key(self.path(), engine, self.key(1)).expect("open")
+        }
+    }
+
+    fn refusal(result: Result<Component, Miss>) -> String {
+        match result {
+            Err(Miss::Invalid(why)) => why,
+            other => panic!(
+                "expected a refused entry, got {:?}",
+                other.map(|_| "component")
+            ),
+        }
+    }
+
     #[test]
     fn miss_then_hit() {
-        let dir = tempdir();
+        let setup = Setup::new();
         let engine = engine(true);
-        let cache = CompileCache::open(dir.path(), &engine).expect("open");
+        let cache = setup.open(&engine);
         let sha = digest(EMPTY_COMPONENT);
         let (_, outcome, warning) =
             compile_cached(Some(&cache), &engine, &sha, || compile(&engine)).expect("compile");
         assert_eq!(outcome, CacheOutcome::Miss(Miss::Absent));
         assert_eq!(warning, None);
         assert!(cache.entry_path(&sha).is_file());
+        assert!(
+            cache.entry_path(&sha).starts_with(setup.path().join("v2")),
+            "format 2 entries live in v2/"
+        );
         let (_, outcome, warning) = compile_cached(Some(&cache), &engine, &sha, || {
             panic!("a hit must not compile")
         })
@@ -653,51 +601,66 @@ mod tests {
         assert_eq!(warning, None);
     }
 
-    fn assert_refused_then_repaired(mutate: impl FnOnce(&Path), expected: &str) {
-        let dir = tempdir();
+    /// Checks `cache` refuses its entry for `sha` naming `expected`, then
+    /// that `compile_cached` recompiles with a warning naming the entry,
+    /// and leaves an entry `cache` accepts.
+    fn assert_refused_and_replaced(
+        cache: &CompileCache,
+        engine: &Engine,
+        sha: &str,
+        source: &[u8],
+        expected: &str,
+    ) {
+        let why = refusal(cache.get(engine, sha));
+        assert!(why.contains(expected), "{why}");
+        let (_, outcome, warning) =
+            compile_cached(Some(cache), engine, sha, || Component::new(engine, source))
+                .expect("recompile");
+        assert!(matches!(outcome, CacheOutcome::Miss(Miss::Invalid(_))));
+        let warning = warning.expect("a warning");
+        assert!(warning.contains("refused and replaced"), "{warning}");
+        assert!(
+            warning.contains(&cache.entry_path(sha).display().to_string()),
+            "the warning names the entry: {warning}"
+        );
+        assert!(warning.contains(expected), "{warning}");
+        assert!(cache.get(engine, sha).is_ok(), "the entry was replaced");
+    }
+
+    fn assert_damage_refused(mutate: impl FnOnce(&Path), expected: &str) {
+        let setup = Setup::new();
         let engine = engine(true);
-        let cache = CompileCache::open(dir.path(), &engine).expect("open");
+        let cache = setup.open(&engine);
         let sha = digest(EMPTY_COMPONENT);
         let component = compile(&engine).expect("compile");
         cache.put(&sha, &component).expect("put");
         mutate(&cache.entry_path(&sha));
-        match cache.get(&engine, &sha) {
-            Err(Miss::Invalid(why)) => assert!(why.contains(expected), "{why}"),
-            other => panic!(
-                "expected a refused entry, got {:?}",
-                other.map(|_| "component")
-            ),
-        }
-        let (_, outcome, warning) =
-            compile_cached(Some(&cache), &engine, &sha, || compile(&engine)).expect("recompile");
-        assert!(matches!(outcome, CacheOutcome::Miss(Miss::Invalid(_))));
-        assert!(warning.is_some_and(|w| w.contains("refused and replaced")));
-        assert!(cache.get(&engine, &sha).is_ok(), "the entry was repaired");
+        assert_refused_and_replaced(&cache, &engine, &sha, EMPTY_COMPONENT, expected);
     }
 
     #[test]
     fn a_corrupt_entry_is_refused_and_replaced() {
-        assert_refused_then_repaired(
+        assert_damage_refused(
             |path| {
                 let mut bytes = std::fs::read(path).expect("read");
                 let last = bytes.len() - 1;
                 bytes[last] ^= 0xff;
                 std::fs::write(path, bytes).expect("write");
             },
-            "corrupt",
+            "not authenticated",
         );
     }
 
     #[test]
     fn a_truncated_entry_is_refused_and_replaced() {
-        assert_refused_then_repaired(
+        assert_damage_refused(
             |path| {
                 let bytes = std::fs::read(path).expect("read");
                 std::fs::write(path, &bytes[..bytes.len() / 2]).expect("write");
             },
             "truncated",
         );
-        assert_refused_then_repaired(
+        assert_damage_refused(
             |path| std::fs::write(path, b"GATEHOUSE").expect("write"),
             "truncated",
         );
@@ -705,76 +668,141 @@ mod tests {
 
     #[test]
     fn a_foreign_file_is_refused_and_replaced() {
-        assert_refused_then_repaired(
+        assert_damage_refused(
             |path| std::fs::write(path, vec![7u8; 4096]).expect("write"),
             "wrong magic",
         );
     }
 
     #[test]
+    fn a_planted_entry_with_a_rewritten_digest_is_refused_and_replaced() {
+        // The reproduction of issue 10: policy A's entry placed under policy
+        // B's digest with the digest field rewritten, every field but the
+        // MAC consistent (key id, engine key, length, artifact SHA-256).
+        let setup = Setup::new();
+        let engine = engine(true);
+        let cache = setup.open(&engine);
+        let (a, b) = (digest(OTHER_COMPONENT), digest(EMPTY_COMPONENT));
+        let component_a = Component::new(&engine, OTHER_COMPONENT).expect("compile A");
+        cache.put(&a, &component_a).expect("put A");
+        let mut planted = std::fs::read(cache.entry_path(&a)).expect("read A");
+        planted[28..60].copy_from_slice(&decode_digest(&b).expect("digest"));
+        std::fs::write(cache.entry_path(&b), &planted).expect("plant");
+
+        assert_refused_and_replaced(&cache, &engine, &b, EMPTY_COMPONENT, "not authenticated");
+        let replaced = std::fs::read(cache.entry_path(&b)).expect("read B");
+        assert_ne!(replaced, planted, "the planted entry is gone");
+        assert_eq!(
+            entry::verify(&replaced, &cache.expected(&decode_digest(&b).expect("d"))),
+            Ok(&Component::new(&engine, EMPTY_COMPONENT)
+                .expect("B")
+                .serialize()
+                .expect("serialize")[..]),
+            "the entry now holds B's own code"
+        );
+    }
+
+    #[test]
+    fn an_entry_written_under_another_key_is_refused_and_replaced() {
+        let setup = Setup::new();
+        let engine = engine(true);
+        let sha = digest(EMPTY_COMPONENT);
+        let theirs =
+            CompileCache::open_with_key(setup.path(), &engine, setup.key(2)).expect("open 2");
+        theirs
+            .put(&sha, &compile(&engine).expect("compile"))
+            .expect("put");
+        let ours = setup.open(&engine);
+        assert_eq!(theirs.entry_path(&sha), ours.entry_path(&sha));
+        assert_refused_and_replaced(&ours, &engine, &sha, EMPTY_COMPONENT, "another cache key");
+        let why = refusal(theirs.get(&engine, &sha));
+        assert!(
+            why.contains("another cache key"),
+            "now theirs is refused: {why}"
+        );
+    }
+
+    #[test]
     fn an_entry_from_another_engine_configuration_is_never_loaded() {
-        let dir = tempdir();
+        let setup = Setup::new();
         let ours = engine(true);
         let theirs = engine(false);
         let sha = digest(EMPTY_COMPONENT);
-        let their_cache = CompileCache::open(dir.path(), &theirs).expect("open");
-        let our_cache = CompileCache::open(dir.path(), &ours).expect("open");
+        let their_cache =
+            CompileCache::open_with_key(setup.path(), &theirs, setup.key(1)).expect("open");
+        let our_cache = setup.open(&ours);
         assert_ne!(
             their_cache.entry_path(&sha),
             our_cache.entry_path(&sha),
             "different configurations use different keys"
         );
-        // Their artifact, placed where ours would be with their header: the key check refuses it.
+        // Their entry (same cache key) placed where ours would be: the engine key check refuses it.
         their_cache
             .put(&sha, &compile(&theirs).expect("compile"))
             .expect("put");
         std::fs::copy(their_cache.entry_path(&sha), our_cache.entry_path(&sha)).expect("copy");
-        match our_cache.get(&ours, &sha) {
-            Err(Miss::Invalid(why)) => assert!(why.contains("another engine"), "{why}"),
-            other => panic!("expected a refusal, got {:?}", other.map(|_| "component")),
-        }
-        // Their artifact under our header (digest valid): wasmtime's own check refuses it.
+        let why = refusal(our_cache.get(&ours, &sha));
+        assert!(why.contains("another engine"), "{why}");
+        // Their artifact under our authenticated header: wasmtime's own check refuses it.
         let artifact = compile(&theirs)
             .expect("compile")
             .serialize()
             .expect("serialize");
-        let mut entry = Vec::new();
-        entry.extend_from_slice(MAGIC);
-        entry.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        entry.extend_from_slice(&decode_digest(&sha).expect("digest"));
-        entry.extend_from_slice(&our_cache.engine_key);
-        entry.extend_from_slice(&(artifact.len() as u64).to_le_bytes());
-        entry.extend_from_slice(&Sha256::digest(&artifact));
-        entry.extend_from_slice(&artifact);
+        let digest_bytes = decode_digest(&sha).expect("digest");
+        let entry = entry::encode(&our_cache.expected(&digest_bytes), &artifact);
         std::fs::write(our_cache.entry_path(&sha), entry).expect("write");
-        match our_cache.get(&ours, &sha) {
-            Err(Miss::Invalid(why)) => assert!(why.contains("wasmtime refused"), "{why}"),
-            other => panic!("expected a refusal, got {:?}", other.map(|_| "component")),
-        }
+        let why = refusal(our_cache.get(&ours, &sha));
+        assert!(why.contains("wasmtime refused"), "{why}");
     }
 
     #[test]
     fn an_entry_for_another_policy_is_refused() {
-        let dir = tempdir();
+        let setup = Setup::new();
         let engine = engine(true);
-        let cache = CompileCache::open(dir.path(), &engine).expect("open");
+        let cache = setup.open(&engine);
         let sha = digest(EMPTY_COMPONENT);
         let other = digest(b"other");
         cache
             .put(&other, &compile(&engine).expect("compile"))
             .expect("put");
-        std::fs::copy(cache.entry_path(&other), cache.entry_path(&sha)).expect("copy");
-        match cache.get(&engine, &sha) {
-            Err(Miss::Invalid(why)) => assert!(why.contains("another policy"), "{why}"),
-            other => panic!("expected a refusal, got {:?}", other.map(|_| "component")),
-        }
+        std::fs::rename(cache.entry_path(&other), cache.entry_path(&sha)).expect("rename");
+        let why = refusal(cache.get(&engine, &sha));
+        assert!(why.contains("another policy"), "{why}");
+    }
+
+    #[test]
+    fn a_format_1_entry_is_never_read() {
+        // The old layout: v1/<engine>/<sha>.cwasm, unauthenticated. Format 2
+        // lives in v2/, so a v1 file is not even looked at.
+        let setup = Setup::new();
+        let engine = engine(true);
+        let cache = setup.open(&engine);
+        let sha = digest(EMPTY_COMPONENT);
+        let old = setup.path().join("v1").join("0123456789abcdef");
+        std::fs::create_dir_all(&old).expect("v1");
+        std::fs::write(old.join(format!("{sha}.cwasm")), b"GATEHOUSE-CWASM\n").expect("old");
+        assert!(matches!(cache.get(&engine, &sha), Err(Miss::Absent)));
+    }
+
+    #[test]
+    fn a_key_inside_the_cache_directory_is_refused() {
+        let setup = Setup::new();
+        let inside = setup.path().join("cache-key");
+        std::fs::write(&inside, hex::encode([5u8; 32])).expect("key");
+        let key = CacheKey::from_bytes(&[5; 32], inside).expect("key");
+        let err = CompileCache::open_with_key(setup.path(), &engine(true), key)
+            .expect_err("key inside the cache");
+        assert!(
+            err.to_string().contains("inside the cache directory"),
+            "{err}"
+        );
     }
 
     #[test]
     fn concurrent_writers_and_readers_never_see_half_an_entry() {
-        let dir = tempdir();
+        let setup = Setup::new();
         let engine = engine(true);
-        let cache = CompileCache::open(dir.path(), &engine).expect("open");
+        let cache = setup.open(&engine);
         let sha = digest(EMPTY_COMPONENT);
         std::thread::scope(|scope| {
             for _ in 0..4 {
@@ -788,7 +816,7 @@ mod tests {
                 });
             }
         });
-        let leftovers: Vec<_> = read_dir_entries(&cache.engine_dir)
+        let leftovers: Vec<_> = prune::read_dir_entries(&cache.engine_dir)
             .expect("list")
             .into_iter()
             .filter(|p| p.extension().is_none_or(|e| e != ENTRY_EXTENSION))
@@ -800,42 +828,47 @@ mod tests {
     #[test]
     fn a_directory_others_may_write_is_refused() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = tempdir();
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+        let setup = Setup::new();
+        std::fs::set_permissions(setup.path(), std::fs::Permissions::from_mode(0o777))
             .expect("chmod");
-        let err = CompileCache::open(dir.path(), &engine(true)).expect_err("refused");
+        let err = CompileCache::open_with_key(setup.path(), &engine(true), setup.key(1))
+            .expect_err("refused");
+        assert!(err.to_string().contains("chmod go-w"), "{err}");
+        let err = prune(setup.path(), &engine(true), Duration::ZERO).expect_err("prune too");
         assert!(err.to_string().contains("chmod go-w"), "{err}");
     }
 
     #[test]
     fn prune_removes_other_engines_and_old_entries() {
-        let dir = tempdir();
+        let setup = Setup::new();
+        let dir = setup.path();
         let ours = engine(true);
         let theirs = engine(false);
         let sha = digest(EMPTY_COMPONENT);
-        let our_cache = CompileCache::open(dir.path(), &ours).expect("open");
-        let their_cache = CompileCache::open(dir.path(), &theirs).expect("open");
+        let our_cache = setup.open(&ours);
+        let their_cache = CompileCache::open_with_key(dir, &theirs, setup.key(1)).expect("open");
         our_cache
             .put(&sha, &compile(&ours).expect("c"))
             .expect("put");
         their_cache
             .put(&sha, &compile(&theirs).expect("c"))
             .expect("put");
-        std::fs::create_dir_all(dir.path().join("v0").join("x")).expect("old layout");
-        std::fs::write(dir.path().join("v0").join("x").join("a.cwasm"), b"old").expect("w");
-        std::fs::write(dir.path().join("notes.txt"), b"not ours").expect("w");
+        std::fs::create_dir_all(dir.join("v1").join("x")).expect("old layout");
+        std::fs::write(dir.join("v1").join("x").join("a.cwasm"), b"old").expect("w");
+        std::fs::write(dir.join("notes.txt"), b"not ours").expect("w");
 
-        let summary = our_cache.prune(Duration::from_secs(3600)).expect("prune");
+        let summary = prune(dir, &ours, Duration::from_secs(3600)).expect("prune");
         assert_eq!(summary.removed_files, 2, "{summary:?}");
         assert_eq!(summary.kept, 1);
         assert!(our_cache.get(&ours, &sha).is_ok());
         assert!(!their_cache.entry_path(&sha).exists());
+        assert!(!dir.join("v1").exists(), "format 1 entries are pruned");
         assert!(
-            dir.path().join("notes.txt").exists(),
+            dir.join("notes.txt").exists(),
             "unknown files are left alone"
         );
 
-        let summary = our_cache.prune(Duration::ZERO).expect("prune all");
+        let summary = prune(dir, &ours, Duration::ZERO).expect("prune all");
         assert_eq!(summary.removed_files, 1);
         assert!(matches!(our_cache.get(&ours, &sha), Err(Miss::Absent)));
     }
@@ -846,30 +879,6 @@ mod tests {
         match CacheSetting::default_location() {
             CacheSetting::Dir(dir) => assert!(dir.ends_with("gatehouse")),
             CacheSetting::Disabled => {}
-        }
-    }
-
-    fn tempdir() -> TempDir {
-        let base = std::env::temp_dir().join(format!(
-            "gatehouse-cache-test-{}-{}",
-            std::process::id(),
-            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&base).expect("temp dir");
-        TempDir(base)
-    }
-
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
         }
     }
 }
