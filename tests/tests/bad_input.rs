@@ -789,13 +789,16 @@ fn pulumi_preview_nested(levels: usize) -> String {
     )
 }
 
+/// Builds a document nested this many levels deep.
+type DocumentOfDepth = fn(usize) -> String;
+
 #[test]
 fn plans_and_previews_nested_deeper_than_256_levels_are_refused() {
     // Plans nest resource values far deeper than a release; 256 levels are
     // read, one more is refused before parsing, with the JSON path (`$`: the
     // document) and where the 257th level opens.
     let stream = ["--environment", "dev", "--release-stream", "QA"];
-    let cases: [(&str, fn(usize) -> String); 2] = [
+    let cases: [(&str, DocumentOfDepth); 2] = [
         ("a Terraform plan", terraform_plan_nested),
         ("a Pulumi preview", pulumi_preview_nested),
     ];
