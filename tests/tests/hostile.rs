@@ -32,6 +32,7 @@
 //! | 20 | 25 MiB passed to the host in one call: one `log` line (mode `log-lines`), one `output-stream.write` (mode `write-once`) | exit 3 `passed more than 24 MiB to the host in one call in evaluate`, JSON `limit` = `hostcall-bytes` 25165824; exactly 24 MiB passes, one byte more does not |
 //! | 21 | an endless loop and a memory bomb under the default limits | JSON `limit` = fuel 2000000000, memory 268435456 |
 //! | 22 | 300 log lines of 1,000 bytes | at most 256 KiB of log text kept, the cut line ends `…[truncated]`, `logs_dropped` counts the other 37 |
+//! | 23 | a decision one past its caps: 100,001 reasons, 16 MiB + 1 byte of text | exit 3 naming the cap; exactly 16 MiB is a decision |
 //! | — | the harness: a run past its time bound | killed, and the test fails saying so |
 //!
 //! Run `cargo test -p gatehouse-e2e --test hostile -- --nocapture` to see
@@ -1631,4 +1632,34 @@ fn log_text_is_capped_at_256_kib_with_the_cut_line_marked() {
     assert!(cut.ends_with(TRUNCATED), "the cut line is marked: {cut:?}");
     assert_eq!(cut.len(), MAX_LOG_BYTES - 262 * 1000 + TRUNCATED.len());
     assert_eq!(section["logs_dropped"], 37, "the rest is counted: {report}");
+}
+
+#[test]
+fn a_decision_one_past_its_caps_is_refused_naming_the_cap() {
+    // Both caps are below the host-call limit, so `convert` is what refuses:
+    // 100,001 one-character reasons, or one reason of 16 MiB + 1 bytes.
+    let bounded = trap("many-reasons", &["--set", "count=100001"]);
+    assert_error(
+        &bounded.run,
+        &[
+            "policy 'trap-policy'",
+            "returned an invalid decision: 100001 reasons, more than the 100000",
+        ],
+    );
+    assert_bounded(&bounded, DEFAULT_MEMORY_MIB, HANG_GUARD);
+    let size = format!("size={}", (16 << 20) + 1);
+    let bounded = trap("huge-reason", &["--set", &size]);
+    assert_error(
+        &bounded.run,
+        &[
+            "policy 'trap-policy'",
+            "returned an invalid decision: 16777217 bytes of text, more than the 16 MiB",
+        ],
+    );
+    assert_bounded(&bounded, DEFAULT_MEMORY_MIB, HANG_GUARD);
+    // Exactly 16 MiB of text is a decision.
+    let size = format!("size={}", 16 << 20);
+    let (_, found) = probe("16 MiB reason", "huge-reason", &["--set", &size], &[]);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].len(), 16 << 20);
 }
