@@ -5,6 +5,8 @@
 //! exit 3, not its default 2, which would read as "require approval"), policy
 //! files that are not Gatehouse policies (text, empty, core module, a
 //! component of another world, missing) and settings a policy rejects.
+//! JSON nested too deep is refused before parsing, at the documented depths:
+//! a release past 64 levels, a Terraform plan or Pulumi preview past 256.
 //! Also: `--help` exits 0 and documents the exit codes, `--input -` reads
 //! stdin, and `--output json` prints the error object on stdout.
 
@@ -735,6 +737,108 @@ fn deeply_nested_json_is_refused_even_in_an_unknown_field() {
     );
     let (run, path) = eval_text(&deep_text, &[]);
     assert_error(&run, &[&path, "$: JSON nested deeper than 64 levels"]);
+}
+
+/// `levels` nested JSON arrays: `[[...]]`.
+fn nested_arrays(levels: usize) -> String {
+    format!("{}{}", "[".repeat(levels), "]".repeat(levels))
+}
+
+#[test]
+fn a_release_nested_64_levels_is_accepted_and_65_is_refused() {
+    // The release object is level 1; the unknown field's arrays add the rest.
+    let text = good_release().to_string();
+    let with_x = |levels: usize| {
+        format!(
+            "{},\"x\":{}}}",
+            &text[..text.len() - 1],
+            nested_arrays(levels - 1)
+        )
+    };
+    let (run, _) = eval_text(&with_x(64), &[]);
+    assert_no_host_panic(&run);
+    assert_eq!(
+        run.code, 2,
+        "64 levels are read (x is warned about): {run:#?}"
+    );
+    let (run, path) = eval_text(&with_x(65), &[]);
+    assert_error(
+        &run,
+        &[
+            &path,
+            "$: JSON nested deeper than 64 levels (line 1, column",
+        ],
+    );
+}
+
+/// A Terraform plan with nothing to change whose `planned_values` nest
+/// `levels` deep in all (the plan object is level 1).
+fn terraform_plan_nested(levels: usize) -> String {
+    format!(
+        r#"{{"format_version":"1.2","terraform_version":"1.9.0","resource_changes":[],"planned_values":{{"x":{}}}}}"#,
+        nested_arrays(levels - 2)
+    )
+}
+
+/// A Pulumi preview with no steps whose `changeSummary` nests `levels` deep
+/// in all (the preview object is level 1).
+fn pulumi_preview_nested(levels: usize) -> String {
+    format!(
+        r#"{{"steps":[],"changeSummary":{{"x":{}}}}}"#,
+        nested_arrays(levels - 2)
+    )
+}
+
+/// Builds a document nested this many levels deep.
+type DocumentOfDepth = fn(usize) -> String;
+
+#[test]
+fn plans_and_previews_nested_deeper_than_256_levels_are_refused() {
+    // Plans nest resource values far deeper than a release; 256 levels are
+    // read, one more is refused before parsing, with the JSON path (`$`: the
+    // document) and where the 257th level opens.
+    let stream = ["--environment", "dev", "--release-stream", "QA"];
+    let cases: [(&str, DocumentOfDepth); 2] = [
+        ("a Terraform plan", terraform_plan_nested),
+        ("a Pulumi preview", pulumi_preview_nested),
+    ];
+    for (what, document) in cases {
+        let (run, _) = eval_text(&document(256), &stream);
+        assert_no_host_panic(&run);
+        assert_eq!(run.code, 0, "{what} 256 levels deep is read: {run:#?}");
+        let (run, path) = eval_text(&document(257), &stream);
+        assert_error(
+            &run,
+            &[
+                &path,
+                "$: JSON nested deeper than 256 levels (line 1, column",
+                &format!("{what} is not nested this deep"),
+            ],
+        );
+        let (run, path) = eval_text(&document(100_000), &stream);
+        assert_error(&run, &[&path, "$: JSON nested deeper than 256 levels"]);
+    }
+}
+
+#[test]
+fn a_plan_field_read_as_a_json_value_is_refused_past_128_levels_with_its_path() {
+    // Fields the Terraform adapter keeps as JSON values (`replace_paths`,
+    // `index`, `importing.identity`) are parsed by serde_json, which stops
+    // at 128 levels: such a plan is refused with the path into the value,
+    // although the whole document is within 256 levels.
+    let plan = format!(
+        r#"{{"format_version":"1.2","terraform_version":"1.9.0","resource_changes":[{{"address":"a.b","type":"a","name":"b","change":{{"actions":["create"],"replace_paths":{}}}}}]}}"#,
+        nested_arrays(200)
+    );
+    let (run, path) = eval_text(&plan, &["--environment", "dev", "--release-stream", "QA"]);
+    assert_error(
+        &run,
+        &[
+            &path,
+            "$.resource_changes[0].change.replace_paths[0][0]",
+            "recursion limit exceeded",
+        ],
+    );
 }
 
 #[test]

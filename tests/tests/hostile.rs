@@ -26,6 +26,13 @@
 //! | 14c | reading a FIFO in a granted directory (blocks in a host call) | exit 3 `timed out after 1000 ms in evaluate` at the budget plus the caller's slack (the caller-side deadline) |
 //! | 15 | a policy reading `wasi:random` (secure, insecure, seed) | ten runs give one answer; with `--allow-random` two runs differ |
 //! | 16 | `describe` answers past the limits (fixture `describe-from-env`): a 129-byte name, a 65-byte version, a 4097-byte description, control, bidi and separator characters | exit 3 naming the limit; answers at the limits pass |
+//! | 17 | reading arguments and stdin (mode `args-stdin`) while the test feeds the process's stdin real data | no arguments at all, 0 bytes on stdin |
+//! | 18 | a `static` counter (mode `counter`) evaluated three times in one process: `eval` with the policy three times, `gatehouse test` with three cases | every evaluation counts 1: a fresh instance each time |
+//! | 19 | `std::time::SystemTime::now()` around a sleep (mode `wall-clock`) | frozen at `--now` (two `--now` values give their own seconds), or without `--now` at the run's start |
+//! | 20 | 25 MiB passed to the host in one call: one `log` line (mode `log-lines`), one `output-stream.write` (mode `write-once`) | exit 3 `passed more than 24 MiB to the host in one call in evaluate`, JSON `limit` = `hostcall-bytes` 25165824; exactly 24 MiB passes, one byte more does not |
+//! | 21 | an endless loop and a memory bomb under the default limits | JSON `limit` = fuel 2000000000, memory 268435456 |
+//! | 22 | 300 log lines of 1,000 bytes | at most 256 KiB of log text kept, the cut line ends `…[truncated]`, `logs_dropped` counts the other 37 |
+//! | 23 | a decision one past its caps: 100,001 reasons, 16 MiB + 1 byte of text | exit 3 naming the cap; exactly 16 MiB is a decision |
 //! | — | the harness: a run past its time bound | killed, and the test fails saying so |
 //!
 //! Run `cargo test -p gatehouse-e2e --test hostile -- --nocapture` to see
@@ -34,8 +41,8 @@
 #![forbid(unsafe_code)]
 
 use gatehouse_e2e::{
-    BoundedRun, Run, assert_error, assert_no_host_panic, fixture_policy, policy, release_json,
-    run_bounded, run_bounded_with_env, temp_file,
+    BoundedRun, Run, assert_error, assert_no_host_panic, fixture_policy, gatehouse_with_stdin,
+    policy, release_json, run_bounded, run_bounded_with_env, temp_file,
 };
 use std::path::Path;
 use std::time::Duration;
@@ -1330,4 +1337,329 @@ mod component {
         extra.section(&ModuleSection(&module)).section(&instances);
         append(original, extra)
     }
+}
+
+// ---- 17–22. the remaining SECURITY.md guarantees, each checked here ----
+
+/// Runs trap-policy `mode` with JSON output and `stdin` fed to the
+/// `gatehouse` process (the harness's bounded runner closes stdin, so this
+/// uses the unbounded one: the data is small enough to sit in the pipe, and
+/// the pipe is closed once written, so nothing here can wait on it).
+fn probe_with_stdin(mode: &str, stdin: &[u8]) -> Vec<String> {
+    let input = temp_file(release_json("qa", "QA", &[]), ".json");
+    let policy_file = fixture_policy("trap-policy");
+    let mode_setting = format!("mode={mode}");
+    let run = gatehouse_with_stdin(
+        [
+            "eval".as_ref(),
+            "--policy".as_ref(),
+            policy_file.as_os_str(),
+            "--input".as_ref(),
+            input.path().as_os_str(),
+            "--set".as_ref(),
+            mode_setting.as_ref(),
+            "--output".as_ref(),
+            "json".as_ref(),
+        ],
+        stdin,
+    );
+    assert_no_host_panic(&run);
+    assert_eq!(run.code, 0, "{run:#?}");
+    reasons(&run)
+}
+
+#[test]
+fn a_policy_sees_no_arguments_and_an_empty_stdin() {
+    // The gatehouse process has arguments and a stdin full of data; the
+    // sandbox passes on neither (wasmtime-wasi's default is no arguments at
+    // all, not even a program name, and a closed, empty stdin).
+    const STDIN_SECRET: &str = "stdin secret: deploy-token-4f1a";
+    let found = probe_with_stdin("args-stdin", format!("{STDIN_SECRET}\n").as_bytes());
+    assert_eq!(
+        found,
+        ["args []".to_string(), "stdin 0 bytes: ".to_string()],
+        "no arguments and nothing on stdin"
+    );
+}
+
+#[test]
+fn no_state_survives_between_evaluations_in_one_process() {
+    // A `static` counter incremented in `evaluate`: a reused instance (or
+    // store) would count 2 and 3.
+    let policy_file = fixture_policy("trap-policy").display().to_string();
+    let input = temp_file(release_json("qa", "QA", &[]), ".json");
+    let bounded = run_bounded(
+        [
+            "eval",
+            "--policy",
+            &policy_file,
+            "--policy",
+            &policy_file,
+            "--policy",
+            &policy_file,
+            "--input",
+            &input.path().display().to_string(),
+            "--set",
+            "mode=counter",
+            "--output",
+            "json",
+        ],
+        HANG_GUARD,
+    );
+    assert_bounded(&bounded, DEFAULT_MEMORY_MIB, HANG_GUARD);
+    assert_eq!(bounded.run.code, 0, "{:#?}", bounded.run);
+    let report = bounded.run.json();
+    let policies = report["policies"].as_array().expect("policies");
+    assert_eq!(policies.len(), 3, "{report}");
+    for (i, policy) in policies.iter().enumerate() {
+        assert_eq!(
+            policy["reasons"][0]["message"], "[count 1]",
+            "evaluation {i} saw another evaluation's state: {report}"
+        );
+    }
+
+    // The same through `gatehouse test`: three cases, one compiled policy,
+    // each case must see a count of 1.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let suite = dir.path().join("counter.test.toml");
+    let case = |name: &str| {
+        format!(
+            r#"
+[[case]]
+name = "{name}"
+expect = "approve"
+reasons = ["[count 1]"]
+[case.release]
+environmentName = "qa"
+releaseStream = "QA"
+resources = []
+"#
+        )
+    };
+    std::fs::write(
+        &suite,
+        format!(
+            "policy = {policy_file:?}\n[settings]\nmode = \"counter\"\n{}{}{}",
+            case("first evaluation"),
+            case("second evaluation"),
+            case("third evaluation")
+        ),
+    )
+    .expect("write suite");
+    let bounded = run_bounded(["test".as_ref(), suite.as_os_str()], HANG_GUARD);
+    assert_no_host_panic(&bounded.run);
+    assert_eq!(bounded.run.code, 0, "every case sees 1: {:#?}", bounded.run);
+    assert_eq!(
+        bounded.run.stdout.matches("PASS").count(),
+        3,
+        "{:#?}",
+        bounded.run
+    );
+    assert!(!bounded.run.stdout.contains("FAIL"), "{:#?}", bounded.run);
+}
+
+/// The `wall-clock` reasons: the wall clock before and after a sleep,
+/// `SECONDS.NANOSECONDS`.
+fn wall_clock(extra: &[&str]) -> (String, String) {
+    let (_, found) = probe("wall-clock", "wall-clock", extra, &[]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let rest = found[0]
+        .strip_prefix("wall clock before ")
+        .unwrap_or_else(|| panic!("{found:?}"));
+    let (before, after) = rest
+        .split_once(" after ")
+        .unwrap_or_else(|| panic!("{found:?}"));
+    (before.to_string(), after.to_string())
+}
+
+#[test]
+fn the_wall_clock_is_frozen_at_now() {
+    // 2026-11-22T10:00:00Z is 1,795,341,600 s after the Unix epoch.
+    let (before, after) = wall_clock(&["--now", "2026-11-22T10:00:00Z", "--set", "ms=1500"]);
+    assert_eq!(before, "1795341600.000000000");
+    assert_eq!(after, before, "frozen: a sleep does not move it");
+    let (other, _) = wall_clock(&["--now", "2030-01-01T00:00:00Z"]);
+    assert_eq!(other, "1893456000.000000000", "it follows --now");
+}
+
+#[test]
+fn without_now_the_wall_clock_is_frozen_at_the_start() {
+    let unix_now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after the epoch")
+            .as_secs()
+    };
+    let started = unix_now();
+    let (before, after) = wall_clock(&["--set", "ms=1500"]);
+    let ended = unix_now();
+    assert_eq!(after, before, "frozen: a sleep does not move it");
+    let (seconds, nanos) = before.split_once('.').expect("SECONDS.NANOSECONDS");
+    let seconds: u64 = seconds.parse().expect("seconds");
+    assert!(
+        (started..=ended).contains(&seconds),
+        "the clock at the start of the run: {before}, run from {started} to {ended}"
+    );
+    assert_eq!(nanos, "000000000", "whole seconds, like --now");
+}
+
+/// The host-call data limit, 24 MiB.
+const HOSTCALL_BYTES: u64 = 24 << 20;
+
+/// Asserts a run was stopped by the host-call data limit in `evaluate`.
+fn assert_hostcall_limit(bounded: &BoundedRun) {
+    let message = assert_error(
+        &bounded.run,
+        &[
+            "policy 'trap-policy'",
+            "passed more than 24 MiB to the host in one call in evaluate",
+        ],
+    );
+    let json = bounded.run.json();
+    assert_eq!(json["error"], message.as_str(), "{json}");
+    assert_eq!(json["limit"]["name"], "hostcall-bytes", "{json}");
+    assert_eq!(json["limit"]["value"], HOSTCALL_BYTES, "{json}");
+    assert_bounded(bounded, DEFAULT_MEMORY_MIB, HANG_GUARD);
+}
+
+#[test]
+fn a_25_mib_log_line_hits_the_hostcall_limit_by_name() {
+    let size = format!("size={}", 25u64 << 20);
+    let bounded = trap("log-lines", &["--set", &size, "--output", "json"]);
+    assert_hostcall_limit(&bounded);
+}
+
+#[test]
+fn a_25_mib_write_in_one_call_hits_the_hostcall_limit_by_name() {
+    let size = format!("size={}", 25u64 << 20);
+    let bounded = trap("write-once", &["--set", &size, "--output", "json"]);
+    assert_hostcall_limit(&bounded);
+}
+
+#[test]
+fn exactly_24_mib_in_one_call_passes_and_one_byte_more_does_not() {
+    // The limit is the documented number, not some lower one: 24 MiB in one
+    // `log` call or one `write` call crosses; the capture then keeps its own
+    // bounded share. One byte more is refused.
+    let at_limit = format!("size={HOSTCALL_BYTES}");
+    let (bounded, found) = probe("24 MiB log line", "log-lines", &["--set", &at_limit], &[]);
+    let section = &bounded.run.json()["policies"][0];
+    let logs = section["logs"].as_array().expect("logs");
+    assert_eq!(logs.len(), 1, "{found:?}");
+    let kept = logs[0]["message"].as_str().expect("message");
+    assert!(kept.starts_with("line 0 lll") && kept.ends_with(TRUNCATED));
+    let (bounded, found) = probe("24 MiB write", "write-once", &["--set", &at_limit], &[]);
+    assert_eq!(found, ["write ok"]);
+    assert_eq!(
+        bounded.run.json()["policies"][0]["stdout_dropped_bytes"],
+        HOSTCALL_BYTES - (64 << 10),
+        "the write arrived whole; 64 KiB of it is kept"
+    );
+
+    let past_limit = format!("size={}", HOSTCALL_BYTES + 1);
+    for mode in ["log-lines", "write-once"] {
+        let bounded = trap(mode, &["--set", &past_limit, "--output", "json"]);
+        assert_hostcall_limit(&bounded);
+    }
+}
+
+#[test]
+fn an_endless_loop_under_the_default_limits_reports_the_default_fuel() {
+    let bounded = trap("spin", &["--output", "json"]);
+    assert_error(
+        &bounded.run,
+        &[
+            "policy 'trap-policy'",
+            "ran out of fuel in evaluate (limit 2000000000)",
+        ],
+    );
+    let json = bounded.run.json();
+    assert_eq!(json["limit"]["name"], "fuel", "{json}");
+    assert_eq!(json["limit"]["value"], 2_000_000_000u64, "{json}");
+    assert_bounded(&bounded, DEFAULT_MEMORY_MIB, HANG_GUARD);
+}
+
+#[test]
+fn a_memory_bomb_under_the_default_limits_reports_256_mib() {
+    let bounded = trap("oom", &["--output", "json"]);
+    assert_error(
+        &bounded.run,
+        &[
+            "policy 'trap-policy'",
+            "exceeded its 256 MiB memory limit in evaluate",
+        ],
+    );
+    let json = bounded.run.json();
+    assert_eq!(json["limit"]["name"], "memory", "{json}");
+    assert_eq!(json["limit"]["value"], 268_435_456u64, "{json}");
+    assert_bounded(&bounded, DEFAULT_MEMORY_MIB, HANG_GUARD);
+}
+
+#[test]
+fn log_text_is_capped_at_256_kib_with_the_cut_line_marked() {
+    // 300 lines of 1,000 bytes: 262 fit whole in 256 KiB (262,144 bytes),
+    // the 263rd is cut to the 144 bytes left and marked, 37 are dropped.
+    // (Lines of exactly 1 KiB would fill the cap with no line cut.)
+    const MAX_LOG_BYTES: usize = 256 << 10;
+    let (bounded, _) = probe(
+        "300 log lines",
+        "log-lines",
+        &["--set", "count=300", "--set", "size=1000"],
+        &[],
+    );
+    let report = bounded.run.json();
+    let section = &report["policies"][0];
+    let logs: Vec<&str> = section["logs"]
+        .as_array()
+        .expect("logs")
+        .iter()
+        .map(|line| line["message"].as_str().expect("message"))
+        .collect();
+    let total: usize = logs.iter().map(|line| line.len()).sum();
+    assert!(
+        total <= MAX_LOG_BYTES + TRUNCATED.len(),
+        "at most 256 KiB of log text (plus the marker): {total} bytes"
+    );
+    assert_eq!(logs.len(), 263, "262 whole lines and the cut one");
+    for (i, line) in logs[..262].iter().enumerate() {
+        assert!(
+            line.len() == 1000 && line.starts_with(&format!("line {i} ")),
+            "line {i} is kept whole and in order: {line:?}"
+        );
+    }
+    let cut = logs[262];
+    assert!(cut.starts_with("line 262 "), "{cut:?}");
+    assert!(cut.ends_with(TRUNCATED), "the cut line is marked: {cut:?}");
+    assert_eq!(cut.len(), MAX_LOG_BYTES - 262 * 1000 + TRUNCATED.len());
+    assert_eq!(section["logs_dropped"], 37, "the rest is counted: {report}");
+}
+
+#[test]
+fn a_decision_one_past_its_caps_is_refused_naming_the_cap() {
+    // Both caps are below the host-call limit, so `convert` is what refuses:
+    // 100,001 one-character reasons, or one reason of 16 MiB + 1 bytes.
+    let bounded = trap("many-reasons", &["--set", "count=100001"]);
+    assert_error(
+        &bounded.run,
+        &[
+            "policy 'trap-policy'",
+            "returned an invalid decision: 100001 reasons, more than the 100000",
+        ],
+    );
+    assert_bounded(&bounded, DEFAULT_MEMORY_MIB, HANG_GUARD);
+    let size = format!("size={}", (16 << 20) + 1);
+    let bounded = trap("huge-reason", &["--set", &size]);
+    assert_error(
+        &bounded.run,
+        &[
+            "policy 'trap-policy'",
+            "returned an invalid decision: 16777217 bytes of text, more than the 16 MiB",
+        ],
+    );
+    assert_bounded(&bounded, DEFAULT_MEMORY_MIB, HANG_GUARD);
+    // Exactly 16 MiB of text is a decision.
+    let size = format!("size={}", 16 << 20);
+    let (_, found) = probe("16 MiB reason", "huge-reason", &["--set", &size], &[]);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].len(), 16 << 20);
 }

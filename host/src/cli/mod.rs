@@ -669,4 +669,64 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+
+    /// Parses a command line that must parse.
+    fn parse(args: &[&str]) -> Command {
+        match Cli::try_parse_from(args) {
+            Ok(cli) => cli.command,
+            Err(e) => panic!("{args:?} must parse: {e}"),
+        }
+    }
+
+    #[test]
+    fn eval_defaults_are_the_default_limits() {
+        // What `eval` runs with when no limit flag is given: the flags'
+        // defaults, turned into limits the way `eval` does, must be
+        // `Limits::default()`, and those the documented numbers.
+        let Command::Eval(args) = parse(&[
+            "gatehouse",
+            "eval",
+            "--policy",
+            "p.wasm",
+            "--input",
+            "r.json",
+        ]) else {
+            panic!("not eval");
+        };
+        let limits = crate::runtime::Limits::default();
+        let from_flags = crate::runtime::Limits {
+            fuel: args.fuel,
+            memory_bytes: usize::try_from(args.memory_mib << 20).expect("fits"),
+            timeout_ms: args.timeout_ms,
+            ..crate::runtime::Limits::default()
+        };
+        assert_eq!(from_flags, limits);
+        assert_eq!(args.fuel, 2_000_000_000);
+        assert_eq!(args.timeout_ms, 10_000);
+        assert_eq!(args.memory_mib, 256);
+        assert_eq!(args.max_input_mib, 256, "256 MiB of input");
+        assert!(
+            args.allow_read.is_empty() && args.allow_env.is_empty() && !args.allow_random,
+            "nothing is granted by default"
+        );
+    }
+
+    #[test]
+    fn every_input_reading_command_defaults_to_256_mib() {
+        let max_input_mib = |args: &[&str]| match parse(args) {
+            Command::Eval(a) => a.max_input_mib,
+            Command::Convert(a) => a.max_input_mib,
+            Command::Check(a) => a.max_input_mib,
+            Command::Bench(a) => a.max_input_mib,
+            other => panic!("not an input-reading command: {other:?}"),
+        };
+        for args in [
+            &["gatehouse", "eval", "--policy", "p.wasm", "--input", "-"][..],
+            &["gatehouse", "convert", "--input", "-"],
+            &["gatehouse", "check"],
+            &["gatehouse", "bench", "--policy", "p.wasm", "--input", "-"],
+        ] {
+            assert_eq!(max_input_mib(args), 256, "{args:?}");
+        }
+    }
 }

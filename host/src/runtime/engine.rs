@@ -439,6 +439,408 @@ mod tests {
         }
     }
 
+    // ---- per-evaluation caps: counts, memory together, table elements ----
+    //
+    // A component's core instances, memories and tables are all known when
+    // it is compiled, and the pooling allocator (sized from the same
+    // `Limits`) refuses a component over a cap right then: at load time,
+    // before it ever runs. A component cannot create core instances later (it
+    // cannot import a module: the host provides none), so the limiter's own
+    // count caps are unreachable from a policy; they are tested here at the
+    // level they are enforced, the evaluation's store, with core modules
+    // instantiated into a store made exactly as for an evaluation
+    // (`new_store`). Memory and table growth happen at run time, inside that
+    // same store, so those caps are tested there too.
+
+    use super::super::limiter::LimitHit;
+    use super::super::sandbox::SandboxState;
+    use wasm_encoder::{
+        CodeSection, ComponentBuilder, ExportKind, ExportSection, Function, FunctionSection,
+        HeapType, MemorySection, MemoryType, Module, ModuleArg, RefType, TableSection, TableType,
+        TypeSection, ValType,
+    };
+    use wasmtime::{Instance, Store};
+
+    /// A runtime built exactly as the CLI builds one, with these limits.
+    fn runtime_with(limits: &Limits) -> Runtime {
+        Runtime::with_cache(limits, &CacheSetting::Disabled).expect("runtime")
+    }
+
+    /// A fresh store for one evaluation under `limits`, as `LoadedPolicy`
+    /// makes it, with fuel to run.
+    fn evaluation_store(runtime: &Runtime, limits: &Limits) -> Store<SandboxState> {
+        use super::super::random::RandomSource;
+        use super::super::sandbox::{StoreConfig, new_store};
+        let grants = super::super::Grants::default();
+        let mut store = new_store(
+            runtime.engine(),
+            StoreConfig {
+                limits,
+                grants: &grants,
+                now: 0,
+                random: RandomSource::Real,
+                progress: std::sync::Arc::default(),
+            },
+        )
+        .expect("store");
+        store.set_fuel(10_000_000).expect("fuel");
+        store
+    }
+
+    /// What a test module holds.
+    #[derive(Default)]
+    struct Shape {
+        /// Memories of this many pages each, with `growN(pages) -> old`
+        /// exported for memory N.
+        memories: Vec<u64>,
+        /// Tables of this many `funcref` elements each, with
+        /// `table-growN(elements) -> old` exported for table N.
+        tables: Vec<u64>,
+    }
+
+    /// A core module of `shape`: no imports, one exported grow function per
+    /// memory and per table.
+    fn core_module(shape: &Shape) -> Module {
+        let mut types = TypeSection::new();
+        types.ty().function([ValType::I32], [ValType::I32]);
+        let mut funcs = FunctionSection::new();
+        let mut code = CodeSection::new();
+        let mut exports = ExportSection::new();
+        let mut memories = MemorySection::new();
+        let mut tables = TableSection::new();
+        let mut index = 0u32;
+        for (i, pages) in (0u32..).zip(&shape.memories) {
+            memories.memory(MemoryType {
+                minimum: *pages,
+                maximum: None,
+                memory64: false,
+                shared: false,
+                page_size_log2: None,
+            });
+            funcs.function(0);
+            let mut body = Function::new([]);
+            body.instructions().local_get(0).memory_grow(i).end();
+            code.function(&body);
+            exports.export(&format!("grow{i}"), ExportKind::Func, index);
+            index += 1;
+        }
+        for (i, elements) in (0u32..).zip(&shape.tables) {
+            tables.table(TableType {
+                element_type: RefType::FUNCREF,
+                table64: false,
+                minimum: *elements,
+                maximum: None,
+                shared: false,
+            });
+            funcs.function(0);
+            let mut body = Function::new([]);
+            body.instructions()
+                .ref_null(HeapType::FUNC)
+                .local_get(0)
+                .table_grow(i)
+                .end();
+            code.function(&body);
+            exports.export(&format!("table-grow{i}"), ExportKind::Func, index);
+            index += 1;
+        }
+        let mut module = Module::new();
+        module.section(&types).section(&funcs);
+        if !shape.tables.is_empty() {
+            module.section(&tables);
+        }
+        if !shape.memories.is_empty() {
+            module.section(&memories);
+        }
+        module.section(&exports).section(&code);
+        module
+    }
+
+    /// Instantiates `shape` into `store`.
+    fn instantiate(
+        runtime: &Runtime,
+        store: &mut Store<SandboxState>,
+        shape: &Shape,
+    ) -> wasmtime::Result<Instance> {
+        let module = wasmtime::Module::new(runtime.engine(), core_module(shape).finish())?;
+        Instance::new(store, &module, &[])
+    }
+
+    /// Calls the exported `name(arg) -> i32`.
+    fn call(
+        store: &mut Store<SandboxState>,
+        instance: &Instance,
+        name: &str,
+        arg: i32,
+    ) -> wasmtime::Result<i32> {
+        instance
+            .get_typed_func::<i32, i32>(&mut *store, name)?
+            .call(&mut *store, arg)
+    }
+
+    /// The whole error chain of `result`, which must be an error.
+    fn error_text<T>(result: wasmtime::Result<T>) -> String {
+        match result {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+
+    /// 64 KiB wasm pages.
+    const PAGE: usize = 64 << 10;
+
+    /// Limits with a 1 MiB (16-page) memory limit.
+    fn one_mib() -> Limits {
+        Limits {
+            memory_bytes: 16 * PAGE,
+            ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn two_memories_growing_to_60_percent_each_trap_at_the_second_growth() {
+        let limits = one_mib();
+        let runtime = runtime_with(&limits);
+        let two_memories = Shape {
+            memories: vec![0, 0],
+            ..Shape::default()
+        };
+
+        let mut store = evaluation_store(&runtime, &limits);
+        let instance = instantiate(&runtime, &mut store, &two_memories).expect("instantiate");
+        // 10 pages are 62.5 % of the limit: fine for one memory ...
+        assert_eq!(call(&mut store, &instance, "grow0", 10).expect("grow0"), 0);
+        assert_eq!(store.data().limiter.hit, None);
+        // ... but not for the second as well: the limit is for both together.
+        let error = error_text(call(&mut store, &instance, "grow1", 10));
+        assert!(
+            error.contains("memory limit of 1048576 bytes exceeded"),
+            "{error}"
+        );
+        assert_eq!(store.data().limiter.hit, Some(LimitHit::Memory(16 * PAGE)));
+
+        // What is left is usable: 10 + 6 pages is exactly the limit.
+        let mut store = evaluation_store(&runtime, &limits);
+        let instance = instantiate(&runtime, &mut store, &two_memories).expect("instantiate");
+        assert_eq!(call(&mut store, &instance, "grow0", 10).expect("grow0"), 0);
+        assert_eq!(call(&mut store, &instance, "grow1", 6).expect("grow1"), 0);
+        assert_eq!(store.data().limiter.hit, None);
+        assert!(call(&mut store, &instance, "grow1", 1).is_err());
+        assert_eq!(store.data().limiter.hit, Some(LimitHit::Memory(16 * PAGE)));
+    }
+
+    #[test]
+    fn memories_of_several_instances_share_the_memory_limit() {
+        // The limit is per evaluation (store), not per module or instance:
+        // two instances with a 10-page memory each do not fit in 16 pages.
+        let limits = one_mib();
+        let runtime = runtime_with(&limits);
+        let ten_pages = Shape {
+            memories: vec![10],
+            ..Shape::default()
+        };
+        let mut store = evaluation_store(&runtime, &limits);
+        instantiate(&runtime, &mut store, &ten_pages).expect("the first fits");
+        let error = error_text(instantiate(&runtime, &mut store, &ten_pages));
+        assert!(
+            error.contains("memory limit of 1048576 bytes exceeded"),
+            "{error}"
+        );
+        assert_eq!(store.data().limiter.hit, Some(LimitHit::Memory(16 * PAGE)));
+        // A fresh evaluation starts from nothing.
+        let mut store = evaluation_store(&runtime, &limits);
+        instantiate(&runtime, &mut store, &ten_pages).expect("a new store has room");
+    }
+
+    #[test]
+    fn a_table_growing_past_its_element_cap_traps() {
+        // The default cap, 200,000 elements per table.
+        let limits = Limits::default();
+        let runtime = runtime_with(&limits);
+        let one_table = Shape {
+            tables: vec![0],
+            ..Shape::default()
+        };
+        let mut store = evaluation_store(&runtime, &limits);
+        let instance = instantiate(&runtime, &mut store, &one_table).expect("instantiate");
+        assert_eq!(
+            call(&mut store, &instance, "table-grow0", 200_000).expect("up to the cap"),
+            0
+        );
+        assert_eq!(store.data().limiter.hit, None);
+        let error = error_text(call(&mut store, &instance, "table-grow0", 1));
+        assert!(
+            error.contains("table limit of 200000 elements exceeded"),
+            "{error}"
+        );
+        assert_eq!(
+            store.data().limiter.hit,
+            Some(LimitHit::TableElements(200_000))
+        );
+
+        // A table declared larger than the cap is refused outright.
+        let mut store = evaluation_store(&runtime, &limits);
+        let too_big = Shape {
+            tables: vec![200_001],
+            ..Shape::default()
+        };
+        let error = error_text(instantiate(&runtime, &mut store, &too_big));
+        assert!(
+            error.contains("minimum element size of 200001 which exceeds the limit of 200000"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_evaluation_store_refuses_instances_memories_and_tables_past_its_caps() {
+        let limits = Limits {
+            instances: 10,
+            memories: 3,
+            tables: 3,
+            ..Limits::default()
+        };
+        let runtime = runtime_with(&limits);
+        let cases = [
+            ("instance", Shape::default(), 10),
+            (
+                "memory",
+                Shape {
+                    memories: vec![1],
+                    ..Shape::default()
+                },
+                3,
+            ),
+            (
+                "table",
+                Shape {
+                    tables: vec![1],
+                    ..Shape::default()
+                },
+                3,
+            ),
+        ];
+        for (what, shape, cap) in cases {
+            let mut store = evaluation_store(&runtime, &limits);
+            for n in 1..=cap {
+                instantiate(&runtime, &mut store, &shape)
+                    .unwrap_or_else(|e| panic!("{what} {n} of {cap}: {e:#}"));
+            }
+            let error = error_text(instantiate(&runtime, &mut store, &shape));
+            assert!(
+                error.contains(&format!("{what} count too high at {}", cap + 1)),
+                "{what}: {error}"
+            );
+        }
+    }
+
+    /// A component of `copies` core instances of one module of `shape`,
+    /// with no imports or exports.
+    fn component_of(shape: &Shape, copies: u32) -> Vec<u8> {
+        let mut component = ComponentBuilder::default();
+        let module = component.core_module(None, &core_module(shape));
+        for _ in 0..copies {
+            component.core_instantiate(None, module, std::iter::empty::<(&str, ModuleArg)>());
+        }
+        component.finish()
+    }
+
+    #[test]
+    fn a_component_past_the_default_count_caps_is_refused_when_loaded() {
+        // The defaults: 100 core instances, 100 memories, 100 tables.
+        let runtime = runtime_with(&Limits::default());
+        let with_memories = Shape {
+            memories: vec![0, 0],
+            ..Shape::default()
+        };
+        let with_tables = Shape {
+            tables: vec![0, 0],
+            ..Shape::default()
+        };
+        let cases = [
+            (Shape::default(), 100, 101, "101 core module instances"),
+            (with_memories, 50, 51, "102 Wasm linear memories"),
+            (with_tables, 50, 51, "102 tables"),
+        ];
+        for (shape, fits, too_many, named) in cases {
+            Component::new(runtime.engine(), component_of(&shape, fits))
+                .unwrap_or_else(|e| panic!("{fits} copies fit: {e:#}"));
+            let err =
+                match runtime.load_bytes(Path::new("caps.wasm"), &component_of(&shape, too_many)) {
+                    Ok(_) => panic!("{named}: loaded"),
+                    Err(err) => err,
+                };
+            let message = err.to_string();
+            assert!(matches!(err.kind, LoadErrorKind::Compile(_)), "{message}");
+            assert!(
+                message.contains(named)
+                    && message.contains("exceeds the configured maximum of 100"),
+                "{message}"
+            );
+        }
+    }
+
+    // ---- the code-size pre-check ----
+
+    /// A component wrapping one core module with `size` bytes of code, as
+    /// the pre-check counts it (the code section after its function count):
+    /// one function of `nop`s.
+    fn component_with_code_section(size: u64) -> Vec<u8> {
+        // The body's size (a 4-byte LEB128 at these sizes), then the body:
+        // no locals (1 byte), the nops, `end` (1 byte).
+        let size = usize::try_from(size).expect("fits");
+        let mut body = vec![0x00u8];
+        body.resize(size - 4 - 1, 0x01);
+        body.push(0x0b);
+        let mut types = TypeSection::new();
+        types.ty().function([], []);
+        let mut funcs = FunctionSection::new();
+        funcs.function(0);
+        let mut code = CodeSection::new();
+        code.raw(&body);
+        let mut module = Module::new();
+        module.section(&types).section(&funcs).section(&code);
+        let mut component = wasm_encoder::Component::new();
+        component.section(&wasm_encoder::ModuleSection(&module));
+        let bytes = component.finish();
+        // The construction is what the test claims it is.
+        let code_size = wasmparser::Parser::new(0)
+            .parse_all(&bytes)
+            .find_map(|payload| match payload {
+                Ok(wasmparser::Payload::CodeSectionStart { size, .. }) => Some(size),
+                _ => None,
+            });
+        assert_eq!(code_size.map(u64::from), Some(size as u64));
+        bytes
+    }
+
+    #[test]
+    fn code_past_64_mib_is_refused_before_compiling() {
+        let over = component_with_code_section(MAX_CODE_BYTES + 1);
+        assert!(matches!(
+            check_code_size(&over),
+            Err(LoadErrorKind::TooLarge(_))
+        ));
+        // Through the real load path: refused by the pre-check (`TooLarge`),
+        // not by the compiler (which would report `Compile` or succeed).
+        let runtime = runtime_with(&Limits::default());
+        let err = match runtime.load_bytes(Path::new("big.wasm"), &over) {
+            Ok(_) => panic!("a module with more than 64 MiB of code loaded"),
+            Err(err) => err,
+        };
+        let message = err.to_string();
+        assert!(matches!(err.kind, LoadErrorKind::TooLarge(_)), "{message}");
+        assert!(
+            message.contains("1 functions and 67108865 bytes of code")
+                && message.contains("at most 50000 functions and 64 MiB of code"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn code_of_exactly_64_mib_passes_the_pre_check() {
+        let at_limit = component_with_code_section(MAX_CODE_BYTES);
+        assert!(check_code_size(&at_limit).is_ok());
+    }
+
     #[test]
     fn headers_are_classified() {
         assert!(matches!(check_header(b""), Err(LoadErrorKind::Empty)));

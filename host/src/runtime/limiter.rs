@@ -112,4 +112,53 @@ mod tests {
             "the first hit is kept"
         );
     }
+
+    const KIB: usize = 1 << 10;
+
+    #[test]
+    fn the_memory_limit_covers_every_memory_together() {
+        let mut limiter = PolicyLimiter::new(1024 * KIB, 100, 10, 10, 10);
+        // Memory A: created at 640 KiB, grown by 64 KiB (only the growth counts).
+        assert!(matches!(
+            limiter.memory_growing(0, 640 * KIB, None),
+            Ok(true)
+        ));
+        assert!(matches!(
+            limiter.memory_growing(640 * KIB, 704 * KIB, None),
+            Ok(true)
+        ));
+        // Memory B: 320 KiB fits exactly beside A's 704 KiB ...
+        assert!(matches!(
+            limiter.memory_growing(0, 320 * KIB, None),
+            Ok(true)
+        ));
+        assert_eq!(limiter.hit, None);
+        // ... one more page of B does not, although B alone is far below it.
+        let error = limiter
+            .memory_growing(320 * KIB, 384 * KIB, None)
+            .expect_err("past the limit");
+        assert!(error.to_string().contains("1048576 bytes"), "{error}");
+        assert_eq!(limiter.hit, Some(LimitHit::Memory(1024 * KIB)));
+    }
+
+    #[test]
+    fn a_table_may_grow_to_its_cap_and_no_further() {
+        let mut limiter = PolicyLimiter::new(1 << 20, 200_000, 10, 10, 10);
+        assert!(matches!(limiter.table_growing(0, 200_000, None), Ok(true)));
+        assert_eq!(limiter.hit, None);
+        let error = limiter
+            .table_growing(200_000, 200_001, None)
+            .expect_err("past the cap");
+        assert!(error.to_string().contains("200000 elements"), "{error}");
+        assert_eq!(limiter.hit, Some(LimitHit::TableElements(200_000)));
+    }
+
+    #[test]
+    fn the_count_caps_are_what_wasmtime_is_told() {
+        let limiter = PolicyLimiter::new(1 << 20, 100, 7, 8, 9);
+        assert_eq!(
+            (limiter.instances(), limiter.tables(), limiter.memories()),
+            (7, 8, 9)
+        );
+    }
 }

@@ -82,3 +82,86 @@ impl Default for Limits {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SECURITY.md "Defaults" table, written out as numbers: a change to
+    /// any default must change this test and that table together.
+    #[test]
+    fn the_defaults_are_the_documented_numbers() {
+        let limits = Limits::default();
+        assert_eq!(limits.fuel, 2_000_000_000, "fuel per call");
+        assert_eq!(limits.timeout_ms, 10_000, "time budget per evaluation");
+        assert_eq!(limits.memory_bytes, 256 * 1024 * 1024, "256 MiB of memory");
+        assert_eq!(limits.table_elements, 200_000, "elements per table");
+        assert_eq!(limits.instances, 100, "core instances per evaluation");
+        assert_eq!(limits.tables, 100, "tables per evaluation");
+        assert_eq!(limits.memories, 100, "memories per evaluation");
+        assert_eq!(limits.max_log_lines, 1_000, "log lines");
+        assert_eq!(limits.max_log_bytes, 256 * 1024, "256 KiB of log text");
+        assert_eq!(
+            limits.max_output_bytes,
+            64 * 1024,
+            "64 KiB of stdout, of stderr"
+        );
+        assert_eq!(
+            limits.max_hostcall_bytes,
+            24 * 1024 * 1024,
+            "24 MiB per host call"
+        );
+        // The constants the CLI's defaults are built from.
+        assert_eq!(Limits::DEFAULT_FUEL, limits.fuel);
+        assert_eq!(Limits::DEFAULT_TIMEOUT_MS, limits.timeout_ms);
+        assert_eq!(Limits::DEFAULT_MEMORY_BYTES, limits.memory_bytes);
+        // The limits that live beside the code they guard.
+        assert_eq!(super::super::convert::MAX_REASONS, 100_000, "reasons");
+        assert_eq!(
+            super::super::convert::MAX_DECISION_BYTES,
+            16 * 1024 * 1024,
+            "16 MiB of decision text"
+        );
+        assert_eq!(super::super::MAX_FUNCTIONS, 50_000, "functions");
+        assert_eq!(
+            super::super::MAX_CODE_BYTES,
+            64 * 1024 * 1024,
+            "64 MiB of code"
+        );
+        assert_eq!(
+            super::super::engine::MAX_WASM_STACK,
+            1024 * 1024,
+            "1 MiB guest stack"
+        );
+        assert_eq!(
+            super::super::ticker::TICK,
+            std::time::Duration::from_millis(10),
+            "the time budget is checked every 10 ms"
+        );
+    }
+
+    #[test]
+    fn max_takes_each_limit_from_whichever_is_larger() {
+        let small = Limits {
+            fuel: 1,
+            memory_bytes: 1,
+            timeout_ms: 1,
+            table_elements: 1,
+            instances: 1,
+            tables: 1,
+            memories: 1,
+            max_log_lines: 1,
+            max_log_bytes: 1,
+            max_output_bytes: 1,
+            max_hostcall_bytes: 1,
+        };
+        let mixed = Limits {
+            fuel: 5,
+            tables: 7,
+            ..small.clone()
+        };
+        assert_eq!(small.max(&mixed), mixed);
+        assert_eq!(mixed.max(&small), mixed);
+        assert_eq!(Limits::default().max(&small), Limits::default());
+    }
+}
