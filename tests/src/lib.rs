@@ -99,13 +99,45 @@ impl From<Output> for Run {
     }
 }
 
+/// A `Command` for the `gatehouse` binary whose compile cache and cache key
+/// live in `target/test-home/` instead of the user's home: tests never read
+/// or write `~/.cache/gatehouse` or `~/.config/gatehouse/cache-key`, yet share
+/// one cache between runs (so each policy compiles once). A test that needs
+/// its own may set `XDG_CACHE_HOME` / `XDG_CONFIG_HOME` again on the command.
+pub fn gatehouse_command() -> Command {
+    let home = test_home();
+    let mut command = Command::new(gatehouse_bin());
+    command
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env_remove("GATEHOUSE_CACHE_KEY_FILE");
+    command
+}
+
+/// `target/test-home`, with private `cache` and `config` directories.
+fn test_home() -> PathBuf {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    static HOME: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    HOME.get_or_init(|| {
+        let home = workspace_root().join("target").join("test-home");
+        for dir in [home.clone(), home.join("cache"), home.join("config")] {
+            // Racing test processes may create it together: both succeed.
+            let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+                .expect("make target/test-home private");
+        }
+        home
+    })
+    .clone()
+}
+
 /// Runs `gatehouse` with arguments, stdin closed.
 pub fn gatehouse<I, S>(args: I) -> Run
 where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    Command::new(gatehouse_bin())
+    gatehouse_command()
         .args(args)
         .current_dir(workspace_root())
         .stdin(Stdio::null())
@@ -121,7 +153,7 @@ where
     S: AsRef<std::ffi::OsStr>,
 {
     use std::io::Write;
-    let mut child = Command::new(gatehouse_bin())
+    let mut child = gatehouse_command()
         .args(args)
         .current_dir(workspace_root())
         .stdin(Stdio::piped())
@@ -268,7 +300,7 @@ where
         .map(|a| a.as_ref().to_os_string())
         .collect();
     let started = Instant::now();
-    let mut child = Command::new(gatehouse_bin())
+    let mut child = gatehouse_command()
         .args(&args)
         .envs(envs.iter().copied())
         .current_dir(workspace_root())

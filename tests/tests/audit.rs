@@ -322,7 +322,7 @@ fn eval_with_stdout(
     extra: &[&str],
     env: &[(&str, &Path)],
 ) -> Run {
-    let mut command = std::process::Command::new(gatehouse_e2e::gatehouse_bin());
+    let mut command = gatehouse_e2e::gatehouse_command();
     command
         .args([
             "eval",
@@ -453,7 +453,7 @@ fn a_pipe_whose_reader_is_gone_is_an_undelivered_report() {
     let dir = tempfile::tempdir().expect("temp dir");
     let log = dir.path().join("audit.jsonl");
     let input = release("PROD", 1);
-    let mut child = std::process::Command::new(gatehouse_e2e::gatehouse_bin())
+    let mut child = gatehouse_e2e::gatehouse_command()
         .args([
             "eval",
             "--policy",

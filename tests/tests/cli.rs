@@ -9,11 +9,11 @@
 #![forbid(unsafe_code)]
 
 use gatehouse_e2e::{
-    Run, assert_no_host_panic, fixture_policy, gatehouse, gatehouse_bin, gatehouse_with_stdin,
-    policy, release_json, sha256_hex, temp_file, workspace_root,
+    Run, assert_no_host_panic, fixture_policy, gatehouse, gatehouse_with_stdin, policy,
+    release_json, sha256_hex, temp_file, workspace_root,
 };
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// Runs `gatehouse eval` with the given policies, input file and extra arguments.
 fn eval(policies: &[&Path], input: &Path, extra: &[&str]) -> Run {
@@ -425,7 +425,7 @@ fn closed_stdout_is_an_error_not_a_panic() {
     let input = release_file("PROD");
     let (reader, writer) = std::io::pipe().expect("create a pipe");
     drop(reader);
-    let output = Command::new(gatehouse_bin())
+    let output = gatehouse_e2e::gatehouse_command()
         .args(["eval", "--policy"])
         .arg(policy("stream-approval"))
         .arg("--input")

@@ -106,7 +106,7 @@ impl Machine {
 
     /// The command, environment set, stdin closed.
     fn command(&self) -> std::process::Command {
-        let mut command = std::process::Command::new(gatehouse_e2e::gatehouse_bin());
+        let mut command = gatehouse_e2e::gatehouse_command();
         command
             .current_dir(workspace_root())
             .stdin(std::process::Stdio::null())

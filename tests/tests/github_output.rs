@@ -15,8 +15,8 @@
 #![forbid(unsafe_code)]
 
 use gatehouse_e2e::forge::{REASON, assert_no_forged_commands, assert_no_hidden};
-use gatehouse_e2e::{Run, fixture_policy, gatehouse_bin, policy, temp_file, workspace_root};
-use std::process::{Command, Stdio};
+use gatehouse_e2e::{Run, fixture_policy, policy, temp_file, workspace_root};
+use std::process::Stdio;
 
 /// Runs `gatehouse eval --output github` with the GitHub files set; returns
 /// the run, the step summary and the step outputs.
@@ -31,7 +31,7 @@ fn eval_github_after(args: &[&str], earlier: &str) -> (Run, String, String) {
     let outputs = dir.path().join("outputs.txt");
     // Earlier steps' content must be kept: the files are appended to.
     std::fs::write(&outputs, earlier).expect("seed outputs");
-    let run: Run = Command::new(gatehouse_bin())
+    let run: Run = gatehouse_e2e::gatehouse_command()
         .arg("eval")
         .args(args)
         .args(["--output", "github", "--now", "2026-11-22T10:00:00Z"])

@@ -7,15 +7,13 @@
 //! JavaScript ones with the tools `scripts/install-tools.sh` put in
 //! `target/tools/` (no download at test time).
 
-use gatehouse_e2e::{
-    Run, assert_error, assert_no_host_panic, gatehouse, gatehouse_bin, workspace_root,
-};
+use gatehouse_e2e::{Run, assert_error, assert_no_host_panic, gatehouse, workspace_root};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Runs `gatehouse` in `dir`.
 fn gatehouse_in(dir: &Path, args: &[&str]) -> Run {
-    let run: Run = Command::new(gatehouse_bin())
+    let run: Run = gatehouse_e2e::gatehouse_command()
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
