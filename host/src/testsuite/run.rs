@@ -220,6 +220,9 @@ pub enum Outcome {
     Decided(Decision),
     /// The evaluation failed; the error message.
     Errored(String),
+    /// The evaluation hit a sandbox limit (fuel, memory, the time budget,
+    /// host-call data): the policy could not be judged, as `eval` exits 3.
+    LimitHit(String),
 }
 
 impl Runner {
@@ -280,6 +283,7 @@ impl Runner {
         .with_release_digest(release.digest());
         Ok(match policy.evaluate(&release, &case.settings, &options) {
             Ok(run) => Outcome::Decided(run.decision),
+            Err(e) if e.kind.limit().is_some() => Outcome::LimitHit(e.to_string()),
             Err(e) => Outcome::Errored(e.to_string()),
         })
     }
@@ -394,7 +398,7 @@ pub fn judge(expect: &Expectation, outcome: &Outcome) -> (Status, Actual, Vec<St
             approvers: d.approver_groups.clone(),
             error: None,
         },
-        Outcome::Errored(e) => Actual {
+        Outcome::Errored(e) | Outcome::LimitHit(e) => Actual {
             verdict: Expected::Error.as_str(),
             reasons: Vec::new(),
             approvers: Vec::new(),
@@ -419,6 +423,18 @@ pub fn judge(expect: &Expectation, outcome: &Outcome) -> (Status, Actual, Vec<St
     };
     if verdict_ok && missing.is_empty() && approvers_ok {
         return (Status::Pass, actual, Vec::new());
+    }
+    // A limit hit where a verdict was expected says nothing about the rule
+    // under test: the case could not be judged (an ERROR, exit 3, as `eval`
+    // would exit), not a wrong verdict.
+    if let Outcome::LimitHit(e) = outcome
+        && expect.outcome != Expected::Error
+    {
+        let lines = vec![
+            format!("expected: {}", expect.outcome.as_str()),
+            format!("could not be judged: the evaluation hit a sandbox limit: {e}"),
+        ];
+        return (Status::Error, actual, lines);
     }
     let mut lines = Vec::new();
     let mut expected_line = format!("expected: {}", expect.outcome.as_str());
@@ -552,6 +568,30 @@ mod tests {
             &decision(Verdict::RequireApproval, &["r"], &[]),
         );
         assert_eq!(status, Status::Pass);
+    }
+
+    #[test]
+    fn a_limit_hit_where_a_verdict_was_expected_cannot_be_judged() {
+        let hit = Outcome::LimitHit(
+            "policy 'p' (p.wasm): timed out after 1000 ms in evaluate; raise it with --timeout-ms"
+                .into(),
+        );
+        let (status, actual, lines) = judge(&expect(Expected::Approve, &[], None), &hit);
+        assert_eq!(
+            status,
+            Status::Error,
+            "not a wrong verdict: no verdict at all"
+        );
+        assert_eq!(actual.verdict, "error");
+        assert!(
+            lines[1].contains("timed out after 1000 ms in evaluate"),
+            "{lines:?}"
+        );
+        // A case that expects the limit passes, and can match its message.
+        let (status, ..) = judge(&expect(Expected::Error, &["timed out after"], None), &hit);
+        assert_eq!(status, Status::Pass);
+        let (status, ..) = judge(&expect(Expected::Error, &["ran out of fuel"], None), &hit);
+        assert_eq!(status, Status::Fail);
     }
 
     #[test]
