@@ -4,6 +4,7 @@
 
 use crate::inproc::one_line;
 use crate::report::{Table, heading};
+use crate::shared;
 use crate::stats::{Budget, Summary, fmt, ratio};
 use crate::{Bench, size_label};
 use serde_json::{Value, json};
@@ -130,18 +131,11 @@ fn gatehouse_eval(bench: &Bench, policies: &[&str], input: &Path) -> Cmd {
     }
 }
 
-fn hook(bench: &Bench, input: &Path) -> Cmd {
+/// `python3 SCRIPT INPUT`: the Facets reference hook on a release file.
+fn hook(script: &Path, input: &Path) -> Cmd {
     Cmd {
         program: PathBuf::from("python3"),
-        args: vec![
-            bench
-                .shared
-                .join("reference")
-                .join("facets_pre_release_hook.py")
-                .display()
-                .to_string(),
-            input.display().to_string(),
-        ],
+        args: vec![script.display().to_string(), input.display().to_string()],
     }
 }
 
@@ -153,10 +147,21 @@ pub fn versus_hook(bench: &Bench, sizes: &[usize], seconds: f64) -> Value {
         println!("{problem}\n");
         return json!({"load_average": load, "error": problem});
     }
+    let script = match shared::file_or_skip(
+        &bench.shared,
+        shared::HOOK,
+        "section cli (gatehouse eval against the Facets hook)",
+    ) {
+        Ok(script) => script,
+        Err(mut unavailable) => {
+            unavailable["load_average"] = json!(load);
+            return unavailable;
+        }
+    };
     println!(
         "Wall time per process, A and B interleaved (A, B, A, B, ...), stdout to /dev/null. A = `{}`; B = `{}`. Time-boxed to {seconds} s per row{}.\n",
         gatehouse_eval(bench, &["stream-approval"], Path::new("FILE")).display(),
-        hook(bench, Path::new("FILE")).display(),
+        hook(&script, Path::new("FILE")).display(),
         if bench.quick { " (÷10, --quick)" } else { "" }
     );
     let mut table = Table::new(&[
@@ -172,7 +177,7 @@ pub fn versus_hook(bench: &Bench, sizes: &[usize], seconds: f64) -> Value {
         "exit codes",
     ]);
     for &n in sizes {
-        match hook_row(bench, n, seconds) {
+        match hook_row(bench, &script, n, seconds) {
             Ok((ours, theirs, codes)) => {
                 let r = ratio(ours.median, theirs.median);
                 table.row(vec![
@@ -205,10 +210,15 @@ pub fn versus_hook(bench: &Bench, sizes: &[usize], seconds: f64) -> Value {
     json!({"load_average": load, "rows": out})
 }
 
-fn hook_row(bench: &Bench, n: usize, seconds: f64) -> Result<(Summary, Summary, String), String> {
+fn hook_row(
+    bench: &Bench,
+    script: &Path,
+    n: usize,
+    seconds: f64,
+) -> Result<(Summary, Summary, String), String> {
     let input = bench.input_file(n)?;
     let ours = gatehouse_eval(bench, &["stream-approval"], &input);
-    let theirs = hook(bench, &input);
+    let theirs = hook(script, &input);
     // Warm-up: fills the compile cache, and the page cache for both.
     let (_, our_code) = ours.run()?;
     let (_, their_code) = theirs.run()?;
@@ -264,7 +274,18 @@ pub fn large(bench: &Bench, n: usize, runs: usize) -> Value {
         "all five Rust examples".into(),
         gatehouse_eval(bench, &crate::RUST_POLICIES, &input),
     ));
-    rows.push(("python3 Facets hook".into(), hook(bench, &input)));
+    let hook_row = "python3 Facets hook";
+    match shared::file_or_skip(
+        &bench.shared,
+        shared::HOOK,
+        &format!("the {hook_row:?} row of section rss"),
+    ) {
+        Ok(script) => rows.push((hook_row.into(), hook(&script, &input))),
+        Err(mut unavailable) => {
+            unavailable["command"] = json!(hook_row);
+            out.push(unavailable);
+        }
+    }
     let mut table = Table::new(&["command", "wall: min", "median", "max", "peak RSS", "exit"]);
     for (name, cmd) in rows {
         let measured = (|| -> Result<(Summary, u64, i32), String> {

@@ -19,6 +19,7 @@ mod generate;
 mod inproc;
 mod rego;
 mod report;
+mod shared;
 mod stats;
 
 use gatehouse::runtime::cache::CacheSetting;
@@ -57,7 +58,9 @@ sections: inproc, twins, rego, breakdown, cli, rss (default: all)
 --json    also write every number to FILE
 Needs target/policies/*.wasm (bash scripts/build-policies.sh) and, for cli and rss,
 target/release/gatehouse, which the bench builds first (cargo build --release -p gatehouse)
-unless GATEHOUSE_BIN names the binary to measure.";
+unless GATEHOUSE_BIN names the binary to measure. rego, cli and the hook row of rss need
+../shared beside the repository (GATEHOUSE_SHARED_DIR names another directory) and say
+they skip without it.";
 
 /// What every section needs: options, inputs and paths.
 pub struct Bench {
@@ -70,8 +73,9 @@ pub struct Bench {
     pub options: RunOptions,
     /// The repository.
     pub root: PathBuf,
-    /// `../shared` beside the repository.
-    pub shared: PathBuf,
+    /// `../shared` beside the repository (or `GATEHOUSE_SHARED_DIR`), or why
+    /// it is not there: `rego`, `cli` and the hook row of `rss` need it.
+    pub shared: shared::Shared,
     /// The bench's own compile cache (in-process and CLI).
     pub cache_dir: PathBuf,
     /// The `gatehouse` binary for the CLI sections.
@@ -202,7 +206,7 @@ fn run(args: &Args) -> Result<(), String> {
             .map(|&n| (n, generate::release_json(n)))
             .collect(),
         options: RunOptions::new(now, Limits::default(), Grants::default()),
-        shared: root.join("..").join("shared"),
+        shared: shared::locate(&root),
         cache_dir: root.join("target").join("bench").join("cache"),
         gatehouse_bin: std::env::var_os("GATEHOUSE_BIN")
             .map(PathBuf::from)

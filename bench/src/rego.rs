@@ -9,6 +9,7 @@
 use crate::generate::expected_destructive_reasons;
 use crate::inproc::{Subject, eval_text, one_line};
 use crate::report::{Table, heading};
+use crate::shared;
 use crate::stats::{Budget, Summary, fmt, ratio};
 use crate::{Bench, size_label};
 use regorus::{Engine, Value as RegoValue};
@@ -87,10 +88,20 @@ fn read_decision(value: &RegoValue) -> Result<RegoDecision, String> {
 /// Runs every pair on every size, interleaved (ours, Rego, ours, ...).
 pub fn run(bench: &Bench, pairs: &[Pair], seconds: f64) -> Value {
     let load = heading("Against Rego (regorus 0.14.1), in-process, JSON text → verdict");
+    let dir = match shared::file_or_skip(
+        &bench.shared,
+        shared::REGO_DIR,
+        "section rego (the reference Rego rules against ours)",
+    ) {
+        Ok(dir) => dir,
+        Err(mut unavailable) => {
+            unavailable["load_average"] = json!(load);
+            return unavailable;
+        }
+    };
     println!(
         "Interleaved in one loop per row. Ours: `read_release` + `LoadedPolicy::evaluate` (fresh store and instance). Rego: clone the prepared engine, `set_input_json`, `eval_rule`, read the verdict. Ratio = our median / regorus median (below 0.5 meets the 2× target). Verdicts and reasons are compared once per row.\n"
     );
-    let dir = bench.shared.join("reference").join("rego");
     let mut out = Vec::new();
     for pair in pairs {
         println!("#### {} vs {}\n", pair.ours.name, pair.rule);

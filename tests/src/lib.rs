@@ -25,9 +25,116 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".."))
 }
 
-/// `../shared`, beside the repository (reference hook and test data).
-pub fn shared_dir() -> PathBuf {
-    workspace_root().join("..").join("shared")
+/// The environment variable that moves the shared reference data away from
+/// `../shared` (relative to the workspace root if relative; unset or empty
+/// means `../shared`). `GATEHOUSE_SHARED_DIR=/nonexistent` shows which tests
+/// need the data: each of them skips.
+pub const SHARED_DIR_ENV: &str = "GATEHOUSE_SHARED_DIR";
+
+/// The reference data beside the repository (`../shared`, or
+/// [`SHARED_DIR_ENV`]): the Facets reference hook, the reference Rego rules
+/// and real Terraform plans and Pulumi previews. A plain clone of the
+/// repository does not have it, so the only way to a path inside it is
+/// [`shared_or_skip`], which makes every test that needs it handle its
+/// absence (skip, saying why) before it can use it.
+#[derive(Debug)]
+pub struct Shared {
+    root: PathBuf,
+}
+
+impl Shared {
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `relative` inside the shared data. It must exist: with the directory
+    /// present, a missing file is a failure of the test, never a skip.
+    #[track_caller]
+    pub fn path(&self, relative: impl AsRef<Path>) -> PathBuf {
+        let path = self.root.join(relative);
+        assert!(
+            path.exists(),
+            "{} is missing: the shared reference data is present at {}, but without this file",
+            path.display(),
+            self.root.display()
+        );
+        path
+    }
+}
+
+/// Why the shared reference data is not there: where it was looked for, and
+/// whether [`SHARED_DIR_ENV`] said so.
+#[derive(Debug, PartialEq)]
+pub struct SharedAbsent {
+    /// The absolute path that does not exist.
+    pub location: PathBuf,
+    /// `true` if [`SHARED_DIR_ENV`] chose the location.
+    pub from_env: bool,
+}
+
+impl SharedAbsent {
+    /// The one line a test prints when it skips for want of the data.
+    pub fn skip_line(&self, test: &str) -> String {
+        let set_by = if self.from_env {
+            format!(", set by {SHARED_DIR_ENV}")
+        } else {
+            String::new()
+        };
+        format!(
+            "skipped: ../shared (reference data beside the repository) not found at {}{set_by}; {test} needs it",
+            self.location.display()
+        )
+    }
+}
+
+/// The shared reference data, or `None` (after one `skipped: ...` line on
+/// stderr naming the path looked at and `test`) when it does not exist. Use
+/// it first thing in a test: `let Some(shared) = shared_or_skip("file::test")
+/// else { return };`. Anything else wrong with the location (not a
+/// directory, unreadable) fails the test instead of skipping it.
+pub fn shared_or_skip(test: &str) -> Option<Shared> {
+    let (location, from_env) = match std::env::var_os(SHARED_DIR_ENV) {
+        Some(value) if !value.is_empty() => (workspace_root().join(value), true),
+        _ => (default_shared_location(), false),
+    };
+    match locate_shared(location, from_env) {
+        Ok(shared) => Some(shared),
+        Err(absent) => {
+            use std::io::Write;
+            // Straight to the stderr stream, not `eprintln!`: the test harness
+            // captures the macros' output of passing tests, and a skip must show.
+            let _ = writeln!(std::io::stderr().lock(), "{}", absent.skip_line(test));
+            None
+        }
+    }
+}
+
+/// `../shared` beside the repository, as an absolute path without `..`.
+fn default_shared_location() -> PathBuf {
+    let root = workspace_root();
+    root.parent().unwrap_or(&root).join("shared")
+}
+
+/// The shared data at `location` if it is a directory; [`SharedAbsent`] if
+/// nothing is there. Panics if something else is there or it cannot be read:
+/// that is a broken setup to fix, not missing data to skip.
+pub fn locate_shared(location: PathBuf, from_env: bool) -> Result<Shared, SharedAbsent> {
+    let location = std::path::absolute(&location).unwrap_or(location);
+    match std::fs::metadata(&location) {
+        Ok(metadata) if metadata.is_dir() => Ok(Shared { root: location }),
+        Ok(_) => panic!(
+            "{} is not a directory: the shared reference data must be a directory ({SHARED_DIR_ENV} may name another)",
+            location.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(SharedAbsent { location, from_env })
+        }
+        Err(e) => panic!(
+            "cannot read the shared reference data at {}: {e}",
+            location.display()
+        ),
+    }
 }
 
 /// The `gatehouse` binary built from this workspace (`GATEHOUSE_BIN` overrides).
@@ -393,4 +500,75 @@ pub fn peak_rss_of(pid: u32) -> Option<u64> {
         .parse()
         .ok()?;
     Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_shared_data_is_absent_with_a_line_naming_the_path_and_the_test() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let location = dir.path().join("shared");
+        let absent = locate_shared(location.clone(), false).expect_err("nothing there");
+        assert_eq!(
+            absent,
+            SharedAbsent {
+                location: location.clone(),
+                from_env: false
+            }
+        );
+        assert_eq!(
+            absent.skip_line("adapters::fixture_01"),
+            format!(
+                "skipped: ../shared (reference data beside the repository) not found at {}; adapters::fixture_01 needs it",
+                location.display()
+            )
+        );
+        let absent = locate_shared(location.clone(), true).expect_err("nothing there");
+        assert!(
+            absent.skip_line("t").ends_with(&format!(
+                "{}, set by GATEHOUSE_SHARED_DIR; t needs it",
+                location.display()
+            )),
+            "{}",
+            absent.skip_line("t")
+        );
+    }
+
+    #[test]
+    fn present_shared_data_gives_paths_inside_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join("reference")).expect("mkdir");
+        std::fs::write(dir.path().join("reference/hook.py"), "").expect("write");
+        let shared = locate_shared(dir.path().to_path_buf(), false).expect("present");
+        assert_eq!(shared.root(), dir.path());
+        assert_eq!(
+            shared.path("reference/hook.py"),
+            dir.path().join("reference/hook.py")
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "is missing: the shared reference data is present at")]
+    fn a_missing_file_in_present_shared_data_fails() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let shared = locate_shared(dir.path().to_path_buf(), false).expect("present");
+        shared.path("reference/facets_pre_release_hook.py");
+    }
+
+    #[test]
+    #[should_panic(expected = "is not a directory")]
+    fn a_file_in_place_of_the_shared_directory_fails() {
+        let file = tempfile::NamedTempFile::new().expect("temp file");
+        let _ = locate_shared(file.path().to_path_buf(), true);
+    }
+
+    #[test]
+    fn the_default_location_is_shared_beside_the_repository() {
+        let location = default_shared_location();
+        assert_eq!(location.file_name(), Some(std::ffi::OsStr::new("shared")));
+        assert_eq!(location.parent(), workspace_root().parent());
+        assert!(location.is_absolute(), "{}", location.display());
+    }
 }

@@ -8,26 +8,35 @@
 //! a plan with nothing to change evaluates as an empty release; `eval` gates
 //! a plan with real policies; `--meta` and `--approvals` fill the release;
 //! `--format auto` tells the formats apart and says what it looked for.
+//!
+//! The real files live in `../shared/` beside the repository, not in it:
+//! every test that reads them gets them from `shared_or_skip` and skips,
+//! saying so on stderr, where they are absent; the rest always run.
 
 #![forbid(unsafe_code)]
 
 use gatehouse_e2e::{
-    Run, assert_error, assert_no_host_panic, gatehouse, policy, shared_dir, temp_file,
+    Run, Shared, assert_error, assert_no_host_panic, gatehouse, policy, shared_or_skip, temp_file,
     workspace_root,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-fn terraform_plan(name: &str) -> PathBuf {
-    shared_dir().join("testdata/terraform-plans").join(name)
+const TERRAFORM_DIR: &str = "testdata/terraform-plans";
+const PULUMI_DIR: &str = "testdata/pulumi";
+
+/// A real Terraform / OpenTofu plan; it must be there.
+fn terraform_plan(shared: &Shared, name: &str) -> PathBuf {
+    shared.path(Path::new(TERRAFORM_DIR).join(name))
 }
 
-fn pulumi_preview(name: &str) -> PathBuf {
-    shared_dir().join("testdata/pulumi").join(name)
+/// A real Pulumi preview; it must be there.
+fn pulumi_preview(shared: &Shared, name: &str) -> PathBuf {
+    shared.path(Path::new(PULUMI_DIR).join(name))
 }
 
-fn read(path: &PathBuf) -> Value {
+fn read(path: &Path) -> Value {
     let text =
         std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
@@ -147,22 +156,20 @@ fn names_in(dir: PathBuf) -> Vec<String> {
 
 #[test]
 fn every_fixture_file_is_covered() {
-    assert_eq!(
-        names_in(shared_dir().join("testdata/terraform-plans")),
-        TERRAFORM_FIXTURES
-    );
-    assert_eq!(
-        names_in(shared_dir().join("testdata/pulumi")),
-        PULUMI_FIXTURES
-    );
+    let Some(shared) = shared_or_skip("adapters::every_fixture_file_is_covered") else {
+        return;
+    };
+    assert_eq!(names_in(shared.path(TERRAFORM_DIR)), TERRAFORM_FIXTURES);
+    assert_eq!(names_in(shared.path(PULUMI_DIR)), PULUMI_FIXTURES);
 }
 
 /// Converts a Terraform fixture (auto-detected) and checks the metadata every
 /// plan carries.
-fn terraform_fixture(file: &str) -> Value {
-    let path = terraform_plan(file).display().to_string();
+fn terraform_fixture(shared: &Shared, file: &str) -> Value {
+    let path = terraform_plan(shared, file);
+    let plan = read(&path);
+    let path = path.display().to_string();
     let release = converted(&path, &[]);
-    let plan = read(&terraform_plan(file));
     assert_eq!(release["environmentName"], "dev");
     assert_eq!(release["releaseStream"], "QA");
     assert_eq!(
@@ -185,8 +192,13 @@ fn terraform_fixture(file: &str) -> Value {
 
 #[test]
 fn fixture_01_creates_a_data_read_and_module_resources() {
+    let Some(shared) =
+        shared_or_skip("adapters::fixture_01_creates_a_data_read_and_module_resources")
+    else {
+        return;
+    };
     let file = TERRAFORM_FIXTURES[0];
-    let r = terraform_fixture(file);
+    let r = terraform_fixture(&shared, file);
     expect_counts(file, &r, &[("CREATE", 7), ("NO_OPERATION", 1)]);
     expect_resource(
         &r,
@@ -214,8 +226,11 @@ fn fixture_01_creates_a_data_read_and_module_resources() {
 
 #[test]
 fn fixture_02_delete_create_is_recreate() {
+    let Some(shared) = shared_or_skip("adapters::fixture_02_delete_create_is_recreate") else {
+        return;
+    };
     let file = TERRAFORM_FIXTURES[1];
-    let r = terraform_fixture(file);
+    let r = terraform_fixture(&shared, file);
     expect_counts(file, &r, &[("RECREATE", 1)]);
     expect_resource(
         &r,
@@ -233,8 +248,11 @@ fn fixture_02_delete_create_is_recreate() {
 
 #[test]
 fn fixture_03_delete() {
+    let Some(shared) = shared_or_skip("adapters::fixture_03_delete") else {
+        return;
+    };
     let file = TERRAFORM_FIXTURES[2];
-    let r = terraform_fixture(file);
+    let r = terraform_fixture(&shared, file);
     expect_counts(file, &r, &[("DELETE", 1)]);
     expect_resource(
         &r,
@@ -252,8 +270,11 @@ fn fixture_03_delete() {
 
 #[test]
 fn fixture_04_opentofu_update() {
+    let Some(shared) = shared_or_skip("adapters::fixture_04_opentofu_update") else {
+        return;
+    };
     let file = TERRAFORM_FIXTURES[3];
-    let r = terraform_fixture(file);
+    let r = terraform_fixture(&shared, file);
     expect_counts(file, &r, &[("UPDATE_IN_PLACE", 1)]);
     expect_resource(
         &r,
@@ -271,8 +292,11 @@ fn fixture_04_opentofu_update() {
 
 #[test]
 fn fixture_05_tainted_replace_is_recreate() {
+    let Some(shared) = shared_or_skip("adapters::fixture_05_tainted_replace_is_recreate") else {
+        return;
+    };
     let file = TERRAFORM_FIXTURES[4];
-    let r = terraform_fixture(file);
+    let r = terraform_fixture(&shared, file);
     expect_counts(file, &r, &[("RECREATE", 1)]);
     expect_resource(
         &r,
@@ -285,8 +309,11 @@ fn fixture_05_tainted_replace_is_recreate() {
 
 #[test]
 fn fixture_06_update_while_importing() {
+    let Some(shared) = shared_or_skip("adapters::fixture_06_update_while_importing") else {
+        return;
+    };
     let file = TERRAFORM_FIXTURES[5];
-    let r = terraform_fixture(file);
+    let r = terraform_fixture(&shared, file);
     expect_counts(file, &r, &[("UPDATE_IN_PLACE", 1)]);
     expect_resource(
         &r,
@@ -304,8 +331,11 @@ fn fixture_06_update_while_importing() {
 
 #[test]
 fn fixture_07_moved_no_op() {
+    let Some(shared) = shared_or_skip("adapters::fixture_07_moved_no_op") else {
+        return;
+    };
     let file = TERRAFORM_FIXTURES[6];
-    let r = terraform_fixture(file);
+    let r = terraform_fixture(&shared, file);
     expect_counts(file, &r, &[("NO_OPERATION", 1)]);
     expect_resource(
         &r,
@@ -320,8 +350,13 @@ fn fixture_07_moved_no_op() {
 
 #[test]
 fn fixture_08_data_reads_with_reasons_in_a_module_with_for_each() {
+    let Some(shared) =
+        shared_or_skip("adapters::fixture_08_data_reads_with_reasons_in_a_module_with_for_each")
+    else {
+        return;
+    };
     let file = TERRAFORM_FIXTURES[7];
-    let r = terraform_fixture(file);
+    let r = terraform_fixture(&shared, file);
     expect_counts(file, &r, &[("CREATE", 5), ("NO_OPERATION", 4)]);
     expect_resource(
         &r,
@@ -350,8 +385,11 @@ fn fixture_08_data_reads_with_reasons_in_a_module_with_for_each() {
 
 #[test]
 fn fixture_09_mixed_plan_with_drift() {
+    let Some(shared) = shared_or_skip("adapters::fixture_09_mixed_plan_with_drift") else {
+        return;
+    };
     let file = TERRAFORM_FIXTURES[8];
-    let r = terraform_fixture(file);
+    let r = terraform_fixture(&shared, file);
     expect_counts(
         file,
         &r,
@@ -395,8 +433,13 @@ fn fixture_09_mixed_plan_with_drift() {
 
 #[test]
 fn fixture_10_for_each_modules_and_a_no_op_with_a_delete_reason() {
+    let Some(shared) =
+        shared_or_skip("adapters::fixture_10_for_each_modules_and_a_no_op_with_a_delete_reason")
+    else {
+        return;
+    };
     let file = TERRAFORM_FIXTURES[9];
-    let r = terraform_fixture(file);
+    let r = terraform_fixture(&shared, file);
     expect_counts(file, &r, &[("CREATE", 7), ("NO_OPERATION", 1)]);
     expect_resource(
         &r,
@@ -429,8 +472,11 @@ fn fixture_10_for_each_modules_and_a_no_op_with_a_delete_reason() {
 
 #[test]
 fn fixture_11_create_delete_is_replace() {
+    let Some(shared) = shared_or_skip("adapters::fixture_11_create_delete_is_replace") else {
+        return;
+    };
     let file = TERRAFORM_FIXTURES[10];
-    let r = terraform_fixture(file);
+    let r = terraform_fixture(&shared, file);
     expect_counts(file, &r, &[("REPLACE", 1)]);
     expect_resource(
         &r,
@@ -442,8 +488,11 @@ fn fixture_11_create_delete_is_replace() {
 
 #[test]
 fn fixture_12_large_plan_of_55_creates() {
+    let Some(shared) = shared_or_skip("adapters::fixture_12_large_plan_of_55_creates") else {
+        return;
+    };
     let file = TERRAFORM_FIXTURES[11];
-    let r = terraform_fixture(file);
+    let r = terraform_fixture(&shared, file);
     expect_counts(file, &r, &[("CREATE", 55)]);
     expect_resource(
         &r,
@@ -462,8 +511,11 @@ fn fixture_12_large_plan_of_55_creates() {
 
 #[test]
 fn pulumi_fixture_three_creates() {
+    let Some(shared) = shared_or_skip("adapters::pulumi_fixture_three_creates") else {
+        return;
+    };
     let file = PULUMI_FIXTURES[0];
-    let path = pulumi_preview(file).display().to_string();
+    let path = pulumi_preview(&shared, file).display().to_string();
     let r = converted(&path, &[]);
     assert_eq!(converted(&path, &["--format", "pulumi"]), r);
     expect_counts(file, &r, &[("CREATE", 3)]);
@@ -496,8 +548,8 @@ fn pulumi_fixture_three_creates() {
 
 /// The real preview with the steps of volume `example` turned into a
 /// replacement, in the given op order.
-fn pulumi_with_replacement(ops: &[&str]) -> Value {
-    let mut preview = read(&pulumi_preview(PULUMI_FIXTURES[0]));
+fn pulumi_with_replacement(shared: &Shared, ops: &[&str]) -> Value {
+    let mut preview = read(&pulumi_preview(shared, PULUMI_FIXTURES[0]));
     let steps = preview["steps"].as_array_mut().expect("steps");
     let template = steps.remove(1);
     assert_eq!(
@@ -515,6 +567,11 @@ fn pulumi_with_replacement(ops: &[&str]) -> Value {
 
 #[test]
 fn pulumi_replacement_steps_merge_into_one_change_by_order() {
+    let Some(shared) =
+        shared_or_skip("adapters::pulumi_replacement_steps_merge_into_one_change_by_order")
+    else {
+        return;
+    };
     let example = "urn:pulumi:dev::aws-ts-ebs::aws:ebs/volume:Volume::example";
     for (ops, kind) in [
         (
@@ -526,7 +583,7 @@ fn pulumi_replacement_steps_merge_into_one_change_by_order() {
             "RECREATE",
         ),
     ] {
-        let file = temp_file(pulumi_with_replacement(&ops).to_string(), ".json");
+        let file = temp_file(pulumi_with_replacement(&shared, &ops).to_string(), ".json");
         let r = converted(&file.path().display().to_string(), &[]);
         assert_eq!(r["resources"].as_array().expect("resources").len(), 3);
         expect_resource(
@@ -541,7 +598,10 @@ fn pulumi_replacement_steps_merge_into_one_change_by_order() {
     }
     // Without --show-replacement-steps only `replace` is printed: counted as
     // RECREATE, with a warning saying how to know better.
-    let file = temp_file(pulumi_with_replacement(&["replace"]).to_string(), ".json");
+    let file = temp_file(
+        pulumi_with_replacement(&shared, &["replace"]).to_string(),
+        ".json",
+    );
     let run = convert(&file.path().display().to_string(), &[]);
     assert_eq!(run.code, 0, "{run:#?}");
     expect_resource(
@@ -560,7 +620,10 @@ fn pulumi_replacement_steps_merge_into_one_change_by_order() {
 
 #[test]
 fn a_failed_pulumi_preview_is_refused() {
-    let mut preview = read(&pulumi_preview(PULUMI_FIXTURES[0]));
+    let Some(shared) = shared_or_skip("adapters::a_failed_pulumi_preview_is_refused") else {
+        return;
+    };
+    let mut preview = read(&pulumi_preview(&shared, PULUMI_FIXTURES[0]));
     preview["diagnostics"] = json!([{
         "urn": "urn:pulumi:dev::aws-ts-ebs::aws:ebs/volume:Volume::example",
         "message": "error: no valid credential sources for AWS Provider found",
@@ -574,7 +637,7 @@ fn a_failed_pulumi_preview_is_refused() {
             "no valid credential sources",
         ],
     );
-    let mut preview = read(&pulumi_preview(PULUMI_FIXTURES[0]));
+    let mut preview = read(&pulumi_preview(&shared, PULUMI_FIXTURES[0]));
     preview["steps"][2]["op"] = json!("teleport");
     convert_fails(
         &preview,
@@ -586,15 +649,18 @@ fn a_failed_pulumi_preview_is_refused() {
 // ---- malformed plans, derived from a real one ----
 
 /// Fixture 02 (one `delete,create`), edited.
-fn plan_02(edit: impl FnOnce(&mut Value)) -> Value {
-    let mut plan = read(&terraform_plan(TERRAFORM_FIXTURES[1]));
+fn plan_02(shared: &Shared, edit: impl FnOnce(&mut Value)) -> Value {
+    let mut plan = read(&terraform_plan(shared, TERRAFORM_FIXTURES[1]));
     edit(&mut plan);
     plan
 }
 
 #[test]
 fn an_errored_plan_is_refused() {
-    let plan = plan_02(|p| p["errored"] = json!(true));
+    let Some(shared) = shared_or_skip("adapters::an_errored_plan_is_refused") else {
+        return;
+    };
+    let plan = plan_02(&shared, |p| p["errored"] = json!(true));
     convert_fails(
         &plan,
         &[],
@@ -607,7 +673,10 @@ fn an_errored_plan_is_refused() {
 
 #[test]
 fn an_unknown_format_major_is_refused() {
-    let plan = plan_02(|p| p["format_version"] = json!("2.0"));
+    let Some(shared) = shared_or_skip("adapters::an_unknown_format_major_is_refused") else {
+        return;
+    };
+    let plan = plan_02(&shared, |p| p["format_version"] = json!("2.0"));
     convert_fails(
         &plan,
         &[],
@@ -617,7 +686,7 @@ fn an_unknown_format_major_is_refused() {
         ],
     );
     // A newer minor of a known major is fine.
-    let plan = plan_02(|p| p["format_version"] = json!("1.9"));
+    let plan = plan_02(&shared, |p| p["format_version"] = json!("1.9"));
     let file = temp_file(plan.to_string(), ".json");
     let run = convert(&file.path().display().to_string(), &[]);
     assert_eq!(run.code, 0, "{run:#?}");
@@ -625,7 +694,10 @@ fn an_unknown_format_major_is_refused() {
 
 #[test]
 fn missing_actions_are_refused() {
-    let plan = plan_02(|p| {
+    let Some(shared) = shared_or_skip("adapters::missing_actions_are_refused") else {
+        return;
+    };
+    let plan = plan_02(&shared, |p| {
         p["resource_changes"][0]["change"]
             .as_object_mut()
             .expect("change")
@@ -640,7 +712,12 @@ fn missing_actions_are_refused() {
 
 #[test]
 fn actions_that_are_not_a_list_are_refused() {
-    let plan = plan_02(|p| p["resource_changes"][0]["change"]["actions"] = json!("delete,create"));
+    let Some(shared) = shared_or_skip("adapters::actions_that_are_not_a_list_are_refused") else {
+        return;
+    };
+    let plan = plan_02(&shared, |p| {
+        p["resource_changes"][0]["change"]["actions"] = json!("delete,create")
+    });
     convert_fails(
         &plan,
         &[],
@@ -648,20 +725,25 @@ fn actions_that_are_not_a_list_are_refused() {
             "$.resource_changes[0].change.actions: invalid type: string \"delete,create\", expected a list of actions",
         ],
     );
-    let plan = plan_02(|p| p["resource_changes"][0]["change"]["actions"] = json!(["delete", 7]));
+    let plan = plan_02(&shared, |p| {
+        p["resource_changes"][0]["change"]["actions"] = json!(["delete", 7])
+    });
     convert_fails(
         &plan,
         &[],
         &["$.resource_changes[0].change.actions[1]: invalid type: integer `7`, expected a string"],
     );
-    let plan = plan_02(|p| p["resource_changes"][0]["change"]["actions"] = json!(["destroy"]));
+    let plan = plan_02(&shared, |p| {
+        p["resource_changes"][0]["change"]["actions"] = json!(["destroy"])
+    });
     convert_fails(
         &plan,
         &[],
         &["$.resource_changes[0].change.actions: unknown action \"destroy\""],
     );
-    let plan =
-        plan_02(|p| p["resource_changes"][0]["change"]["actions"] = json!(["update", "delete"]));
+    let plan = plan_02(&shared, |p| {
+        p["resource_changes"][0]["change"]["actions"] = json!(["update", "delete"])
+    });
     convert_fails(
         &plan,
         &[],
@@ -673,25 +755,29 @@ fn actions_that_are_not_a_list_are_refused() {
 
 #[test]
 fn other_wrong_types_are_refused_with_their_path() {
-    let plan = plan_02(|p| p["resource_changes"] = json!({"a": 1}));
+    let Some(shared) = shared_or_skip("adapters::other_wrong_types_are_refused_with_their_path")
+    else {
+        return;
+    };
+    let plan = plan_02(&shared, |p| p["resource_changes"] = json!({"a": 1}));
     convert_fails(
         &plan,
         &[],
         &["$.resource_changes: invalid type: map, expected a sequence"],
     );
-    let plan = plan_02(|p| p["resource_changes"][0]["address"] = json!(42));
+    let plan = plan_02(&shared, |p| p["resource_changes"][0]["address"] = json!(42));
     convert_fails(
         &plan,
         &[],
         &["$.resource_changes[0].address: invalid type: integer `42`, expected a string"],
     );
-    let plan = plan_02(|p| p["format_version"] = json!(1.2));
+    let plan = plan_02(&shared, |p| p["format_version"] = json!(1.2));
     convert_fails(
         &plan,
         &[],
         &["$.format_version: invalid type: floating point `1.2`, expected a string"],
     );
-    let plan = plan_02(|p| p["errored"] = json!("no"));
+    let plan = plan_02(&shared, |p| p["errored"] = json!("no"));
     convert_fails(
         &plan,
         &[],
@@ -701,7 +787,12 @@ fn other_wrong_types_are_refused_with_their_path() {
 
 #[test]
 fn a_plan_needs_an_environment_and_a_stream() {
-    let path = terraform_plan(TERRAFORM_FIXTURES[1]).display().to_string();
+    let Some(shared) = shared_or_skip("adapters::a_plan_needs_an_environment_and_a_stream") else {
+        return;
+    };
+    let path = terraform_plan(&shared, TERRAFORM_FIXTURES[1])
+        .display()
+        .to_string();
     let run = gatehouse(["convert", "--input", &path]);
     assert_error(
         &run,
@@ -718,8 +809,8 @@ fn a_plan_needs_an_environment_and_a_stream() {
 
 /// Fixture 03 as Terraform writes it when nothing changes: `applyable:
 /// false`, no `errored`, no `resource_changes`.
-fn no_change_plan() -> Value {
-    let mut plan = read(&terraform_plan(TERRAFORM_FIXTURES[2]));
+fn no_change_plan(shared: &Shared) -> Value {
+    let mut plan = read(&terraform_plan(shared, TERRAFORM_FIXTURES[2]));
     let object = plan.as_object_mut().expect("plan object");
     object.remove("resource_changes");
     object.remove("errored");
@@ -729,7 +820,11 @@ fn no_change_plan() -> Value {
 
 #[test]
 fn a_no_change_plan_evaluates_as_an_empty_release() {
-    let file = temp_file(no_change_plan().to_string(), ".json");
+    let Some(shared) = shared_or_skip("adapters::a_no_change_plan_evaluates_as_an_empty_release")
+    else {
+        return;
+    };
+    let file = temp_file(no_change_plan(&shared).to_string(), ".json");
     let path = file.path().display().to_string();
     let run = gatehouse([
         "eval",
@@ -767,7 +862,13 @@ fn eval(input: &str, policy_name: &str, extra: &[&str]) -> Run {
 
 #[test]
 fn destructive_changes_gates_a_terraform_plan() {
-    let path = terraform_plan(TERRAFORM_FIXTURES[1]).display().to_string();
+    let Some(shared) = shared_or_skip("adapters::destructive_changes_gates_a_terraform_plan")
+    else {
+        return;
+    };
+    let path = terraform_plan(&shared, TERRAFORM_FIXTURES[1])
+        .display()
+        .to_string();
     let staging = eval(
         &path,
         "destructive-changes",
@@ -822,7 +923,9 @@ fn destructive_changes_gates_a_terraform_plan() {
     );
 
     // 55 creates, an aws_db_instance among them: nothing destructive.
-    let large = terraform_plan(TERRAFORM_FIXTURES[11]).display().to_string();
+    let large = terraform_plan(&shared, TERRAFORM_FIXTURES[11])
+        .display()
+        .to_string();
     let run = eval(
         &large,
         "destructive-changes",
@@ -841,7 +944,12 @@ fn destructive_changes_gates_a_terraform_plan() {
 
 #[test]
 fn the_report_shows_drift_and_output_changes() {
-    let path = terraform_plan(TERRAFORM_FIXTURES[8]).display().to_string();
+    let Some(shared) = shared_or_skip("adapters::the_report_shows_drift_and_output_changes") else {
+        return;
+    };
+    let path = terraform_plan(&shared, TERRAFORM_FIXTURES[8])
+        .display()
+        .to_string();
     let run = eval(
         &path,
         "stream-approval",
@@ -858,7 +966,12 @@ fn the_report_shows_drift_and_output_changes() {
 
 #[test]
 fn incomplete_plans_and_deferred_changes_reach_metadata_and_report() {
-    let plan = plan_02(|p| {
+    let Some(shared) =
+        shared_or_skip("adapters::incomplete_plans_and_deferred_changes_reach_metadata_and_report")
+    else {
+        return;
+    };
+    let plan = plan_02(&shared, |p| {
         p["complete"] = json!(false);
         p["deferred_changes"] = json!([{
             "reason": "provider_config_unknown",
@@ -907,7 +1020,12 @@ fn incomplete_plans_and_deferred_changes_reach_metadata_and_report() {
 
 #[test]
 fn meta_and_approvals_fill_a_plan() {
-    let path = terraform_plan(TERRAFORM_FIXTURES[2]).display().to_string();
+    let Some(shared) = shared_or_skip("adapters::meta_and_approvals_fill_a_plan") else {
+        return;
+    };
+    let path = terraform_plan(&shared, TERRAFORM_FIXTURES[2])
+        .display()
+        .to_string();
     let approvals = temp_file(
         json!([{"approver": "asmith", "groups": ["dba"], "at": "2026-11-22T09:00:00+01:00"}])
             .to_string(),
@@ -994,7 +1112,12 @@ fn meta_and_approvals_apply_to_a_release_too() {
 
 #[test]
 fn bad_meta_and_approvals_are_errors() {
-    let path = terraform_plan(TERRAFORM_FIXTURES[2]).display().to_string();
+    let Some(shared) = shared_or_skip("adapters::bad_meta_and_approvals_are_errors") else {
+        return;
+    };
+    let path = terraform_plan(&shared, TERRAFORM_FIXTURES[2])
+        .display()
+        .to_string();
     let run = convert(&path, &["--meta", "commit"]);
     assert_error(&run, &["--meta \"commit\": no '='", "KEY=VALUE"]);
     let run = convert(&path, &["--meta", "a=1", "--meta", "a=2"]);
@@ -1053,22 +1176,29 @@ fn auto_detection_says_what_it_looked_for() {
         &[],
         &["ambiguous input", "--format"],
     );
-    // An explicit format that does not fit says so.
-    let plan = read(&terraform_plan(TERRAFORM_FIXTURES[1]));
-    convert_fails(&plan, &["--format", "pulumi"], &["$: not a Pulumi preview"]);
-    let preview = read(&pulumi_preview(PULUMI_FIXTURES[0]));
-    convert_fails(
-        &preview,
-        &["--format", "terraform"],
-        &["$: missing field `format_version`"],
-    );
     let run = gatehouse(["convert", "--input", "x.json", "--format", "cdk"]);
     assert_no_host_panic(&run);
     assert_eq!(run.code, 3, "{run:#?}");
 }
 
 #[test]
-fn convert_prints_a_native_release_unchanged_and_its_output_evaluates() {
+fn an_explicit_format_that_does_not_fit_says_so() {
+    let Some(shared) = shared_or_skip("adapters::an_explicit_format_that_does_not_fit_says_so")
+    else {
+        return;
+    };
+    let plan = read(&terraform_plan(&shared, TERRAFORM_FIXTURES[1]));
+    convert_fails(&plan, &["--format", "pulumi"], &["$: not a Pulumi preview"]);
+    let preview = read(&pulumi_preview(&shared, PULUMI_FIXTURES[0]));
+    convert_fails(
+        &preview,
+        &["--format", "terraform"],
+        &["$: missing field `format_version`"],
+    );
+}
+
+#[test]
+fn convert_prints_a_native_release_unchanged() {
     let path = workspace_root()
         .join("example-policies/releases/staging-recreate-database.json")
         .display()
@@ -1079,10 +1209,18 @@ fn convert_prints_a_native_release_unchanged_and_its_output_evaluates() {
     let release = run.json();
     assert_eq!(release["environmentName"], original["environmentName"]);
     assert_eq!(release["resources"], original["resources"]);
+}
 
-    // A converted plan is a native release: eval reads it back with the
-    // same verdict as the plan itself.
-    let plan = terraform_plan(TERRAFORM_FIXTURES[8]).display().to_string();
+/// A converted plan is a native release: eval reads it back with the same
+/// verdict as the plan itself.
+#[test]
+fn a_converted_plan_evaluates_like_the_plan() {
+    let Some(shared) = shared_or_skip("adapters::a_converted_plan_evaluates_like_the_plan") else {
+        return;
+    };
+    let plan = terraform_plan(&shared, TERRAFORM_FIXTURES[8])
+        .display()
+        .to_string();
     let converted_file = temp_file(converted(&plan, &[]).to_string(), ".json");
     let converted_path = converted_file.path().display().to_string();
     let settings = [
