@@ -13,6 +13,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod approvals;
 pub mod audit;
 pub mod cli;
 pub mod config;

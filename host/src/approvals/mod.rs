@@ -1,0 +1,39 @@
+//! Signed approvals: statements an approver signs with an SSH key, and
+//! their verification against an allowed_signers file.
+//!
+//! An approval is two files: a statement ([`Statement`], JSON of type
+//! `gatehouse.approval/v1` naming the release digest, environment,
+//! principal, groups, time and expiry) and its detached signature in
+//! OpenSSH's SSHSIG format, namespace [`NAMESPACE`] — exactly what
+//! `ssh-keygen -Y sign -n gatehouse-approval -f KEY FILE` produces, so
+//! OpenSSH and Gatehouse check each other's approvals.
+//!
+//! | file | job |
+//! |---|---|
+//! | `statement.rs` | the statement: strict parsing, writing |
+//! | `signature.rs` | SSHSIG files: parsing, armoring, checking; supported keys |
+//! | `pattern.rs` | OpenSSH pattern lists (`*`, `?`, `!`) |
+//! | `allowed_signers.rs` | the allowed_signers file and [`AllowedSigners::keys_for`] |
+//! | `verify.rs` | [`verify`]: statement + signature + allowed signers → [`VerifiedApproval`] or [`Rejection`] |
+//! | `signer.rs` | the approver's key: a private key file, or ssh-agent |
+//! | `agent.rs` | the ssh-agent client |
+
+mod agent;
+mod allowed_signers;
+mod pattern;
+mod signature;
+mod signer;
+mod statement;
+mod verify;
+
+pub use allowed_signers::{
+    AllowedSigners, AllowedSignersError, MAX_ALLOWED_SIGNERS_BYTES, SignerEntry,
+};
+pub use pattern::{ListMatch, match_list};
+pub use signature::{MAX_SIGNATURE_BYTES, NAMESPACE, armor, check_algorithm, fingerprint};
+pub use signer::Signer;
+pub use statement::{
+    Decision, MAX_COMMENT_BYTES, MAX_GROUPS, MAX_NAME_BYTES, MAX_STATEMENT_BYTES, STATEMENT_TYPE,
+    Statement, StatementError, check_digest, check_name,
+};
+pub use verify::{Rejection, VerifiedApproval, verify};

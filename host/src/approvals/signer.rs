@@ -1,0 +1,239 @@
+//! The approver's key for `gatehouse approve --key PATH`, as
+//! `ssh-keygen -Y sign -f PATH` takes it:
+//!
+//! - an unencrypted OpenSSH private key (`-----BEGIN OPENSSH PRIVATE
+//!   KEY-----`) signs in-process;
+//! - a public key (`KEY.pub`) signs through ssh-agent, which must hold its
+//!   private half;
+//! - a passphrase-protected private key signs through ssh-agent when the
+//!   agent holds it; Gatehouse never reads passphrases (a CI job has no
+//!   terminal, and a passphrase prompt is one more secret to handle), so
+//!   otherwise it is refused with the `ssh-add` command to run.
+//!
+//! Every signature made is verified before it is returned, so a key or an
+//! agent that signs wrongly is an error, never a useless approval.
+
+use super::agent::Agent;
+use super::signature::{NAMESPACE, SIGNING_HASH, check, check_algorithm};
+use ssh_key::{PrivateKey, PublicKey, SshSig};
+use std::path::Path;
+
+/// Largest key file read, in bytes (an OpenSSH private key of any type is
+/// far smaller).
+const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+
+/// A key ready to sign approvals.
+#[derive(Debug)]
+pub enum Signer {
+    /// An unencrypted private key, read from a file.
+    File(PrivateKey),
+    /// A key held by ssh-agent, named by its public key.
+    Agent {
+        /// The connected agent.
+        agent: Agent,
+        /// The key (with the comment of the file it came from).
+        key: PublicKey,
+    },
+}
+
+impl Signer {
+    /// Loads `--key PATH`; `agent_socket` is `SSH_AUTH_SOCK`, if set. Errors
+    /// name the file and say what to do.
+    pub fn load(path: &Path, agent_socket: Option<&Path>) -> Result<Signer, String> {
+        let name = path.display();
+        let text = read_key_file(path)?;
+        if text.contains("-----BEGIN OPENSSH PRIVATE KEY-----") {
+            let private = PrivateKey::from_openssh(text.trim())
+                .map_err(|e| format!("--key {name}: not a valid OpenSSH private key ({e})"))?;
+            check_algorithm(&private.algorithm()).map_err(|why| format!("--key {name}: {why}"))?;
+            if !private.is_encrypted() {
+                return Ok(Signer::File(private));
+            }
+            let key = private.public_key().clone();
+            let refusal = format!(
+                "--key {name} is protected by a passphrase, which Gatehouse does not read: add it to ssh-agent (ssh-add {name}) and run again with SSH_AUTH_SOCK set"
+            );
+            let Some(socket) = agent_socket else {
+                return Err(refusal);
+            };
+            let mut agent = Agent::connect(socket).map_err(|e| format!("{refusal} ({e})"))?;
+            let Some(held) = agent.find(&key)? else {
+                return Err(format!(
+                    "{refusal} (the ssh-agent at {} does not hold it)",
+                    socket.display()
+                ));
+            };
+            // The file's comment is encrypted with the key; the agent's copy
+            // has the one it was added with.
+            return Ok(Signer::Agent { agent, key: held });
+        }
+        if text.trim_start().starts_with("-----BEGIN ") {
+            return Err(format!(
+                "--key {name}: a PEM private key in an older format; convert it to the OpenSSH format with ssh-keygen -p -f {name}, or use an Ed25519 key"
+            ));
+        }
+        let line = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            .unwrap_or("");
+        let key = PublicKey::from_openssh(line).map_err(|e| {
+            format!(
+                "--key {name}: neither an OpenSSH private key nor a public key ({e}); pass a private key file, or the .pub file of a key held by ssh-agent"
+            )
+        })?;
+        check_algorithm(&key.algorithm()).map_err(|why| format!("--key {name}: {why}"))?;
+        let Some(socket) = agent_socket else {
+            return Err(format!(
+                "--key {name} is a public key, so its private half must be in ssh-agent, but SSH_AUTH_SOCK is not set: start ssh-agent and ssh-add the private key, or pass the private key file"
+            ));
+        };
+        let mut agent = Agent::connect(socket)?;
+        let Some(held) = agent.find(&key)? else {
+            return Err(format!(
+                "the ssh-agent at {} does not hold the key of --key {name} ({}): add it with ssh-add",
+                socket.display(),
+                super::signature::fingerprint(&key)
+            ));
+        };
+        // The .pub file's comment, else the one the agent has.
+        let key = if key.comment().is_empty() { held } else { key };
+        Ok(Signer::Agent { agent, key })
+    }
+
+    /// The signing key's public half (with its comment).
+    pub fn public_key(&self) -> &PublicKey {
+        match self {
+            Signer::File(private) => private.public_key(),
+            Signer::Agent { key, .. } => key,
+        }
+    }
+
+    /// Signs `message` (a statement file's exact bytes) in the approval
+    /// namespace with SHA-512, and checks the signature before returning it.
+    pub fn sign(&mut self, message: &[u8]) -> Result<SshSig, String> {
+        let signature = match self {
+            Signer::File(private) => private
+                .sign(NAMESPACE, SIGNING_HASH, message)
+                .map_err(|e| format!("cannot sign with the key: {e}"))?,
+            Signer::Agent { agent, key } => {
+                let data = SshSig::signed_data(NAMESPACE, SIGNING_HASH, message)
+                    .map_err(|e| format!("cannot prepare the data to sign: {e}"))?;
+                let raw = agent.sign(key, &data)?;
+                SshSig::new(key.key_data().clone(), NAMESPACE, SIGNING_HASH, raw)
+                    .map_err(|e| format!("cannot assemble the signature: {e}"))?
+            }
+        };
+        let signer = check(&signature, NAMESPACE, message).map_err(|_| {
+            "the signature just made does not verify; nothing was written".to_string()
+        })?;
+        if signer.key_data() != self.public_key().key_data() {
+            return Err("the signature just made names another key; nothing was written".into());
+        }
+        Ok(signature)
+    }
+}
+
+/// Reads a key file (at most [`MAX_KEY_FILE_BYTES`], UTF-8).
+fn read_key_file(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let name = path.display();
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("--key {name}: cannot open the key file: {e}"))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(format!(
+            "--key {name} is a directory; expected an SSH key file"
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_KEY_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("--key {name}: cannot read the key file: {e}"))?;
+    if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
+        return Err(format!(
+            "--key {name} is larger than {} KiB; expected an SSH key file",
+            MAX_KEY_FILE_BYTES >> 10
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| format!("--key {name} is not text; expected an SSH key file"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::approvals::signature::tests::{test_key, test_p256_key};
+
+    fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    #[test]
+    fn an_unencrypted_private_key_signs_verifiably() {
+        let dir = tempfile::tempdir().expect("dir");
+        for key in [test_key(3), test_p256_key()] {
+            let pem = key.to_openssh(ssh_key::LineEnding::LF).expect("pem");
+            let path = write(dir.path(), "id", &pem);
+            let mut signer = Signer::load(&path, None).expect("loads");
+            assert_eq!(signer.public_key().key_data(), key.public_key().key_data());
+            let signature = signer.sign(b"statement").expect("signs");
+            assert_eq!(
+                check(&signature, NAMESPACE, b"statement")
+                    .expect("ok")
+                    .key_data(),
+                key.public_key().key_data()
+            );
+        }
+    }
+
+    #[test]
+    fn a_public_key_without_an_agent_is_refused_with_what_to_do() {
+        let dir = tempfile::tempdir().expect("dir");
+        let public = test_key(3).public_key().to_openssh().expect("pub");
+        let path = write(dir.path(), "id.pub", &format!("{public}\n"));
+        let err = Signer::load(&path, None).expect_err("no agent");
+        assert!(err.contains("is a public key, so its private half must be in ssh-agent, but SSH_AUTH_SOCK is not set"), "{err}");
+        let err =
+            Signer::load(&path, Some(&dir.path().join("no-socket"))).expect_err("no agent there");
+        assert!(err.contains("cannot connect to the ssh-agent at"), "{err}");
+    }
+
+    #[test]
+    fn files_that_are_not_usable_keys_are_refused_by_name() {
+        let dir = tempfile::tempdir().expect("dir");
+        let cases = [
+            (
+                "garbage",
+                "hello world\n",
+                "neither an OpenSSH private key nor a public key",
+            ),
+            (
+                "pem",
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n",
+                "a PEM private key in an older format",
+            ),
+            (
+                "broken",
+                "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+                "not a valid OpenSSH private key",
+            ),
+            (
+                "rsa.pub",
+                "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDj9npuV1x4mO/N2XVMfbJCt3jBfYcsSHpR2fzX7HeKkItj7ZsoIqokWaVONNrijPQVtt/+TyAKQ2ifdncbJQYwywAblI/bGywkYJihTNrTXsicceH1p6XS4MtA67frajWxV/Z3fqmnpWyHOb34CfC7MmSPKbfScPJpwpV8wiFgKQ== x\n",
+                "ssh-rsa keys are not supported",
+            ),
+        ];
+        for (name, text, expected) in cases {
+            let path = write(dir.path(), name, text);
+            let err = Signer::load(&path, None).expect_err(name);
+            assert!(err.contains(expected), "{name}: {err}");
+            assert!(err.contains(&path.display().to_string()), "{name}: {err}");
+        }
+        let err = Signer::load(&dir.path().join("missing"), None).expect_err("missing");
+        assert!(err.contains("cannot open the key file"), "{err}");
+        let err = Signer::load(dir.path(), None).expect_err("directory");
+        assert!(err.contains("is a directory"), "{err}");
+    }
+}
