@@ -1,6 +1,7 @@
 //! The command line: argument definitions apart from the logic of each
 //! subcommand (one file per subcommand).
 
+mod approve;
 mod audit;
 mod bench;
 mod cache;
@@ -117,6 +118,11 @@ pub enum Command {
     /// (docs/testing-policies.md).
     #[command(after_help = test::TEST_HELP)]
     Test(test::TestArgs),
+    /// Approve a release: write a signed approval statement (JSON and its SSH
+    /// signature, as ssh-keygen -Y sign -n gatehouse-approval makes) for one
+    /// release digest and environment.
+    #[command(after_help = approve::APPROVE_HELP)]
+    Approve(approve::ApproveArgs),
     /// Create a policy project (Rust, Python or JavaScript): a sample policy, its
     /// test suite, the WIT it targets and a README with the build command.
     #[command(after_help = new::NEW_HELP)]
@@ -365,6 +371,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Inspect(args) => inspect::run(&args),
         Command::Test(args) => test::run(&args),
         Command::New(args) => new::run(&args),
+        Command::Approve(args) => approve::run(&args),
     }
 }
 
@@ -718,6 +725,7 @@ mod tests {
             Command::Convert(a) => a.max_input_mib,
             Command::Check(a) => a.max_input_mib,
             Command::Bench(a) => a.max_input_mib,
+            Command::Approve(a) => a.max_input_mib,
             other => panic!("not an input-reading command: {other:?}"),
         };
         for args in [
@@ -725,6 +733,18 @@ mod tests {
             &["gatehouse", "convert", "--input", "-"],
             &["gatehouse", "check"],
             &["gatehouse", "bench", "--policy", "p.wasm", "--input", "-"],
+            &[
+                "gatehouse",
+                "approve",
+                "--input",
+                "-",
+                "--environment",
+                "prod",
+                "--group",
+                "dba",
+                "--key",
+                "k",
+            ],
         ] {
             assert_eq!(max_input_mib(args), 256, "{args:?}");
         }
