@@ -736,6 +736,10 @@ fn signed_statement(
     )
 }
 
+/// (rejection name, statement, signature, allowed signers file, principal
+/// for ssh-keygen).
+type RejectionCase = (&'static str, Vec<u8>, Vec<u8>, PathBuf, &'static str);
+
 #[test]
 fn every_rejection_reason_is_reported_and_ssh_keygen_agrees() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -766,8 +770,7 @@ fn every_rejection_reason_is_reported_and_ssh_keygen_agrees() {
     assert!(verify(&statement, &sig, &signers, now()).is_ok());
     assert!(ssh_verifies(&listed, "alice@example.com", &path));
 
-    // (name, statement, signature, allowed signers file, principal for ssh-keygen)
-    let mut cases: Vec<(&str, Vec<u8>, Vec<u8>, PathBuf, &str)> = Vec::new();
+    let mut cases: Vec<RejectionCase> = Vec::new();
 
     let edited = String::from_utf8(statement.clone())
         .expect("utf8")

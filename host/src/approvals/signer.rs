@@ -26,7 +26,7 @@ const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 #[derive(Debug)]
 pub enum Signer {
     /// An unencrypted private key, read from a file.
-    File(PrivateKey),
+    File(Box<PrivateKey>),
     /// A key held by ssh-agent, named by its public key.
     Agent {
         /// The connected agent.
@@ -47,7 +47,7 @@ impl Signer {
                 .map_err(|e| format!("--key {name}: not a valid OpenSSH private key ({e})"))?;
             check_algorithm(&private.algorithm()).map_err(|why| format!("--key {name}: {why}"))?;
             if !private.is_encrypted() {
-                return Ok(Signer::File(private));
+                return Ok(Signer::File(Box::new(private)));
             }
             let key = private.public_key().clone();
             let refusal = format!(
