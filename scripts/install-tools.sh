@@ -8,6 +8,8 @@
 #     JavaScript policies. Needs Node.js and npm, and access to the npm registry.
 #   - C: Debian's clang-14, lld-14, wasi-libc and libclang-rt-14-dev-wasm32
 #     (apt-get, when missing) and tools/wasm-c-build (cargo, into target/debug).
+#   - OpenSSH: Debian's openssh-client (ssh-keygen, ssh-agent, ssh-add) for
+#     the approval tests (apt-get, when ssh-keygen is missing).
 # Idempotent and quick when the pinned versions are already there.
 # Needs Python 3 with the venv module (`PYTHON=...` picks the interpreter) and
 # access to PyPI.
@@ -85,6 +87,36 @@ install_c_tools() {
     echo "install-tools: C tools ready (clang $(clang-14 --version | sed -n 's/.*clang version \([0-9.]*\).*/\1/p' | head -n 1), wasi-libc $(dpkg-query -W -f='${Version}' wasi-libc), target/debug/wasm-c-build)"
 }
 install_c_tools
+
+# OpenSSH's client tools: the approval tests (tests/tests/approvals.rs) make
+# keys with ssh-keygen, check signatures with ssh-keygen -Y verify and sign
+# through ssh-agent. Debian's openssh-client, installed with apt-get (as root,
+# or with sudo) when ssh-keygen is missing.
+install_openssh_client() {
+    if command -v ssh-keygen >/dev/null 2>&1 && command -v ssh-agent >/dev/null 2>&1 \
+        && command -v ssh-add >/dev/null 2>&1; then
+        echo "install-tools: OpenSSH client tools present ($(ssh -V 2>&1))"
+        return 0
+    fi
+    local sudo=()
+    if [ "$(id -u)" != 0 ]; then
+        if ! command -v sudo >/dev/null 2>&1; then
+            echo "install-tools: ssh-keygen, ssh-agent and ssh-add are needed by the approval tests; install them as root: apt-get install openssh-client" >&2
+            exit 1
+        fi
+        sudo=(sudo)
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "install-tools: ssh-keygen, ssh-agent and ssh-add are needed by the approval tests, and apt-get is not available; install OpenSSH's client tools by other means" >&2
+        exit 1
+    fi
+    echo "install-tools: installing openssh-client with apt-get"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        openssh-client >/dev/null
+    echo "install-tools: OpenSSH client tools installed ($(ssh -V 2>&1))"
+}
+install_openssh_client
 
 COMPONENTIZE_PY_VERSION=0.25.1
 
