@@ -30,16 +30,9 @@ impl Agent {
     /// Connects to the agent at `socket`, with a time limit on every read
     /// and write so that a stuck agent ends in an error, not a hang.
     pub fn connect(socket: &Path) -> Result<Agent, String> {
-        let place = || format!("the ssh-agent at {} (SSH_AUTH_SOCK)", socket.display());
-        let stream = std::os::unix::net::UnixStream::connect(socket)
-            .map_err(|e| format!("cannot connect to {}: {e}", place()))?;
-        stream
-            .set_read_timeout(Some(AGENT_TIMEOUT))
-            .and_then(|()| stream.set_write_timeout(Some(AGENT_TIMEOUT)))
-            .map_err(|e| format!("cannot set a time limit on {}: {e}", place()))?;
         Ok(Agent {
             socket: socket.to_path_buf(),
-            client: Client::with_read_write(Box::new(stream)),
+            client: open(socket)?,
         })
     }
 
@@ -74,4 +67,28 @@ impl Agent {
             )
         })
     }
+}
+
+/// The agent's Unix socket, with [`AGENT_TIMEOUT`] on reads and writes.
+#[cfg(unix)]
+fn open(socket: &Path) -> Result<Client, String> {
+    let place = || format!("the ssh-agent at {} (SSH_AUTH_SOCK)", socket.display());
+    let stream = std::os::unix::net::UnixStream::connect(socket)
+        .map_err(|e| format!("cannot connect to {}: {e}", place()))?;
+    stream
+        .set_read_timeout(Some(AGENT_TIMEOUT))
+        .and_then(|()| stream.set_write_timeout(Some(AGENT_TIMEOUT)))
+        .map_err(|e| format!("cannot set a time limit on {}: {e}", place()))?;
+    Ok(Client::with_read_write(Box::new(stream)))
+}
+
+/// The agent's named pipe (Windows), through the crate's own connection.
+#[cfg(not(unix))]
+fn open(socket: &Path) -> Result<Client, String> {
+    Client::connect(socket).map_err(|e| {
+        format!(
+            "cannot connect to the ssh-agent at {} (SSH_AUTH_SOCK): {e}",
+            socket.display()
+        )
+    })
 }

@@ -26,6 +26,7 @@ mod signer;
 mod statement;
 mod verify;
 
+pub use agent::Agent;
 pub use allowed_signers::{
     AllowedSigners, AllowedSignersError, MAX_ALLOWED_SIGNERS_BYTES, SignerEntry,
 };
