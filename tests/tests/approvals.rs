@@ -290,6 +290,43 @@ fn an_approval_signed_by_ssh_keygen_verifies_with_gatehouse() {
         );
         assert_eq!(verified.signer_line, 1);
     }
+    // SSHSIG's other hash: ssh-keygen -Y sign -O hashalg=sha256.
+    let key = keygen(dir.path(), "sha256", "ed25519", "", "");
+    let statement = write(
+        &dir.path().join("sha256.approval.json"),
+        &statement_text("carol@example.com"),
+    );
+    let out = openssh("ssh-keygen")
+        .args([
+            "-Y",
+            "sign",
+            "-n",
+            "gatehouse-approval",
+            "-O",
+            "hashalg=sha256",
+            "-f",
+        ])
+        .arg(&key)
+        .arg(&statement)
+        .stdin(Stdio::null())
+        .output()
+        .expect("ssh-keygen -Y sign");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let allowed = write(
+        &dir.path().join("allowed_signers"),
+        &format!("carol@example.com {}\n", key_text(&key)),
+    );
+    let signers = AllowedSigners::load(&allowed).expect("allowed signers");
+    let bytes = std::fs::read(&statement).expect("statement");
+    let sig = std::fs::read(sig_of(&statement)).expect("sig");
+    assert!(
+        verify(&bytes, &sig, &signers, now()).is_ok(),
+        "a SHA-256 SSHSIG verifies"
+    );
 }
 
 /// An `ssh-agent -D -a SOCKET` owned by the test, ended when dropped.
