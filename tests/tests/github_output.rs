@@ -15,7 +15,7 @@
 #![forbid(unsafe_code)]
 
 use gatehouse_e2e::forge::{REASON, assert_no_forged_commands, assert_no_hidden};
-use gatehouse_e2e::{Run, fixture_policy, policy, temp_file, workspace_root};
+use gatehouse_e2e::{Run, fixture_policy, policy, workspace_root};
 use std::process::Stdio;
 
 /// Runs `gatehouse eval --output github` with the GitHub files set; returns
@@ -161,25 +161,10 @@ fn errors_are_annotated_and_reported_as_outputs() {
 
 // ---- forge-policy: hostile text aimed at every GitHub sink ----
 
-/// A one-resource release whose environment, stream and path are [`REASON`].
-fn forged_release() -> tempfile::NamedTempFile {
-    let release = serde_json::json!({
-        "environmentName": REASON,
-        "releaseStream": REASON,
-        "resources": [{
-            "resourceType": "mysql",
-            "resourceName": "orders",
-            "resourcePath": REASON,
-            "changeType": "DELETE"
-        }]
-    });
-    temp_file(release.to_string(), ".json")
-}
-
-/// [`eval_github`] of forge-policy on [`forged_release`]: one reason, its
+/// [`eval_github`] of forge-policy on [`gatehouse_e2e::forge::forged_release`]: one reason, its
 /// message and path [`REASON`], plus the `extra` settings.
 fn forge_github(extra: &[&str]) -> (Run, String, String) {
-    let input = forged_release();
+    let input = gatehouse_e2e::forge::forged_release();
     let policy = fixture_policy("forge-policy").display().to_string();
     let input_path = input.path().display().to_string();
     let message = format!("message={REASON}");

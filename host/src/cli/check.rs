@@ -4,7 +4,7 @@
 //! apply to that release and why, and what eval would do if none does.
 
 use super::{CheckArgs, EXIT_ERROR, OutputFormat};
-use crate::config::{Applicability, PolicySet, quote};
+use crate::config::{Applicability, PolicyEntry, PolicySet, quote};
 use crate::runtime::{RunOptions, Runtime};
 use serde::Serialize;
 use std::io::Write;
@@ -36,6 +36,20 @@ struct CheckedPolicy {
     ok: bool,
     /// With `--input`: whether it applies to the release, and why.
     applicability: Option<CheckedApplicability>,
+}
+
+impl CheckedPolicy {
+    /// A policy of the set not (yet) checked: only its name and path known.
+    fn unchecked(entry: &PolicyEntry) -> Self {
+        CheckedPolicy {
+            name: entry.name.clone(),
+            path: entry.path.display().to_string(),
+            sha256: None,
+            version: None,
+            ok: false,
+            applicability: None,
+        }
+    }
 }
 
 /// Whether a policy applies to the `--input` release.
@@ -219,18 +233,7 @@ fn check(args: &CheckArgs) -> CheckReport {
         }
     };
     report.when_nothing_applies = Some(set.when_nothing_applies.as_str());
-    report.policies = set
-        .policies
-        .iter()
-        .map(|entry| CheckedPolicy {
-            name: entry.name.clone(),
-            path: entry.path.display().to_string(),
-            sha256: None,
-            version: None,
-            ok: false,
-            applicability: None,
-        })
-        .collect();
+    report.policies = set.policies.iter().map(CheckedPolicy::unchecked).collect();
     if let Some(input) = &args.input {
         check_release(args, input, &set, &mut report);
     }
@@ -245,14 +248,7 @@ fn check(args: &CheckArgs) -> CheckReport {
         }
     };
     for (i, entry) in set.policies.iter().enumerate() {
-        let mut checked = CheckedPolicy {
-            name: entry.name.clone(),
-            path: entry.path.display().to_string(),
-            sha256: None,
-            version: None,
-            ok: false,
-            applicability: None,
-        };
+        let mut checked = CheckedPolicy::unchecked(entry);
         let before = report.problems.len();
         let grants = entry.grants().unwrap_or_else(|e| {
             report.problems.push(format!("{config}: {e}"));
