@@ -109,18 +109,13 @@ fn put_value(out: &mut impl Sink, value: &Value<'_>) {
     match value {
         Value::String(text) => put_string(out, text),
         Value::StringMap(map) => {
-            let mut members: Vec<(&str, Value<'_>)> = map
+            let members: Vec<(&str, Value<'_>)> = map
                 .iter()
                 .map(|(key, value)| (key.as_str(), Value::String(value)))
                 .collect();
-            put_object(out, &mut members);
+            put_object(out, &members);
         }
-        Value::Object(members) => {
-            let mut members: Vec<(&str, &Value<'_>)> =
-                members.iter().map(|(key, value)| (*key, value)).collect();
-            members.sort_by(|a, b| utf16_order(a.0, b.0));
-            put_sorted(out, &members);
-        }
+        Value::Object(members) => put_object(out, members),
         Value::Resources(resources) => {
             out.put(b"[");
             for (i, resource) in resources.iter().enumerate() {
@@ -134,16 +129,13 @@ fn put_value(out: &mut impl Sink, value: &Value<'_>) {
     }
 }
 
-fn put_object(out: &mut impl Sink, members: &mut [(&str, Value<'_>)]) {
-    members.sort_by(|a, b| utf16_order(a.0, b.0));
-    let members: Vec<(&str, &Value<'_>)> = members.iter().map(|(k, v)| (*k, v)).collect();
-    put_sorted(out, &members);
-}
-
-/// Writes an object whose members are already in JCS order.
-fn put_sorted(out: &mut impl Sink, members: &[(&str, &Value<'_>)]) {
+/// Writes an object with its members in JCS order. Keys are unique: they
+/// come from a map or from a fixed list.
+fn put_object(out: &mut impl Sink, members: &[(&str, Value<'_>)]) {
+    let mut sorted: Vec<&(&str, Value<'_>)> = members.iter().collect();
+    sorted.sort_by(|a, b| utf16_order(a.0, b.0));
     out.put(b"{");
-    for (i, (key, value)) in members.iter().enumerate() {
+    for (i, (key, value)) in sorted.into_iter().enumerate() {
         if i > 0 {
             out.put(b",");
         }
@@ -155,30 +147,26 @@ fn put_sorted(out: &mut impl Sink, members: &[(&str, &Value<'_>)]) {
 }
 
 /// Writes a JSON string as JCS does: `"` and `\` escaped, U+0000–U+001F as
-/// `\b \t \n \f \r` or `\u00xx` (lowercase), everything else as is.
+/// `\b \t \n \f \r` or `\u00xx` (lowercase), everything else as is (every
+/// byte of a multi-byte character is >= 0x80, so bytes can be scanned).
 fn put_string(out: &mut impl Sink, text: &str) {
     out.put(b"\"");
     let bytes = text.as_bytes();
     let mut start = 0;
     for (i, &byte) in bytes.iter().enumerate() {
-        let short: &[u8] = match byte {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            0x08 => b"\\b",
-            b'\t' => b"\\t",
-            b'\n' => b"\\n",
-            0x0c => b"\\f",
-            b'\r' => b"\\r",
-            0x00..=0x1f => b"",
-            // Every other byte, including those of multi-byte characters
-            // (all >= 0x80), is written as it is.
-            _ => continue,
-        };
+        if byte >= 0x20 && byte != b'"' && byte != b'\\' {
+            continue;
+        }
         out.put(&bytes[start..i]);
-        if short.is_empty() {
-            out.put(format!("\\u{byte:04x}").as_bytes());
-        } else {
-            out.put(short);
+        match byte {
+            b'"' => out.put(b"\\\""),
+            b'\\' => out.put(b"\\\\"),
+            0x08 => out.put(b"\\b"),
+            b'\t' => out.put(b"\\t"),
+            b'\n' => out.put(b"\\n"),
+            0x0c => out.put(b"\\f"),
+            b'\r' => out.put(b"\\r"),
+            _ => out.put(format!("\\u{byte:04x}").as_bytes()),
         }
         start = i + 1;
     }
@@ -269,18 +257,20 @@ mod tests {
         let map = BTreeMap::from([
             ("\u{20ac}".to_string(), "Euro Sign".to_string()),
             ("\r".to_string(), "Carriage Return".to_string()),
-            ("\u{fb33}".to_string(), "Hebrew Letter Dalet With Dagesh".to_string()),
+            (
+                "\u{fb33}".to_string(),
+                "Hebrew Letter Dalet With Dagesh".to_string(),
+            ),
             ("1".to_string(), "One".to_string()),
             ("\u{1f600}".to_string(), "Emoji: Grinning Face".to_string()),
             ("\u{80}".to_string(), "Control".to_string()),
-            ("\u{f6}".to_string(), "Latin Small Letter O With Diaeresis".to_string()),
+            (
+                "\u{f6}".to_string(),
+                "Latin Small Letter O With Diaeresis".to_string(),
+            ),
         ]);
         let text = canonical(&Value::StringMap(&map));
-        let values: Vec<&str> = text
-            .split('"')
-            .skip(3)
-            .step_by(4)
-            .collect::<Vec<_>>();
+        let values: Vec<&str> = text.split('"').skip(3).step_by(4).collect::<Vec<_>>();
         assert_eq!(
             values,
             [
@@ -294,7 +284,10 @@ mod tests {
             ],
             "{text}"
         );
-        assert!(text.contains("\"\u{80}\":\"Control\""), "written raw: {text}");
+        assert!(
+            text.contains("\"\u{80}\":\"Control\""),
+            "written raw: {text}"
+        );
         // Code-point order (Rust's BTreeMap) disagrees: U+FFFD < U+1F600.
         let map = BTreeMap::from([
             ("\u{fffd}".to_string(), "replacement".to_string()),
@@ -333,6 +326,9 @@ mod tests {
         assert_eq!(back, all);
     }
 
+    /// What a change of a release changes, and the change.
+    type Change = (&'static str, fn(&mut Release));
+
     #[test]
     fn approvals_do_not_change_it_and_everything_else_does() {
         let base = release();
@@ -344,7 +340,7 @@ mod tests {
         });
         assert_eq!(digest(&approved), digest(&base));
 
-        let changes: Vec<(&str, fn(&mut Release))> = vec![
+        let changes: Vec<Change> = vec![
             ("environment", |r| r.environment_name.push('x')),
             ("stream", |r| r.release_stream.push('x')),
             ("metadata value", |r| {
