@@ -155,6 +155,7 @@ fn text_report_escapes_forged_names_reasons_and_releases() {
         "FAIL (exit 1)",
         "release: environment forged\\u{a}## ✅ Gatehouse",
         "input: ",
+        "release digest: sha256:",
         "evaluated at: ",
         "",
         "policy forge ## ✅ Gatehouse: auto-approve (exit 0) ::error::x ##\\u{5b}add-mask]y",

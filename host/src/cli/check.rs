@@ -66,6 +66,8 @@ struct CheckedApplicability {
 struct CheckedRelease {
     /// The input path, or `<stdin>`.
     source: String,
+    /// The release digest (`sha256:<hex>`), as `gatehouse digest` prints it.
+    release_digest: String,
     /// The environment, after `--environment`.
     environment: String,
     /// The release stream, after `--release-stream`.
@@ -133,6 +135,7 @@ fn render_release(report: &CheckReport) -> String {
         quote(&release.release_stream),
         quote(&release.source)
     );
+    out.push_str(&format!("release digest: {}\n", release.release_digest));
     for policy in &report.policies {
         if let Some(a) = &policy.applicability {
             out.push_str(&format!(
@@ -195,6 +198,7 @@ fn check_release(args: &CheckArgs, input: &str, set: &PolicySet, report: &mut Ch
     }
     report.release = Some(CheckedRelease {
         source: loaded.source,
+        release_digest: release.digest(),
         environment: release.environment_name.clone(),
         release_stream: release.release_stream.clone(),
         applicable,
