@@ -65,8 +65,9 @@ pub struct Record {
     /// The sandbox limit hit when a policy was stopped by one:
     /// `{"name": "fuel", "value": 50000000}`.
     pub limit_hit: Option<LimitHit>,
-    /// `sha256:` and the hex sha256 of the normalised release JSON (what
-    /// seeds a policy's deterministic random stream), null without input.
+    /// The release digest ([`crate::release::Release::digest`], what
+    /// approvals sign and what seeds a policy's deterministic random
+    /// stream), null without input.
     #[serde(default)]
     pub release_digest: Option<String>,
     /// The policy set's `when-nothing-applies` when it gave the verdict

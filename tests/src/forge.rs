@@ -88,3 +88,19 @@ pub fn toml_string(text: &str) -> String {
     out.push('"');
     out
 }
+
+/// A one-resource release (a DELETE) whose environment, stream and resource
+/// path are all [`REASON`]: hostile input text for every sink.
+pub fn forged_release() -> tempfile::NamedTempFile {
+    let release = serde_json::json!({
+        "environmentName": REASON,
+        "releaseStream": REASON,
+        "resources": [{
+            "resourceType": "mysql",
+            "resourceName": "orders",
+            "resourcePath": REASON,
+            "changeType": "DELETE"
+        }]
+    });
+    crate::temp_file(release.to_string(), ".json")
+}

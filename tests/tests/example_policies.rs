@@ -3,7 +3,7 @@
 
 use gatehouse_e2e::twins::example_release;
 use gatehouse_e2e::{gatehouse, policy, release_json, temp_file};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Runs one policy with `--output json`, asserts the exit code and returns the
 /// policy's section of the report.
@@ -244,6 +244,99 @@ fn approval_quorum_advances_stage_by_stage() {
             .contains("setting 'required-groups': is required"),
         "{}",
         run.stderr
+    );
+}
+
+/// `ordered=true`: tech lead → pm → on-call, each stage counting only after the
+/// previous one was approved; the same approvals pass unordered.
+#[test]
+fn approval_quorum_ordered_counts_stages_only_in_order() {
+    let release = temp_file(
+        release_json(
+            "prod",
+            "PROD",
+            &[("service", "api", "services/api", "UPDATE_IN_PLACE")],
+        ),
+        ".json",
+    );
+    let input = release.path().display().to_string();
+    let approve =
+        |who: &str, group: &str, at: &str| json!({"approver": who, "groups": [group], "at": at});
+    let alice = approve("alice", "tech-lead", "2026-11-22T09:00:00Z");
+    let carol_early = approve("carol", "on-call", "2026-11-22T09:10:00Z");
+    let bob = approve("bob", "pm", "2026-11-22T09:20:00Z");
+    let carol_again = approve("carol", "on-call", "2026-11-22T09:30:00Z");
+    let run = |approvals: &[&Value], ordered: &str, code: i32| {
+        let file = temp_file(
+            Value::Array(approvals.iter().map(|a| (*a).clone()).collect()).to_string(),
+            ".json",
+        );
+        let path = file.path().display().to_string();
+        let ordered = format!("ordered={ordered}");
+        let args = [
+            "--set",
+            "required-groups=tech-lead,pm,on-call",
+            "--set",
+            &ordered,
+            "--now",
+            "2026-11-22T10:00:00Z",
+            "--approvals",
+            &path,
+        ];
+        eval_json("approval-quorum", &input, &args, code)
+    };
+
+    let p = run(&[], "true", 2);
+    assert_eq!(
+        strings(&p["approver_groups"]),
+        ["tech-lead", "pm", "on-call"]
+    );
+    assert_eq!(
+        reasons(&p)[0],
+        "stage 1 of 3 (tech-lead) waits for approval"
+    );
+
+    // On-call signed before the pm: that approval does not count, and the report says so.
+    let p = run(&[&alice, &carol_early, &bob], "true", 2);
+    assert_eq!(strings(&p["approver_groups"]), ["on-call"]);
+    assert_eq!(
+        reasons(&p)[..2],
+        [
+            "stage 3 of 3 (on-call) waits for approval; pm approved by bob at 2026-11-22T09:20:00Z",
+            "on-call approval by carol at 2026-11-22T09:10:00Z came before the pm stage was approved (at 2026-11-22T09:20:00Z); it does not count",
+        ]
+    );
+    // Unordered, the same approvals are enough.
+    run(&[&alice, &carol_early, &bob], "false", 0);
+
+    // On-call signs again after the pm: every stage is approved, in order.
+    let p = run(&[&alice, &carol_early, &bob, &carol_again], "true", 0);
+    assert_eq!(
+        reasons(&p),
+        [
+            "stage 1 of 3 (tech-lead): approved by alice at 2026-11-22T09:00:00Z (1 of 1)",
+            "stage 2 of 3 (pm): approved by bob at 2026-11-22T09:20:00Z (1 of 1)",
+            "stage 3 of 3 (on-call): approved by carol at 2026-11-22T09:30:00Z (1 of 1)",
+        ]
+    );
+
+    let bad = gatehouse([
+        "eval",
+        "--policy",
+        &policy("approval-quorum").display().to_string(),
+        "--input",
+        &input,
+        "--set",
+        "required-groups=tech-lead,pm",
+        "--set",
+        "ordered=maybe",
+    ]);
+    assert_eq!(bad.code, 3, "{bad:#?}");
+    assert!(
+        bad.stderr
+            .contains("setting 'ordered': expected true or false, got \"maybe\""),
+        "{}",
+        bad.stderr
     );
 }
 

@@ -15,7 +15,7 @@
 #![forbid(unsafe_code)]
 
 use gatehouse_e2e::forge::{REASON, assert_no_forged_commands, assert_no_hidden};
-use gatehouse_e2e::{Run, fixture_policy, policy, temp_file, workspace_root};
+use gatehouse_e2e::{Run, fixture_policy, policy, workspace_root};
 use std::process::Stdio;
 
 /// Runs `gatehouse eval --output github` with the GitHub files set; returns
@@ -161,25 +161,10 @@ fn errors_are_annotated_and_reported_as_outputs() {
 
 // ---- forge-policy: hostile text aimed at every GitHub sink ----
 
-/// A one-resource release whose environment, stream and path are [`REASON`].
-fn forged_release() -> tempfile::NamedTempFile {
-    let release = serde_json::json!({
-        "environmentName": REASON,
-        "releaseStream": REASON,
-        "resources": [{
-            "resourceType": "mysql",
-            "resourceName": "orders",
-            "resourcePath": REASON,
-            "changeType": "DELETE"
-        }]
-    });
-    temp_file(release.to_string(), ".json")
-}
-
-/// [`eval_github`] of forge-policy on [`forged_release`]: one reason, its
+/// [`eval_github`] of forge-policy on [`gatehouse_e2e::forge::forged_release`]: one reason, its
 /// message and path [`REASON`], plus the `extra` settings.
 fn forge_github(extra: &[&str]) -> (Run, String, String) {
-    let input = forged_release();
+    let input = gatehouse_e2e::forge::forged_release();
     let policy = fixture_policy("forge-policy").display().to_string();
     let input_path = input.path().display().to_string();
     let message = format!("message={REASON}");
@@ -236,12 +221,25 @@ fn assert_summary_unforged(summary: &str, heading: &str) {
         assert!(!summary.contains(forged), "{forged:?} in:\n{summary}");
     }
     assert!(rows_with_extra_cells(summary).is_empty(), "{summary}");
-    // Untrusted text is never in a code span: the only one is the digest.
-    let backticks = summary
+    // Untrusted text is never in a code span: the only ones hold
+    // Gatehouse's own digests (the release digest and the input's sha256).
+    let backticks: Vec<usize> = summary
         .match_indices('`')
-        .filter(|(at, _)| !escaped(summary, *at))
-        .count();
-    assert!(backticks <= 2, "{summary}");
+        .map(|(at, _)| at)
+        .filter(|at| !escaped(summary, *at))
+        .collect();
+    assert!(
+        backticks.len() <= 4 && backticks.len().is_multiple_of(2),
+        "{summary}"
+    );
+    for span in backticks.chunks(2) {
+        let text = &summary[span[0] + 1..span[1]];
+        let hex = text.strip_prefix("sha256:").unwrap_or(text);
+        assert!(
+            hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()),
+            "a code span that is not a digest: {text:?} in:\n{summary}"
+        );
+    }
 }
 
 #[test]

@@ -489,8 +489,11 @@ fn check_input_shows_which_policies_apply_and_why() {
     let run = check_input(&example, input.path(), &[]);
     assert_eq!(run.code, 0, "{run:#?}");
     assert!(run.stderr.is_empty(), "{run:#?}");
+    let digest = gatehouse(["digest", "--input", &input.path().display().to_string()]);
+    assert_eq!(digest.code, 0, "{digest:#?}");
     let expected = format!(
         "release: environment \"prod-eu\", release stream \"QA\" ({:?})\n\
+         release digest: {}\
          \x20 skipped  stream-approval: release stream \"QA\" is not one of \"PROD\"\n\
          \x20 applies  destructive-changes: environment \"prod-eu\" matches \"prod*\"; any release stream\n\
          \x20 applies  change-budget: any environment; any release stream\n\
@@ -499,6 +502,7 @@ fn check_input_shows_which_policies_apply_and_why() {
          3 of 5 policies apply\n\
          ok: 5 policies checked ({})\n",
         input.path().display().to_string(),
+        digest.stdout,
         example.display()
     );
     assert_eq!(run.stdout, expected);

@@ -97,26 +97,10 @@ fn json_output_keeps_the_text_exactly() {
 
 // ---- forge-policy: a hostile name, version, reasons, paths, logs, errors ----
 
-/// A one-resource release whose environment, stream and resource path are
-/// [`REASON`].
-fn forged_release() -> tempfile::NamedTempFile {
-    let release = json!({
-        "environmentName": REASON,
-        "releaseStream": REASON,
-        "resources": [{
-            "resourceType": "mysql",
-            "resourceName": "orders",
-            "resourcePath": REASON,
-            "changeType": "DELETE"
-        }]
-    });
-    temp_file(release.to_string(), ".json")
-}
-
-/// `gatehouse eval` of forge-policy on [`forged_release`]: fail (or what
+/// `gatehouse eval` of forge-policy on [`gatehouse_e2e::forge::forged_release`]: fail (or what
 /// `extra` sets) with one reason and one log line, all [`REASON`].
 fn forge_eval(output: &str, extra: &[&str]) -> Run {
-    let input = forged_release();
+    let input = gatehouse_e2e::forge::forged_release();
     let message = format!("message={REASON}");
     let path = format!("path={REASON}");
     let log = format!("log={REASON}");
@@ -171,6 +155,7 @@ fn text_report_escapes_forged_names_reasons_and_releases() {
         "FAIL (exit 1)",
         "release: environment forged\\u{a}## ✅ Gatehouse",
         "input: ",
+        "release digest: sha256:",
         "evaluated at: ",
         "",
         "policy forge ## ✅ Gatehouse: auto-approve (exit 0) ::error::x ##\\u{5b}add-mask]y",

@@ -2,11 +2,15 @@
 //! until the approvals recorded on it hold at least N distinct approvers from
 //! each required group (for example a tech lead, then the on-call engineer);
 //! then it is auto-approved. Each approval request names only the groups that
-//! still owe a sign-off, so the gate advances stage by stage.
+//! still owe a sign-off, so the gate advances stage by stage. With `ordered`,
+//! the groups are stages that must sign off in the order listed (see
+//! [`ordered`]).
+
+pub mod ordered;
 
 use gatehouse_sdk::{
-    Decision, EvaluationError, Policy, PolicyInfo, Reason, Release, Settings, SettingsError,
-    Timestamp, export_policy, host,
+    Approval, Decision, EvaluationError, Policy, PolicyInfo, Reason, Release, Settings,
+    SettingsError, Timestamp, export_policy, host,
 };
 
 /// The policy.
@@ -21,6 +25,9 @@ pub struct Config {
     pub min_approvals: u32,
     /// Approvals older than this many hours are ignored (none when unset).
     pub max_age_hours: Option<u32>,
+    /// The groups are stages in the order listed: a stage's approvals count
+    /// only if given strictly after the previous stage was approved.
+    pub ordered: bool,
 }
 
 impl Policy for ApprovalQuorum {
@@ -51,10 +58,15 @@ impl Policy for ApprovalQuorum {
                 "must be at least 1 (leave it unset to accept approvals of any age)",
             ));
         }
+        let ordered = settings.get_bool("ordered")?.unwrap_or(false);
+        if ordered {
+            ordered::check_stages(&required_groups)?;
+        }
         Ok(Config {
             required_groups,
             min_approvals,
             max_age_hours,
+            ordered,
         })
     }
 
@@ -63,15 +75,17 @@ impl Policy for ApprovalQuorum {
     }
 }
 
-/// The rule itself, testable natively with a fixed `now`.
+/// The rule itself, testable natively with a fixed `now`: the staged rule
+/// when `ordered` is set, otherwise each group counted on its own.
 pub fn decide(
     release: &Release,
     config: &Config,
     now: Timestamp,
 ) -> Result<Decision, EvaluationError> {
-    let oldest = config
-        .max_age_hours
-        .map(|hours| now.plus_seconds(-i64::from(hours) * 3600));
+    let window = Window::new(config, now);
+    if config.ordered {
+        return ordered::decide(release, config, &window);
+    }
     let mut satisfied = Vec::new();
     let mut missing = Vec::new();
     for group in &config.required_groups {
@@ -81,25 +95,7 @@ pub fn decide(
             .iter()
             .filter(|a| a.groups.contains(group))
         {
-            let at = Timestamp::parse_rfc3339(&approval.at).ok_or_else(|| {
-                EvaluationError(format!(
-                    "approval by {} has an invalid time {:?}",
-                    approval.approver, approval.at
-                ))
-            })?;
-            if oldest.is_some_and(|oldest| at < oldest) {
-                host::info(&format!(
-                    "ignoring the {group} approval by {} from {at}: older than {} hours",
-                    approval.approver,
-                    config.max_age_hours.unwrap_or_default()
-                ));
-                continue;
-            }
-            if at > now {
-                host::warn(&format!(
-                    "ignoring the {group} approval by {} dated in the future ({at})",
-                    approval.approver
-                ));
+            if window.time_of(approval, group)?.is_none() {
                 continue;
             }
             if !approvers.contains(&approval.approver.as_str()) {
@@ -138,12 +134,66 @@ pub fn decide(
         ))
 }
 
+/// Which approval times count at all: not in the future, and not older than
+/// `max-age-hours` when that is set. Shared by both rules so that they ignore
+/// (and log) exactly the same approvals.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    now: Timestamp,
+    oldest: Option<Timestamp>,
+    max_age_hours: Option<u32>,
+}
+
+impl Window {
+    /// The window for `config` at the evaluation time `now`.
+    pub fn new(config: &Config, now: Timestamp) -> Self {
+        Window {
+            now,
+            oldest: config
+                .max_age_hours
+                .map(|hours| now.plus_seconds(-i64::from(hours) * 3600)),
+            max_age_hours: config.max_age_hours,
+        }
+    }
+
+    /// The time of `approval` as an approval for `group`, or `None` (logged)
+    /// when it is too old or dated in the future; an unparsable time is an
+    /// evaluation error, since the host only passes RFC 3339.
+    pub fn time_of(
+        &self,
+        approval: &Approval,
+        group: &str,
+    ) -> Result<Option<Timestamp>, EvaluationError> {
+        let at = Timestamp::parse_rfc3339(&approval.at).ok_or_else(|| {
+            EvaluationError(format!(
+                "approval by {} has an invalid time {:?}",
+                approval.approver, approval.at
+            ))
+        })?;
+        if self.oldest.is_some_and(|oldest| at < oldest) {
+            host::info(&format!(
+                "ignoring the {group} approval by {} from {at}: older than {} hours",
+                approval.approver,
+                self.max_age_hours.unwrap_or_default()
+            ));
+            return Ok(None);
+        }
+        if at > self.now {
+            host::warn(&format!(
+                "ignoring the {group} approval by {} dated in the future ({at})",
+                approval.approver
+            ));
+            return Ok(None);
+        }
+        Ok(Some(at))
+    }
+}
+
 export_policy!(ApprovalQuorum);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gatehouse_sdk::Approval;
 
     const NOW: Timestamp = Timestamp(1_795_343_405); // 2026-11-22T10:30:05Z
 

@@ -76,6 +76,8 @@ pub(crate) struct Observed {
     pub input_sha256: Option<String>,
     /// The normalised release.
     pub release: Option<Release>,
+    /// Its digest ([`Release::digest`]), once the input was read.
+    pub release_digest: Option<String>,
     /// The evaluation time.
     pub now: Option<i64>,
     /// Each policy-set entry's limits, by name (`--config`).
@@ -115,7 +117,7 @@ fn base_record(args: &EvalArgs, seen: &Observed) -> Result<Record, String> {
         exit_code: super::EXIT_ERROR,
         error: None,
         limit_hit: None,
-        release_digest: seen.release.as_ref().map(Release::digest),
+        release_digest: seen.release_digest.clone(),
         nothing_applied: None,
         outcome_of: None,
         prev_sha256: String::new(),
@@ -536,6 +538,14 @@ fn replay_record(
     let when = record.evaluated_at.as_deref().unwrap_or(&record.time);
     let now = crate::time::parse_rfc3339(when).map_err(|e| format!("evaluated_at: {e}"))?;
     let release_digest = release.digest();
+    if let Some(recorded) = &record.release_digest
+        && recorded != &release_digest
+    {
+        return Err(format!(
+            "the recorded release_digest {recorded} is not the digest of the recorded input ({release_digest}): the record was edited, or written before the {} digest",
+            crate::release::digest::VERSION
+        ));
+    }
     let mut verdicts = Vec::with_capacity(record.policies.len());
     let mut per_policy = Vec::new();
     for p in &record.policies {

@@ -4,7 +4,7 @@
 //! apply to that release and why, and what eval would do if none does.
 
 use super::{CheckArgs, EXIT_ERROR, OutputFormat};
-use crate::config::{Applicability, PolicySet, quote};
+use crate::config::{Applicability, PolicyEntry, PolicySet, quote};
 use crate::runtime::{RunOptions, Runtime};
 use serde::Serialize;
 use std::io::Write;
@@ -38,6 +38,20 @@ struct CheckedPolicy {
     applicability: Option<CheckedApplicability>,
 }
 
+impl CheckedPolicy {
+    /// A policy of the set not (yet) checked: only its name and path known.
+    fn unchecked(entry: &PolicyEntry) -> Self {
+        CheckedPolicy {
+            name: entry.name.clone(),
+            path: entry.path.display().to_string(),
+            sha256: None,
+            version: None,
+            ok: false,
+            applicability: None,
+        }
+    }
+}
+
 /// Whether a policy applies to the `--input` release.
 #[derive(Debug, Serialize)]
 struct CheckedApplicability {
@@ -52,6 +66,8 @@ struct CheckedApplicability {
 struct CheckedRelease {
     /// The input path, or `<stdin>`.
     source: String,
+    /// The release digest (`sha256:<hex>`), as `gatehouse digest` prints it.
+    release_digest: String,
     /// The environment, after `--environment`.
     environment: String,
     /// The release stream, after `--release-stream`.
@@ -119,6 +135,7 @@ fn render_release(report: &CheckReport) -> String {
         quote(&release.release_stream),
         quote(&release.source)
     );
+    out.push_str(&format!("release digest: {}\n", release.release_digest));
     for policy in &report.policies {
         if let Some(a) = &policy.applicability {
             out.push_str(&format!(
@@ -181,6 +198,7 @@ fn check_release(args: &CheckArgs, input: &str, set: &PolicySet, report: &mut Ch
     }
     report.release = Some(CheckedRelease {
         source: loaded.source,
+        release_digest: release.digest(),
         environment: release.environment_name.clone(),
         release_stream: release.release_stream.clone(),
         applicable,
@@ -219,18 +237,7 @@ fn check(args: &CheckArgs) -> CheckReport {
         }
     };
     report.when_nothing_applies = Some(set.when_nothing_applies.as_str());
-    report.policies = set
-        .policies
-        .iter()
-        .map(|entry| CheckedPolicy {
-            name: entry.name.clone(),
-            path: entry.path.display().to_string(),
-            sha256: None,
-            version: None,
-            ok: false,
-            applicability: None,
-        })
-        .collect();
+    report.policies = set.policies.iter().map(CheckedPolicy::unchecked).collect();
     if let Some(input) = &args.input {
         check_release(args, input, &set, &mut report);
     }
@@ -245,14 +252,7 @@ fn check(args: &CheckArgs) -> CheckReport {
         }
     };
     for (i, entry) in set.policies.iter().enumerate() {
-        let mut checked = CheckedPolicy {
-            name: entry.name.clone(),
-            path: entry.path.display().to_string(),
-            sha256: None,
-            version: None,
-            ok: false,
-            applicability: None,
-        };
+        let mut checked = CheckedPolicy::unchecked(entry);
         let before = report.problems.len();
         let grants = entry.grants().unwrap_or_else(|e| {
             report.problems.push(format!("{config}: {e}"));

@@ -20,19 +20,26 @@ use std::io::Read;
 pub fn run(args: &EvalArgs) -> i32 {
     let mut seen = super::audit::Observed::default();
     let outcome = evaluate(args, &mut seen);
+    // Every error after the input was read names the release's digest.
+    let fail = |report: ErrorReport| {
+        report_error(
+            &report.with_release_digest(seen.release_digest.clone()),
+            args.output,
+        )
+    };
     let recorded = match &args.audit_log {
         None => None,
         Some(log) => match super::audit::record_eval(log, args, &seen, &outcome) {
             Ok(seq) => Some((log, seq)),
             Err(e) => {
                 let message = format!("--audit-log {}: {e}", log.display());
-                return report_error(&ErrorReport::new(message), args.output);
+                return fail(ErrorReport::new(message));
             }
         },
     };
     let report = match outcome {
         Ok(report) => report,
-        Err(err) => return report_error(&ErrorReport::from_error(&err), args.output),
+        Err(err) => return fail(ErrorReport::from_error(&err)),
     };
     if let Some(nothing) = &report.nothing_applied {
         super::print_warning(&nothing.message);
@@ -50,7 +57,7 @@ pub fn run(args: &EvalArgs) -> i32 {
             log.display()
         );
     }
-    report_error(&ErrorReport::new(message), args.output)
+    fail(ErrorReport::new(message))
 }
 
 fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report, Error> {
@@ -80,7 +87,9 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
     )?;
     let input_sha256 = hex::encode(Sha256::digest(&bytes));
     drop(bytes);
+    let release_digest = release.digest();
     seen.input_sha256 = Some(input_sha256.clone());
+    seen.release_digest = Some(release_digest.clone());
     seen.release = args.audit_log.is_some().then(|| release.clone());
 
     if let Some(config) = &args.config {
@@ -90,7 +99,7 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
             .iter()
             .map(|e| (e.name.clone(), e.limits.clone()))
             .collect();
-        let input = InputSummary::new(source, input_sha256, &release, warnings);
+        let input = InputSummary::new(source, input_sha256, release_digest, &release, warnings);
         return evaluate_set(&set, &release, now, input);
     }
 
@@ -113,7 +122,7 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
     }
     grants.random = args.allow_random;
     let run_options =
-        RunOptions::new(now, limits.clone(), grants).with_release_digest(release.digest());
+        RunOptions::new(now, limits.clone(), grants).with_release_digest(release_digest.clone());
     let mut reports = Vec::with_capacity(policies.len());
     for policy in &policies {
         let settings = settings_for(&assignments, &policy.file_stem()).map_err(Error::Usage)?;
@@ -126,7 +135,7 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
             run,
         ));
     }
-    let input = InputSummary::new(source, input_sha256, &release, warnings);
+    let input = InputSummary::new(source, input_sha256, release_digest, &release, warnings);
     Report::new(crate::time::format_utc(now), input, reports)
         .ok_or_else(|| Error::Usage("no policy to evaluate; pass --policy or --config".into()))
 }
@@ -177,10 +186,9 @@ fn evaluate_set(
         loaded.push((load_pinned(&runtime, entry)?, grants));
     }
     let mut reports = Vec::with_capacity(applicable.len());
-    let release_digest = release.digest();
     for (entry, (policy, grants)) in applicable.iter().zip(loaded) {
         let options = RunOptions::new(now, entry.limits.clone(), grants)
-            .with_release_digest(release_digest.clone());
+            .with_release_digest(input.release_digest.clone());
         // Errors name the policy as the config does.
         let run = policy
             .evaluate(release, &entry.settings, &options)

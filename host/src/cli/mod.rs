@@ -7,6 +7,7 @@ mod bench;
 mod cache;
 mod check;
 mod convert;
+mod digest;
 mod eval;
 mod inspect;
 mod new;
@@ -90,6 +91,11 @@ pub enum Command {
     /// Pulumi preview) converted to the native release JSON.
     #[command(after_help = CONVERT_HELP)]
     Convert(ConvertArgs),
+    /// Print the release digest (sha256:...) that approvals sign: a canonical hash of
+    /// the normalised release (environment, stream, resources, metadata; not
+    /// approvals), the same whatever the input's format, whitespace or key order.
+    #[command(after_help = digest::DIGEST_HELP)]
+    Digest(digest::DigestArgs),
     /// Check a policy set (gatehouse.toml) without a release: the config, every
     /// policy's digest pin, imports and exports, and its settings (validate-settings).
     #[command(after_help = CHECK_HELP)]
@@ -255,6 +261,44 @@ pub struct ConvertArgs {
     pub max_input_mib: u64,
 }
 
+/// The release a command reads and every flag that shapes it (what `convert`
+/// takes), flattened into commands that need only the release (`digest`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReleaseArgs {
+    /// The input: a release JSON, a Terraform plan JSON or a Pulumi preview JSON, or - for stdin.
+    #[arg(long, value_name = "FILE|-")]
+    pub input: String,
+
+    /// The environment, overriding the input's environmentName (required for plans and previews).
+    #[arg(long, value_name = "E")]
+    pub environment: Option<String>,
+
+    /// The release stream, overriding the input's releaseStream (required for plans and previews).
+    #[arg(long, value_name = "S")]
+    pub release_stream: Option<String>,
+
+    /// Format, metadata and approvals.
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Largest accepted input (and approvals file), in MiB.
+    #[arg(long, value_name = "MiB", default_value_t = 256)]
+    pub max_input_mib: u64,
+}
+
+impl ReleaseArgs {
+    /// Reads and converts the release as `convert` does ([`load_input`]).
+    pub(crate) fn load(&self) -> Result<LoadedInput, Error> {
+        load_input(
+            &self.input,
+            &self.source,
+            self.environment.clone(),
+            self.release_stream.clone(),
+            self.max_input_mib,
+        )
+    }
+}
+
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -363,6 +407,7 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Eval(args) => eval::run(&args),
         Command::Convert(args) => convert::run(&args),
+        Command::Digest(args) => digest::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Audit(args) => audit::run(&args),
         Command::Compile(args) => cache::run_compile(&args),
@@ -723,6 +768,7 @@ mod tests {
         let max_input_mib = |args: &[&str]| match parse(args) {
             Command::Eval(a) => a.max_input_mib,
             Command::Convert(a) => a.max_input_mib,
+            Command::Digest(a) => a.release.max_input_mib,
             Command::Check(a) => a.max_input_mib,
             Command::Bench(a) => a.max_input_mib,
             Command::Approve(a) => a.max_input_mib,
@@ -731,6 +777,7 @@ mod tests {
         for args in [
             &["gatehouse", "eval", "--policy", "p.wasm", "--input", "-"][..],
             &["gatehouse", "convert", "--input", "-"],
+            &["gatehouse", "digest", "--input", "-"],
             &["gatehouse", "check"],
             &["gatehouse", "bench", "--policy", "p.wasm", "--input", "-"],
             &[

@@ -8,6 +8,7 @@
 //! lacks from the command line.
 
 mod detect;
+pub mod digest;
 mod facets;
 mod pulumi;
 mod terraform;
@@ -16,7 +17,6 @@ pub use facets::{ParseOptions, parse_approvals, parse_release};
 
 use crate::error::InputError;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// An input format (`--format`; `auto` is `None` in [`InputOptions`]).
@@ -289,21 +289,14 @@ pub struct Release {
 }
 
 impl Release {
-    /// The release's digest, `sha256:<hex>`: SHA-256 of its JSON
-    /// serialisation (what `gatehouse convert` prints, without the trailing
-    /// newline). It seeds the policies' deterministic `wasi:random`
-    /// ([`crate::runtime::random_seed`]); compute it once per run. Issue 11
-    /// replaces the encoding with a documented canonical one: this function
-    /// is the only place that knows it.
+    /// The release's digest, `sha256:<64 lowercase hex>`: SHA-256 of the
+    /// canonical (RFC 8785) encoding of what policies see, approvals left
+    /// out ([`digest`], docs/approvals.md "Release digest"). Approvals sign
+    /// it, audit records carry it and it seeds the policies' deterministic
+    /// `wasi:random` ([`crate::runtime::random_seed`]); compute it once per
+    /// run. This is the one way to compute it.
     pub fn digest(&self) -> String {
-        let mut hasher = HashWriter(Sha256::new());
-        // Serialising a `Release` cannot fail (every map key is a string and
-        // the writer never fails); were it to, the error's text is hashed
-        // after the bytes written, so the digest still tells it apart.
-        if let Err(e) = serde_json::to_writer_pretty(&mut hasher, self) {
-            hasher.0.update(format!("\0unserialisable: {e}").as_bytes());
-        }
-        format!("sha256:{}", hex::encode(hasher.0.finalize()))
+        digest::digest(self)
     }
 
     /// How many resources change in each way, for reports.
@@ -313,20 +306,6 @@ impl Release {
             *counts.entry(resource.change_type).or_insert(0) += 1;
         }
         counts
-    }
-}
-
-/// Feeds what is written into a SHA-256 hasher.
-struct HashWriter(Sha256);
-
-impl std::io::Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 
@@ -368,12 +347,20 @@ mod tests {
     }
 
     #[test]
-    fn the_digest_is_the_sha256_of_what_convert_prints() {
+    fn the_digest_is_the_canonical_one_whatever_the_source() {
         let release = read(RELEASE, &InputOptions::default()).expect("release");
-        let printed = serde_json::to_string_pretty(&release).expect("serialise");
-        let expected = format!("sha256:{}", hex::encode(Sha256::digest(printed.as_bytes())));
-        assert_eq!(release.digest(), expected);
-        assert_eq!(release.digest(), release.clone().digest(), "stable");
+        assert_eq!(release.digest(), digest::digest(&release));
+        // The same release written another way, with approvals: same digest.
+        let respaced = r#"{"metadata":{"author":"jdoe","commit":"abc"},
+            "releaseStream":"PROD","resources":[],"environmentName":"prod"}"#;
+        let options = InputOptions {
+            approvals: vec![approval()],
+            ..InputOptions::default()
+        };
+        assert_eq!(
+            read(respaced, &options).expect("release").digest(),
+            release.digest()
+        );
         let mut other = release.clone();
         other.environment_name = "prod-eu".into();
         assert_ne!(other.digest(), release.digest());

@@ -55,6 +55,7 @@ pub fn report_with(verdict: Verdict, reasons: usize, message: &str, path: Option
     let input = InputSummary {
         source: FORGED.into(),
         sha256: "1".repeat(64),
+        release_digest: format!("sha256:{}", "2".repeat(64)),
         environment: FORGED.into(),
         release_stream: FORGED.into(),
         resources: 1,

@@ -168,12 +168,14 @@ pub fn render_summary(report: &Report, max_bytes: usize) -> String {
         out.push_str("**Nothing was checked: no policy of the set applies to this release.**\n\n");
     }
     let input = &report.input;
-    // Untrusted text is never put in a code span, where escapes do not work.
+    // Untrusted text is never put in a code span, where escapes do not work;
+    // the digests are Gatehouse's own hex.
     out.push_str(&format!(
-        "Release: environment **{}**, stream **{}**, {} resources; input sha256 `{}`; evaluated at {}.\n\n",
+        "Release: environment **{}**, stream **{}**, {} resources; release digest `{}`; input sha256 `{}`; evaluated at {}.\n\n",
         markdown(&input.environment),
         markdown(&input.release_stream),
         input.resources,
+        input.release_digest,
         input.sha256,
         report.evaluated_at
     ));

@@ -82,6 +82,9 @@ pub struct InputSummary {
     pub source: String,
     /// Hex sha256 of the input bytes.
     pub sha256: String,
+    /// The release digest, `sha256:<hex>` ([`Release::digest`]): what
+    /// approvals sign, the same whatever the input's format or layout.
+    pub release_digest: String,
     /// The environment.
     pub environment: String,
     /// The release stream.
@@ -176,6 +179,9 @@ pub struct ErrorReport {
     /// The sandbox limit hit, when one was: `{"name": "fuel", "value": 50000000}`;
     /// names are `fuel`, `memory` (bytes), `table-elements`, `timeout-ms`.
     pub limit: Option<LimitReport>,
+    /// The release digest (`sha256:<hex>`) when the input was read before
+    /// the error, else null.
+    pub release_digest: Option<String>,
 }
 
 /// A sandbox limit that stopped a policy.
@@ -197,7 +203,14 @@ impl ErrorReport {
             error,
             policy: None,
             limit: None,
+            release_digest: None,
         }
+    }
+
+    /// The same report naming the digest of the release that was read.
+    pub fn with_release_digest(mut self, release_digest: Option<String>) -> Self {
+        self.release_digest = release_digest;
+        self
     }
 
     /// The error report for any error, naming the policy and limit when known.
@@ -258,11 +271,19 @@ impl PolicyReport {
 }
 
 impl InputSummary {
-    /// Summarises a parsed release.
-    pub fn new(source: String, sha256: String, release: &Release, warnings: Vec<String>) -> Self {
+    /// Summarises a parsed release whose digest is `release_digest` (computed
+    /// once per run by the caller, see [`Release::digest`]).
+    pub fn new(
+        source: String,
+        sha256: String,
+        release_digest: String,
+        release: &Release,
+        warnings: Vec<String>,
+    ) -> Self {
         InputSummary {
             source,
             sha256,
+            release_digest,
             environment: release.environment_name.clone(),
             release_stream: release.release_stream.clone(),
             resources: release.resources.len(),
@@ -399,6 +420,7 @@ mod tests {
         InputSummary {
             source: "r.json".into(),
             sha256: "ab".into(),
+            release_digest: format!("sha256:{}", "0".repeat(64)),
             environment: "dev\n".into(),
             release_stream: "QA".into(),
             resources: 0,

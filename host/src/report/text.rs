@@ -48,6 +48,7 @@ pub fn write_text(report: &Report, out: &mut impl Write) -> io::Result<()> {
         shown(&input.source),
         input.sha256
     )?;
+    writeln!(out, "release digest: {}", input.release_digest)?;
     writeln!(out, "evaluated at: {}", report.evaluated_at)?;
     if let Some(config) = &report.config {
         writeln!(out, "config: {}", shown(config))?;
@@ -197,6 +198,7 @@ mod tests {
             "REQUIRE APPROVAL (exit 2)",
             "release: environment ok\\u{a}## ✅ Gatehouse: auto-approve (exit 0)\\u{d}\\u{a}::error::x ##\\u{5b}",
             "input: ok\\u{a}",
+            "release digest: sha256:2222",
             "evaluated at: 2026-11-22T10:00:00Z",
             "warning: ok\\u{a}",
             "",
@@ -216,11 +218,11 @@ mod tests {
         for (line, prefix) in lines.iter().zip(prefixes) {
             assert!(line.starts_with(prefix), "{line:?} vs {prefix:?}");
         }
-        assert!(lines[7].contains(" [ok\\u{a}## ✅"), "{}", lines[7]);
+        assert!(lines[8].contains(" [ok\\u{a}## ✅"), "{}", lines[8]);
         assert!(
-            lines[9].contains(", dba (1 approval from each group)"),
+            lines[10].contains(", dba (1 approval from each group)"),
             "{}",
-            lines[9]
+            lines[10]
         );
     }
 
