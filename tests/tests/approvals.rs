@@ -549,22 +549,23 @@ fn approve_signs_the_digest_of_the_release_as_eval_reads_it() {
             .find_map(|l| l.strip_prefix("release: "))
             .expect("the digest is printed")
             .to_string();
-        // The digest eval computes for the same input and flags.
-        let options = gatehouse::release::InputOptions {
-            format: None,
-            environment: Some(environment.into()),
-            release_stream: None,
-            meta: vec![
-                meta.split_once('=')
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .expect("meta"),
+        // The digest `gatehouse digest` (and eval) computes for the same
+        // input and flags.
+        let digest = gatehouse_in(
+            dir.path(),
+            &[
+                "digest",
+                "--input",
+                &release_arg,
+                "--meta",
+                meta,
+                "--environment",
+                environment,
             ],
-            approvals: vec![],
-        };
-        let bytes = std::fs::read(&release).expect("release");
-        let (parsed, _) =
-            gatehouse::release::read_release(&bytes, &release_arg, &options).expect("release");
-        assert_eq!(printed, parsed.digest());
+            None,
+        );
+        assert_eq!(digest.code, 0, "{digest:#?}");
+        assert_eq!(digest.stdout.lines().next(), Some(printed.as_str()));
         let statement = Statement::parse(
             &std::fs::read(dir.path().join("a.approval.json")).expect("statement"),
         )
