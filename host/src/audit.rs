@@ -80,6 +80,12 @@ pub struct Record {
     /// record (exit 3) is then the decision's final outcome.
     #[serde(default)]
     pub outcome_of: Option<u64>,
+    /// The approvals: unverified, or each signed approval with its status,
+    /// reason and bytes, and the trust settings they were checked by
+    /// ([`crate::approvals::ApprovalsRecord`]); null in older records and
+    /// when the input could not be read.
+    #[serde(default)]
+    pub approvals: Option<crate::approvals::ApprovalsRecord>,
     /// Hex sha256 of the previous line's bytes (without its newline), or of
     /// [`GENESIS_TEXT`] for the first line; set by [`append`].
     pub prev_sha256: String,
@@ -118,6 +124,14 @@ pub struct PolicyRecord {
     /// null when randomness was real, or in older records.
     #[serde(default)]
     pub random_seed: Option<String>,
+    /// Who satisfied its request for approval (its `verdict` is then
+    /// auto-approve); empty otherwise and in older records.
+    #[serde(default)]
+    pub approved_by: Vec<crate::approvals::ApprovedBy>,
+    /// True when valid approvals met its request but it decided differently
+    /// without them, so its own verdict stood.
+    #[serde(default)]
+    pub counts_approvals_itself: bool,
 }
 
 /// Grants as recorded.
@@ -575,6 +589,7 @@ mod tests {
             release_digest: None,
             nothing_applied: None,
             outcome_of: None,
+            approvals: None,
             prev_sha256: String::new(),
         }
     }

@@ -11,9 +11,11 @@
 //! ([`WhenNothingApplies`]).
 
 mod applies;
+mod trust;
 mod when;
 
 pub use applies::{Applicability, quote};
+pub use trust::{DEFAULT_AUTHOR_KEY, SelfApproval, Trust};
 pub use when::WhenNothingApplies;
 
 use crate::runtime::{Grants, Limits};
@@ -39,6 +41,8 @@ pub struct PolicySet {
     pub cache_dir: Option<PathBuf>,
     /// What to do when no policy applies to a release (`when-nothing-applies`).
     pub when_nothing_applies: WhenNothingApplies,
+    /// Who may approve (`[trust]`), if the set says.
+    pub trust: Option<Trust>,
 }
 
 /// One `[[policy]]` entry.
@@ -73,6 +77,8 @@ struct RawConfig {
     cache_dir: Option<PathBuf>,
     #[serde(default, rename = "when-nothing-applies")]
     when_nothing_applies: Option<toml::Spanned<toml::Value>>,
+    #[serde(default)]
+    trust: Option<toml::Spanned<trust::RawTrust>>,
     #[serde(default)]
     policy: Vec<RawPolicy>,
 }
@@ -174,6 +180,16 @@ impl PolicySet {
                 })
             }
         };
+        let trust = raw.trust.and_then(|section| {
+            let line = line_of(text, section.span().start);
+            section.into_inner().validate(
+                line,
+                |offset| line_of(text, offset),
+                |l| format!("{name}: line {l}"),
+                &base,
+                &mut problems,
+            )
+        });
         if raw.policy.is_empty() {
             problems.push(format!(
                 "{name}: no policies; add a [[policy]] table with a name and a path"
@@ -309,6 +325,7 @@ impl PolicySet {
                 policies,
                 cache_dir: raw.cache_dir.map(|dir| base.join(dir)),
                 when_nothing_applies,
+                trust,
             })
         } else {
             Err(problems)
@@ -580,5 +597,65 @@ path = "b.wasm"
         );
         assert!(errs[4].contains("line 13") && errs[4].contains("already used on line 3"));
         assert!(parse("").expect_err("empty")[0].contains("no policies"));
+    }
+
+    const ONE_POLICY: &str = "[[policy]]\nname = \"a\"\npath = \"a.wasm\"\n";
+
+    #[test]
+    fn a_trust_section_parses_with_its_defaults() {
+        let set = parse(&format!(
+            "[trust]\nallowed-signers = \"keys/allowed_signers\"\n[trust.groups]\ndba = [\"alice@example.com\", \"bob@example.com\"]\n{ONE_POLICY}"
+        ))
+        .expect("valid");
+        let trust = set.trust.expect("a trust section");
+        assert_eq!(
+            trust.allowed_signers,
+            Path::new("conf/keys/allowed_signers")
+        );
+        assert_eq!(
+            trust.groups["dba"],
+            ["alice@example.com", "bob@example.com"]
+        );
+        assert_eq!(trust.self_approval, SelfApproval::Forbid);
+        assert_eq!(trust.author_key, "author");
+        let set = parse(&format!(
+            "[trust]\nallowed-signers = \"s\"\nself-approval = \"allow\"\nauthor-key = \"triggered-by\"\n{ONE_POLICY}"
+        ))
+        .expect("valid");
+        let trust = set.trust.expect("a trust section");
+        assert_eq!(
+            (trust.self_approval, trust.author_key.as_str()),
+            (SelfApproval::Allow, "triggered-by")
+        );
+        assert!(parse(ONE_POLICY).expect("valid").trust.is_none());
+    }
+
+    #[test]
+    fn trust_problems_name_their_line() {
+        let errs =
+            parse(&format!("[trust]\nallowed-signer = \"s\"\n{ONE_POLICY}")).expect_err("typo");
+        assert!(
+            errs[0].contains("line 2") && errs[0].contains("unknown field `allowed-signer`"),
+            "{errs:?}"
+        );
+        let errs = parse(&format!(
+            "[trust]\nself-approval = \"never\"\nauthor-key = \"a b\"\n[trust.groups]\ndba = []\nsre = [\"x\", \"x\"]\n{ONE_POLICY}"
+        ))
+        .expect_err("problems");
+        assert_eq!(errs.len(), 5, "{errs:#?}");
+        let expected = [
+            ("line 1", "needs allowed-signers"),
+            ("line 5", "group \"dba\" has no members"),
+            ("line 6", "lists \"x\" twice"),
+            ("line 2", "self-approval = \"never\""),
+            ("line 3", "author-key: the key has the character ' '"),
+        ];
+        for (err, (line, fragment)) in errs.iter().zip(expected) {
+            assert!(
+                err.starts_with(&format!("conf/gatehouse.toml: {line}: "))
+                    && err.contains(fragment),
+                "{err} vs {line} {fragment}"
+            );
+        }
     }
 }

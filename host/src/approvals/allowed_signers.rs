@@ -51,6 +51,7 @@ const KEY_TYPES: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct AllowedSigners {
     source: String,
+    sha256: String,
     entries: Vec<SignerEntry>,
 }
 
@@ -170,6 +171,7 @@ impl AllowedSigners {
         }
         Ok(AllowedSigners {
             source: source.to_string(),
+            sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text)),
             entries,
         })
     }
@@ -177,6 +179,13 @@ impl AllowedSigners {
     /// The file's name as given.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// Hex sha256 of the file's bytes: names exactly which file approvals
+    /// were verified against (audit records carry it; `audit replay`
+    /// refuses any other file).
+    pub fn sha256(&self) -> &str {
+        &self.sha256
     }
 
     /// Every key line, in file order.

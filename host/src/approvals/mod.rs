@@ -15,12 +15,20 @@
 //! | `pattern.rs` | OpenSSH pattern lists (`*`, `?`, `!`) |
 //! | `allowed_signers.rs` | the allowed_signers file and [`AllowedSigners::keys_for`] |
 //! | `verify.rs` | [`verify`]: statement + signature + allowed signers → [`VerifiedApproval`] or [`Rejection`] |
+//! | `files.rs` | [`collect`]: what `eval --approvals` names (statements with their `.sig`, directories, unsigned lists) |
+//! | `assess.rs` | [`assess`]: whether each approval counts for this release (digest, environment, time, groups, self-approval, duplicates) |
+//! | `satisfy.rs` | [`settle`]: whether valid approvals satisfy a policy's request, and whether the host may say so |
+//! | `record.rs` | [`ApprovalsRecord`]: the approvals of an audit record, with their bytes, and their re-check on replay |
 //! | `signer.rs` | the approver's key: a private key file, or ssh-agent |
 //! | `agent.rs` | the ssh-agent client |
 
 mod agent;
 mod allowed_signers;
+mod assess;
+mod files;
 mod pattern;
+mod record;
+mod satisfy;
 mod signature;
 mod signer;
 mod statement;
@@ -30,7 +38,14 @@ pub use agent::Agent;
 pub use allowed_signers::{
     AllowedSigners, AllowedSignersError, MAX_ALLOWED_SIGNERS_BYTES, SignerEntry,
 };
+pub use assess::{Assessed, Counted, ReleaseFacts, Rules, Status, assess};
+pub use files::{
+    ApprovalFile, Collected, MAX_APPROVAL_FILES, STATEMENT_SUFFIX, UnsignedList, collect,
+    signature_path,
+};
 pub use pattern::{ListMatch, match_list};
+pub use record::{ApprovalEntry, ApprovalsRecord, TrustRecord};
+pub use satisfy::{ApprovedBy, Settlement, describe, meets, settle};
 pub use signature::{MAX_SIGNATURE_BYTES, NAMESPACE, armor, check_algorithm, fingerprint};
 pub use signer::Signer;
 pub use statement::{

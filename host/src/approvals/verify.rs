@@ -93,12 +93,72 @@ pub enum Rejection {
         /// Each line's window: (line, valid-after, valid-before).
         windows: Vec<(usize, Option<i64>, Option<i64>)>,
     },
+    /// The statement's `decision` is `reject`: reserved, refused for now.
+    RejectDecision,
+    /// The statement is for another environment (and so, the digest
+    /// covering the environment, usually for another release too).
+    OtherEnvironment {
+        /// The statement's environment.
+        approved: String,
+        /// The release's environment.
+        release: String,
+        /// Whether the statement's release digest differs as well.
+        other_digest: bool,
+    },
+    /// The statement is for another release digest, in this environment.
+    OtherRelease {
+        /// The statement's release digest.
+        approved: String,
+        /// The release's digest.
+        release: String,
+    },
+    /// The statement is dated after the evaluation time.
+    NotYetValid {
+        /// The statement's `time`.
+        time: i64,
+        /// The evaluation time.
+        at: i64,
+    },
+    /// The statement expired at or before the evaluation time.
+    Expired {
+        /// The statement's `expires`.
+        expires: i64,
+        /// The evaluation time.
+        at: i64,
+    },
+    /// The principal is the release's author, and the trust settings
+    /// forbid self-approval.
+    SelfApproval {
+        /// The statement's principal.
+        principal: String,
+        /// The metadata key naming the author.
+        author_key: String,
+    },
+    /// The principal is not a member of these groups the statement claims
+    /// (per the trust settings' groups).
+    NotInGroup {
+        /// The statement's principal.
+        principal: String,
+        /// The claimed groups the principal is not a member of.
+        groups: Vec<String>,
+    },
+    /// An earlier approval (by name order) of the same principal counts
+    /// already; one principal counts once.
+    DuplicatePrincipal {
+        /// The statement's principal.
+        principal: String,
+        /// The file of the approval that counts.
+        first: String,
+    },
 }
 
 impl Rejection {
     /// The stable machine name: `malformed-statement`, `malformed-signature`,
     /// `unsupported-key`, `wrong-namespace`, `bad-signature`, `unknown-key`,
-    /// `key-not-for-namespace`, `key-not-valid-at-time`.
+    /// `key-not-for-namespace`, `key-not-valid-at-time`; and for the checks
+    /// against a release: `reject-decision`, `other-environment`,
+    /// `other-release`, `not-yet-valid`, `expired`, `self-approval`,
+    /// `not-in-group`, `duplicate-principal`.
     pub fn name(&self) -> &'static str {
         match self {
             Rejection::MalformedStatement(_) => "malformed-statement",
@@ -109,6 +169,31 @@ impl Rejection {
             Rejection::UnknownKey { .. } => "unknown-key",
             Rejection::KeyNotForNamespace { .. } => "key-not-for-namespace",
             Rejection::KeyNotValidAtTime { .. } => "key-not-valid-at-time",
+            Rejection::RejectDecision => "reject-decision",
+            Rejection::OtherEnvironment { .. } => "other-environment",
+            Rejection::OtherRelease { .. } => "other-release",
+            Rejection::NotYetValid { .. } => "not-yet-valid",
+            Rejection::Expired { .. } => "expired",
+            Rejection::SelfApproval { .. } => "self-approval",
+            Rejection::NotInGroup { .. } => "not-in-group",
+            Rejection::DuplicatePrincipal { .. } => "duplicate-principal",
+        }
+    }
+
+    /// The fingerprint of the signing key, when the rejection names one.
+    pub fn key_fingerprint(&self) -> Option<&str> {
+        match self {
+            Rejection::BadSignature { key_fingerprint }
+            | Rejection::UnknownKey {
+                key_fingerprint, ..
+            }
+            | Rejection::KeyNotForNamespace {
+                key_fingerprint, ..
+            }
+            | Rejection::KeyNotValidAtTime {
+                key_fingerprint, ..
+            } => Some(key_fingerprint),
+            _ => None,
         }
     }
 
@@ -171,6 +256,52 @@ impl Rejection {
                     windows.join("; ")
                 )
             }
+            Rejection::RejectDecision => {
+                "the statement's decision is \"reject\", which is reserved: only \"approve\" statements are accepted today".to_string()
+            }
+            Rejection::OtherEnvironment {
+                approved,
+                release,
+                other_digest,
+            } => format!(
+                "approved for the environment {approved:?}, but this release is for {release:?}{}; an approval counts only for the environment it names: approve this release with gatehouse approve --environment {release:?}",
+                if *other_digest {
+                    " (and for another release digest)"
+                } else {
+                    ""
+                }
+            ),
+            Rejection::OtherRelease { approved, release } => format!(
+                "approves the release {approved}, not this release {release}: the release changed after it was approved (or the approval is for another one); approve {release}"
+            ),
+            Rejection::NotYetValid { time, at } => format!(
+                "dated {}, after the evaluation time {}: an approval counts from its time on (is the approver's clock ahead?)",
+                crate::time::format_utc(*time),
+                crate::time::format_utc(*at)
+            ),
+            Rejection::Expired { expires, at } => format!(
+                "expired at {}, before the evaluation time {}: approve again",
+                crate::time::format_utc(*expires),
+                crate::time::format_utc(*at)
+            ),
+            Rejection::SelfApproval {
+                principal,
+                author_key,
+            } => format!(
+                "{principal:?} is the release's author (metadata {author_key}) and the trust settings forbid self-approval: someone else must approve"
+            ),
+            Rejection::NotInGroup { principal, groups } => {
+                let groups: Vec<String> = groups.iter().map(|g| format!("{g:?}")).collect();
+                format!(
+                    "{principal:?} is not a member of {} {} in the trust settings' groups, so the approval does not count for {}",
+                    plural(groups.len(), "the group", "the groups"),
+                    groups.join(", "),
+                    plural(groups.len(), "it", "them")
+                )
+            }
+            Rejection::DuplicatePrincipal { principal, first } => format!(
+                "{principal:?} has already approved in {first:?}, which counts; a principal counts once (sign one statement naming every group)"
+            ),
         }
     }
 }

@@ -223,7 +223,7 @@ fn release_digest(args: &ApproveArgs) -> Result<String, String> {
     let source = SourceArgs {
         format: args.format.unwrap_or(InputFormat::Auto),
         meta: args.meta.clone(),
-        approvals: None,
+        approvals: Vec::new(),
     };
     let loaded = super::load_input(
         input,

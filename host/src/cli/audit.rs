@@ -6,6 +6,7 @@ use crate::audit::{GrantsRecord, LimitHit, LimitsRecord, PolicyRecord, Record};
 use crate::decision::Verdict;
 use crate::error::Error;
 use crate::release::Release;
+use crate::report::untrusted::line;
 use crate::report::{ErrorReport, Report};
 use crate::runtime::{Grants, Limits, LoadedPolicy, RunOptions, Runtime};
 use crate::settings::{Assignment, parse_assignment};
@@ -63,6 +64,12 @@ pub enum AuditCommand {
         /// name or file stem). Repeatable. Shows what a settings change would decide.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         settings: Vec<String>,
+        /// The allowed_signers file the recorded signed approvals were verified
+        /// against, to verify them again (repeatable; each record's is found by
+        /// its recorded sha256). Default: the path each record names. A file
+        /// whose sha256 is not the recorded one is refused.
+        #[arg(long = "allowed-signers", value_name = "FILE")]
+        allowed_signers: Vec<PathBuf>,
         /// Report format (github prints text).
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
@@ -82,6 +89,8 @@ pub(crate) struct Observed {
     pub now: Option<i64>,
     /// Each policy-set entry's limits, by name (`--config`).
     pub set_limits: Vec<(String, Limits)>,
+    /// The approvals, once gathered.
+    pub approvals: Option<crate::approvals::ApprovalsRecord>,
 }
 
 fn limits_record(limits: &Limits) -> LimitsRecord {
@@ -120,6 +129,7 @@ fn base_record(args: &EvalArgs, seen: &Observed) -> Result<Record, String> {
         release_digest: seen.release_digest.clone(),
         nothing_applied: None,
         outcome_of: None,
+        approvals: seen.approvals.clone(),
         prev_sha256: String::new(),
     })
 }
@@ -197,6 +207,8 @@ pub(crate) fn record_eval(
                     random_seed: release_digest.as_deref().filter(|_| !p.grants.random).map(
                         |digest| crate::runtime::random_seed(digest, &p.wasm_sha256).to_string(),
                     ),
+                    approved_by: p.approved_by.clone(),
+                    counts_approvals_itself: p.counts_approvals_itself,
                 });
             }
         }
@@ -237,8 +249,9 @@ pub fn run(args: &AuditArgs) -> i32 {
             file,
             policy_dirs,
             settings,
+            allowed_signers,
             output,
-        } => replay(file, policy_dirs, settings, *output),
+        } => replay(file, policy_dirs, settings, allowed_signers, *output),
     }
 }
 
@@ -310,7 +323,7 @@ fn verify(file: &Path, output: OutputFormat) -> i32 {
     }
 }
 
-/// One record whose verdict differs on replay.
+/// One record whose verdict (or an approval's outcome) differs on replay.
 #[derive(Debug, Serialize)]
 struct Difference {
     line: u64,
@@ -318,6 +331,72 @@ struct Difference {
     recorded: String,
     replayed: String,
     policies: Vec<PolicyDifference>,
+    approvals: Vec<ApprovalDifference>,
+}
+
+/// A signed approval whose outcome differs when verified again: a
+/// tampered statement or signature in the record, or another verdict.
+#[derive(Debug, Serialize)]
+struct ApprovalDifference {
+    file: String,
+    recorded: String,
+    replayed: String,
+    message: Option<String>,
+}
+
+/// What replaying one record gave.
+struct Replayed {
+    verdict: Verdict,
+    policies: Vec<PolicyDifference>,
+    approvals: Vec<ApprovalDifference>,
+}
+
+/// The allowed_signers files replay may verify approvals against: those
+/// given (`--allowed-signers`), else the path a record names; each loaded
+/// once, and used only for a record whose recorded sha256 it has.
+struct SignerFiles {
+    given: Vec<PathBuf>,
+    loaded: HashMap<PathBuf, Result<crate::approvals::AllowedSigners, String>>,
+}
+
+impl SignerFiles {
+    fn load(&mut self, path: &Path) -> &Result<crate::approvals::AllowedSigners, String> {
+        self.loaded.entry(path.to_path_buf()).or_insert_with(|| {
+            crate::approvals::AllowedSigners::load(path).map_err(|e| e.to_string())
+        })
+    }
+
+    /// The file with the recorded sha256, or why there is none.
+    fn find(
+        &mut self,
+        trust: &crate::approvals::TrustRecord,
+    ) -> Result<crate::approvals::AllowedSigners, String> {
+        let candidates = if self.given.is_empty() {
+            vec![PathBuf::from(&trust.allowed_signers)]
+        } else {
+            self.given.clone()
+        };
+        let mut seen = Vec::new();
+        for path in &candidates {
+            match self.load(path) {
+                Ok(signers) if signers.sha256() == trust.allowed_signers_sha256 => {
+                    return Ok(signers.clone());
+                }
+                Ok(signers) => seen.push(format!(
+                    "{} has sha256 {}",
+                    path.display(),
+                    signers.sha256()
+                )),
+                Err(e) => seen.push(e.clone()),
+            }
+        }
+        Err(format!(
+            "its signed approvals were verified against the allowed_signers file {} with sha256 {}, and no such file is at hand ({}); pass --allowed-signers with that file as it was then",
+            trust.allowed_signers,
+            trust.allowed_signers_sha256,
+            seen.join("; ")
+        ))
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -365,7 +444,13 @@ impl WasmIndex {
     }
 }
 
-fn replay(file: &Path, policy_dirs: &[PathBuf], settings: &[String], output: OutputFormat) -> i32 {
+fn replay(
+    file: &Path,
+    policy_dirs: &[PathBuf],
+    settings: &[String],
+    allowed_signers: &[PathBuf],
+    output: OutputFormat,
+) -> i32 {
     let fail = |message: String| report_error(&ErrorReport::new(message), output);
     let overrides = match settings
         .iter()
@@ -397,6 +482,10 @@ fn replay(file: &Path, policy_dirs: &[PathBuf], settings: &[String], output: Out
         index.scan(dir);
     }
     let mut loaded: HashMap<String, LoadedPolicy> = HashMap::new();
+    let mut signer_files = SignerFiles {
+        given: allowed_signers.to_vec(),
+        loaded: HashMap::new(),
+    };
     let mut differences = Vec::new();
     let mut errors = Vec::new();
     let (mut replayed, mut skipped) = (0u64, 0u64);
@@ -430,17 +519,19 @@ fn replay(file: &Path, policy_dirs: &[PathBuf], settings: &[String], output: Out
             policy_dirs.is_empty(),
             &mut loaded,
             &overrides,
+            &mut signer_files,
         );
         match result {
-            Ok((verdict, per_policy)) => {
+            Ok(result) => {
                 replayed += 1;
-                if verdict.as_str() != record.verdict {
+                if result.verdict.as_str() != record.verdict || !result.approvals.is_empty() {
                     differences.push(Difference {
                         line: *line,
                         seq: record.seq,
                         recorded: record.verdict.clone(),
-                        replayed: verdict.as_str().to_string(),
-                        policies: per_policy,
+                        replayed: result.verdict.as_str().to_string(),
+                        policies: result.policies,
+                        approvals: result.approvals,
                     });
                 }
             }
@@ -463,6 +554,18 @@ fn replay(file: &Path, policy_dirs: &[PathBuf], settings: &[String], output: Out
                 .policies
                 .iter()
                 .map(|p| format!("{}: {} -> {}", p.name, p.recorded, p.replayed))
+                .chain(d.approvals.iter().map(|a| {
+                    format!(
+                        "approval {}: {} -> {}{}",
+                        line(&a.file),
+                        a.recorded,
+                        a.replayed,
+                        a.message
+                            .as_deref()
+                            .map(|m| format!(": {}", line(m)))
+                            .unwrap_or_default()
+                    )
+                }))
                 .collect();
             println!(
                 "line {} (seq {}): recorded {}, replayed {} ({})",
@@ -524,6 +627,55 @@ fn applies(a: &Assignment, p: &PolicyRecord) -> bool {
     }
 }
 
+/// Verifies the record's signed approvals again (when it has any under a
+/// trust section) and returns the valid ones, with every approval whose
+/// outcome now differs; `release.approvals` becomes the valid ones.
+fn replay_approvals(
+    record: &Record,
+    release: &mut Release,
+    release_digest: &str,
+    now: i64,
+    signer_files: &mut SignerFiles,
+) -> Result<(Vec<crate::approvals::Counted>, Vec<ApprovalDifference>), String> {
+    use crate::approvals::{ApprovalEntry, ReleaseFacts};
+    let Some(recorded) = record.approvals.as_ref() else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let Some(trust) = recorded.trust.as_ref() else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    if recorded.entries.is_empty() {
+        release.approvals.clear();
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let signers = signer_files.find(trust)?;
+    let facts = ReleaseFacts {
+        digest: release_digest,
+        environment: &release.environment_name,
+        at: now,
+    };
+    let assessed = recorded.reassess(&signers, &release.metadata, facts)?;
+    let mut differences = Vec::new();
+    for (entry, again) in recorded.entries.iter().zip(&assessed) {
+        let again = ApprovalEntry::new(again);
+        if again.outcome() != entry.outcome() || again.groups != entry.groups {
+            differences.push(ApprovalDifference {
+                file: entry.file.clone(),
+                recorded: entry.outcome(),
+                replayed: again.outcome(),
+                message: again.message,
+            });
+        }
+    }
+    let counted: Vec<_> = assessed.iter().filter_map(|a| a.counted()).collect();
+    release.approvals = counted
+        .iter()
+        .map(crate::approvals::Counted::to_release_approval)
+        .collect();
+    Ok((counted, differences))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn replay_record(
     record: &Record,
     input: serde_json::Value,
@@ -532,8 +684,9 @@ fn replay_record(
     search_recorded_dirs: bool,
     loaded: &mut HashMap<String, LoadedPolicy>,
     overrides: &[Assignment],
-) -> Result<(Verdict, Vec<PolicyDifference>), String> {
-    let release: Release = serde_json::from_value(input)
+    signer_files: &mut SignerFiles,
+) -> Result<Replayed, String> {
+    let mut release: Release = serde_json::from_value(input)
         .map_err(|e| format!("the recorded input is not a release: {e}"))?;
     let when = record.evaluated_at.as_deref().unwrap_or(&record.time);
     let now = crate::time::parse_rfc3339(when).map_err(|e| format!("evaluated_at: {e}"))?;
@@ -546,6 +699,8 @@ fn replay_record(
             crate::release::digest::VERSION
         ));
     }
+    let (counted, approval_differences) =
+        replay_approvals(record, &mut release, &release_digest, now, signer_files)?;
     let mut verdicts = Vec::with_capacity(record.policies.len());
     let mut per_policy = Vec::new();
     for p in &record.policies {
@@ -601,10 +756,13 @@ fn replay_record(
         grants.random = p.random_real == Some(true);
         let options = RunOptions::new(now, to_limits(&p.limits), grants)
             .with_release_digest(release_digest.clone());
-        let run = policy
-            .evaluate(&release, &settings, &options)
-            .map_err(|e| e.to_string())?;
-        let verdict = run.decision.verdict;
+        let (run, settlement) =
+            super::eval_approvals::run_and_settle(policy, &release, &settings, &options, &counted)
+                .map_err(|e| e.to_string())?;
+        let verdict = match settlement {
+            crate::approvals::Settlement::Satisfied(_) => Verdict::AutoApprove,
+            _ => run.decision.verdict,
+        };
         if verdict.as_str() != p.verdict {
             per_policy.push(PolicyDifference {
                 name: p.config_name.clone().unwrap_or_else(|| p.name.clone()),
@@ -616,5 +774,9 @@ fn replay_record(
     }
     let verdict = crate::gate::aggregate(verdicts)
         .ok_or_else(|| "the record names no policy: nothing to replay".to_string())?;
-    Ok((verdict, per_policy))
+    Ok(Replayed {
+        verdict,
+        policies: per_policy,
+        approvals: approval_differences,
+    })
 }

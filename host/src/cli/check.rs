@@ -221,7 +221,7 @@ fn check(args: &CheckArgs) -> CheckReport {
     };
     if args.input.is_none()
         && (!args.source.meta.is_empty()
-            || args.source.approvals.is_some()
+            || !args.source.approvals.is_empty()
             || args.source.format != super::InputFormat::Auto)
     {
         report

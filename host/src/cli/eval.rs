@@ -1,8 +1,9 @@
 //! `gatehouse eval`: load the policies, read the release, evaluate each policy
 //! in its own sandbox, aggregate, report, and return the exit code.
 
-use super::{EvalArgs, report_error};
-use crate::config::{Applicability, PolicyEntry, PolicySet};
+use super::eval_approvals::{Gathered, gather, run_and_settle};
+use super::{EvalArgs, SourceArgs, report_error};
+use crate::config::{Applicability, PolicyEntry, PolicySet, Trust};
 use crate::error::{Error, InputError};
 use crate::release::Release;
 use crate::report::{ErrorReport, InputSummary, PolicyReport, Report, SkippedPolicy};
@@ -73,14 +74,19 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
         ..Limits::default()
     };
 
+    // `--approvals` is read below, by the rules of the trust section.
+    let without_approvals = SourceArgs {
+        approvals: Vec::new(),
+        ..args.source.clone()
+    };
     let super::LoadedInput {
         source,
         bytes,
-        release,
-        warnings,
+        mut release,
+        mut warnings,
     } = super::load_input(
         &args.input,
-        &args.source,
+        &without_approvals,
         args.environment.clone(),
         args.release_stream.clone(),
         args.max_input_mib,
@@ -92,15 +98,42 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
     seen.release_digest = Some(release_digest.clone());
     seen.release = args.audit_log.is_some().then(|| release.clone());
 
-    if let Some(config) = &args.config {
-        let set = PolicySet::load(config).map_err(|problems| Error::Config(problems.join("; ")))?;
+    let set = match &args.config {
+        Some(config) => {
+            Some(PolicySet::load(config).map_err(|problems| Error::Config(problems.join("; ")))?)
+        }
+        None => None,
+    };
+    let trust = match &set {
+        Some(set) => set.trust.clone(),
+        None => Trust::from_flags(
+            args.allowed_signers.as_deref(),
+            &args.trust_groups,
+            args.allow_self_approval,
+            args.author_key.as_deref(),
+        )
+        .map_err(Error::Usage)?,
+    };
+    let approvals = gather(
+        &args.source.approvals,
+        trust.as_ref(),
+        &mut release,
+        &release_digest,
+        now,
+        args.max_input_mib,
+    )?;
+    warnings.extend(approvals.warnings.iter().cloned());
+    seen.approvals = Some(approvals.record.clone());
+    seen.release = args.audit_log.is_some().then(|| release.clone());
+
+    if let Some(set) = set {
         seen.set_limits = set
             .policies
             .iter()
             .map(|e| (e.name.clone(), e.limits.clone()))
             .collect();
         let input = InputSummary::new(source, input_sha256, release_digest, &release, warnings);
-        return evaluate_set(&set, &release, now, input);
+        return evaluate_set(&set, &release, now, input, approvals);
     }
 
     let runtime = Runtime::with_limits(&limits)
@@ -126,17 +159,26 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
     let mut reports = Vec::with_capacity(policies.len());
     for policy in &policies {
         let settings = settings_for(&assignments, &policy.file_stem()).map_err(Error::Usage)?;
-        let run = policy.evaluate(&release, &settings, &run_options)?;
-        reports.push(PolicyReport::new(
+        let (run, settlement) = run_and_settle(
+            policy,
+            &release,
+            &settings,
+            &run_options,
+            &approvals.counted,
+        )?;
+        let mut report = PolicyReport::new(
             policy.path().display().to_string(),
             policy.sha256().to_string(),
             &settings,
             &run_options.grants,
             run,
-        ));
+        );
+        report.settle(settlement);
+        reports.push(report);
     }
     let input = InputSummary::new(source, input_sha256, release_digest, &release, warnings);
     Report::new(crate::time::format_utc(now), input, reports)
+        .map(|report| report.with_approvals(approvals.report))
         .ok_or_else(|| Error::Usage("no policy to evaluate; pass --policy or --config".into()))
 }
 
@@ -149,6 +191,7 @@ fn evaluate_set(
     release: &Release,
     now: i64,
     input: InputSummary,
+    approvals: Gathered,
 ) -> Result<Report, Error> {
     let matched = set.applicability(&release.environment_name, &release.release_stream);
     if let Some(refusal) = set.refusal(&release.environment_name, &release.release_stream, &matched)
@@ -175,7 +218,9 @@ fn evaluate_set(
         // `refusal` returned the error for `when-nothing-applies = "error"`.
         let report = Report::nothing_applied(evaluated_at, input, &set.when_nothing_applies)
             .ok_or_else(|| Error::Config(format!("{config}: no policy applies")))?;
-        return Ok(report.with_config(config, skipped));
+        return Ok(report
+            .with_config(config, skipped)
+            .with_approvals(approvals.report));
     }
     let limits = PolicySet::max_limits(applicable.iter().copied());
     let runtime = Runtime::for_policy_set(&limits, set.cache_dir.as_deref())
@@ -190,12 +235,17 @@ fn evaluate_set(
         let options = RunOptions::new(now, entry.limits.clone(), grants)
             .with_release_digest(input.release_digest.clone());
         // Errors name the policy as the config does.
-        let run = policy
-            .evaluate(release, &entry.settings, &options)
-            .map_err(|mut e| {
-                e.policy = entry.name.clone();
-                e
-            })?;
+        let (run, settlement) = run_and_settle(
+            &policy,
+            release,
+            &entry.settings,
+            &options,
+            &approvals.counted,
+        )
+        .map_err(|mut e| {
+            e.policy = entry.name.clone();
+            e
+        })?;
         let mut report = PolicyReport::new(
             policy.path().display().to_string(),
             policy.sha256().to_string(),
@@ -203,12 +253,15 @@ fn evaluate_set(
             &options.grants,
             run,
         );
+        report.settle(settlement);
         report.config_name = Some(entry.name.clone());
         reports.push(report);
     }
     let report = Report::new(evaluated_at, input, reports)
         .ok_or_else(|| Error::Config(format!("{config}: no policy ran")))?;
-    Ok(report.with_config(config, skipped))
+    Ok(report
+        .with_config(config, skipped)
+        .with_approvals(approvals.report))
 }
 
 /// Reads a policy of a set, refuses it when its digest does not match the

@@ -9,6 +9,7 @@ mod check;
 mod convert;
 mod digest;
 mod eval;
+mod eval_approvals;
 mod inspect;
 mod new;
 mod test;
@@ -231,10 +232,14 @@ pub struct SourceArgs {
     #[arg(long = "meta", value_name = "KEY=VALUE")]
     pub meta: Vec<String>,
 
-    /// A JSON file of approvals already given, appended to the input's:
-    /// [{"approver": "asmith", "groups": ["dba"], "at": "2026-11-20T10:00:00Z"}].
-    #[arg(long, value_name = "FILE")]
-    pub approvals: Option<PathBuf>,
+    /// Approvals already given (repeatable). For eval: signed approvals
+    /// (NAME.approval.json with NAME.approval.json.sig beside it, as `gatehouse
+    /// approve` writes them) or directories of them, verified under the trust
+    /// section (docs/approvals.md); or, without a trust section only, a JSON list of
+    /// unsigned approvals, reported as unverified: [{"approver": "asmith", "groups":
+    /// ["dba"], "at": "2026-11-20T10:00:00Z"}]. Other commands read only such lists.
+    #[arg(long, value_name = "PATH")]
+    pub approvals: Vec<PathBuf>,
 }
 
 /// Arguments of `gatehouse convert`.
@@ -397,6 +402,29 @@ pub struct EvalArgs {
     /// be written, eval exits 3.
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
+
+    /// Who may approve, for runs without a policy set (with --config, its [trust]
+    /// section says): the OpenSSH allowed_signers file listing whose keys may sign
+    /// approvals. With it, only signed approvals count (docs/approvals.md).
+    #[arg(long, value_name = "FILE", conflicts_with = "config")]
+    pub allowed_signers: Option<PathBuf>,
+
+    /// An approver group and its members, GROUP=P1,P2 (principals as the
+    /// allowed_signers file names them). Repeatable, each group once.
+    #[arg(
+        long = "group",
+        value_name = "GROUP=P1,P2",
+        requires = "allowed_signers"
+    )]
+    pub trust_groups: Vec<String>,
+
+    /// Let a release's author approve it (by default they cannot).
+    #[arg(long, requires = "allowed_signers")]
+    pub allow_self_approval: bool,
+
+    /// The metadata key naming the release's author (default: author).
+    #[arg(long, value_name = "KEY", requires = "allowed_signers")]
+    pub author_key: Option<String>,
 }
 
 /// Runs a parsed command line, prints its report, and returns the exit code.
@@ -460,14 +488,15 @@ pub(crate) fn input_options(
     max_input_mib: u64,
 ) -> Result<(InputOptions, Vec<String>), Error> {
     let meta = parse_meta(&source.meta).map_err(Error::Usage)?;
-    let (approvals, warnings) = match &source.approvals {
-        Some(path) => {
-            let name = path.display().to_string();
-            let bytes = read_approvals_file(&name, max_input_mib)?;
-            crate::release::parse_approvals(&bytes, &name)?
-        }
-        None => (Vec::new(), Vec::new()),
-    };
+    let mut approvals = Vec::new();
+    let mut warnings = Vec::new();
+    for path in &source.approvals {
+        let name = path.display().to_string();
+        let bytes = read_approvals_file(&name, max_input_mib)?;
+        let (more, notes) = crate::release::parse_approvals(&bytes, &name)?;
+        approvals.extend(more);
+        warnings.extend(notes);
+    }
     let options = InputOptions {
         format: source.format.format(),
         environment,

@@ -326,6 +326,7 @@ mod tests {
             policies: vec![streams, prod],
             cache_dir: None,
             when_nothing_applies,
+            trust: None,
         }
     }
 

@@ -31,6 +31,8 @@ pub fn report_with(verdict: Verdict, reasons: usize, message: &str, path: Option
                 resource_path: path.map(str::to_string),
             })
             .collect(),
+        approved_by: Vec::new(),
+        counts_approvals_itself: false,
         approver_groups: if require {
             vec![FORGED.into(), "dba".into()]
         } else {

@@ -202,6 +202,13 @@ pub fn render_summary(report: &Report, max_bytes: usize) -> String {
             if let Some(instructions) = &approval.instructions {
                 item.push_str(&format!("; instructions: {}", markdown(instructions)));
             }
+            item.push_str(&format!(
+                "; approve with: {}",
+                command_markdown(&approval.approve_command)
+            ));
+            if approval.approver_groups.len() != 1 {
+                item.push_str(" (GROUP: the approver's own group)");
+            }
             item.push('\n');
             if out.len() + item.len() > budget {
                 left_out_approvals += 1;
@@ -210,6 +217,15 @@ pub fn render_summary(report: &Report, max_bytes: usize) -> String {
             out.push_str(&item);
         }
         out.push('\n');
+    }
+
+    let approvals = approvals_summary(&report.approvals);
+    if out.len() + approvals.len() <= budget {
+        out.push_str(&approvals);
+    } else if !approvals.is_empty() {
+        out.push_str(
+            "**Approvals**: too many to show here; the log and the JSON report list them.\n\n",
+        );
     }
 
     if !report.policies.is_empty() {
@@ -232,6 +248,76 @@ pub fn render_summary(report: &Report, max_bytes: usize) -> String {
     out
 }
 
+/// A command in a code span when it holds only plain characters (a code
+/// span cannot be escaped), else escaped Markdown text.
+fn command_markdown(command: &str) -> String {
+    let plain = command
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || " @%+=:,./_~-".contains(c));
+    if plain {
+        format!("`{command}`")
+    } else {
+        markdown(command)
+    }
+}
+
+/// The approvals section: unverified approvals marked as such; else the
+/// valid and rejected signed approvals. Empty when there is nothing to say.
+fn approvals_summary(approvals: &super::ApprovalsReport) -> String {
+    let mut out = String::new();
+    if approvals.unverified {
+        out.push_str(&format!(
+            "**Approvals: {} UNVERIFIED** (unsigned, and no trust section: anyone who can write the approvals could have; see docs/approvals.md)\n\n",
+            approvals.unverified_approvals.len()
+        ));
+        for a in &approvals.unverified_approvals {
+            out.push_str(&format!(
+                "- unverified: {} ({}) at {}\n",
+                markdown(&a.approver),
+                markdown_list(&a.groups, ", "),
+                markdown(&a.at)
+            ));
+        }
+        out.push('\n');
+    }
+    let Some(signers) = &approvals.allowed_signers else {
+        return out;
+    };
+    out.push_str(&format!(
+        "**Approvals**: {} valid, {} rejected (verified against {}, sha256 `{}`)\n\n",
+        approvals.valid.len(),
+        approvals.rejected.len(),
+        markdown(&signers.path),
+        signers.sha256
+    ));
+    for a in &approvals.valid {
+        out.push_str(&format!(
+            "- valid: {} ({}) at {}, key `{}`\n",
+            markdown(&a.principal),
+            markdown_list(&a.groups, ", "),
+            a.at,
+            a.key_fingerprint
+        ));
+    }
+    for r in &approvals.rejected {
+        let who = r
+            .principal
+            .as_deref()
+            .map(|p| format!(" by {}", markdown(p)))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "- rejected: {}{who}: `{}`: {}\n",
+            markdown(&r.file),
+            r.reason,
+            markdown(&r.message)
+        ));
+    }
+    if !approvals.valid.is_empty() || !approvals.rejected.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
 /// A policy's table row within `room` bytes, or `None` when not even the
 /// row without reasons fits. Reasons are listed while they fit, then counted.
 fn summary_row(policy: &PolicyReport, room: usize) -> Option<String> {
@@ -248,9 +334,21 @@ fn summary_row(policy: &PolicyReport, room: usize) -> Option<String> {
         return None;
     }
     let mut listed = 0usize;
+    // Whether the cell holds something already (a `<br>` goes before more).
+    let mut started = false;
+    if !policy.approved_by.is_empty() {
+        let item = format!(
+            "approved by {}",
+            markdown(&crate::approvals::describe(&policy.approved_by))
+        );
+        if row.len() + item.len() + TAIL_ROOM <= room {
+            row.push_str(&item);
+            started = true;
+        }
+    }
     for reason in policy.reasons.iter().take(SUMMARY_REASONS_PER_POLICY) {
         let mut item = String::new();
-        if listed > 0 {
+        if started {
             item.push_str("<br>");
         }
         item.push_str(&markdown(&reason.message));
@@ -262,12 +360,13 @@ fn summary_row(policy: &PolicyReport, room: usize) -> Option<String> {
         }
         row.push_str(&item);
         listed += 1;
+        started = true;
     }
     let more = policy.reasons.len() - listed;
     if more > 0 {
         row.push_str(&format!(
             "{}… {more} more reason{} (see the log or the JSON report)",
-            if listed > 0 { "<br>" } else { "" },
+            if started { "<br>" } else { "" },
             if more == 1 { "" } else { "s" }
         ));
     }

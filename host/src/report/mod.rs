@@ -3,14 +3,17 @@
 //! Renderers write to a writer (never one string of the whole report) and
 //! escape untrusted text with [`untrusted`].
 
+pub mod approvals;
 #[cfg(test)]
 mod fixture;
 pub mod github;
 mod text;
 pub mod untrusted;
 
+pub use approvals::{ApprovalsReport, approve_command};
 pub use text::{render_text, write_text};
 
+use crate::approvals::{ApprovedBy, Settlement};
 use crate::decision::{Reason, Verdict};
 use crate::release::Release;
 use crate::runtime::capture::LogLine;
@@ -45,6 +48,8 @@ pub struct Report {
     /// Set when no policy of the set applied, so that the verdict is the
     /// set's `when-nothing-applies` and nothing was checked; null otherwise.
     pub nothing_applied: Option<NothingApplied>,
+    /// The approvals: valid, rejected with their reasons, or unverified.
+    pub approvals: ApprovalsReport,
 }
 
 /// The outcome of a policy set none of whose policies applied to the release.
@@ -108,6 +113,9 @@ pub struct RequiredApproval {
     pub min_approvals: u32,
     /// What the approver should check.
     pub instructions: Option<String>,
+    /// The `gatehouse approve` command that approves this release for the
+    /// request (`--group GROUP` to fill in unless one group is named).
+    pub approve_command: String,
 }
 
 /// One policy's result.
@@ -130,10 +138,20 @@ pub struct PolicyReport {
     /// Capabilities granted beyond the empty default: `read_dirs` (read-only
     /// directories), `env` (variable names) and `random` (real randomness).
     pub grants: Grants,
-    /// Its verdict.
+    /// Its verdict: the policy's own, or auto-approve when it required
+    /// approval and valid signed approvals satisfied the request
+    /// (`approved_by`).
     pub verdict: Verdict,
     /// Its reasons.
     pub reasons: Vec<Reason>,
+    /// Who satisfied its request for approval (then `verdict` is
+    /// auto-approve, and `approver_groups`, `min_approvals` and
+    /// `instructions` are the request that was satisfied); empty otherwise.
+    pub approved_by: Vec<ApprovedBy>,
+    /// True when valid approvals met its request but it decides
+    /// differently without them: it counts approvals itself, so the host
+    /// left its verdict as it was.
+    pub counts_approvals_itself: bool,
     /// Who may approve (require-approval only).
     pub approver_groups: Vec<String>,
     /// Approvals needed (require-approval only, else null).
@@ -253,6 +271,8 @@ impl PolicyReport {
             grants: grants.clone(),
             verdict: run.decision.verdict,
             reasons: run.decision.reasons,
+            approved_by: Vec::new(),
+            counts_approvals_itself: false,
             approver_groups: run.decision.approver_groups,
             min_approvals: run.decision.min_approvals,
             instructions: run.decision.instructions,
@@ -266,6 +286,19 @@ impl PolicyReport {
             fuel_used: run.fuel_used,
             compile_cache: run.compile.cache.as_str(),
             compile_ms: run.compile.duration.as_secs_f64() * 1000.0,
+        }
+    }
+
+    /// Applies what counting the approvals decided: a satisfied request
+    /// makes the verdict auto-approve, naming who approved.
+    pub fn settle(&mut self, settlement: Settlement) {
+        match settlement {
+            Settlement::Satisfied(approved_by) => {
+                self.verdict = Verdict::AutoApprove;
+                self.approved_by = approved_by;
+            }
+            Settlement::DecidedByPolicy => self.counts_approvals_itself = true,
+            Settlement::NotRequested | Settlement::Unmet => {}
         }
     }
 }
@@ -314,6 +347,11 @@ impl Report {
                 approver_groups: p.approver_groups.clone(),
                 min_approvals: p.min_approvals.unwrap_or(1),
                 instructions: p.instructions.clone(),
+                approve_command: approve_command(
+                    &input.release_digest,
+                    &input.environment,
+                    &p.approver_groups,
+                ),
             })
             .collect();
         Some(Report {
@@ -327,6 +365,7 @@ impl Report {
             config: None,
             skipped: Vec::new(),
             nothing_applied: None,
+            approvals: ApprovalsReport::default(),
         })
     }
 
@@ -365,6 +404,11 @@ impl Report {
                 instructions: Some(
                     "No policy of the set applies to this release, so nothing was checked: review the whole release by hand before approving.".to_string(),
                 ),
+                approve_command: approve_command(
+                    &input.release_digest,
+                    &input.environment,
+                    approver_groups,
+                ),
             }],
             _ => Vec::new(),
         };
@@ -383,7 +427,14 @@ impl Report {
                 checked: false,
                 message,
             }),
+            approvals: ApprovalsReport::default(),
         })
+    }
+
+    /// Records the approvals of the evaluation.
+    pub fn with_approvals(mut self, approvals: ApprovalsReport) -> Self {
+        self.approvals = approvals;
+        self
     }
 
     /// Records the policy set the policies came from and the policies it skipped.

@@ -56,6 +56,7 @@ pub fn write_text(report: &Report, out: &mut impl Write) -> io::Result<()> {
     for warning in &input.warnings {
         writeln!(out, "warning: {}", shown(warning))?;
     }
+    write_approvals(&report.approvals, out)?;
     if let Some(nothing) = &report.nothing_applied {
         writeln!(out, "\n{}", shown(&nothing.message))?;
         for approval in &report.required_approvals {
@@ -73,6 +74,7 @@ pub fn write_text(report: &Report, out: &mut impl Write) -> io::Result<()> {
             if let Some(instructions) = &approval.instructions {
                 writeln!(out, "  instructions: {}", shown(instructions))?;
             }
+            write_approve_command(&approval.approve_command, &approval.approver_groups, out)?;
         }
     }
     for policy in &report.policies {
@@ -112,6 +114,27 @@ pub fn write_text(report: &Report, out: &mut impl Write) -> io::Result<()> {
                 "  approvers: {who} ({min} approval{}{per_group})",
                 if min == 1 { "" } else { "s" }
             )?;
+        }
+        if !policy.approved_by.is_empty() {
+            writeln!(
+                out,
+                "  approved by {}",
+                shown(&crate::approvals::describe(&policy.approved_by))
+            )?;
+        }
+        if policy.counts_approvals_itself {
+            writeln!(
+                out,
+                "  approvals: this policy counts approvals itself (it decides differently without them), so its own verdict stands"
+            )?;
+        }
+        if policy.verdict == Verdict::RequireApproval {
+            let command = super::approve_command(
+                &input.release_digest,
+                &input.environment,
+                &policy.approver_groups,
+            );
+            write_approve_command(&command, &policy.approver_groups, out)?;
         }
         for dir in &policy.grants.read_dirs {
             writeln!(out, "  granted: read {}", shown(&dir.display().to_string()))?;
@@ -170,6 +193,82 @@ pub fn write_text(report: &Report, out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
+/// The approvals: verified against which file, each valid and rejected
+/// one; or a loud mark on approvals nobody verified.
+fn write_approvals(approvals: &super::ApprovalsReport, out: &mut impl Write) -> io::Result<()> {
+    if approvals.unverified {
+        let n = approvals.unverified_approvals.len();
+        writeln!(
+            out,
+            "approvals: {n} UNVERIFIED (unsigned, and no trust section to check signed ones: anyone who can write the approvals could have; see docs/approvals.md)"
+        )?;
+        for a in &approvals.unverified_approvals {
+            writeln!(
+                out,
+                "  unverified: {} ({}) at {}",
+                shown(&a.approver),
+                line_list(&a.groups, ", "),
+                shown(&a.at)
+            )?;
+        }
+    }
+    let Some(signers) = &approvals.allowed_signers else {
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "approvals: {} valid, {} rejected (verified against {}, sha256 {})",
+        approvals.valid.len(),
+        approvals.rejected.len(),
+        shown(&signers.path),
+        signers.sha256
+    )?;
+    for a in &approvals.valid {
+        writeln!(
+            out,
+            "  valid: {} ({}) at {}, key {} [{}]",
+            shown(&a.principal),
+            line_list(&a.groups, ", "),
+            a.at,
+            a.key_fingerprint,
+            shown(&a.file)
+        )?;
+    }
+    for r in &approvals.rejected {
+        let who = r
+            .principal
+            .as_deref()
+            .map(|p| format!(" by {}", shown(p)))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  rejected: {}{who}: {}: {}",
+            shown(&r.file),
+            r.reason,
+            shown(&r.message)
+        )?;
+    }
+    Ok(())
+}
+
+/// `  approve: gatehouse approve …`, and what to put for GROUP.
+fn write_approve_command(command: &str, groups: &[String], out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "  approve: {}", shown(command))?;
+    if groups.len() > 1 {
+        writeln!(
+            out,
+            "    (GROUP: each approver names their own group among {})",
+            line_list(groups, ", ")
+        )?;
+    } else if groups.is_empty() {
+        writeln!(
+            out,
+            "    (GROUP: any group the trust settings list the approver in)"
+        )?;
+    }
+    Ok(())
+}
+
 /// The text report as a string (for tests and small reports; the CLI
 /// writes it with [`write_text`]).
 pub fn render_text(report: &Report) -> String {
@@ -206,6 +305,8 @@ mod tests {
             "  - ok\\u{a}",
             "  - ok\\u{a}",
             "  approvers: ok\\u{a}",
+            "  approve: gatehouse approve --digest sha256:2222",
+            "    (GROUP: each approver names their own group among ok\\u{a}",
             "  instructions: ok\\u{a}",
             "  log warn: ok\\u{a}",
             // Captured output is shown line by line, each behind its label.
