@@ -1254,7 +1254,7 @@ fn help_explains_the_formats_and_detection() {
             "`format_version` together with",
             "`steps` or `changeSummary`",
             "--meta <KEY=VALUE>",
-            "--approvals <FILE>",
+            "--approvals <PATH>",
         ] {
             assert!(
                 run.stdout.contains(fragment),

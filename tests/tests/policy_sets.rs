@@ -128,7 +128,11 @@ fn three_verdicts_aggregate_to_fail_with_attribution() {
         json["required_approvals"],
         serde_json::json!([{
             "policy": "streams", "approver_groups": ["release-managers"],
-            "min_approvals": 1, "instructions": json["required_approvals"][0]["instructions"]
+            "min_approvals": 1, "instructions": json["required_approvals"][0]["instructions"],
+            "approve_command": format!(
+                "gatehouse approve --digest {} --environment prod-eu --group release-managers --key ~/.ssh/id_ed25519",
+                json["input"]["release_digest"].as_str().expect("digest")
+            )
         }])
     );
 
