@@ -970,3 +970,31 @@ fn the_github_summary_gives_the_approve_command_then_who_approved() {
         "{approved}"
     );
 }
+
+#[test]
+fn check_and_eval_refuse_a_broken_allowed_signers_file() {
+    let l = Loop::new();
+    let check = || {
+        gatehouse([
+            "check".to_string(),
+            "--config".into(),
+            l.path("gatehouse.toml").display().to_string(),
+        ])
+    };
+    let run = check();
+    assert_eq!(run.code, 0, "{run:#?}");
+    let mut text = std::fs::read_to_string(l.path("allowed_signers")).expect("read");
+    text.push_str("carol@example.com ssh-foo AAAA\n");
+    l.write("allowed_signers", &text);
+    let run = check();
+    assert_eq!(run.code, 3, "{run:#?}");
+    assert!(
+        run.stderr.contains("[trust] allowed-signers: "),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("allowed_signers:7: "), "{}", run.stderr);
+    // eval reads it on every run, approvals or not: exit 3, never a verdict.
+    let run = l.eval("gatehouse.toml", "release.json", &[]);
+    assert_error(&run, &["allowed_signers:7: ", "ssh-foo"]);
+}

@@ -238,6 +238,12 @@ fn check(args: &CheckArgs) -> CheckReport {
     };
     report.when_nothing_applies = Some(set.when_nothing_applies.as_str());
     report.policies = set.policies.iter().map(CheckedPolicy::unchecked).collect();
+    // The trust section's allowed_signers file: eval reads it on every run.
+    if let Some(trust) = &set.trust
+        && let Err(e) = trust.load_signers()
+    {
+        report.problems.push(format!("{config}: [trust] {e}"));
+    }
     if let Some(input) = &args.input {
         check_release(args, input, &set, &mut report);
     }
