@@ -23,8 +23,10 @@ Exit codes (verify):
      such line is named), or the file cannot be read
 Exit codes (replay):
   0  every replayed record has its recorded verdict
-  1  some records now get a different verdict (each is listed)
-  3  a record could not be replayed (policy not found, error), or the file cannot be read";
+  1  some records now get a different verdict, or an approval another outcome
+     (each is listed)
+  3  a record could not be replayed (policy or allowed_signers file not found,
+     error), or the file cannot be read";
 
 /// Arguments of `gatehouse audit`.
 #[derive(Debug, clap::Args)]
