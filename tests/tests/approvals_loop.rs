@@ -998,3 +998,43 @@ fn check_and_eval_refuse_a_broken_allowed_signers_file() {
     let run = l.eval("gatehouse.toml", "release.json", &[]);
     assert_error(&run, &["allowed_signers:7: ", "ssh-foo"]);
 }
+
+#[test]
+fn signed_approvals_satisfy_a_sets_request_when_nothing_applies() {
+    let l = Loop::new();
+    let skipped = format!(
+        "[[policy]]\nname = \"elsewhere\"\npath = \"{}\"\nenvironments = [\"nowhere\"]\n",
+        gatehouse_e2e::policy("destructive-changes").display()
+    );
+    // The trust section's table ends at [[policy]]; the top-level key goes first.
+    let text = format!(
+        "when-nothing-applies = {{ verdict = \"require-approval\", approver-groups = [\"dba\"] }}\n{}",
+        std::fs::read_to_string(l.set("nothing.toml", "", &skipped)).expect("read")
+    );
+    l.write("nothing.toml", &text);
+    let run = l.eval("nothing.toml", "release.json", &[]);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(
+        run.stdout.contains("  approve: gatehouse approve --digest"),
+        "{}",
+        run.stdout
+    );
+    l.approve("bob", "release.json", "prod-eu", "dba", &[]);
+    let run = l.eval("nothing.toml", "release.json", &[]);
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(
+        run.stdout
+            .starts_with("AUTO-APPROVE (exit 0): NOTHING WAS CHECKED\n")
+            && run.stdout.contains(&format!(
+                "  approved by bob@example.com (dba) at {SIGNED_AT}"
+            )),
+        "{}",
+        run.stdout
+    );
+    let (_, report) = l.eval_json("nothing.toml", "release.json", &[]);
+    assert_eq!(
+        report["nothing_applied"]["approved_by"][0]["principal"],
+        "bob@example.com"
+    );
+    assert_eq!(report["required_approvals"], serde_json::json!([]));
+}

@@ -220,6 +220,7 @@ fn evaluate_set(
             .ok_or_else(|| Error::Config(format!("{config}: no policy applies")))?;
         return Ok(report
             .with_config(config, skipped)
+            .satisfy_nothing_applied(&approvals.counted)
             .with_approvals(approvals.report));
     }
     let limits = PolicySet::max_limits(applicable.iter().copied());

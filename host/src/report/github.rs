@@ -164,8 +164,14 @@ pub fn render_summary(report: &Report, max_bytes: usize) -> String {
         report.verdict.as_str(),
         report.exit_code
     );
-    if report.nothing_applied.is_some() {
+    if let Some(nothing) = &report.nothing_applied {
         out.push_str("**Nothing was checked: no policy of the set applies to this release.**\n\n");
+        if !nothing.approved_by.is_empty() {
+            out.push_str(&format!(
+                "Approved by {}.\n\n",
+                markdown(&crate::approvals::describe(&nothing.approved_by))
+            ));
+        }
     }
     let input = &report.input;
     // Untrusted text is never put in a code span, where escapes do not work;

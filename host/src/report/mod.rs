@@ -62,6 +62,9 @@ pub struct NothingApplied {
     pub checked: bool,
     /// What happened, in a sentence naming the environment and stream.
     pub message: String,
+    /// With `require-approval`: who satisfied that request with valid
+    /// signed approvals (the verdict is then auto-approve); empty otherwise.
+    pub approved_by: Vec<ApprovedBy>,
 }
 
 /// The `required_approvals[].policy` of the approval a set's
@@ -426,9 +429,36 @@ impl Report {
                 action: when.as_str(),
                 checked: false,
                 message,
+                approved_by: Vec::new(),
             }),
             approvals: ApprovalsReport::default(),
         })
+    }
+
+    /// Satisfies the request for approval of a set's `when-nothing-applies
+    /// = "require-approval"` with the valid approvals, when they meet it: the
+    /// host's own request (no policy decides it), so no re-evaluation is
+    /// needed. The verdict becomes auto-approve; `nothing_applied` names who
+    /// approved. Does nothing to any other report.
+    pub fn satisfy_nothing_applied(mut self, approvals: &[crate::approvals::Counted]) -> Self {
+        let Some(nothing) = self.nothing_applied.as_mut() else {
+            return self;
+        };
+        let [request] = &self.required_approvals[..] else {
+            return self;
+        };
+        if let Some(approved_by) =
+            crate::approvals::meets(&request.approver_groups, request.min_approvals, approvals)
+        {
+            nothing.approved_by = approved_by;
+            nothing
+                .message
+                .push_str("; the approval it asks for was given (signed and verified)");
+            self.verdict = Verdict::AutoApprove;
+            self.exit_code = Verdict::AutoApprove.exit_code();
+            self.required_approvals.clear();
+        }
+        self
     }
 
     /// Records the approvals of the evaluation.

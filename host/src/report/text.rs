@@ -76,6 +76,13 @@ pub fn write_text(report: &Report, out: &mut impl Write) -> io::Result<()> {
             }
             write_approve_command(&approval.approve_command, &approval.approver_groups, out)?;
         }
+        if !nothing.approved_by.is_empty() {
+            writeln!(
+                out,
+                "  approved by {}",
+                shown(&crate::approvals::describe(&nothing.approved_by))
+            )?;
+        }
     }
     for policy in &report.policies {
         let described = if policy.label() == policy.name {
