@@ -419,6 +419,9 @@ struct ReplayError {
 struct WasmIndex {
     scanned: Vec<PathBuf>,
     by_sha: HashMap<String, PathBuf>,
+    /// Whether to search the directory of each recorded policy path (no
+    /// `--policy-dir` given).
+    search_recorded_dirs: bool,
 }
 
 impl WasmIndex {
@@ -479,6 +482,7 @@ fn replay(
     let mut index = WasmIndex {
         scanned: Vec::new(),
         by_sha: HashMap::new(),
+        search_recorded_dirs: policy_dirs.is_empty(),
     };
     for dir in policy_dirs {
         index.scan(dir);
@@ -518,7 +522,6 @@ fn replay(
             input,
             &runtime,
             &mut index,
-            policy_dirs.is_empty(),
             &mut loaded,
             &overrides,
             &mut signer_files,
@@ -677,13 +680,11 @@ fn replay_approvals(
     Ok((counted, differences))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn replay_record(
     record: &Record,
     input: serde_json::Value,
     runtime: &Runtime,
     index: &mut WasmIndex,
-    search_recorded_dirs: bool,
     loaded: &mut HashMap<String, LoadedPolicy>,
     overrides: &[Assignment],
     signer_files: &mut SignerFiles,
@@ -707,7 +708,7 @@ fn replay_record(
     let mut per_policy = Vec::new();
     for p in &record.policies {
         if !loaded.contains_key(&p.wasm_sha256) {
-            if search_recorded_dirs {
+            if index.search_recorded_dirs {
                 let dir = Path::new(&p.path)
                     .parent()
                     .filter(|d| !d.as_os_str().is_empty())
