@@ -140,9 +140,20 @@ pub fn signature_path(statement: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// At most `limit` bytes of a regular file.
+/// At most `limit` bytes of a regular file. Opened without blocking (on
+/// Unix), so that a FIFO planted in an approvals directory is refused at
+/// once instead of hanging the gate until someone writes to it.
 fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open it: {e}"))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits().cast_signed());
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| format!("cannot open it: {e}"))?;
     if !file.metadata().is_ok_and(|m| m.is_file()) {
         return Err("is not a regular file".into());
     }
@@ -221,6 +232,20 @@ mod tests {
         assert!(err.contains("gatehouse approve"), "{err}");
         let err = collect(&[d.path().join("missing")], 1 << 20).expect_err("missing");
         assert!(err.contains("cannot read it"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_at_once() {
+        let d = dir();
+        let fifo = d.path().join("x.approval.json");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo");
+        assert!(status.success());
+        let err = collect(&[d.path().to_path_buf()], 1 << 20).expect_err("a FIFO");
+        assert!(err.contains("is not a regular file"), "{err}");
     }
 
     #[test]
