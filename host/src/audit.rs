@@ -339,7 +339,10 @@ fn check_torn(file: &mut File, tail: &Tail) -> Result<Option<(u64, String)>, Str
     let text = &torn[..torn.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1)];
     // The next line as gatehouse writes it: a record, or a checkpoint
     // (which follows a record).
-    let checkpoint_allowed = verified.checkpoints.last().is_none_or(|c| c.line < verified.lines)
+    let checkpoint_allowed = verified
+        .checkpoints
+        .last()
+        .is_none_or(|c| c.line < verified.lines)
         && verified.lines > 0;
     let starts_record = [SCHEMA, audit_checkpoint::SCHEMA]
         .iter()

@@ -90,8 +90,7 @@ impl Checkpoint {
                 "a checkpoint must follow a record (gatehouse writes one after each record it signs): the line was moved, inserted or forged".into(),
             );
         }
-        if self.covers_seq.saturating_add(1) != self.seq || self.covers_sha256 != self.prev_sha256
-        {
+        if self.covers_seq.saturating_add(1) != self.seq || self.covers_sha256 != self.prev_sha256 {
             return Err(format!(
                 "the checkpoint covers line {} (sha256 {}), not the line before it: the line was edited or moved",
                 self.covers_seq,
@@ -225,8 +224,8 @@ pub fn check_signatures(
             message,
         };
         let signature = checkpoint.sshsig().map_err(|m| problem("invalid", m))?;
-        let key = check_signature(&signature, NAMESPACE, &checkpoint.message()).map_err(|e| {
-            match e {
+        let key =
+            check_signature(&signature, NAMESPACE, &checkpoint.message()).map_err(|e| match e {
                 CheckError::WrongNamespace(ns) => problem(
                     "invalid",
                     format!(
@@ -238,8 +237,7 @@ pub fn check_signatures(
                     "bad-signature",
                     bad_signature_message(checkpoint, previous_line),
                 ),
-            }
-        })?;
+            })?;
         let at = crate::time::parse_rfc3339(&checkpoint.time)
             .map_err(|e| problem("invalid", format!("checkpoint time: {e}")))?;
         let vouching = vouching_lines(signers, &key, principal, at);
@@ -303,7 +301,9 @@ fn bad_signature_message(checkpoint: &Checkpoint, previous_line: u64) -> String 
     let changed = if first >= last {
         format!("record {last} (line {last}) was changed after this checkpoint signed it")
     } else {
-        format!("one of the records at lines {first} to {last} was changed after this checkpoint signed them")
+        format!(
+            "one of the records at lines {first} to {last} was changed after this checkpoint signed them"
+        )
     };
     let before = if previous_line == 0 {
         String::new()
@@ -488,7 +488,10 @@ mod tests {
         assert_eq!((v.lines, v.records, v.checkpoints.len()), (6, 3, 3));
         let c = &v.checkpoints[2].checkpoint;
         assert_eq!((c.seq, c.covers_seq), (6, 5));
-        assert_eq!(c.covers_sha256, audit::sha256_hex(lines(&path)[4].as_bytes()));
+        assert_eq!(
+            c.covers_sha256,
+            audit::sha256_hex(lines(&path)[4].as_bytes())
+        );
         let signed = check_signatures(&v, &allowed("audit@ci", 1), Some("audit@ci")).expect("ok");
         assert_eq!(signed.signed_records, 3);
         assert_eq!(signed.signers.len(), 1);
@@ -523,7 +526,11 @@ mod tests {
         let v = verified(&path);
         let cases = [
             (allowed("audit@ci", 2), None, "does not list"),
-            (allowed("alice", 1), Some("audit@ci"), "lists only for \"alice\" at line 1"),
+            (
+                allowed("alice", 1),
+                Some("audit@ci"),
+                "lists only for \"alice\" at line 1",
+            ),
             (
                 allowed("audit@ci namespaces=\"gatehouse-approval\"", 1),
                 None,
@@ -556,7 +563,9 @@ mod tests {
         c.signature = armor(&sig).expect("armor");
         lines[1] = serde_json::to_string(&c).expect("json");
         std::fs::write(&path, lines.join("\n") + "\n").expect("write");
-        let p = audit::verify(&path).expect("readable").expect_err("refused");
+        let p = audit::verify(&path)
+            .expect("readable")
+            .expect_err("refused");
         assert_eq!((p.line, p.kind), (2, "invalid"), "{p:?}");
         assert!(p.message.contains("not \"gatehouse-audit\""), "{p:?}");
     }
@@ -662,9 +671,14 @@ mod tests {
         outcome.exit_code = 3;
         outcome.outcome_of = Some(2);
         audit::append(&path, &mut outcome).expect("append");
-        let p = audit::verify(&path).expect("readable").expect_err("invalid");
+        let p = audit::verify(&path)
+            .expect("readable")
+            .expect_err("invalid");
         assert_eq!((p.line, p.kind), (5, "invalid"), "{p:?}");
-        assert!(p.message.contains("is a checkpoint, not a decision"), "{p:?}");
+        assert!(
+            p.message.contains("is a checkpoint, not a decision"),
+            "{p:?}"
+        );
     }
 
     #[test]
@@ -676,7 +690,9 @@ mod tests {
         c.seq = 1;
         c.prev_sha256 = audit::genesis();
         std::fs::write(&path, serde_json::to_string(&c).expect("json") + "\n").expect("write");
-        let p = audit::verify(&path).expect("readable").expect_err("invalid");
+        let p = audit::verify(&path)
+            .expect("readable")
+            .expect_err("invalid");
         assert_eq!((p.line, p.kind), (1, "invalid"), "{p:?}");
         assert!(p.message.contains("must follow a record"), "{p:?}");
     }

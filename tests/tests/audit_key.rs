@@ -151,10 +151,7 @@ fn verify(log: &Path, extra: &[&str]) -> Run {
 
 /// `audit verify LOG --allowed-signers FILE`.
 fn verify_signed(log: &Path, allowed: &Path) -> Run {
-    verify(
-        log,
-        &["--allowed-signers", &allowed.display().to_string()],
-    )
+    verify(log, &["--allowed-signers", &allowed.display().to_string()])
 }
 
 fn lines(log: &Path) -> Vec<String> {
@@ -212,7 +209,8 @@ fn signed_log() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
 fn assert_failed(run: &Run, line: usize, kind: &str, fragments: &[&str]) {
     let message = assert_error(run, &[&format!("line {line}: {kind}: ")]);
     assert!(
-        run.stdout.starts_with(&format!("FAILED: line {line} {kind}: ")),
+        run.stdout
+            .starts_with(&format!("FAILED: line {line} {kind}: ")),
         "{run:#?}"
     );
     for fragment in fragments {
@@ -230,7 +228,10 @@ fn a_signed_log_verifies_and_says_what_is_signed() {
         let value = json(line);
         assert_eq!(value["seq"], i as u64 + 1);
         if i % 2 == 1 {
-            assert_eq!(value["schema"], "gatehouse.audit-checkpoint/v1", "{value:#}");
+            assert_eq!(
+                value["schema"], "gatehouse.audit-checkpoint/v1",
+                "{value:#}"
+            );
             assert_eq!(value["covers_seq"], i as u64);
             assert_eq!(value["covers_sha256"], sha256_hex(&lines[i - 1]));
             assert_eq!(value["prev_sha256"], value["covers_sha256"]);
@@ -326,7 +327,10 @@ fn a_signed_log_verifies_and_says_what_is_signed() {
         )
     );
     assert_eq!(value["last_checkpoint"]["line"], 6);
-    assert_eq!(value["last_checkpoint"]["covers_sha256"], sha256_hex(&lines[4]));
+    assert_eq!(
+        value["last_checkpoint"]["covers_sha256"],
+        sha256_hex(&lines[4])
+    );
     assert_eq!(value["signers"][0]["key_fingerprint"], fingerprint.as_str());
     assert_eq!(value["signers"][0]["checkpoints"], 3);
 
@@ -335,7 +339,8 @@ fn a_signed_log_verifies_and_says_what_is_signed() {
     assert_no_host_panic(&run);
     assert_eq!(run.code, 0, "{run:#?}");
     assert!(
-        run.stdout.contains("3 records: 3 replayed, 0 differ, 0 skipped"),
+        run.stdout
+            .contains("3 records: 3 replayed, 0 differ, 0 skipped"),
         "{run:#?}"
     );
 }
@@ -344,7 +349,11 @@ fn a_signed_log_verifies_and_says_what_is_signed() {
 fn records_appended_without_the_key_are_an_unsigned_tail() {
     let (dir, log, _key, allowed) = signed_log();
     let input = temp_file(
-        release_json("prod", "QA", &[("service", "api", "services/api", "UPDATE_IN_PLACE")]),
+        release_json(
+            "prod",
+            "QA",
+            &[("service", "api", "services/api", "UPDATE_IN_PLACE")],
+        ),
         ".json",
     );
     let run = gatehouse([
@@ -366,7 +375,9 @@ fn records_appended_without_the_key_are_an_unsigned_tail() {
     );
     assert!(
         run.stderr.starts_with("gatehouse: warning: ")
-            && run.stderr.contains("whoever can write the log can change or remove them undetected"),
+            && run
+                .stderr
+                .contains("whoever can write the log can change or remove them undetected"),
         "{run:#?}"
     );
     let run = verify(
@@ -377,7 +388,12 @@ fn records_appended_without_the_key_are_an_unsigned_tail() {
             "--require-signed",
         ],
     );
-    assert_failed(&run, 7, "unsigned", &["--require-signed refuses an unsigned tail"]);
+    assert_failed(
+        &run,
+        7,
+        "unsigned",
+        &["--require-signed refuses an unsigned tail"],
+    );
     drop(dir);
 }
 
@@ -442,7 +458,11 @@ fn resign(dir: &Path, lines: &mut [String], from: usize, key: &Path) {
             .stdin(Stdio::null())
             .output()
             .expect("ssh-keygen -Y sign");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let signature = std::fs::read_to_string(dir.join("message.sig")).expect("signature");
         value["signature"] = signature.into();
         value["key_fingerprint"] = ssh_fingerprint(key).into();
@@ -523,7 +543,10 @@ fn truncation_back_to_a_checkpoint_is_not_detected_without_an_anchor() {
         .find(|l| l.starts_with("last checkpoint: "))
         .expect("an anchor line")
         .to_string();
-    assert!(anchor.starts_with("last checkpoint: line 6 signs line 5"), "{anchor}");
+    assert!(
+        anchor.starts_with("last checkpoint: line 6 signs line 5"),
+        "{anchor}"
+    );
 
     let mut lines = lines(&log);
     lines.truncate(4);
@@ -564,8 +587,11 @@ fn ssh_keygen_verifies_a_checkpoint_over_the_documented_message() {
         assert_eq!(run.code, 0, "{run:#?}");
         let checkpoint = json(&self::lines(&log)[1]);
         let signature = dir.path().join(format!("{kind}.sig"));
-        std::fs::write(&signature, checkpoint["signature"].as_str().expect("signature"))
-            .expect("write");
+        std::fs::write(
+            &signature,
+            checkpoint["signature"].as_str().expect("signature"),
+        )
+        .expect("write");
         let message = dir.path().join(format!("{kind}.message"));
         std::fs::write(&message, checkpoint_message(&checkpoint)).expect("write");
         let allowed = allowed_signers(dir.path(), &[&key]);
@@ -669,12 +695,24 @@ fn a_key_in_ssh_agent_signs_and_one_that_cannot_sign_withholds_the_verdict() {
     let log = dir.path().join("audit.jsonl");
 
     // Through the agent, by its public key.
-    let run = eval_signed(dir.path(), &log, &public(&usable), "PROD", Some(&agent.socket));
+    let run = eval_signed(
+        dir.path(),
+        &log,
+        &public(&usable),
+        "PROD",
+        Some(&agent.socket),
+    );
     assert_eq!(run.code, 2, "{run:#?}");
     assert_eq!(verify_signed(&log, &allowed).code, 0);
 
     // The agent holds the key but will not sign: no verdict, exit 3.
-    let run = eval_signed(dir.path(), &log, &public(&refused), "PROD", Some(&agent.socket));
+    let run = eval_signed(
+        dir.path(),
+        &log,
+        &public(&refused),
+        "PROD",
+        Some(&agent.socket),
+    );
     assert_error(
         &run,
         &[
@@ -721,7 +759,9 @@ fn a_key_in_ssh_agent_signs_and_one_that_cannot_sign_withholds_the_verdict() {
     let run = eval_signed(dir.path(), &log, &public(&usable), "QA", None);
     assert_error(
         &run,
-        &["is a public key, so its private half must be in ssh-agent, but SSH_AUTH_SOCK is not set"],
+        &[
+            "is a public key, so its private half must be in ssh-agent, but SSH_AUTH_SOCK is not set",
+        ],
     );
 }
 
@@ -732,7 +772,11 @@ fn an_undelivered_report_and_its_outcome_are_both_signed() {
     let allowed = allowed_signers(dir.path(), &[&key]);
     let log = dir.path().join("audit.jsonl");
     let input = temp_file(
-        release_json("prod", "PROD", &[("service", "api", "services/api", "UPDATE_IN_PLACE")]),
+        release_json(
+            "prod",
+            "PROD",
+            &[("service", "api", "services/api", "UPDATE_IN_PLACE")],
+        ),
         ".json",
     );
     let full: Stdio = std::fs::OpenOptions::new()

@@ -160,12 +160,10 @@ impl Signer {
 fn read_key_file(flag: &str, path: &Path) -> Result<String, String> {
     use std::io::Read;
     let name = format!("{flag} {}", path.display());
-    let file = std::fs::File::open(path)
-        .map_err(|e| format!("{name}: cannot open the key file: {e}"))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("{name}: cannot open the key file: {e}"))?;
     if file.metadata().is_ok_and(|m| m.is_dir()) {
-        return Err(format!(
-            "{name} is a directory; expected an SSH key file"
-        ));
+        return Err(format!("{name} is a directory; expected an SSH key file"));
     }
     let mut bytes = Vec::new();
     file.take(MAX_KEY_FILE_BYTES + 1)
@@ -177,8 +175,7 @@ fn read_key_file(flag: &str, path: &Path) -> Result<String, String> {
             MAX_KEY_FILE_BYTES >> 10
         ));
     }
-    String::from_utf8(bytes)
-        .map_err(|_| format!("{name} is not text; expected an SSH key file"))
+    String::from_utf8(bytes).map_err(|_| format!("{name} is not text; expected an SSH key file"))
 }
 
 #[cfg(test)]

@@ -295,7 +295,8 @@ pub(crate) fn record_undelivered(
         "the decision of record {decided} was not delivered: {error}"
     ));
     record.outcome_of = Some(decided);
-    let cannot = |e: String| format!("cannot record that decision {decided} was not delivered: {e}");
+    let cannot =
+        |e: String| format!("cannot record that decision {decided} was not delivered: {e}");
     let mut log = open_log(path).map_err(cannot)?;
     let seq = log.append_record(&mut record).map_err(cannot)?;
     if let Some(key) = key {
@@ -354,10 +355,7 @@ fn verify(file: &Path, keys: &KeyCheck, output: OutputFormat) -> i32 {
     let signers = match keys.allowed_signers.map(AllowedSigners::load).transpose() {
         Ok(signers) => signers,
         Err(e) => {
-            return report_error(
-                &ErrorReport::new(format!("--allowed-signers {e}")),
-                output,
-            );
+            return report_error(&ErrorReport::new(format!("--allowed-signers {e}")), output);
         }
     };
     let verified = match crate::audit::verify(file) {
@@ -442,7 +440,11 @@ fn verify(file: &Path, keys: &KeyCheck, output: OutputFormat) -> i32 {
             "{} records and {} {} ({} lines)",
             verified.records,
             verified.checkpoints.len(),
-            plural(verified.checkpoints.len() as u64, "checkpoint", "checkpoints"),
+            plural(
+                verified.checkpoints.len() as u64,
+                "checkpoint",
+                "checkpoints"
+            ),
             verified.lines
         )
     };
@@ -482,7 +484,9 @@ fn verify(file: &Path, keys: &KeyCheck, output: OutputFormat) -> i32 {
             );
         }
         (Some(_), None) => {
-            println!("signed: no checkpoint, so no record is signed (eval --audit-key writes them)");
+            println!(
+                "signed: no checkpoint, so no record is signed (eval --audit-key writes them)"
+            );
         }
         (None, Some(_)) => {
             println!(

@@ -34,13 +34,15 @@ pub fn run(args: &EvalArgs) -> i32 {
     };
     let recorded = match &args.audit_log {
         None => None,
-        Some(log) => match super::audit::record_eval(log, args, &seen, &outcome, audit_key.as_mut()) {
-            Ok(seq) => Some((log, seq)),
-            Err(e) => {
-                let message = format!("--audit-log {}: {e}", log.display());
-                return fail(ErrorReport::new(message));
+        Some(log) => {
+            match super::audit::record_eval(log, args, &seen, &outcome, audit_key.as_mut()) {
+                Ok(seq) => Some((log, seq)),
+                Err(e) => {
+                    let message = format!("--audit-log {}: {e}", log.display());
+                    return fail(ErrorReport::new(message));
+                }
             }
-        },
+        }
     };
     let report = match outcome {
         Ok(report) => report,
