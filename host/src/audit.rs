@@ -240,17 +240,23 @@ impl Appender {
         record.prev_sha256 = prev;
         let line =
             serde_json::to_vec(record).map_err(|e| format!("cannot serialise the record: {e}"))?;
-        self.write_line(line)
+        self.write(line, seq)
     }
 
     /// Appends one serialised line (without its newline), which must carry
-    /// the link [`Appender::next_link`] gives; returns its `seq`.
-    pub(crate) fn write_line(&mut self, mut line: Vec<u8>) -> Result<u64, String> {
+    /// the link [`Appender::next_link`] gives (checked); returns its `seq`.
+    pub(crate) fn write_line(&mut self, line: Vec<u8>) -> Result<u64, String> {
         let (seq, prev) = self.next_link();
         let parsed = Line::parse(&line).map_err(|e| format!("internal: not an audit line: {e}"))?;
         if parsed.seq() != seq || parsed.prev_sha256() != prev {
             return Err(format!("internal: the line does not chain as line {seq}"));
         }
+        self.write(line, seq)
+    }
+
+    /// Writes line `seq` and its newline in one write, syncs it, and makes
+    /// it the last line.
+    fn write(&mut self, mut line: Vec<u8>, seq: u64) -> Result<u64, String> {
         let hash = sha256_hex(&line);
         line.push(b'\n');
         self.file
@@ -374,20 +380,25 @@ impl Line {
     /// Parses a line by its `schema`: a checkpoint, or a record (of
     /// [`SCHEMA`]; another schema is an error naming it).
     pub fn parse(line: &[u8]) -> Result<Line, String> {
+        // A record (which may be large) is parsed once; only a line that
+        // is not one is tried as a (small) checkpoint.
+        let record_error = match serde_json::from_slice::<Record>(line) {
+            Ok(record) if record.schema == SCHEMA => return Ok(Line::Record(Box::new(record))),
+            Ok(record) => return Err(format!("schema is {:?}", record.schema)),
+            Err(e) => e.to_string(),
+        };
         #[derive(Deserialize)]
         struct Schema {
             schema: String,
         }
-        let schema: Schema = serde_json::from_slice(line).map_err(|e| e.to_string())?;
-        if schema.schema == audit_checkpoint::SCHEMA {
-            let checkpoint: Checkpoint = serde_json::from_slice(line).map_err(|e| e.to_string())?;
-            return Ok(Line::Checkpoint(Box::new(checkpoint)));
+        match serde_json::from_slice::<Schema>(line) {
+            Ok(s) if s.schema == audit_checkpoint::SCHEMA => {
+                let checkpoint: Checkpoint =
+                    serde_json::from_slice(line).map_err(|e| e.to_string())?;
+                Ok(Line::Checkpoint(Box::new(checkpoint)))
+            }
+            _ => Err(record_error),
         }
-        let record: Record = serde_json::from_slice(line).map_err(|e| e.to_string())?;
-        if record.schema != SCHEMA {
-            return Err(format!("schema is {:?}", record.schema));
-        }
-        Ok(Line::Record(Box::new(record)))
     }
 
     /// The line's `seq`.
