@@ -9,7 +9,8 @@
 //! anchor that reveals it). A key that cannot sign (ssh-agent refusing) is
 //! exit 3 with no verdict delivered and the log's final outcome saying so;
 //! `ssh-keygen -Y verify -n gatehouse-audit` accepts a checkpoint over the
-//! documented message.
+//! documented message; concurrent signed writers keep each record next to
+//! its checkpoint.
 
 #![forbid(unsafe_code)]
 
@@ -813,4 +814,50 @@ fn an_undelivered_report_and_its_outcome_are_both_signed() {
         ],
     );
     assert_eq!(run.code, 0, "{run:#?}");
+}
+
+/// Concurrent signed writers: each record is followed by its own
+/// checkpoint (one lock for both), so the lines alternate and every record
+/// is signed.
+#[test]
+fn concurrent_signed_writers_keep_each_record_with_its_checkpoint() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = keygen(dir.path(), "audit", "ed25519");
+    let allowed = allowed_signers(dir.path(), &[&key]);
+    let log = dir.path().join("audit.jsonl");
+    std::thread::scope(|scope| {
+        for stream in ["PROD", "QA", "PROD", "QA"] {
+            let (dir, log, key) = (dir.path(), &log, &key);
+            scope.spawn(move || {
+                for _ in 0..6 {
+                    let run = eval_signed(dir, log, key, stream, None);
+                    assert_eq!(run.code, if stream == "QA" { 0 } else { 2 }, "{run:#?}");
+                }
+            });
+        }
+    });
+    let lines = lines(&log);
+    assert_eq!(lines.len(), 48);
+    for (i, line) in lines.iter().enumerate() {
+        let expected = if i % 2 == 0 {
+            "gatehouse.audit/v1"
+        } else {
+            "gatehouse.audit-checkpoint/v1"
+        };
+        assert_eq!(json(line)["schema"], expected, "line {}", i + 1);
+    }
+    let run = verify(
+        &log,
+        &[
+            "--allowed-signers",
+            &allowed.display().to_string(),
+            "--require-signed",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(
+        run.stdout
+            .starts_with("OK: 24 records and 24 checkpoints (48 lines)"),
+        "{run:#?}"
+    );
 }
