@@ -861,3 +861,48 @@ fn concurrent_signed_writers_keep_each_record_with_its_checkpoint() {
         "{run:#?}"
     );
 }
+
+#[test]
+fn bad_flags_and_signer_files_are_clear_errors() {
+    let (dir, log, key, _allowed) = signed_log();
+    let input = temp_file(
+        release_json(
+            "prod",
+            "QA",
+            &[("service", "api", "services/api", "UPDATE_IN_PLACE")],
+        ),
+        ".json",
+    );
+    let run = gatehouse([
+        "eval",
+        "--policy",
+        &policy("stream-approval").display().to_string(),
+        "--input",
+        &input.path().display().to_string(),
+        "--audit-key",
+        &key.display().to_string(),
+    ]);
+    assert_error(&run, &["--audit-log"]);
+    let run = verify(&log, &["--principal", "audit@ci"]);
+    assert_error(&run, &["--allowed-signers"]);
+    let broken = dir.path().join("broken_signers");
+    std::fs::write(&broken, "audit@ci ssh-ed25519 AAAA-not-base64\n").expect("write");
+    let run = verify_signed(&log, &broken);
+    assert_error(&run, &["--allowed-signers ", "broken_signers:1: "]);
+    let before = std::fs::read(&log).expect("read");
+    let run = eval_signed(dir.path(), &log, &broken, "QA", None);
+    assert_error(
+        &run,
+        &[
+            "--audit-key ",
+            "neither an OpenSSH private key nor a public key",
+        ],
+    );
+    let records = lines(&log);
+    assert!(records.len() == 7 && std::fs::read(&log).expect("read").starts_with(&before));
+    assert_eq!(
+        json(&records[6])["exit_code"],
+        3,
+        "the failed run is recorded"
+    );
+}
