@@ -31,7 +31,10 @@ pub use allowed_signers::{
     AllowedSigners, AllowedSignersError, MAX_ALLOWED_SIGNERS_BYTES, SignerEntry,
 };
 pub use pattern::{ListMatch, match_list};
-pub use signature::{MAX_SIGNATURE_BYTES, NAMESPACE, armor, check_algorithm, fingerprint};
+pub use signature::{
+    CheckError, MAX_SIGNATURE_BYTES, NAMESPACE, SignatureError, armor, check as check_signature,
+    check_algorithm, fingerprint, parse as parse_signature,
+};
 pub use signer::Signer;
 pub use statement::{
     Decision, MAX_COMMENT_BYTES, MAX_GROUPS, MAX_NAME_BYTES, MAX_STATEMENT_BYTES, STATEMENT_TYPE,
