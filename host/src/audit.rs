@@ -8,7 +8,11 @@
 //! repairs after (a torn last line left by an interrupted gatehouse is
 //! removed only when everything before it is a valid chain). Anything else is
 //! refused with the file untouched.
+//!
+//! With `--audit-key`, signed checkpoint lines ([`crate::audit_checkpoint`])
+//! are part of the same chain: each [`Line`] is a record or a checkpoint.
 
+use crate::audit_checkpoint::{self, Checkpoint};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -174,84 +178,160 @@ pub struct Appended {
 
 /// Appends `record` to the audit log at `path` (created if missing): under
 /// an exclusive lock, checks that the file is a Gatehouse audit log (empty,
-/// or its last record parses and chains to the one before it), removes a
+/// or its last line parses and chains to the one before it), removes a
 /// torn last line left by an interrupted writer when everything before it
-/// is a valid chain, sets `seq` and `prev_sha256` from the last record,
+/// is a valid chain, sets `seq` and `prev_sha256` from the last line,
 /// writes the line and its newline in one write and syncs it to disk.
 /// Anything else is an error and leaves the file's bytes untouched.
 pub fn append(path: &Path, record: &mut Record) -> Result<Appended, String> {
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(|e| format!("cannot open the audit log: {e}"))?;
-    file.lock()
-        .map_err(|e| format!("cannot lock the audit log: {e}"))?;
-    let result = append_locked(&mut file, record);
-    let _ = file.unlock();
-    result
-}
-
-fn append_locked(file: &mut File, record: &mut Record) -> Result<Appended, String> {
-    let read_error = |e: std::io::Error| format!("cannot read the audit log: {e}");
-    let tail = Tail::read(file).map_err(read_error)?;
-    let (last, repaired_bytes) = if tail.torn.is_empty() {
-        (check_end(&tail)?, 0)
-    } else {
-        let last = check_torn(file, &tail)?;
-        file.set_len(tail.valid_len)
-            .map_err(|e| format!("cannot remove the torn last line: {e}"))?;
-        (last, tail.torn.len() as u64)
-    };
-    let (seq, prev) = match last {
-        None => (1, genesis()),
-        Some((seq, hash)) => (seq + 1, hash),
-    };
-    record.schema = SCHEMA.to_string();
-    record.seq = seq;
-    record.prev_sha256 = prev;
-    let mut line =
-        serde_json::to_vec(record).map_err(|e| format!("cannot serialise the record: {e}"))?;
-    line.push(b'\n');
-    file.write_all(&line)
-        .and_then(|()| file.sync_data())
-        .map_err(|e| format!("cannot write the audit log: {e}"))?;
+    let mut log = Appender::open(path)?;
+    let seq = log.append_record(record)?;
     Ok(Appended {
         seq,
-        repaired_bytes,
+        repaired_bytes: log.repaired_bytes(),
     })
+}
+
+/// An audit log opened for appending: locked (exclusively, until dropped),
+/// its end checked as [`append`] describes and a torn last line removed.
+/// Several lines appended through one `Appender` (a record and the
+/// checkpoint signing it) are written under one lock.
+#[derive(Debug)]
+pub struct Appender {
+    file: File,
+    /// The `seq` and line sha256 of the last line, `None` when empty.
+    last: Option<(u64, String)>,
+    repaired_bytes: u64,
+}
+
+impl Appender {
+    /// Opens (creating it) and locks the log at `path`, and checks its end;
+    /// an error leaves the file's bytes as they were.
+    pub fn open(path: &Path) -> Result<Appender, String> {
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|e| format!("cannot open the audit log: {e}"))?;
+        file.lock()
+            .map_err(|e| format!("cannot lock the audit log: {e}"))?;
+        // Dropping the file on an error releases the lock.
+        let (last, repaired_bytes) = check_for_append(&mut file)?;
+        Ok(Appender {
+            file,
+            last,
+            repaired_bytes,
+        })
+    }
+
+    /// Bytes of a torn last line (an interrupted gatehouse's) removed when
+    /// the log was opened.
+    pub fn repaired_bytes(&self) -> u64 {
+        self.repaired_bytes
+    }
+
+    /// The `seq` and the hex sha256 of the log's last line, `None` for an
+    /// empty log.
+    pub fn last(&self) -> Option<(u64, &str)> {
+        self.last.as_ref().map(|(seq, hash)| (*seq, hash.as_str()))
+    }
+
+    /// The `seq` and `prev_sha256` the next line must have.
+    pub fn next_link(&self) -> (u64, String) {
+        match &self.last {
+            None => (1, genesis()),
+            Some((seq, hash)) => (seq + 1, hash.clone()),
+        }
+    }
+
+    /// Appends `record` with the next `seq` and `prev_sha256` (set on it);
+    /// returns its `seq`.
+    pub fn append_record(&mut self, record: &mut Record) -> Result<u64, String> {
+        let (seq, prev) = self.next_link();
+        record.schema = SCHEMA.to_string();
+        record.seq = seq;
+        record.prev_sha256 = prev;
+        let line =
+            serde_json::to_vec(record).map_err(|e| format!("cannot serialise the record: {e}"))?;
+        self.write(line, seq)
+    }
+
+    /// Appends one serialised line (without its newline), which must carry
+    /// the link [`Appender::next_link`] gives (checked); returns its `seq`.
+    pub(crate) fn write_line(&mut self, line: Vec<u8>) -> Result<u64, String> {
+        let (seq, prev) = self.next_link();
+        let parsed = Line::parse(&line).map_err(|e| format!("internal: not an audit line: {e}"))?;
+        if parsed.seq() != seq || parsed.prev_sha256() != prev {
+            return Err(format!("internal: the line does not chain as line {seq}"));
+        }
+        self.write(line, seq)
+    }
+
+    /// Writes line `seq` and its newline in one write, syncs it, and makes
+    /// it the last line.
+    fn write(&mut self, mut line: Vec<u8>, seq: u64) -> Result<u64, String> {
+        let hash = sha256_hex(&line);
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| format!("cannot write the audit log: {e}"))?;
+        self.last = Some((seq, hash));
+        Ok(seq)
+    }
+}
+
+impl Drop for Appender {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+/// Checks the end of a locked log for an append and removes a torn last
+/// line; returns the last line's `seq` and sha256, and the bytes removed.
+fn check_for_append(file: &mut File) -> Result<(Option<(u64, String)>, u64), String> {
+    let read_error = |e: std::io::Error| format!("cannot read the audit log: {e}");
+    let tail = Tail::read(file).map_err(read_error)?;
+    if tail.torn.is_empty() {
+        return Ok((check_end(&tail)?, 0));
+    }
+    let last = check_torn(file, &tail)?;
+    file.set_len(tail.valid_len)
+        .map_err(|e| format!("cannot remove the torn last line: {e}"))?;
+    Ok((last, tail.torn.len() as u64))
 }
 
 /// The advice every refusal to touch a file ends with.
 const NOT_AN_AUDIT_LOG: &str = "refusing to modify it: it is not a Gatehouse audit log, or it is damaged; check it with `gatehouse audit verify`, or pass another --audit-log file";
 
 /// Checks the end of a file that ends in a newline (or is empty): its last
-/// line is a record and chains to the line before it (or, when it is the
-/// only line, is record 1 chained to genesis). Returns the last record's
-/// `seq` and the sha256 of its line, `None` for an empty file.
+/// line is a record or a checkpoint and chains to the line before it (or,
+/// when it is the only line, is record 1 chained to genesis). Returns the
+/// last line's `seq` and sha256, `None` for an empty file.
 fn check_end(tail: &Tail) -> Result<Option<(u64, String)>, String> {
     let Some(last) = &tail.last else {
         return Ok(None);
     };
-    let record = parse_record(last)
+    let line = Line::parse(last)
         .map_err(|e| format!("its last line is not a {SCHEMA} record ({e}); {NOT_AN_AUDIT_LOG}"))?;
     let (expected_seq, expected_prev) = match &tail.before_last {
         None => (1, genesis()),
-        Some(line) => {
-            let previous = parse_record(line).map_err(|e| {
+        Some(before) => {
+            let previous = Line::parse(before).map_err(|e| {
                 format!("its last line but one is not a {SCHEMA} record ({e}); {NOT_AN_AUDIT_LOG}")
             })?;
-            (previous.seq.saturating_add(1), sha256_hex(line))
+            (previous.seq().saturating_add(1), sha256_hex(before))
         }
     };
-    if record.seq != expected_seq || record.prev_sha256 != expected_prev {
+    if line.seq() != expected_seq || line.prev_sha256() != expected_prev {
         return Err(format!(
-            "its last record (seq {}) does not chain to the line before it; {NOT_AN_AUDIT_LOG}",
-            record.seq
+            "its last {} (seq {}) does not chain to the line before it; {NOT_AN_AUDIT_LOG}",
+            line.kind(),
+            line.seq()
         ));
     }
-    Ok(Some((record.seq, sha256_hex(last))))
+    Ok(Some((line.seq(), sha256_hex(last))))
 }
 
 /// Checks a file whose last line is torn (no newline): everything before it
@@ -274,29 +354,90 @@ fn check_torn(file: &mut File, tail: &Tail) -> Result<Option<(u64, String)>, Str
             p.line, p.kind, p.message
         )
     })?;
-    let next = verified.records + 1;
-    let prefix = format!("{{\"schema\":\"{SCHEMA}\",\"seq\":{next},");
+    let next = verified.lines + 1;
     let torn = &tail.torn[..];
     let text = &torn[..torn.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1)];
-    let starts_record = text.starts_with(prefix.as_bytes()) || prefix.as_bytes().starts_with(text);
+    // The next line as gatehouse writes it: a record, or a checkpoint
+    // (which follows a record).
+    let checkpoint_allowed = verified
+        .checkpoints
+        .last()
+        .is_none_or(|c| c.line < verified.lines)
+        && verified.lines > 0;
+    let starts_record = [SCHEMA, audit_checkpoint::SCHEMA]
+        .iter()
+        .filter(|schema| **schema == SCHEMA || checkpoint_allowed)
+        .any(|schema| {
+            let prefix = format!("{{\"schema\":\"{schema}\",\"seq\":{next},");
+            text.starts_with(prefix.as_bytes()) || prefix.as_bytes().starts_with(text)
+        });
     // NULs alone are a crash artefact only after a record gatehouse wrote.
     if !starts_record || (text.is_empty() && lines.is_empty()) {
         return Err(format!(
             "its last line has no newline and is not the start of record {next} as gatehouse writes it; {NOT_AN_AUDIT_LOG}"
         ));
     }
-    Ok(lines
-        .last()
-        .map(|line| (verified.records, sha256_hex(line))))
+    Ok(lines.last().map(|line| (verified.lines, sha256_hex(line))))
 }
 
-/// Parses one line as a record of this schema.
-fn parse_record(line: &[u8]) -> Result<Record, String> {
-    let record: Record = serde_json::from_slice(line).map_err(|e| e.to_string())?;
-    if record.schema != SCHEMA {
-        return Err(format!("schema is {:?}", record.schema));
+/// One line of an audit log: a record, or (with `--audit-key`) a signed
+/// checkpoint. Both carry the chain link (`seq`, `prev_sha256`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    /// A `gatehouse.audit/v1` record.
+    Record(Box<Record>),
+    /// A `gatehouse.audit-checkpoint/v1` line.
+    Checkpoint(Box<Checkpoint>),
+}
+
+impl Line {
+    /// Parses a line by its `schema`: a checkpoint, or a record (of
+    /// [`SCHEMA`]; another schema is an error naming it).
+    pub fn parse(line: &[u8]) -> Result<Line, String> {
+        // A record (which may be large) is parsed once; only a line that
+        // is not one is tried as a (small) checkpoint.
+        let record_error = match serde_json::from_slice::<Record>(line) {
+            Ok(record) if record.schema == SCHEMA => return Ok(Line::Record(Box::new(record))),
+            Ok(record) => return Err(format!("schema is {:?}", record.schema)),
+            Err(e) => e.to_string(),
+        };
+        #[derive(Deserialize)]
+        struct Schema {
+            schema: String,
+        }
+        match serde_json::from_slice::<Schema>(line) {
+            Ok(s) if s.schema == audit_checkpoint::SCHEMA => {
+                let checkpoint: Checkpoint =
+                    serde_json::from_slice(line).map_err(|e| e.to_string())?;
+                Ok(Line::Checkpoint(Box::new(checkpoint)))
+            }
+            _ => Err(record_error),
+        }
     }
-    Ok(record)
+
+    /// The line's `seq`.
+    pub fn seq(&self) -> u64 {
+        match self {
+            Line::Record(r) => r.seq,
+            Line::Checkpoint(c) => c.seq,
+        }
+    }
+
+    /// The line's `prev_sha256`.
+    pub fn prev_sha256(&self) -> &str {
+        match self {
+            Line::Record(r) => &r.prev_sha256,
+            Line::Checkpoint(c) => &c.prev_sha256,
+        }
+    }
+
+    /// `record` or `checkpoint`, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Line::Record(_) => "record",
+            Line::Checkpoint(_) => "checkpoint",
+        }
+    }
 }
 
 /// The end of a file, read backwards: its last two complete lines and the
@@ -371,8 +512,13 @@ pub struct Problem {
 /// A log whose chain is intact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verified {
-    /// Number of records.
+    /// Number of lines (records and checkpoints).
+    pub lines: u64,
+    /// Number of records (lines that are not checkpoints).
     pub records: u64,
+    /// The checkpoints, in order, with their place; their signatures are
+    /// checked by [`audit_checkpoint::check_signatures`], not here.
+    pub checkpoints: Vec<audit_checkpoint::Placed>,
     /// Hex sha256 of the last line: anchor it elsewhere to detect an edit
     /// of the last line, which the chain alone cannot.
     pub last_sha256: String,
@@ -424,15 +570,17 @@ fn check_lines(lines: &[Vec<u8>], truncated: bool) -> Result<Verified, Problem> 
         message,
     };
     let mut seqs: Vec<Option<u64>> = Vec::with_capacity(lines.len());
-    let mut parsed: Vec<Result<Record, String>> = Vec::with_capacity(lines.len());
+    let mut parsed: Vec<Result<Line, (&'static str, String)>> = Vec::with_capacity(lines.len());
     for line in lines {
-        let record = serde_json::from_slice::<Record>(line).map_err(|e| e.to_string());
-        seqs.push(record.as_ref().ok().map(|r| r.seq));
-        parsed.push(record);
+        let entry = parse_for_verify(line);
+        seqs.push(entry.as_ref().ok().map(Line::seq));
+        parsed.push(entry);
     }
     let mut prev_hash = genesis();
     let mut undelivered: Vec<Undelivered> = Vec::new();
-    for (i, record) in parsed.iter().enumerate() {
+    let mut checkpoints: Vec<audit_checkpoint::Placed> = Vec::new();
+    let mut records = 0u64;
+    for (i, entry) in parsed.iter().enumerate() {
         let is_last = i + 1 == lines.len();
         if is_last && truncated {
             return Err(problem(
@@ -441,46 +589,32 @@ fn check_lines(lines: &[Vec<u8>], truncated: bool) -> Result<Verified, Problem> 
                 "the last line has no newline: it was cut short (a write that did not finish, or a truncated file)".into(),
             ));
         }
-        let record = match record {
-            Ok(record) => record,
-            Err(e) => {
-                return Err(problem(
-                    i,
-                    "invalid",
-                    format!("not an audit record ({e}): the line was edited or damaged"),
-                ));
-            }
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err((kind, message)) => return Err(problem(i, kind, message.clone())),
         };
-        if record.schema != SCHEMA {
-            return Err(problem(
-                i,
-                "edited",
-                format!("schema is {:?}, expected {SCHEMA:?}", record.schema),
-            ));
-        }
         let expected = i as u64 + 1;
-        if record.seq != expected {
+        let seq = entry.seq();
+        if seq != expected {
             let later = seqs[i + 1..].iter().position(|s| *s == Some(expected));
             return Err(match later {
-                Some(offset) if record.seq > expected => problem(
+                Some(offset) if seq > expected => problem(
                     i,
                     "reordered",
                     format!(
-                        "holds record seq {}, expected {expected}; record {expected} is at line {}: lines were reordered",
-                        record.seq,
+                        "holds record seq {seq}, expected {expected}; record {expected} is at line {}: lines were reordered",
                         i + offset + 2
                     ),
                 ),
-                _ if record.seq > expected => problem(
+                _ if seq > expected => problem(
                     i,
                     "deleted",
                     format!(
-                        "holds record seq {}, expected {expected}: {} deleted before this line",
-                        record.seq,
-                        if record.seq - expected == 1 {
+                        "holds record seq {seq}, expected {expected}: {} deleted before this line",
+                        if seq - expected == 1 {
                             format!("record {expected} was")
                         } else {
-                            format!("records {expected} to {} were", record.seq - 1)
+                            format!("records {expected} to {} were", seq - 1)
                         }
                     ),
                 ),
@@ -488,13 +622,12 @@ fn check_lines(lines: &[Vec<u8>], truncated: bool) -> Result<Verified, Problem> 
                     i,
                     "inserted",
                     format!(
-                        "holds record seq {}, expected {expected}: this line was inserted (or copied)",
-                        record.seq
+                        "holds record seq {seq}, expected {expected}: this line was inserted (or copied)"
                     ),
                 ),
             });
         }
-        if record.prev_sha256 != prev_hash {
+        if entry.prev_sha256() != prev_hash {
             return Err(if i == 0 {
                 problem(
                     i,
@@ -513,6 +646,23 @@ fn check_lines(lines: &[Vec<u8>], truncated: bool) -> Result<Verified, Problem> 
                 )
             });
         }
+        let record = match entry {
+            Line::Record(record) => record,
+            Line::Checkpoint(checkpoint) => {
+                let follows_record = i > 0 && matches!(parsed[i - 1], Ok(Line::Record(_)));
+                checkpoint
+                    .check_form(follows_record)
+                    .map_err(|why| problem(i, "invalid", why))?;
+                checkpoints.push(audit_checkpoint::Placed {
+                    line: expected,
+                    records_before: records,
+                    checkpoint: (**checkpoint).clone(),
+                });
+                prev_hash = sha256_hex(&lines[i]);
+                continue;
+            }
+        };
+        records += 1;
         if let Some(decision) = record.outcome_of {
             let bad = |why: String| {
                 problem(
@@ -529,6 +679,9 @@ fn check_lines(lines: &[Vec<u8>], truncated: bool) -> Result<Verified, Problem> 
                 .and_then(|d| parsed[d - 1].as_ref().ok());
             let Some(target) = target else {
                 return Err(bad("no earlier record has that seq".into()));
+            };
+            let Line::Record(target) = target else {
+                return Err(bad("that line is a checkpoint, not a decision".into()));
             };
             if target.outcome_of.is_some() || target.verdict == "error" {
                 return Err(bad("that record is not a decision".into()));
@@ -547,21 +700,52 @@ fn check_lines(lines: &[Vec<u8>], truncated: bool) -> Result<Verified, Problem> 
         prev_hash = sha256_hex(&lines[i]);
     }
     Ok(Verified {
-        records: lines.len() as u64,
+        lines: lines.len() as u64,
+        records,
+        checkpoints,
         last_sha256: prev_hash,
         undelivered,
     })
 }
 
-/// Reads every record of a log (after verifying nothing; see [`verify`]).
+/// Parses a line for [`verify`]: `invalid` when it is not a record or a
+/// checkpoint, `edited` when it is a record of another schema.
+fn parse_for_verify(line: &[u8]) -> Result<Line, (&'static str, String)> {
+    let invalid = |e: String| {
+        (
+            "invalid",
+            format!("not an audit record ({e}): the line was edited or damaged"),
+        )
+    };
+    match Line::parse(line) {
+        Ok(line) => Ok(line),
+        Err(e) => match serde_json::from_slice::<Record>(line) {
+            Ok(record) if record.schema != SCHEMA => Err((
+                "edited",
+                format!("schema is {:?}, expected {SCHEMA:?}", record.schema),
+            )),
+            _ => Err(invalid(e)),
+        },
+    }
+}
+
+/// Reads every record of a log, with its line number; checkpoint lines are
+/// skipped (after verifying nothing; see [`verify`]).
 pub fn read_records(path: &Path) -> Result<Vec<(u64, Record)>, String> {
     let file = File::open(path).map_err(|e| format!("cannot open the audit log: {e}"))?;
     let mut out = Vec::new();
     for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line.map_err(|e| format!("cannot read the audit log: {e}"))?;
-        let record: Record = serde_json::from_str(&line)
-            .map_err(|e| format!("line {}: not an audit record: {e}", i + 1))?;
-        out.push((i as u64 + 1, record));
+        match Line::parse(line.as_bytes()) {
+            Ok(Line::Record(record)) => out.push((i as u64 + 1, *record)),
+            Ok(Line::Checkpoint(_)) => {}
+            Err(_) => {
+                // Keep the record parser's own error (older logs, other schemas).
+                let record: Record = serde_json::from_str(&line)
+                    .map_err(|e| format!("line {}: not an audit record: {e}", i + 1))?;
+                out.push((i as u64 + 1, record));
+            }
+        }
     }
     Ok(out)
 }

@@ -15,6 +15,7 @@
 
 pub mod approvals;
 pub mod audit;
+pub mod audit_checkpoint;
 pub mod cli;
 pub mod config;
 pub mod decision;

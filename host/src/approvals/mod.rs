@@ -46,7 +46,10 @@ pub use files::{
 pub use pattern::{ListMatch, match_list};
 pub use record::{ApprovalEntry, ApprovalsRecord, TrustRecord};
 pub use satisfy::{ApprovedBy, Settlement, describe, meets, settle};
-pub use signature::{MAX_SIGNATURE_BYTES, NAMESPACE, armor, check_algorithm, fingerprint};
+pub use signature::{
+    CheckError, MAX_SIGNATURE_BYTES, NAMESPACE, SignatureError, armor, check as check_signature,
+    check_algorithm, fingerprint, parse as parse_signature,
+};
 pub use signer::Signer;
 pub use statement::{
     Decision, MAX_COMMENT_BYTES, MAX_GROUPS, MAX_NAME_BYTES, MAX_STATEMENT_BYTES, STATEMENT_TYPE,

@@ -40,18 +40,31 @@ impl Signer {
     /// Loads `--key PATH`; `agent_socket` is `SSH_AUTH_SOCK`, if set. Errors
     /// name the file and say what to do.
     pub fn load(path: &Path, agent_socket: Option<&Path>) -> Result<Signer, String> {
-        let name = path.display();
-        let text = read_key_file(path)?;
+        Signer::load_for("--key", path, agent_socket)
+    }
+
+    /// Loads a key named by the command-line flag `flag` (`--key`,
+    /// `--audit-key`), which errors name: the same key files and agent
+    /// lookups as [`Signer::load`].
+    pub fn load_for(
+        flag: &str,
+        path: &Path,
+        agent_socket: Option<&Path>,
+    ) -> Result<Signer, String> {
+        let name = format!("{flag} {}", path.display());
+        let name = name.as_str();
+        let path_name = path.display();
+        let text = read_key_file(flag, path)?;
         if text.contains("-----BEGIN OPENSSH PRIVATE KEY-----") {
             let private = PrivateKey::from_openssh(text.trim())
-                .map_err(|e| format!("--key {name}: not a valid OpenSSH private key ({e})"))?;
-            check_algorithm(&private.algorithm()).map_err(|why| format!("--key {name}: {why}"))?;
+                .map_err(|e| format!("{name}: not a valid OpenSSH private key ({e})"))?;
+            check_algorithm(&private.algorithm()).map_err(|why| format!("{name}: {why}"))?;
             if !private.is_encrypted() {
                 return Ok(Signer::File(Box::new(private)));
             }
             let key = private.public_key().clone();
             let refusal = format!(
-                "--key {name} is protected by a passphrase, which Gatehouse does not read: add it to ssh-agent (ssh-add {name}) and run again with SSH_AUTH_SOCK set"
+                "{name} is protected by a passphrase, which Gatehouse does not read: add it to ssh-agent (ssh-add {path_name}) and run again with SSH_AUTH_SOCK set"
             );
             let Some(socket) = agent_socket else {
                 return Err(refusal);
@@ -69,7 +82,7 @@ impl Signer {
         }
         if text.trim_start().starts_with("-----BEGIN ") {
             return Err(format!(
-                "--key {name}: a PEM private key in an older format; convert it to the OpenSSH format with ssh-keygen -p -f {name}, or use an Ed25519 key"
+                "{name}: a PEM private key in an older format; convert it to the OpenSSH format with ssh-keygen -p -f {path_name}, or use an Ed25519 key"
             ));
         }
         let line = text
@@ -79,19 +92,19 @@ impl Signer {
             .unwrap_or("");
         let key = PublicKey::from_openssh(line).map_err(|e| {
             format!(
-                "--key {name}: neither an OpenSSH private key nor a public key ({e}); pass a private key file, or the .pub file of a key held by ssh-agent"
+                "{name}: neither an OpenSSH private key nor a public key ({e}); pass a private key file, or the .pub file of a key held by ssh-agent"
             )
         })?;
-        check_algorithm(&key.algorithm()).map_err(|why| format!("--key {name}: {why}"))?;
+        check_algorithm(&key.algorithm()).map_err(|why| format!("{name}: {why}"))?;
         let Some(socket) = agent_socket else {
             return Err(format!(
-                "--key {name} is a public key, so its private half must be in ssh-agent, but SSH_AUTH_SOCK is not set: start ssh-agent and ssh-add the private key, or pass the private key file"
+                "{name} is a public key, so its private half must be in ssh-agent, but SSH_AUTH_SOCK is not set: start ssh-agent and ssh-add the private key, or pass the private key file"
             ));
         };
         let mut agent = Agent::connect(socket)?;
         let Some(held) = agent.find(&key)? else {
             return Err(format!(
-                "the ssh-agent at {} does not hold the key of --key {name} ({}): add it with ssh-add",
+                "the ssh-agent at {} does not hold the key of {name} ({}): add it with ssh-add",
                 socket.display(),
                 super::signature::fingerprint(&key)
             ));
@@ -112,19 +125,27 @@ impl Signer {
     /// Signs `message` (a statement file's exact bytes) in the approval
     /// namespace with SHA-512, and checks the signature before returning it.
     pub fn sign(&mut self, message: &[u8]) -> Result<SshSig, String> {
+        self.sign_in(NAMESPACE, message)
+    }
+
+    /// Signs `message` in the SSHSIG `namespace` with SHA-512 (as
+    /// `ssh-keygen -Y sign -n NAMESPACE` does), and checks the signature
+    /// before returning it. Each use has its own namespace, so that a
+    /// signature made for one never counts for another.
+    pub fn sign_in(&mut self, namespace: &str, message: &[u8]) -> Result<SshSig, String> {
         let signature = match self {
             Signer::File(private) => private
-                .sign(NAMESPACE, SIGNING_HASH, message)
+                .sign(namespace, SIGNING_HASH, message)
                 .map_err(|e| format!("cannot sign with the key: {e}"))?,
             Signer::Agent { agent, key } => {
-                let data = SshSig::signed_data(NAMESPACE, SIGNING_HASH, message)
+                let data = SshSig::signed_data(namespace, SIGNING_HASH, message)
                     .map_err(|e| format!("cannot prepare the data to sign: {e}"))?;
                 let raw = agent.sign(key, &data)?;
-                SshSig::new(key.key_data().clone(), NAMESPACE, SIGNING_HASH, raw)
+                SshSig::new(key.key_data().clone(), namespace, SIGNING_HASH, raw)
                     .map_err(|e| format!("cannot assemble the signature: {e}"))?
             }
         };
-        let signer = check(&signature, NAMESPACE, message).map_err(|_| {
+        let signer = check(&signature, namespace, message).map_err(|_| {
             "the signature just made does not verify; nothing was written".to_string()
         })?;
         if signer.key_data() != self.public_key().key_data() {
@@ -134,29 +155,27 @@ impl Signer {
     }
 }
 
-/// Reads a key file (at most [`MAX_KEY_FILE_BYTES`], UTF-8).
-fn read_key_file(path: &Path) -> Result<String, String> {
+/// Reads a key file (at most [`MAX_KEY_FILE_BYTES`], UTF-8); errors name
+/// it as `flag PATH`.
+fn read_key_file(flag: &str, path: &Path) -> Result<String, String> {
     use std::io::Read;
-    let name = path.display();
-    let file = std::fs::File::open(path)
-        .map_err(|e| format!("--key {name}: cannot open the key file: {e}"))?;
+    let name = format!("{flag} {}", path.display());
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("{name}: cannot open the key file: {e}"))?;
     if file.metadata().is_ok_and(|m| m.is_dir()) {
-        return Err(format!(
-            "--key {name} is a directory; expected an SSH key file"
-        ));
+        return Err(format!("{name} is a directory; expected an SSH key file"));
     }
     let mut bytes = Vec::new();
     file.take(MAX_KEY_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("--key {name}: cannot read the key file: {e}"))?;
+        .map_err(|e| format!("{name}: cannot read the key file: {e}"))?;
     if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
         return Err(format!(
-            "--key {name} is larger than {} KiB; expected an SSH key file",
+            "{name} is larger than {} KiB; expected an SSH key file",
             MAX_KEY_FILE_BYTES >> 10
         ));
     }
-    String::from_utf8(bytes)
-        .map_err(|_| format!("--key {name} is not text; expected an SSH key file"))
+    String::from_utf8(bytes).map_err(|_| format!("{name} is not text; expected an SSH key file"))
 }
 
 #[cfg(test)]

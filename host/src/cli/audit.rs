@@ -2,7 +2,8 @@
 //! `gatehouse audit verify|replay` (docs/audit.md).
 
 use super::{EvalArgs, OutputFormat, report_error};
-use crate::audit::{GrantsRecord, LimitHit, LimitsRecord, PolicyRecord, Record};
+use crate::approvals::{AllowedSigners, Signer};
+use crate::audit::{Appender, GrantsRecord, LimitHit, LimitsRecord, PolicyRecord, Record};
 use crate::decision::Verdict;
 use crate::error::Error;
 use crate::release::Release;
@@ -18,9 +19,13 @@ use std::path::{Path, PathBuf};
 /// Exit codes of `gatehouse audit`.
 pub const AUDIT_HELP: &str = "\
 Exit codes (verify):
-  0  the chain is intact (the record count and the last line's sha256 are printed)
+  0  the chain is intact (the record count and the last line's sha256 are printed);
+     with --allowed-signers, every checkpoint's signature verifies too (records
+     after the last checkpoint are an unsigned tail: a warning)
   3  a line was edited, deleted, inserted, reordered or truncated (the first
-     such line is named), or the file cannot be read
+     such line is named), a checkpoint's signature does not verify or its key is
+     not allowed (bad-signature, unknown-key), the tail is unsigned with
+     --require-signed, or the file cannot be read
 Exit codes (replay):
   0  every replayed record has its recorded verdict
   1  some records now get a different verdict, or an approval another outcome
@@ -46,6 +51,20 @@ pub enum AuditCommand {
         /// The audit log (written by `eval --audit-log`).
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        /// Check every checkpoint's signature (`eval --audit-key`) against this
+        /// OpenSSH allowed_signers file: the key must be listed, with the
+        /// gatehouse-audit namespace allowed, valid at the checkpoint's time.
+        /// Without it, checkpoints are checked for chain consistency only.
+        #[arg(long, value_name = "FILE")]
+        allowed_signers: Option<PathBuf>,
+        /// Accept only checkpoint keys the allowed_signers file lists for this
+        /// principal (default: any principal listed for the key).
+        #[arg(long, value_name = "NAME", requires = "allowed_signers")]
+        principal: Option<String>,
+        /// Fail (exit 3) when records follow the last checkpoint (an unsigned
+        /// tail), instead of warning.
+        #[arg(long, requires = "allowed_signers")]
+        require_signed: bool,
         /// Report format (github prints text).
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
@@ -136,30 +155,50 @@ fn base_record(args: &EvalArgs, seen: &Observed) -> Result<Record, String> {
     })
 }
 
-/// Appends a record to `path`, warning on stderr when a torn last line was
-/// removed first; returns its `seq`.
-fn append(path: &Path, record: &mut Record) -> Result<u64, String> {
-    let appended = crate::audit::append(path, record)?;
-    if appended.repaired_bytes > 0 {
+/// Opens the audit log at `path` for appending (locked until dropped),
+/// warning on stderr when a torn last line was removed first.
+fn open_log(path: &Path) -> Result<Appender, String> {
+    let log = Appender::open(path)?;
+    if log.repaired_bytes() > 0 {
+        let (next, _) = log.next_link();
         let _ = writeln!(
             std::io::stderr(),
-            "gatehouse: warning: --audit-log {}: removed a torn last line ({} bytes) left by an interrupted gatehouse before appending record {}; the {} records before it form a valid chain",
+            "gatehouse: warning: --audit-log {}: removed a torn last line ({} bytes) left by an interrupted gatehouse before appending record {next}; the {} records before it form a valid chain",
             path.display(),
-            appended.repaired_bytes,
-            appended.seq,
-            appended.seq - 1
+            log.repaired_bytes(),
+            next - 1
         );
     }
-    Ok(appended.seq)
+    Ok(log)
+}
+
+/// Loads `--audit-key` (a private key file, or a public key whose private
+/// half ssh-agent holds), `None` without it.
+pub(crate) fn load_audit_key(args: &EvalArgs) -> Result<Option<Signer>, Error> {
+    let Some(path) = &args.audit_key else {
+        return Ok(None);
+    };
+    let agent_socket = std::env::var_os("SSH_AUTH_SOCK")
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from);
+    Signer::load_for("--audit-key", path, agent_socket.as_deref())
+        .map(Some)
+        .map_err(Error::Usage)
 }
 
 /// Appends the record of one `eval` (a decision or an error) to `path` and
 /// returns its `seq`.
+///
+/// With `key` (`--audit-key`), a checkpoint signing the record follows it
+/// under the same lock. When the key cannot sign, the decision is not
+/// delivered: a record of that (`outcome_of`, exit 3) follows instead, and
+/// the error says so.
 pub(crate) fn record_eval(
     path: &Path,
     args: &EvalArgs,
     seen: &Observed,
     outcome: &Result<Report, Error>,
+    key: Option<&mut Signer>,
 ) -> Result<u64, String> {
     let cli_limits = LimitsRecord {
         fuel: args.fuel,
@@ -223,30 +262,83 @@ pub(crate) fn record_eval(
             });
         }
     }
-    append(path, &mut record)
+    let mut log = open_log(path)?;
+    let seq = log.append_record(&mut record)?;
+    let Some(key) = key else {
+        return Ok(seq);
+    };
+    let Err(e) = crate::audit_checkpoint::append(&mut log, key) else {
+        return Ok(seq);
+    };
+    let failure = format!("cannot sign the checkpoint of record {seq} with --audit-key: {e}");
+    if record.verdict == "error" {
+        // No decision to withhold: the run fails (exit 3) as recorded.
+        return Err(format!(
+            "{failure}; record {seq} (exit 3: {}) is not signed",
+            record.error.as_deref().unwrap_or("error")
+        ));
+    }
+    let mut undelivered = base_record(args, seen)?;
+    undelivered.error = Some(format!(
+        "the decision of record {seq} was not delivered: {failure}"
+    ));
+    undelivered.outcome_of = Some(seq);
+    match log.append_record(&mut undelivered) {
+        Ok(outcome) => Err(format!(
+            "{failure}; the decision was not delivered, and record {outcome} says so"
+        )),
+        Err(e) => Err(format!(
+            "{failure}; and cannot record that the decision was not delivered: {e}"
+        )),
+    }
 }
 
 /// Appends the record that the decision of record `decided` could not be
-/// delivered (`error`, the process's exit 3): that decision's final outcome.
+/// delivered (`error`, the process's exit 3): that decision's final outcome;
+/// with `key`, and a checkpoint signing it. The error says what failed.
 pub(crate) fn record_undelivered(
     path: &Path,
     args: &EvalArgs,
     seen: &Observed,
     decided: u64,
     error: &str,
+    key: Option<&mut Signer>,
 ) -> Result<u64, String> {
     let mut record = base_record(args, seen)?;
     record.error = Some(format!(
         "the decision of record {decided} was not delivered: {error}"
     ));
     record.outcome_of = Some(decided);
-    append(path, &mut record)
+    let cannot =
+        |e: String| format!("cannot record that decision {decided} was not delivered: {e}");
+    let mut log = open_log(path).map_err(cannot)?;
+    let seq = log.append_record(&mut record).map_err(cannot)?;
+    if let Some(key) = key {
+        crate::audit_checkpoint::append(&mut log, key).map_err(|e| {
+            format!("recorded that decision {decided} was not delivered (record {seq}), but cannot sign its checkpoint with --audit-key: {e}")
+        })?;
+    }
+    Ok(seq)
 }
 
 /// Runs `gatehouse audit` and returns the exit code.
 pub fn run(args: &AuditArgs) -> i32 {
     match &args.command {
-        AuditCommand::Verify { file, output } => verify(file, *output),
+        AuditCommand::Verify {
+            file,
+            allowed_signers,
+            principal,
+            require_signed,
+            output,
+        } => verify(
+            file,
+            &KeyCheck {
+                allowed_signers: allowed_signers.as_deref(),
+                principal: principal.as_deref(),
+                require_signed: *require_signed,
+            },
+            *output,
+        ),
         AuditCommand::Replay {
             file,
             policy_dirs,
@@ -264,9 +356,26 @@ fn print_json(value: &impl Serialize) {
     }
 }
 
-fn verify(file: &Path, output: OutputFormat) -> i32 {
-    let result = match crate::audit::verify(file) {
-        Ok(result) => result,
+/// What `audit verify` checks of the checkpoints' keys.
+struct KeyCheck<'a> {
+    /// `--allowed-signers`: check every checkpoint's signature against it.
+    allowed_signers: Option<&'a Path>,
+    /// `--principal`: the only principal whose keys count.
+    principal: Option<&'a str>,
+    /// `--require-signed`: records after the last checkpoint are an error.
+    require_signed: bool,
+}
+
+fn verify(file: &Path, keys: &KeyCheck, output: OutputFormat) -> i32 {
+    let signers = match keys.allowed_signers.map(AllowedSigners::load).transpose() {
+        Ok(signers) => signers,
+        Err(e) => {
+            return report_error(&ErrorReport::new(format!("--allowed-signers {e}")), output);
+        }
+    };
+    let verified = match crate::audit::verify(file) {
+        Ok(Ok(verified)) => verified,
+        Ok(Err(problem)) => return verify_failed(file, &problem, output),
         Err(e) => {
             return report_error(
                 &ErrorReport::new(format!("{}: {e}", file.display())),
@@ -274,55 +383,175 @@ fn verify(file: &Path, output: OutputFormat) -> i32 {
             );
         }
     };
-    match result {
-        Ok(verified) => {
-            if output == OutputFormat::Json {
-                print_json(&serde_json::json!({
-                    "schema": "gatehouse.audit-verify/v1",
-                    "ok": true,
-                    "records": verified.records,
-                    "last_sha256": verified.last_sha256,
-                    "undelivered": verified.undelivered,
-                }));
-            } else {
-                println!(
-                    "OK: {} records, chain intact (last line sha256 {})",
-                    verified.records, verified.last_sha256
-                );
-                for u in &verified.undelivered {
-                    println!(
-                        "note: the decision of record {} was not delivered; its final outcome is record {} (exit 3)",
-                        u.seq, u.outcome_seq
-                    );
-                }
-            }
-            0
-        }
-        Err(problem) => {
-            super::print_error(&format!(
-                "{}: line {}: {}: {}",
-                file.display(),
-                problem.line,
-                problem.kind,
-                problem.message
-            ));
-            if output == OutputFormat::Json {
-                print_json(&serde_json::json!({
-                    "schema": "gatehouse.audit-verify/v1",
-                    "ok": false,
-                    "line": problem.line,
-                    "kind": problem.kind,
-                    "message": problem.message,
-                }));
-            } else {
-                println!(
-                    "FAILED: line {} {}: {}",
-                    problem.line, problem.kind, problem.message
-                );
-            }
-            super::EXIT_ERROR
-        }
+    let signed = match signers
+        .as_ref()
+        .map(|s| crate::audit_checkpoint::check_signatures(&verified, s, keys.principal))
+        .transpose()
+    {
+        Ok(signed) => signed,
+        Err(problem) => return verify_failed(file, &problem, output),
+    };
+    let tail = crate::audit_checkpoint::unsigned_tail(&verified);
+    let tail_text = tail.as_ref().map(|t| {
+        let after = if verified.checkpoints.is_empty() {
+            "there is no checkpoint:"
+        } else {
+            "after the last checkpoint"
+        };
+        let lines = if t.first_line == t.last_line {
+            format!("line {}", t.first_line)
+        } else {
+            format!("lines {} to {}", t.first_line, t.last_line)
+        };
+        format!(
+            "{} {} {after} ({lines}) {} not signed",
+            t.records,
+            plural(t.records, "record", "records"),
+            plural(t.records, "is", "are")
+        )
+    });
+    if let (Some(t), Some(text), true) = (&tail, &tail_text, keys.require_signed) {
+        let problem = crate::audit::Problem {
+            line: t.first_line,
+            kind: "unsigned",
+            message: format!("{text}, and --require-signed refuses an unsigned tail"),
+        };
+        return verify_failed(file, &problem, output);
     }
+    if let (Some(text), Some(_)) = (&tail_text, &signed) {
+        super::print_warning(&format!(
+            "{}: {text}: whoever can write the log can change or remove them undetected (--require-signed makes this an error)",
+            file.display()
+        ));
+    }
+    let last = verified.checkpoints.last().map(|c| &c.checkpoint);
+    if output == OutputFormat::Json {
+        print_json(&serde_json::json!({
+            "schema": "gatehouse.audit-verify/v1",
+            "ok": true,
+            "records": verified.records,
+            "last_sha256": verified.last_sha256,
+            "undelivered": verified.undelivered,
+            "lines": verified.lines,
+            "checkpoints": verified.checkpoints.len(),
+            "signatures": if signed.is_some() { "verified" } else { "not-verified" },
+            "signed_records": signed.as_ref().map(|s| s.signed_records),
+            "signers": signed.as_ref().map(|s| s.signers.clone()).unwrap_or_default(),
+            "last_checkpoint": last.map(|c| serde_json::json!({
+                "line": c.seq,
+                "covers_seq": c.covers_seq,
+                "covers_sha256": c.covers_sha256,
+                "time": c.time,
+                "key_fingerprint": c.key_fingerprint,
+            })),
+            "unsigned_tail": tail,
+        }));
+        return 0;
+    }
+    let count = if verified.checkpoints.is_empty() {
+        format!("{} records", verified.records)
+    } else {
+        format!(
+            "{} records and {} {} ({} lines)",
+            verified.records,
+            verified.checkpoints.len(),
+            plural(
+                verified.checkpoints.len() as u64,
+                "checkpoint",
+                "checkpoints"
+            ),
+            verified.lines
+        )
+    };
+    println!(
+        "OK: {count}, chain intact (last line sha256 {})",
+        verified.last_sha256
+    );
+    match (&signed, last) {
+        (Some(signed), Some(last)) => {
+            let by: Vec<String> = signed
+                .signers
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} ({}; {} {})",
+                        s.key_fingerprint,
+                        crate::report::untrusted::line_list(&s.principals, ", "),
+                        s.checkpoints,
+                        plural(s.checkpoints, "checkpoint", "checkpoints")
+                    )
+                })
+                .collect();
+            println!(
+                "signed: every checkpoint's signature verifies; the {} {} up to line {} {} signed by {}",
+                signed.signed_records,
+                plural(signed.signed_records, "record", "records"),
+                last.covers_seq,
+                plural(signed.signed_records, "is", "are"),
+                by.join(", ")
+            );
+            println!(
+                "last checkpoint: line {} signs line {} (sha256 {}) at {}; anchor it outside the log: removing lines from the end back to an earlier checkpoint cannot be detected from the file alone",
+                last.seq,
+                last.covers_seq,
+                last.covers_sha256,
+                crate::report::untrusted::line(&last.time)
+            );
+        }
+        (Some(_), None) => {
+            println!(
+                "signed: no checkpoint, so no record is signed (eval --audit-key writes them)"
+            );
+        }
+        (None, Some(_)) => {
+            println!(
+                "note: the checkpoints' signatures were not verified: pass --allowed-signers FILE to check them"
+            );
+        }
+        (None, None) => {}
+    }
+    if let (Some(text), Some(_)) = (&tail_text, &signed) {
+        println!("unsigned tail: {text}");
+    }
+    for u in &verified.undelivered {
+        println!(
+            "note: the decision of record {} was not delivered; its final outcome is record {} (exit 3)",
+            u.seq, u.outcome_seq
+        );
+    }
+    0
+}
+
+fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
+/// Reports the first problem `audit verify` found (exit 3).
+fn verify_failed(file: &Path, problem: &crate::audit::Problem, output: OutputFormat) -> i32 {
+    super::print_error(&format!(
+        "{}: line {}: {}: {}",
+        file.display(),
+        problem.line,
+        problem.kind,
+        problem.message
+    ));
+    if output == OutputFormat::Json {
+        print_json(&serde_json::json!({
+            "schema": "gatehouse.audit-verify/v1",
+            "ok": false,
+            "line": problem.line,
+            "kind": problem.kind,
+            "message": problem.message,
+        }));
+    } else {
+        println!(
+            "FAILED: line {} {}: {}",
+            problem.line,
+            problem.kind,
+            crate::report::untrusted::line(&problem.message)
+        );
+    }
+    super::EXIT_ERROR
 }
 
 /// One record whose verdict (or an approval's outcome) differs on replay.

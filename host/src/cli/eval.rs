@@ -20,7 +20,12 @@ use std::io::Read;
 /// exit code for the decision is always the process's.
 pub fn run(args: &EvalArgs) -> i32 {
     let mut seen = super::audit::Observed::default();
-    let outcome = evaluate(args, &mut seen);
+    // `--audit-key` is loaded first: a key that cannot be used is an error
+    // of this run, recorded as such, before any policy runs.
+    let (outcome, mut audit_key) = match super::audit::load_audit_key(args) {
+        Ok(key) => (evaluate(args, &mut seen), key),
+        Err(e) => (Err(e), None),
+    };
     // Every error after the input was read names the release's digest.
     let fail = |report: ErrorReport| {
         report_error(
@@ -30,13 +35,15 @@ pub fn run(args: &EvalArgs) -> i32 {
     };
     let recorded = match &args.audit_log {
         None => None,
-        Some(log) => match super::audit::record_eval(log, args, &seen, &outcome) {
-            Ok(seq) => Some((log, seq)),
-            Err(e) => {
-                let message = format!("--audit-log {}: {e}", log.display());
-                return fail(ErrorReport::new(message));
+        Some(log) => {
+            match super::audit::record_eval(log, args, &seen, &outcome, audit_key.as_mut()) {
+                Ok(seq) => Some((log, seq)),
+                Err(e) => {
+                    let message = format!("--audit-log {}: {e}", log.display());
+                    return fail(ErrorReport::new(message));
+                }
             }
-        },
+        }
     };
     let report = match outcome {
         Ok(report) => report,
@@ -51,12 +58,10 @@ pub fn run(args: &EvalArgs) -> i32 {
     // The verdict did not reach whoever acts on it: the outcome is an error.
     let mut message = failure;
     if let Some((log, seq)) = recorded
-        && let Err(e) = super::audit::record_undelivered(log, args, &seen, seq, &message)
+        && let Err(e) =
+            super::audit::record_undelivered(log, args, &seen, seq, &message, audit_key.as_mut())
     {
-        message = format!(
-            "{message}; and --audit-log {}: cannot record that decision {seq} was not delivered: {e}",
-            log.display()
-        );
+        message = format!("{message}; and --audit-log {}: {e}", log.display());
     }
     fail(ErrorReport::new(message))
 }

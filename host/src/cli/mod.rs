@@ -403,6 +403,15 @@ pub struct EvalArgs {
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
 
+    /// Sign the audit log: after each line this run appends, append a checkpoint
+    /// signed with this SSH key (namespace gatehouse-audit), so that rewriting the
+    /// log needs the key; `audit verify --allowed-signers` checks them. KEY: an
+    /// OpenSSH private key file, or a public key whose private half is in
+    /// ssh-agent ($SSH_AUTH_SOCK), as `approve --key`. If it cannot sign, eval
+    /// exits 3 and the log says so.
+    #[arg(long, value_name = "KEY", requires = "audit_log")]
+    pub audit_key: Option<PathBuf>,
+
     /// Who may approve, for runs without a policy set (with --config, its [trust]
     /// section says): the OpenSSH allowed_signers file listing whose keys may sign
     /// approvals. With it, only signed approvals count (docs/approvals.md).
