@@ -199,7 +199,8 @@ fn statement_text(principal: &str) -> String {
 #[test]
 fn an_approval_made_by_gatehouse_verifies_with_ssh_keygen() {
     let dir = tempfile::tempdir().expect("temp dir");
-    for kind in ["ed25519", "ecdsa-256", "ecdsa-384", "ecdsa-521"] {
+    // P-521 key files: a_p521_key_file_signs_or_is_refused_with_the_way_out.
+    for kind in ["ed25519", "ecdsa-256", "ecdsa-384"] {
         let key = keygen(dir.path(), kind, kind, "laptop", "");
         let out = format!("{kind}.approval.json");
         let run = approve(
@@ -389,6 +390,89 @@ impl Drop for TestAgent {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// ssh-key 0.6 reads a P-521 private scalar only at its full 66 bytes;
+/// OpenSSH writes it one byte shorter when its top byte is zero (half of all
+/// keys). Such a key file is refused with a message naming the way out
+/// (ssh-agent), which works; the others sign and ssh-keygen verifies them.
+#[test]
+fn a_p521_key_file_signs_or_is_refused_with_the_way_out() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut signed, mut refused) = (None, None);
+    // Each fresh key is unreadable with probability 1/2: 40 tries leave a
+    // chance of 2^-39 of not seeing both kinds.
+    for i in 0..40 {
+        if signed.is_some() && refused.is_some() {
+            break;
+        }
+        let key = keygen(dir.path(), &format!("p521-{i}"), "ecdsa-521", "laptop", "");
+        let out = format!("p521-{i}.approval.json");
+        let run = approve(
+            dir.path(),
+            &key,
+            &["--principal", "alice@example.com", "-o", &out],
+        );
+        if run.code == 0 {
+            signed.get_or_insert((key, out));
+        } else {
+            assert_eq!(run.code, 3, "{run:#?}");
+            assert!(
+                run.stderr
+                    .contains("ECDSA P-521 private key cannot be read")
+                    && run.stderr.contains(&format!("ssh-add {}", key.display())),
+                "{run:#?}"
+            );
+            refused.get_or_insert(key);
+        }
+    }
+    let (key, out) = signed.expect("a readable P-521 key in 40 tries");
+    let allowed = write(
+        &dir.path().join("allowed_signers"),
+        &format!("alice@example.com {}\n", key_text(&key)),
+    );
+    assert!(ssh_verifies(
+        &allowed,
+        "alice@example.com",
+        &dir.path().join(&out)
+    ));
+
+    // The refused key signs through ssh-agent, as the message says.
+    let key = refused.expect("an unreadable P-521 key in 40 tries");
+    let agent = TestAgent::start(dir.path());
+    agent.add(dir.path(), &key, "");
+    let public = public(&key).display().to_string();
+    let run = gatehouse_in(
+        dir.path(),
+        &[
+            "approve",
+            "--digest",
+            DIGEST,
+            "--environment",
+            "prod-eu",
+            "--group",
+            "dba",
+            "--key",
+            &public,
+            "--principal",
+            "alice@example.com",
+            "--now",
+            "2026-11-30T12:00:00Z",
+            "-o",
+            "agent-p521.approval.json",
+        ],
+        Some(&agent.socket),
+    );
+    assert_eq!(run.code, 0, "{run:#?}");
+    let allowed = write(
+        &dir.path().join("allowed_signers"),
+        &format!("alice@example.com {}\n", key_text(&key)),
+    );
+    assert!(ssh_verifies(
+        &allowed,
+        "alice@example.com",
+        &dir.path().join("agent-p521.approval.json")
+    ));
 }
 
 #[test]
