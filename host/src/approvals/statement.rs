@@ -21,8 +21,10 @@
 //! rather than guessed at), and [`Statement::to_json`] writes the form
 //! `gatehouse approve` signs.
 
+use crate::release::json_error;
 use crate::report::untrusted::needs_escape;
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::error::Category;
 use std::fmt;
 
 /// The statement type this module reads and writes.
@@ -191,16 +193,17 @@ impl Statement {
         }
         let mut json = serde_json::Deserializer::from_str(text);
         let raw: RawStatement = serde_path_to_error::deserialize(&mut json).map_err(|err| {
-            let path = err.path().to_string();
-            let message = json_message(err.inner());
-            if path == "." || path.is_empty() {
-                StatementError::whole(message)
-            } else {
-                StatementError::field(path, message)
+            let path = json_error::path(err.path());
+            let message = json_error::describe(err.inner(), bytes);
+            match path.strip_prefix("$.") {
+                Some(field) if err.inner().classify() != Category::Eof => {
+                    StatementError::field(field, message)
+                }
+                _ => StatementError::whole(message),
             }
         })?;
         json.end()
-            .map_err(|e| StatementError::whole(json_message(&e)))?;
+            .map_err(|e| StatementError::whole(json_error::describe(&e, bytes)))?;
         Statement::from_raw(raw)
     }
 
@@ -374,24 +377,6 @@ fn parse_time(field: &str, text: &str) -> Result<i64, StatementError> {
                 ),
             )
         })
-}
-
-/// serde_json's message, with the position as `(line L, column C)`.
-fn json_message(err: &serde_json::Error) -> String {
-    let full = err.to_string();
-    let suffix = format!(" at line {} column {}", err.line(), err.column());
-    let message = full.strip_suffix(&suffix).unwrap_or(&full);
-    let message = match err.classify() {
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-            format!("invalid JSON: {message}")
-        }
-        _ => message.to_string(),
-    };
-    if err.line() == 0 {
-        message
-    } else {
-        format!("{message} (line {}, column {})", err.line(), err.column())
-    }
 }
 
 #[cfg(test)]

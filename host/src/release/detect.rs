@@ -9,7 +9,9 @@
 //! Exactly one of the three must match. Input that is not a JSON object (or not
 //! JSON at all) is handed to the native parser, whose errors name the problem
 //! and its position; an object that matches none, or more than one, is an
-//! error that says what was looked for and suggests `--format`.
+//! error that says what was looked for and suggests `--format`. Known files
+//! that are none of the three (Terraform state, ...) are refused before this,
+//! by strangers.rs, from the same [`Shape`].
 
 use super::Format;
 use crate::error::InputError;
@@ -27,9 +29,57 @@ const PULUMI_KEYS: [&str; 2] = ["steps", "changeSummary"];
 /// How many of the keys found are quoted in the error.
 const KEYS_SHOWN: usize = 12;
 
-/// Decides the format of `text` from its top-level keys (see the module docs).
-pub(super) fn detect(text: &[u8], source: &str) -> Result<Format, InputError> {
-    let Some(keys) = top_level_keys(text) else {
+/// What the input is at the top level, read without building any value.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Shape {
+    /// A JSON object with these keys.
+    Object(BTreeSet<String>),
+    /// Valid JSON, but not an object (`null`, a list, ...).
+    NotObject,
+    /// Not valid JSON (or trailing data after it).
+    Invalid,
+}
+
+impl Shape {
+    /// Reads the top level of `text`. Values are skipped without being built
+    /// (serde_json skips them iteratively, so depth costs no stack).
+    pub(super) fn of(text: &[u8]) -> Shape {
+        struct KeysVisitor;
+        impl<'de> Visitor<'de> for KeysVisitor {
+            type Value = BTreeSet<String>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut keys = BTreeSet::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    map.next_value::<IgnoredAny>()?;
+                    keys.insert(key);
+                }
+                Ok(keys)
+            }
+        }
+        let mut json = serde_json::Deserializer::from_slice(text);
+        match (&mut json).deserialize_map(KeysVisitor) {
+            Ok(keys) if json.end().is_ok() => Shape::Object(keys),
+            Ok(_) => Shape::Invalid,
+            Err(err) if err.classify() == serde_json::error::Category::Data => {
+                // Valid JSON of another type, unless the rest is broken too.
+                let valid = serde_json::from_slice::<IgnoredAny>(text).is_ok();
+                if valid {
+                    Shape::NotObject
+                } else {
+                    Shape::Invalid
+                }
+            }
+            Err(_) => Shape::Invalid,
+        }
+    }
+}
+
+/// Decides the format of an input of this [`Shape`] (see the module docs).
+pub(super) fn detect(shape: &Shape, source: &str) -> Result<Format, InputError> {
+    let Shape::Object(keys) = shape else {
         // Not a JSON object: the native parser explains what is wrong, in the
         // terms of the default format.
         return Ok(Format::Release);
@@ -59,7 +109,7 @@ pub(super) fn detect(text: &[u8], source: &str) -> Result<Format, InputError> {
             "$".into(),
             format!(
                 "cannot tell the input format from its top-level keys ({}): {}; pass --format to choose",
-                describe_found(&keys),
+                describe_found(keys),
                 RULE
             ),
         )),
@@ -110,37 +160,12 @@ fn describe_found(keys: &BTreeSet<String>) -> String {
     }
 }
 
-/// The keys of the top-level JSON object, or `None` when the text is not
-/// one (invalid JSON, another JSON type). Values are skipped without being
-/// built (serde_json skips them iteratively, so depth costs no stack).
-fn top_level_keys(text: &[u8]) -> Option<BTreeSet<String>> {
-    struct KeysVisitor;
-    impl<'de> Visitor<'de> for KeysVisitor {
-        type Value = BTreeSet<String>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a JSON object")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut keys = BTreeSet::new();
-            while let Some(key) = map.next_key::<String>()? {
-                map.next_value::<IgnoredAny>()?;
-                keys.insert(key);
-            }
-            Ok(keys)
-        }
-    }
-    let mut json = serde_json::Deserializer::from_slice(text);
-    let keys = (&mut json).deserialize_map(KeysVisitor).ok()?;
-    json.end().ok()?;
-    Some(keys)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn format_of(text: &str) -> Result<Format, String> {
-        detect(text.as_bytes(), "in.json").map_err(|e| e.to_string())
+        detect(&Shape::of(text.as_bytes()), "in.json").map_err(|e| e.to_string())
     }
 
     #[test]
@@ -173,6 +198,28 @@ mod tests {
     fn non_objects_go_to_the_native_parser() {
         for text in ["null", "[1, 2]", "{", "environment: prod", "\"x\"", "{} []"] {
             assert_eq!(format_of(text), Ok(Format::Release), "{text}");
+        }
+    }
+
+    #[test]
+    fn shapes() {
+        let shape = |text: &str| Shape::of(text.as_bytes());
+        assert_eq!(
+            shape(r#"{"b": 1, "a": [{}]}"#),
+            Shape::Object(["a".to_string(), "b".to_string()].into())
+        );
+        for text in ["null", "[1, 2]", "\"x\"", " 12 "] {
+            assert_eq!(shape(text), Shape::NotObject, "{text}");
+        }
+        for text in [
+            "{",
+            "environment: prod",
+            "{} []",
+            "[1, 2",
+            "[command]/usr/bin/terraform\n{}",
+            "",
+        ] {
+            assert_eq!(shape(text), Shape::Invalid, "{text}");
         }
     }
 

@@ -1,6 +1,7 @@
 //! Parses the native release format (the Facets pre-release hook JSON) into a
 //! [`Release`], with errors that name the file, the JSON path and the line.
 
+use super::json_error;
 use super::{Approval, ChangeKind, Release, ResourceChange};
 use crate::error::InputError;
 use serde::Deserialize;
@@ -193,18 +194,17 @@ fn parse_instrumented(text: &[u8], source: &str) -> Result<(RawRelease, Vec<Stri
         let mut on_ignored = |path: serde_ignored::Path<'_>| {
             ignored.push(format!(
                 "ignored unknown field {}",
-                json_path_ignored(&path)
+                json_error::ignored_path(&path)
             ));
         };
         let tracked = serde_ignored::Deserializer::new(&mut json, &mut on_ignored);
         serde_path_to_error::deserialize(tracked).map_err(|err| {
-            let path = json_path(&err.path().to_string());
-            let inner = err.into_inner();
-            InputError::at(source, path, describe_json_error(&inner))
+            let path = json_error::path(err.path());
+            json_error::input_error(source, path, err.inner(), text)
         })?
     };
     json.end()
-        .map_err(|err| InputError::at(source, "$".into(), describe_json_error(&err)))?;
+        .map_err(|err| json_error::input_error(source, "$".into(), &err, text))?;
     Ok((raw, ignored))
 }
 
@@ -295,24 +295,24 @@ pub fn parse_approvals(
         let mut on_ignored = |path: serde_ignored::Path<'_>| {
             ignored.push(format!(
                 "{source}: ignored unknown field {}",
-                json_path_ignored(&path)
+                json_error::ignored_path(&path)
             ));
         };
         let tracked = serde_ignored::Deserializer::new(&mut json, &mut on_ignored);
         serde_path_to_error::deserialize(tracked).map_err(|err| {
-            let path = json_path(&err.path().to_string());
-            let mut message = describe_json_error(err.inner());
-            if path == "$" {
-                message = message.replace(
+            let path = json_error::path(err.path());
+            let mut error = json_error::input_error(source, path, err.inner(), text);
+            if error.path.as_deref() == Some("$") {
+                error.message = error.message.replace(
                     "expected a sequence",
                     "expected a list of approvals such as [{\"approver\": \"asmith\", \"groups\": [\"dba\"], \"at\": \"2026-11-20T10:00:00Z\"}]",
                 );
             }
-            InputError::at(source, path, message)
+            error
         })?
     };
     json.end()
-        .map_err(|err| InputError::at(source, "$".into(), describe_json_error(&err)))?;
+        .map_err(|err| json_error::input_error(source, "$".into(), &err, text))?;
     Ok((convert_approvals(raw, source, "$")?, ignored))
 }
 
@@ -327,7 +327,10 @@ pub(super) fn check_depth(text: &[u8], max: usize, hint: &str) -> Result<(), Str
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     let (mut line, mut column) = (1usize, 0usize);
     for &byte in text {
-        column += 1;
+        // Columns count characters: a UTF-8 continuation byte starts none.
+        if byte & 0xC0 != 0x80 {
+            column += 1;
+        }
         if in_string {
             match (escaped, byte) {
                 (true, _) => escaped = false,
@@ -380,45 +383,6 @@ pub(crate) fn normalise_timestamp(text: &str) -> Result<String, String> {
         format!("expected an RFC 3339 timestamp such as 2026-11-20T10:00:00Z, got {text:?} ({e})")
     })?;
     Ok(crate::time::format_utc(parsed.unix_timestamp()))
-}
-
-/// `resources[2].changeType` → `$.resources[2].changeType`; `.` → `$`.
-pub(super) fn json_path(serde_path: &str) -> String {
-    match serde_path {
-        "." | "" => "$".to_string(),
-        p if p.starts_with('[') => format!("${p}"),
-        p => format!("$.{p}"),
-    }
-}
-
-fn json_path_ignored(path: &serde_ignored::Path<'_>) -> String {
-    use serde_ignored::Path;
-    match path {
-        Path::Root => "$".to_string(),
-        Path::Seq { parent, index } => format!("{}[{index}]", json_path_ignored(parent)),
-        Path::Map { parent, key } => format!("{}.{key}", json_path_ignored(parent)),
-        Path::Some { parent }
-        | Path::NewtypeStruct { parent }
-        | Path::NewtypeVariant { parent } => json_path_ignored(parent),
-    }
-}
-
-/// serde_json's message with its position, reworded where it helps the user.
-pub(super) fn describe_json_error(err: &serde_json::Error) -> String {
-    let full = err.to_string();
-    let suffix = format!(" at line {} column {}", err.line(), err.column());
-    let message = full.strip_suffix(&suffix).unwrap_or(&full);
-    let message = match err.classify() {
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-            format!("invalid JSON: {message}")
-        }
-        _ => message.replace("unknown variant", "unknown changeType"),
-    };
-    if err.line() == 0 {
-        message
-    } else {
-        format!("{message} (line {}, column {})", err.line(), err.column())
-    }
 }
 
 #[cfg(test)]

@@ -4,13 +4,17 @@
 //! Input formats (docs/input-formats.md): the native Facets release JSON
 //! ([`parse_release`], facets.rs), Terraform / OpenTofu `show -json` plans
 //! (terraform.rs) and Pulumi `preview --json` output (pulumi.rs).
-//! [`read_release`] tells them apart (detect.rs) and fills what a source
-//! lacks from the command line.
+//! [`read_release`] tells them apart (detect.rs), refuses files that are
+//! none of them with a message that says what they are (strangers.rs) and
+//! fills what a source lacks from the command line. Parse errors name a JSON
+//! path and a 1-based line and column (json_error.rs).
 
 mod detect;
 pub mod digest;
 mod facets;
+pub(crate) mod json_error;
 mod pulumi;
+mod strangers;
 mod terraform;
 
 pub use facets::{ParseOptions, parse_approvals, parse_release};
@@ -92,17 +96,37 @@ struct Converted {
     warnings: Vec<String>,
 }
 
+/// The UTF-8 byte-order mark, which some Windows tools write before JSON
+/// (RFC 8259 lets a parser ignore it; it is not part of the content).
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Reads a release from any supported format (see [`InputOptions`]) and
 /// returns it with the warnings the report should show. `source` names the
 /// input in errors (a file path, or `<stdin>`).
+///
+/// A UTF-8 byte-order mark is skipped. Files that are not an input but are
+/// often passed as one (Terraform state, a CI wrapper's log, ...) are refused
+/// whatever `--format` says, with a message naming them (strangers.rs).
 pub fn read_release(
     text: &[u8],
     source: &str,
     options: &InputOptions,
 ) -> Result<(Release, Vec<String>), InputError> {
+    let text = text.strip_prefix(UTF8_BOM).unwrap_or(text);
+    let shape = detect::Shape::of(text);
+    let stranger = match &shape {
+        detect::Shape::Invalid => strangers::by_bytes(text).map(|m| InputError::whole(source, m)),
+        detect::Shape::Object(keys) => {
+            strangers::by_keys(keys).map(|m| InputError::at(source, "$".into(), m))
+        }
+        detect::Shape::NotObject => None,
+    };
+    if let Some(err) = stranger {
+        return Err(err);
+    }
     let format = match options.format {
         Some(format) => format,
-        None => detect::detect(text, source)?,
+        None => detect::detect(&shape, source)?,
     };
     let converted = match format {
         Format::Release => {
@@ -188,11 +212,11 @@ fn parse_document<T: serde::de::DeserializeOwned>(
     .map_err(|message| InputError::at(source, "$".into(), message))?;
     let mut json = serde_json::Deserializer::from_slice(text);
     let value = serde_path_to_error::deserialize(&mut json).map_err(|err| {
-        let path = facets::json_path(&err.path().to_string());
-        InputError::at(source, path, facets::describe_json_error(err.inner()))
+        let path = json_error::path(err.path());
+        json_error::input_error(source, path, err.inner(), text)
     })?;
     json.end()
-        .map_err(|err| InputError::at(source, "$".into(), facets::describe_json_error(&err)))?;
+        .map_err(|err| json_error::input_error(source, "$".into(), &err, text))?;
     Ok(value)
 }
 
@@ -403,6 +427,52 @@ mod tests {
         };
         let err = read(PREVIEW, &options).expect_err("a preview is not a release");
         assert!(err.contains("missing required field `resources`"), "{err}");
+    }
+
+    #[test]
+    fn strangers_are_refused_whatever_the_format() {
+        // An empty .tfstate would otherwise pass as an empty release.
+        let tfstate = r#"{"version": 4, "terraform_version": "1.9.0", "serial": 3,
+            "lineage": "abc", "outputs": {}, "resources": []}"#;
+        let wrapper = format!("[command]/usr/bin/terraform show -json plan.out\n{PLAN}");
+        for format in [
+            None,
+            Some(Format::Release),
+            Some(Format::Terraform),
+            Some(Format::Pulumi),
+        ] {
+            let options = InputOptions { format, ..flags() };
+            let err = read(tfstate, &options).expect_err("state");
+            assert!(
+                err.starts_with("in.json: $: this is a Terraform state file"),
+                "{format:?}: {err}"
+            );
+            let err = read(&wrapper, &options).expect_err("wrapper");
+            assert!(
+                err.starts_with(
+                    "in.json: this is the log of hashicorp/setup-terraform's terraform wrapper"
+                ),
+                "{format:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_utf8_byte_order_mark_is_skipped() {
+        let with_bom = format!("\u{feff}{RELEASE}");
+        assert_eq!(
+            read(&with_bom, &InputOptions::default()),
+            read(RELEASE, &InputOptions::default())
+        );
+        let err = read(
+            &format!("\u{feff}{{\"resources\": 1}}"),
+            &InputOptions::default(),
+        )
+        .expect_err("bad");
+        assert!(
+            err.contains("(line 1, column 15)"),
+            "columns after the mark: {err}"
+        );
     }
 
     #[test]

@@ -33,6 +33,7 @@
 //! the metadata and reported as warnings, not gated.
 
 use super::facets::ObjectOnly;
+use super::strangers::SHOW_JSON_STATE;
 use super::{ChangeKind, Converted, ResourceChange, parse_document};
 use crate::error::InputError;
 use serde::Deserialize;
@@ -153,11 +154,13 @@ pub(super) fn convert(text: &[u8], source: &str) -> Result<Converted, InputError
     }
     if header.resource_changes.is_none() && header.planned_values.is_none() {
         let message = if header.values.is_some() {
-            "this is Terraform state (terraform show -json without a plan file), not a plan; run `terraform plan -out=PLANFILE` and pass the output of `terraform show -json PLANFILE`"
+            format!(
+                "{SHOW_JSON_STATE}; run `terraform plan -out=PLANFILE` and pass the output of `terraform show -json PLANFILE`"
+            )
         } else {
-            "not a Terraform plan: it has neither `resource_changes` nor `planned_values`; pass the output of `terraform show -json PLANFILE`"
+            "not a Terraform plan: it has neither `resource_changes` nor `planned_values`; pass the output of `terraform show -json PLANFILE`".into()
         };
-        return Err(InputError::at(source, "$".into(), message.into()));
+        return Err(InputError::at(source, "$".into(), message));
     }
 
     let ObjectOnly(plan): ObjectOnly<RawPlan> = parse_document(text, source, what)?;
@@ -573,7 +576,10 @@ mod tests {
         let err =
             convert_str(r#"{"format_version": "1.0", "terraform_version": "1.7.5", "values": {}}"#)
                 .expect_err("state");
-        assert!(err.contains("this is Terraform state"), "{err}");
+        assert!(
+            err.contains("this is Terraform state (`terraform show -json` without a plan file"),
+            "{err}"
+        );
         let err = convert_str(r#"{"format_version": "1.0"}"#).expect_err("no plan keys");
         assert!(err.contains("not a Terraform plan"), "{err}");
         let err = convert_str("[1]").expect_err("array");
