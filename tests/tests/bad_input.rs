@@ -9,6 +9,12 @@
 //! a release past 64 levels, a Terraform plan or Pulumi preview past 256.
 //! Also: `--help` exits 0 and documents the exit codes, `--input -` reads
 //! stdin, and `--output json` prints the error object on stdout.
+//!
+//! Real-world files that are not an input say what they are and what to run
+//! instead, whatever `--format` says: a plan captured through the
+//! setup-terraform wrapper, truncated JSON, an HCP Terraform redacted plan,
+//! Terraform state, a binary plan file, UTF-16, human-readable plan output.
+//! Positions are 1-based characters and JSON paths never show `$.?`.
 
 #![forbid(unsafe_code)]
 
@@ -143,7 +149,14 @@ fn whitespace_only_input_is_empty() {
 fn truncated_json() {
     let text = good_release().to_string();
     let (run, path) = eval_text(&text[..text.len() / 2], &[]);
-    assert_error(&run, &[&path, "invalid JSON", "EOF while parsing"]);
+    assert_error(
+        &run,
+        &[
+            &path,
+            "invalid JSON: the input ends early",
+            "probably truncated",
+        ],
+    );
 }
 
 #[test]
@@ -859,4 +872,268 @@ fn invalid_utf8_is_refused_with_its_position() {
         &run,
         &[&path, "$.environmentName", "invalid unicode", "line 1"],
     );
+}
+
+// ---- real-world files that are not inputs ----
+
+/// A small real-shaped plan: `terraform show -json` of one deleted database.
+const PLAN: &str = r#"{"format_version":"1.2","terraform_version":"1.9.5","planned_values":{"root_module":{}},"resource_changes":[{"address":"aws_db_instance.orders","mode":"managed","type":"aws_db_instance","name":"orders","provider_name":"registry.terraform.io/hashicorp/aws","change":{"actions":["delete"],"before":{"identifier":"orders"},"after":null}}],"applyable":true,"complete":true,"errored":false}"#;
+
+/// Runs `gatehouse convert` on `bytes` (a temp file) with an environment,
+/// a stream and `extra` arguments.
+fn convert_bytes(bytes: impl AsRef<[u8]>, extra: &[&str]) -> (Run, String) {
+    let file = temp_file(bytes, ".json");
+    let path = file.path().display().to_string();
+    let mut args = vec![
+        "convert",
+        "--input",
+        &path,
+        "--environment",
+        "prod",
+        "--release-stream",
+        "PROD",
+    ];
+    args.extend_from_slice(extra);
+    (gatehouse(&args), path)
+}
+
+/// `--format` values every stranger is refused under.
+const EVERY_FORMAT: [&[&str]; 4] = [
+    &[],
+    &["--format", "terraform"],
+    &["--format", "release"],
+    &["--format", "pulumi"],
+];
+
+#[test]
+fn a_plan_captured_through_the_setup_terraform_wrapper_is_named() {
+    // setup-terraform v1's wrapper: the `[command]` line @actions/exec prints,
+    // terraform's JSON, then the wrapper's `::debug::` and `::set-output` lines.
+    let v1 = format!(
+        "[command]/home/runner/work/_temp/8c1f/terraform-bin show -json plan.out\n{PLAN}\n::debug::Terraform exited with code 0.\n::debug::stdout: {PLAN}%0A\n::debug::stderr: \n::debug::exitcode: 0\n::set-output name=stdout::{PLAN}%0A\n::set-output name=stderr::\n::set-output name=exitcode::0\n"
+    );
+    for extra in EVERY_FORMAT {
+        let (run, path) = convert_bytes(&v1, extra);
+        let message = assert_error(&run, &[]);
+        assert_eq!(
+            message,
+            format!(
+                "{path}: this is the log of hashicorp/setup-terraform's terraform wrapper, not terraform's own output: line 1 is its \"[command]/home/runner/work/_temp/8c1f/terraform-bin show -json plan.out\" line and line 3 is a `::debug::` workflow command; set `terraform_wrapper: false` on the hashicorp/setup-terraform step (or use the step's `stdout` output, which has none of the wrapper's lines) and produce the file again"
+            ),
+            "{extra:?}"
+        );
+    }
+    // Later wrappers write outputs to $GITHUB_OUTPUT: only the `[command]` line.
+    let (run, path) = convert_bytes(
+        format!("[command]/usr/bin/terraform show -json plan.out\r\n{PLAN}\r\n"),
+        &[],
+    );
+    let message = assert_error(
+        &run,
+        &[
+            &path,
+            "line 1 is its \"[command]/usr/bin/terraform show -json plan.out\" line;",
+            "`terraform_wrapper: false`",
+        ],
+    );
+    assert!(!message.contains("invalid type"), "{message}");
+    // Workflow commands after the JSON, no `[command]` line.
+    let (run, _) = convert_bytes(format!("{PLAN}\n::debug::exitcode: 0\n"), &[]);
+    assert_error(
+        &run,
+        &[
+            "line 2 is a `::debug::` workflow command",
+            "terraform_wrapper: false",
+        ],
+    );
+    // setup-opentofu's wrapper is named as such.
+    let (run, _) = convert_bytes(
+        format!("[command]/home/runner/work/_temp/x/tofu-bin show -json plan.out\n{PLAN}\n"),
+        &[],
+    );
+    assert_error(
+        &run,
+        &[
+            "opentofu/setup-opentofu's tofu wrapper",
+            "`tofu_wrapper: false`",
+        ],
+    );
+    // What the message asks for, terraform's JSON alone, converts.
+    let (run, _) = convert_bytes(PLAN, &[]);
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(run.json()["resources"][0]["changeType"], "DELETE");
+}
+
+#[test]
+fn truncated_json_says_the_file_ends_early_and_where() {
+    let text = "{\n  \"format_version\": \"1.2\",\n  \"resource_changes\": [\n    {\n      \"address\": \"aws_db_instance.orders\",\n      ";
+    for extra in EVERY_FORMAT {
+        let (run, path) = convert_bytes(text, extra);
+        let message = assert_error(&run, &[]);
+        assert!(
+            message.starts_with(&format!(
+                "{path}: invalid JSON: the input ends early, after line 5, column 42, in the middle of an object"
+            )),
+            "{extra:?}: {message}"
+        );
+        assert!(
+            message.ends_with("the file is probably truncated: produce it again and check that the command writing it finished"),
+            "{extra:?}: {message}"
+        );
+        assert!(!message.contains("$.?"), "{message}");
+    }
+    // Cut inside a string, and right after a newline (serde_json's column 0).
+    let (run, _) = convert_bytes(&PLAN[..PLAN.find("orders").expect("in the plan")], &[]);
+    assert_error(
+        &run,
+        &["ends early, after line 1, column 136, in the middle of a string"],
+    );
+    let (run, _) = convert_bytes("{\n", &[]);
+    assert_error(
+        &run,
+        &["ends early, after line 1, column 1, in the middle of an object;"],
+    );
+}
+
+#[test]
+fn a_terraform_cloud_redacted_plan_is_named() {
+    let redacted = r#"{"plan_format_version": "1.1", "resource_drift": [],
+        "resource_changes": [{"address": "null_resource.foo", "mode": "managed", "type": "null_resource",
+            "name": "foo", "provider_name": "registry.terraform.io/hashicorp/null",
+            "change": {"actions": ["create"], "before": null, "after": {"triggers": null},
+                       "after_unknown": {"id": true}, "before_sensitive": false, "after_sensitive": {}}}],
+        "relevant_attributes": [], "output_changes": {}, "provider_schemas": {}, "provider_format_version": "1.0"}"#;
+    for extra in EVERY_FORMAT {
+        let (run, path) = convert_bytes(redacted, extra);
+        assert_error(
+            &run,
+            &[
+                &format!(
+                    "{path}: $: this is an HCP Terraform / Terraform Enterprise redacted JSON plan (`plan_format_version`"
+                ),
+                "download the run's `json-output` instead",
+                "`terraform show -json PLANFILE`",
+            ],
+        );
+    }
+}
+
+#[test]
+fn terraform_state_is_named_and_a_plan_asked_for() {
+    let shown_state = r#"{"format_version": "1.0", "terraform_version": "1.9.5",
+        "values": {"root_module": {"resources": [{"address": "aws_db_instance.orders", "mode": "managed",
+            "type": "aws_db_instance", "name": "orders", "values": {"identifier": "orders"}}]}}}"#;
+    let tfstate = r#"{"version": 4, "terraform_version": "1.9.5", "serial": 12,
+        "lineage": "3f1c2a9e-5b7d-4c1e-9a2f-6d8e0b4c7a1f", "outputs": {}, "resources": [], "check_results": null}"#;
+    let empty_show = "{\n    \"format_version\": \"1.0\"\n}\n";
+    let cases = [
+        (
+            shown_state,
+            "$: this is Terraform state (`terraform show -json` without a plan file: `values`, no `resource_changes`), not a plan",
+        ),
+        (
+            tfstate,
+            "$: this is a Terraform state file (`terraform.tfstate`: `version`, `serial`, `lineage`), not a plan",
+        ),
+        (
+            empty_show,
+            "$: this is what `terraform show -json` prints when there is no state and no plan file",
+        ),
+    ];
+    for (text, what) in cases {
+        for extra in EVERY_FORMAT {
+            let (run, path) = convert_bytes(text, extra);
+            assert_error(
+                &run,
+                &[
+                    &format!("{path}: {what}"),
+                    "run `terraform plan -out=PLANFILE` and pass the output of `terraform show -json PLANFILE`",
+                ],
+            );
+        }
+    }
+}
+
+#[test]
+fn columns_are_one_based_characters_and_paths_never_show_unknown_segments() {
+    let cases: [(&str, &str); 6] = [
+        // serde_json says column 0 here: nothing on the line was read yet.
+        (
+            "[\"prod-eu\", \"PROD\", []]",
+            "$: invalid type: sequence, expected a JSON object (line 1, column 1)",
+        ),
+        (
+            "{\"environmentName\":\n[\"prod\"], \"releaseStream\": \"PROD\", \"resources\": []}",
+            "$.environmentName: invalid type: sequence, expected a string (line 2, column 1)",
+        ),
+        // ... and one short here: the list was only peeked at.
+        (
+            r#"{"environmentName": ["prod"], "releaseStream": "PROD", "resources": []}"#,
+            "$.environmentName: invalid type: sequence, expected a string (line 1, column 21)",
+        ),
+        // Characters, not bytes: each of "ü", "ï", "ö" and "é" is two bytes.
+        (
+            r#"{"environmentName": "ünïcödé", "releaseStream": 5, "resources": []}"#,
+            "$.releaseStream: invalid type: integer `5`, expected a string (line 1, column 49)",
+        ),
+        // A key that is not an identifier is quoted, not run into the path.
+        (
+            r#"{"environmentName": "a", "releaseStream": "b", "resources": [], "metadata": {"build.id": 7}}"#,
+            r#"$.metadata["build.id"]: invalid type: integer `7`, expected a string (line 1, column 90)"#,
+        ),
+        // A syntax error where a key should be: serde_path_to_error says `$.?`.
+        (
+            r#"{"environmentName": "a", x}"#,
+            "$: invalid JSON: key must be a string (line 1, column 26)",
+        ),
+    ];
+    for (text, expected) in cases {
+        let (run, path) = eval_text(text, &[]);
+        let message = assert_error(&run, &[]);
+        assert_eq!(message, format!("{path}: {expected}"), "{text}");
+    }
+}
+
+#[test]
+fn a_binary_plan_file_utf16_and_human_readable_output_are_named() {
+    let (run, path) = convert_bytes(b"PK\x03\x04\x14\x00\x08\x00tfplan", &[]);
+    assert_error(
+        &run,
+        &[
+            &format!("{path}: this is a binary plan file"),
+            "`terraform show -json PLANFILE`",
+        ],
+    );
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(PLAN.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let (run, _) = convert_bytes(utf16, &[]);
+    assert_error(&run, &["this file is UTF-16 text", "-Encoding utf8"]);
+    let text_plan = "\nTerraform used the selected providers to generate the following execution\nplan. Resource actions are indicated with the following symbols:\n  - destroy\n\nTerraform will perform the following actions:\n";
+    let (run, _) = convert_bytes(text_plan, &[]);
+    assert_error(
+        &run,
+        &[
+            "human-readable output of `terraform plan`",
+            "`terraform show -json PLANFILE`",
+        ],
+    );
+    let (run, _) = convert_bytes("Previewing update (dev)\n\n     Type  Name\n", &[]);
+    assert_error(
+        &run,
+        &[
+            "human-readable output of `pulumi preview`",
+            "`pulumi preview --json",
+        ],
+    );
+}
+
+#[test]
+fn a_utf8_byte_order_mark_is_skipped() {
+    // Windows PowerShell's `Out-File -Encoding utf8` writes one.
+    let (run, _) = convert_bytes(format!("\u{feff}{PLAN}"), &[]);
+    assert_eq!(run.code, 0, "{run:#?}");
+    let (plain, _) = convert_bytes(PLAN, &[]);
+    assert_eq!(run.stdout, plain.stdout);
 }
