@@ -519,9 +519,9 @@ mod tests {
             }
         );
         assert_eq!(
-            absent.skip_line("adapters::fixture_01"),
+            absent.skip_line("adapters::shared_fixture_01"),
             format!(
-                "skipped: ../shared (reference data beside the repository) not found at {}; adapters::fixture_01 needs it",
+                "skipped: ../shared (reference data beside the repository) not found at {}; adapters::shared_fixture_01 needs it",
                 location.display()
             )
         );

@@ -121,7 +121,7 @@ fn expect_resource(
 }
 
 /// The files the per-fixture tests below cover; a new file fails
-/// `every_fixture_file_is_covered` until it has its own test.
+/// `shared_fixture_files_are_all_covered` until it has its own test.
 const TERRAFORM_FIXTURES: [&str; 12] = [
     "01_tfjson_basic_create_read_modules.json",
     "02_tfplanformat_replace_delete_create.json",
@@ -155,8 +155,8 @@ fn names_in(dir: PathBuf) -> Vec<String> {
 }
 
 #[test]
-fn every_fixture_file_is_covered() {
-    let Some(shared) = shared_or_skip("adapters::every_fixture_file_is_covered") else {
+fn shared_fixture_files_are_all_covered() {
+    let Some(shared) = shared_or_skip("adapters::shared_fixture_files_are_all_covered") else {
         return;
     };
     assert_eq!(names_in(shared.path(TERRAFORM_DIR)), TERRAFORM_FIXTURES);
@@ -191,9 +191,9 @@ fn terraform_fixture(shared: &Shared, file: &str) -> Value {
 }
 
 #[test]
-fn fixture_01_creates_a_data_read_and_module_resources() {
+fn shared_fixture_01_creates_a_data_read_and_module_resources() {
     let Some(shared) =
-        shared_or_skip("adapters::fixture_01_creates_a_data_read_and_module_resources")
+        shared_or_skip("adapters::shared_fixture_01_creates_a_data_read_and_module_resources")
     else {
         return;
     };
@@ -225,8 +225,9 @@ fn fixture_01_creates_a_data_read_and_module_resources() {
 }
 
 #[test]
-fn fixture_02_delete_create_is_recreate() {
-    let Some(shared) = shared_or_skip("adapters::fixture_02_delete_create_is_recreate") else {
+fn shared_fixture_02_delete_create_is_recreate() {
+    let Some(shared) = shared_or_skip("adapters::shared_fixture_02_delete_create_is_recreate")
+    else {
         return;
     };
     let file = TERRAFORM_FIXTURES[1];
@@ -247,8 +248,8 @@ fn fixture_02_delete_create_is_recreate() {
 }
 
 #[test]
-fn fixture_03_delete() {
-    let Some(shared) = shared_or_skip("adapters::fixture_03_delete") else {
+fn shared_fixture_03_delete() {
+    let Some(shared) = shared_or_skip("adapters::shared_fixture_03_delete") else {
         return;
     };
     let file = TERRAFORM_FIXTURES[2];
@@ -269,8 +270,8 @@ fn fixture_03_delete() {
 }
 
 #[test]
-fn fixture_04_opentofu_update() {
-    let Some(shared) = shared_or_skip("adapters::fixture_04_opentofu_update") else {
+fn shared_fixture_04_opentofu_update() {
+    let Some(shared) = shared_or_skip("adapters::shared_fixture_04_opentofu_update") else {
         return;
     };
     let file = TERRAFORM_FIXTURES[3];
@@ -291,8 +292,9 @@ fn fixture_04_opentofu_update() {
 }
 
 #[test]
-fn fixture_05_tainted_replace_is_recreate() {
-    let Some(shared) = shared_or_skip("adapters::fixture_05_tainted_replace_is_recreate") else {
+fn shared_fixture_05_tainted_replace_is_recreate() {
+    let Some(shared) = shared_or_skip("adapters::shared_fixture_05_tainted_replace_is_recreate")
+    else {
         return;
     };
     let file = TERRAFORM_FIXTURES[4];
@@ -308,8 +310,8 @@ fn fixture_05_tainted_replace_is_recreate() {
 }
 
 #[test]
-fn fixture_06_update_while_importing() {
-    let Some(shared) = shared_or_skip("adapters::fixture_06_update_while_importing") else {
+fn shared_fixture_06_update_while_importing() {
+    let Some(shared) = shared_or_skip("adapters::shared_fixture_06_update_while_importing") else {
         return;
     };
     let file = TERRAFORM_FIXTURES[5];
@@ -330,8 +332,8 @@ fn fixture_06_update_while_importing() {
 }
 
 #[test]
-fn fixture_07_moved_no_op() {
-    let Some(shared) = shared_or_skip("adapters::fixture_07_moved_no_op") else {
+fn shared_fixture_07_moved_no_op() {
+    let Some(shared) = shared_or_skip("adapters::shared_fixture_07_moved_no_op") else {
         return;
     };
     let file = TERRAFORM_FIXTURES[6];
@@ -349,10 +351,10 @@ fn fixture_07_moved_no_op() {
 }
 
 #[test]
-fn fixture_08_data_reads_with_reasons_in_a_module_with_for_each() {
-    let Some(shared) =
-        shared_or_skip("adapters::fixture_08_data_reads_with_reasons_in_a_module_with_for_each")
-    else {
+fn shared_fixture_08_data_reads_with_reasons_in_a_module_with_for_each() {
+    let Some(shared) = shared_or_skip(
+        "adapters::shared_fixture_08_data_reads_with_reasons_in_a_module_with_for_each",
+    ) else {
         return;
     };
     let file = TERRAFORM_FIXTURES[7];
@@ -384,8 +386,8 @@ fn fixture_08_data_reads_with_reasons_in_a_module_with_for_each() {
 }
 
 #[test]
-fn fixture_09_mixed_plan_with_drift() {
-    let Some(shared) = shared_or_skip("adapters::fixture_09_mixed_plan_with_drift") else {
+fn shared_fixture_09_mixed_plan_with_drift() {
+    let Some(shared) = shared_or_skip("adapters::shared_fixture_09_mixed_plan_with_drift") else {
         return;
     };
     let file = TERRAFORM_FIXTURES[8];
@@ -432,10 +434,10 @@ fn fixture_09_mixed_plan_with_drift() {
 }
 
 #[test]
-fn fixture_10_for_each_modules_and_a_no_op_with_a_delete_reason() {
-    let Some(shared) =
-        shared_or_skip("adapters::fixture_10_for_each_modules_and_a_no_op_with_a_delete_reason")
-    else {
+fn shared_fixture_10_for_each_modules_and_a_no_op_with_a_delete_reason() {
+    let Some(shared) = shared_or_skip(
+        "adapters::shared_fixture_10_for_each_modules_and_a_no_op_with_a_delete_reason",
+    ) else {
         return;
     };
     let file = TERRAFORM_FIXTURES[9];
@@ -471,8 +473,9 @@ fn fixture_10_for_each_modules_and_a_no_op_with_a_delete_reason() {
 }
 
 #[test]
-fn fixture_11_create_delete_is_replace() {
-    let Some(shared) = shared_or_skip("adapters::fixture_11_create_delete_is_replace") else {
+fn shared_fixture_11_create_delete_is_replace() {
+    let Some(shared) = shared_or_skip("adapters::shared_fixture_11_create_delete_is_replace")
+    else {
         return;
     };
     let file = TERRAFORM_FIXTURES[10];
@@ -487,8 +490,9 @@ fn fixture_11_create_delete_is_replace() {
 }
 
 #[test]
-fn fixture_12_large_plan_of_55_creates() {
-    let Some(shared) = shared_or_skip("adapters::fixture_12_large_plan_of_55_creates") else {
+fn shared_fixture_12_large_plan_of_55_creates() {
+    let Some(shared) = shared_or_skip("adapters::shared_fixture_12_large_plan_of_55_creates")
+    else {
         return;
     };
     let file = TERRAFORM_FIXTURES[11];
@@ -510,8 +514,8 @@ fn fixture_12_large_plan_of_55_creates() {
 }
 
 #[test]
-fn pulumi_fixture_three_creates() {
-    let Some(shared) = shared_or_skip("adapters::pulumi_fixture_three_creates") else {
+fn shared_pulumi_fixture_three_creates() {
+    let Some(shared) = shared_or_skip("adapters::shared_pulumi_fixture_three_creates") else {
         return;
     };
     let file = PULUMI_FIXTURES[0];
@@ -566,9 +570,9 @@ fn pulumi_with_replacement(shared: &Shared, ops: &[&str]) -> Value {
 }
 
 #[test]
-fn pulumi_replacement_steps_merge_into_one_change_by_order() {
+fn shared_pulumi_replacement_steps_merge_into_one_change_by_order() {
     let Some(shared) =
-        shared_or_skip("adapters::pulumi_replacement_steps_merge_into_one_change_by_order")
+        shared_or_skip("adapters::shared_pulumi_replacement_steps_merge_into_one_change_by_order")
     else {
         return;
     };
@@ -619,8 +623,8 @@ fn pulumi_replacement_steps_merge_into_one_change_by_order() {
 }
 
 #[test]
-fn a_failed_pulumi_preview_is_refused() {
-    let Some(shared) = shared_or_skip("adapters::a_failed_pulumi_preview_is_refused") else {
+fn shared_failed_pulumi_preview_is_refused() {
+    let Some(shared) = shared_or_skip("adapters::shared_failed_pulumi_preview_is_refused") else {
         return;
     };
     let mut preview = read(&pulumi_preview(&shared, PULUMI_FIXTURES[0]));
@@ -656,8 +660,8 @@ fn plan_02(shared: &Shared, edit: impl FnOnce(&mut Value)) -> Value {
 }
 
 #[test]
-fn an_errored_plan_is_refused() {
-    let Some(shared) = shared_or_skip("adapters::an_errored_plan_is_refused") else {
+fn shared_errored_plan_is_refused() {
+    let Some(shared) = shared_or_skip("adapters::shared_errored_plan_is_refused") else {
         return;
     };
     let plan = plan_02(&shared, |p| p["errored"] = json!(true));
@@ -672,8 +676,8 @@ fn an_errored_plan_is_refused() {
 }
 
 #[test]
-fn an_unknown_format_major_is_refused() {
-    let Some(shared) = shared_or_skip("adapters::an_unknown_format_major_is_refused") else {
+fn shared_unknown_format_major_is_refused() {
+    let Some(shared) = shared_or_skip("adapters::shared_unknown_format_major_is_refused") else {
         return;
     };
     let plan = plan_02(&shared, |p| p["format_version"] = json!("2.0"));
@@ -693,8 +697,8 @@ fn an_unknown_format_major_is_refused() {
 }
 
 #[test]
-fn missing_actions_are_refused() {
-    let Some(shared) = shared_or_skip("adapters::missing_actions_are_refused") else {
+fn shared_missing_actions_are_refused() {
+    let Some(shared) = shared_or_skip("adapters::shared_missing_actions_are_refused") else {
         return;
     };
     let plan = plan_02(&shared, |p| {
@@ -711,8 +715,9 @@ fn missing_actions_are_refused() {
 }
 
 #[test]
-fn actions_that_are_not_a_list_are_refused() {
-    let Some(shared) = shared_or_skip("adapters::actions_that_are_not_a_list_are_refused") else {
+fn shared_actions_that_are_not_a_list_are_refused() {
+    let Some(shared) = shared_or_skip("adapters::shared_actions_that_are_not_a_list_are_refused")
+    else {
         return;
     };
     let plan = plan_02(&shared, |p| {
@@ -754,8 +759,9 @@ fn actions_that_are_not_a_list_are_refused() {
 }
 
 #[test]
-fn other_wrong_types_are_refused_with_their_path() {
-    let Some(shared) = shared_or_skip("adapters::other_wrong_types_are_refused_with_their_path")
+fn shared_other_wrong_types_are_refused_with_their_path() {
+    let Some(shared) =
+        shared_or_skip("adapters::shared_other_wrong_types_are_refused_with_their_path")
     else {
         return;
     };
@@ -786,8 +792,9 @@ fn other_wrong_types_are_refused_with_their_path() {
 }
 
 #[test]
-fn a_plan_needs_an_environment_and_a_stream() {
-    let Some(shared) = shared_or_skip("adapters::a_plan_needs_an_environment_and_a_stream") else {
+fn shared_plan_needs_an_environment_and_a_stream() {
+    let Some(shared) = shared_or_skip("adapters::shared_plan_needs_an_environment_and_a_stream")
+    else {
         return;
     };
     let path = terraform_plan(&shared, TERRAFORM_FIXTURES[1])
@@ -819,8 +826,9 @@ fn no_change_plan(shared: &Shared) -> Value {
 }
 
 #[test]
-fn a_no_change_plan_evaluates_as_an_empty_release() {
-    let Some(shared) = shared_or_skip("adapters::a_no_change_plan_evaluates_as_an_empty_release")
+fn shared_no_change_plan_evaluates_as_an_empty_release() {
+    let Some(shared) =
+        shared_or_skip("adapters::shared_no_change_plan_evaluates_as_an_empty_release")
     else {
         return;
     };
@@ -861,8 +869,9 @@ fn eval(input: &str, policy_name: &str, extra: &[&str]) -> Run {
 }
 
 #[test]
-fn destructive_changes_gates_a_terraform_plan() {
-    let Some(shared) = shared_or_skip("adapters::destructive_changes_gates_a_terraform_plan")
+fn shared_destructive_changes_gates_a_terraform_plan() {
+    let Some(shared) =
+        shared_or_skip("adapters::shared_destructive_changes_gates_a_terraform_plan")
     else {
         return;
     };
@@ -943,8 +952,9 @@ fn destructive_changes_gates_a_terraform_plan() {
 }
 
 #[test]
-fn the_report_shows_drift_and_output_changes() {
-    let Some(shared) = shared_or_skip("adapters::the_report_shows_drift_and_output_changes") else {
+fn shared_report_shows_drift_and_output_changes() {
+    let Some(shared) = shared_or_skip("adapters::shared_report_shows_drift_and_output_changes")
+    else {
         return;
     };
     let path = terraform_plan(&shared, TERRAFORM_FIXTURES[8])
@@ -965,10 +975,10 @@ fn the_report_shows_drift_and_output_changes() {
 }
 
 #[test]
-fn incomplete_plans_and_deferred_changes_reach_metadata_and_report() {
-    let Some(shared) =
-        shared_or_skip("adapters::incomplete_plans_and_deferred_changes_reach_metadata_and_report")
-    else {
+fn shared_incomplete_plans_and_deferred_changes_reach_metadata_and_report() {
+    let Some(shared) = shared_or_skip(
+        "adapters::shared_incomplete_plans_and_deferred_changes_reach_metadata_and_report",
+    ) else {
         return;
     };
     let plan = plan_02(&shared, |p| {
@@ -1019,8 +1029,8 @@ fn incomplete_plans_and_deferred_changes_reach_metadata_and_report() {
 // ---- --meta and --approvals ----
 
 #[test]
-fn meta_and_approvals_fill_a_plan() {
-    let Some(shared) = shared_or_skip("adapters::meta_and_approvals_fill_a_plan") else {
+fn shared_meta_and_approvals_fill_a_plan() {
+    let Some(shared) = shared_or_skip("adapters::shared_meta_and_approvals_fill_a_plan") else {
         return;
     };
     let path = terraform_plan(&shared, TERRAFORM_FIXTURES[2])
@@ -1111,8 +1121,8 @@ fn meta_and_approvals_apply_to_a_release_too() {
 }
 
 #[test]
-fn bad_meta_and_approvals_are_errors() {
-    let Some(shared) = shared_or_skip("adapters::bad_meta_and_approvals_are_errors") else {
+fn shared_bad_meta_and_approvals_are_errors() {
+    let Some(shared) = shared_or_skip("adapters::shared_bad_meta_and_approvals_are_errors") else {
         return;
     };
     let path = terraform_plan(&shared, TERRAFORM_FIXTURES[2])
@@ -1182,8 +1192,8 @@ fn auto_detection_says_what_it_looked_for() {
 }
 
 #[test]
-fn an_explicit_format_that_does_not_fit_says_so() {
-    let Some(shared) = shared_or_skip("adapters::an_explicit_format_that_does_not_fit_says_so")
+fn shared_explicit_format_that_does_not_fit_says_so() {
+    let Some(shared) = shared_or_skip("adapters::shared_explicit_format_that_does_not_fit_says_so")
     else {
         return;
     };
@@ -1214,8 +1224,9 @@ fn convert_prints_a_native_release_unchanged() {
 /// A converted plan is a native release: eval reads it back with the same
 /// verdict as the plan itself.
 #[test]
-fn a_converted_plan_evaluates_like_the_plan() {
-    let Some(shared) = shared_or_skip("adapters::a_converted_plan_evaluates_like_the_plan") else {
+fn shared_converted_plan_evaluates_like_the_plan() {
+    let Some(shared) = shared_or_skip("adapters::shared_converted_plan_evaluates_like_the_plan")
+    else {
         return;
     };
     let plan = terraform_plan(&shared, TERRAFORM_FIXTURES[8])

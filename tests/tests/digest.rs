@@ -260,8 +260,8 @@ fn the_documented_example_has_the_documented_digest() {
 }
 
 #[test]
-fn the_script_agrees_on_real_plans_and_previews() {
-    let test = "digest::the_script_agrees_on_real_plans_and_previews";
+fn shared_real_plans_and_previews_agree_with_the_script() {
+    let test = "digest::shared_real_plans_and_previews_agree_with_the_script";
     let Some(shared) = shared_or_skip(test) else {
         return;
     };

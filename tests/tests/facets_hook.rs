@@ -38,9 +38,9 @@ fn reference(shared: &Shared, path: &str) -> i32 {
 }
 
 #[test]
-fn agrees_with_the_reference_hook_on_non_destructive_releases() {
+fn shared_reference_hook_agrees_on_non_destructive_releases() {
     let Some(shared) =
-        shared_or_skip("facets_hook::agrees_with_the_reference_hook_on_non_destructive_releases")
+        shared_or_skip("facets_hook::shared_reference_hook_agrees_on_non_destructive_releases")
     else {
         return;
     };

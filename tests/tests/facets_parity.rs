@@ -198,9 +198,9 @@ fn reference_exit_code(hook: &Path, input: &Path) -> (i32, String) {
 }
 
 #[test]
-fn stream_approval_matches_the_facets_reference_hook() {
+fn shared_reference_hook_matches_stream_approval() {
     let Some(shared) =
-        shared_or_skip("facets_parity::stream_approval_matches_the_facets_reference_hook")
+        shared_or_skip("facets_parity::shared_reference_hook_matches_stream_approval")
     else {
         return;
     };
