@@ -30,7 +30,9 @@
 //! combinations, and wrong types. `applyable: false` without `errored` is a
 //! plan with nothing to change: an empty release. `complete: false`,
 //! `deferred_changes`, `resource_drift` and `output_changes` are carried into
-//! the metadata and reported as warnings, not gated.
+//! the metadata and reported as warnings, not gated; so are Terraform 1.14's
+//! `action_invocations` (provider actions run on apply, beside the resource
+//! changes), whose count policies see as `terraform.action_invocations`.
 
 use super::facets::ObjectOnly;
 use super::strangers::SHOW_JSON_STATE;
@@ -44,8 +46,9 @@ use std::fmt;
 /// The JSON plan format majors this adapter understands.
 const SUPPORTED_MAJORS: [u64; 2] = [0, 1];
 
-/// How many deferred changes a warning names before it says "and N more".
-const DEFERRED_SHOWN: usize = 5;
+/// How many deferred changes or action invocations a warning names before
+/// it says "and N more".
+const NAMES_SHOWN: usize = 5;
 
 /// The part of a plan read before anything else: what decides whether the
 /// rest can be trusted at all.
@@ -69,6 +72,7 @@ struct RawPlan {
     resource_drift: Option<Vec<IgnoredAny>>,
     output_changes: Option<BTreeMap<String, ObjectOnly<RawOutputChange>>>,
     deferred_changes: Option<Vec<ObjectOnly<RawDeferredChange>>>,
+    action_invocations: Option<Vec<ObjectOnly<RawActionInvocation>>>,
 }
 
 #[derive(Deserialize)]
@@ -113,6 +117,12 @@ struct RawDeferredChange {
 
 #[derive(Deserialize)]
 struct RawDeferredResource {
+    address: Option<String>,
+}
+
+/// One `action_invocations[]` entry (Terraform 1.14 actions).
+#[derive(Deserialize)]
+struct RawActionInvocation {
     address: Option<String>,
 }
 
@@ -202,7 +212,7 @@ pub(super) fn convert(text: &[u8], source: &str) -> Result<Converted, InputError
     if !deferred.is_empty() {
         let mut named: Vec<String> = deferred
             .iter()
-            .take(DEFERRED_SHOWN)
+            .take(NAMES_SHOWN)
             .map(|ObjectOnly(d)| {
                 let address = d
                     .resource_change
@@ -215,8 +225,8 @@ pub(super) fn convert(text: &[u8], source: &str) -> Result<Converted, InputError
                 }
             })
             .collect();
-        if deferred.len() > DEFERRED_SHOWN {
-            named.push(format!("and {} more", deferred.len() - DEFERRED_SHOWN));
+        if deferred.len() > NAMES_SHOWN {
+            named.push(format!("and {} more", deferred.len() - NAMES_SHOWN));
         }
         warnings.push(format!(
             "{} deferred change{} (deferred_changes), not part of this release and not gated: {}",
@@ -224,6 +234,29 @@ pub(super) fn convert(text: &[u8], source: &str) -> Result<Converted, InputError
             plural(deferred.len()),
             named.join(", ")
         ));
+    }
+
+    if let Some(actions) = plan.action_invocations {
+        metadata.insert(
+            "terraform.action_invocations".into(),
+            actions.len().to_string(),
+        );
+        if !actions.is_empty() {
+            let mut named: Vec<String> = actions
+                .iter()
+                .take(NAMES_SHOWN)
+                .map(|ObjectOnly(a)| a.address.clone().unwrap_or_else(|| "(no address)".into()))
+                .collect();
+            if actions.len() > NAMES_SHOWN {
+                named.push(format!("and {} more", actions.len() - NAMES_SHOWN));
+            }
+            warnings.push(format!(
+                "{} action invocation{} (action_invocations) will run when this plan is applied, beside the resource changes: {}; reported, not gated (policies see the count as terraform.action_invocations)",
+                actions.len(),
+                plural(actions.len()),
+                named.join(", ")
+            ));
+        }
     }
 
     let drift = plan.resource_drift.map_or(0, |d| d.len());
@@ -633,6 +666,36 @@ mod tests {
             err.contains("$.resource_changes[0]: missing field `address`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn action_invocations_are_counted_and_reported() {
+        let text = plan("").replace(
+            "\"errored\": false",
+            r#""errored": false, "action_invocations": [
+                {"address": "action.aws_lambda_invoke.notify", "type": "aws_lambda_invoke", "name": "notify"},
+                {"type": "local_command", "name": "x"}]"#,
+        );
+        let c = convert_str(&text).expect("valid");
+        assert!(c.resources.is_empty());
+        assert_eq!(c.metadata["terraform.action_invocations"], "2");
+        assert_eq!(
+            c.warnings,
+            [
+                "2 action invocations (action_invocations) will run when this plan is applied, beside the resource changes: action.aws_lambda_invoke.notify, (no address); reported, not gated (policies see the count as terraform.action_invocations)"
+            ]
+        );
+        // Absent field, absent key: plans from before Terraform 1.14 keep
+        // their metadata (and their release digest).
+        let c = convert_str(&plan("")).expect("valid");
+        assert_eq!(c.metadata.get("terraform.action_invocations"), None);
+        let c = convert_str(&plan("").replace(
+            "\"errored\": false",
+            "\"errored\": false, \"action_invocations\": []",
+        ))
+        .expect("valid");
+        assert_eq!(c.metadata["terraform.action_invocations"], "0");
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 
     #[test]
