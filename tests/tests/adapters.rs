@@ -1169,11 +1169,12 @@ fn shared_bad_meta_and_approvals_are_errors() {
 
 #[test]
 fn auto_detection_says_what_it_looked_for() {
+    // `terraform providers schema -json`: neither format, nor a known look-alike.
     let message = convert_fails(
-        &json!({"format_version": "1.0", "values": {}}),
+        &json!({"format_version": "1.0", "provider_schemas": {}}),
         &[],
         &[
-            "$: cannot tell the input format from its top-level keys (found \"format_version\", \"values\")",
+            "$: cannot tell the input format from its top-level keys (found \"format_version\", \"provider_schemas\")",
             "`environmentName`",
             "`terraform_version`",
             "`steps`",
