@@ -464,11 +464,7 @@ mod tests {
             read(&with_bom, &InputOptions::default()),
             read(RELEASE, &InputOptions::default())
         );
-        let err = read(
-            &format!("\u{feff}{{\"resources\": 1}}"),
-            &InputOptions::default(),
-        )
-        .expect_err("bad");
+        let err = read("\u{feff}{\"resources\": 1}", &InputOptions::default()).expect_err("bad");
         assert!(
             err.contains("(line 1, column 15)"),
             "columns after the mark: {err}"

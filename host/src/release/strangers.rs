@@ -70,10 +70,10 @@ fn ci_wrapper(text: &[u8]) -> Option<String> {
         if !seen_content && line.starts_with(b"[command]") {
             command = Some((index + 1, line));
         }
-        if workflow.is_none() {
-            if let Some(name) = workflow_command(line) {
-                workflow = Some((index + 1, name));
-            }
+        if workflow.is_none()
+            && let Some(name) = workflow_command(line)
+        {
+            workflow = Some((index + 1, name));
         }
         seen_content |= line.iter().any(|b| !b.is_ascii_whitespace());
         if command.is_some() && workflow.is_some() {
