@@ -46,15 +46,27 @@ pub(super) fn by_bytes(text: &[u8]) -> Option<String> {
             "this is a binary plan file (a zip archive, as `terraform plan -out=PLANFILE` writes it), not JSON; pass the output of `terraform show -json PLANFILE` (or `tofu show -json PLANFILE`) instead",
         ));
     }
-    if text.starts_with(&[0xFF, 0xFE])
-        || text.starts_with(&[0xFE, 0xFF])
-        || text.iter().take(4).any(|b| *b == 0)
-    {
+    if utf16(text) {
         return Some(
             "this file is UTF-16 text (Windows PowerShell 5 writes `>` and `Out-File` output as UTF-16), and Gatehouse reads UTF-8 JSON; write it as UTF-8, e.g. `terraform show -json PLANFILE | Out-File -Encoding utf8 plan.json`".into(),
         );
     }
     human_readable(text)
+}
+
+/// UTF-16 text: a byte-order mark, or ASCII characters each with a zero
+/// byte beside it (little- or big-endian), as JSON in UTF-16 starts.
+fn utf16(text: &[u8]) -> bool {
+    let zero_beside = |zero: usize, other: usize| {
+        [zero, zero + 2].iter().all(|&i| text.get(i) == Some(&0))
+            && [other, other + 2]
+                .iter()
+                .all(|&i| text.get(i).is_some_and(|b| *b != 0))
+    };
+    text.starts_with(&[0xFF, 0xFE])
+        || text.starts_with(&[0xFE, 0xFF])
+        || zero_beside(1, 0)
+        || zero_beside(0, 1)
 }
 
 /// The marker `@actions/exec` prints before running a command, and the
