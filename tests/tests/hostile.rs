@@ -125,11 +125,19 @@ fn assert_bounded(bounded: &BoundedRun, memory_mib: u64, max_time: Duration) {
         HOST_OVERHEAD_BYTES >> 20,
         bounded.run
     );
-    assert!(
-        bounded.peak_rss_bytes > 0,
-        "no memory reading: is /proc mounted? {:#?}",
-        bounded.run
-    );
+    if bounded.peak_rss_bytes == 0 {
+        // The child can exit before the first poll on a loaded machine: a
+        // run that short cannot be measured, but a long one must have been
+        // (no reading then means the polling, or /proc, is broken).
+        let proc_works = std::fs::read_to_string("/proc/self/status")
+            .is_ok_and(|status| status.contains("VmHWM:"));
+        assert!(
+            proc_works && bounded.elapsed < Duration::from_secs(1),
+            "no memory reading of a {:?} run (is /proc mounted?): {:#?}",
+            bounded.elapsed,
+            bounded.run
+        );
+    }
 }
 
 /// The reasons of the only policy in a JSON report.
