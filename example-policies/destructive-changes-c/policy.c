@@ -334,9 +334,19 @@ static strlist_t split(str_t s, uint8_t sep) {
 }
 
 /* --- globs: `*` and `?` within one `/` segment, `**` across segments ------ */
+/* Gatehouse's one glob dialect (gatehouse-glob, which the Rust SDK and policy
+ * sets use; docs/policy-sets.md, "Globs"): `?` is one character. */
 
-/* `*` and `?` on bytes, iteratively with single backtracking, so a hostile
- * pattern costs O(pattern x text), never exponential time. */
+/* The length of the UTF-8 sequence that starts with `lead` (every text is
+ * a WIT string, so valid UTF-8). */
+static size_t utf8_len(uint8_t lead) {
+    return lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+}
+
+/* `*` and `?` on the UTF-8 bytes of both, iteratively with single
+ * backtracking, so a hostile pattern costs O(pattern x text), never
+ * exponential time. Literal bytes compare as bytes; `?` and each step of a
+ * `*` move over one whole character, so they always start on a boundary. */
 static bool match_segment(str_t pattern, str_t text) {
     size_t p = 0, t = 0;
     bool have_star = false;
@@ -347,12 +357,15 @@ static bool match_segment(str_t pattern, str_t text) {
             star_p = p;
             star_t = t;
             p++;
-        } else if (p < pattern.len && (pattern.ptr[p] == '?' || pattern.ptr[p] == text.ptr[t])) {
+        } else if (p < pattern.len && pattern.ptr[p] == '?') {
+            p++;
+            t += utf8_len(text.ptr[t]);
+        } else if (p < pattern.len && pattern.ptr[p] == text.ptr[t]) {
             p++;
             t++;
         } else if (have_star) {
             p = star_p + 1;
-            star_t++;
+            star_t += utf8_len(text.ptr[star_t]);
             t = star_t;
         } else {
             return false;

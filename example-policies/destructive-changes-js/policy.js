@@ -210,12 +210,13 @@ function parseChangeKind(text) {
 }
 
 // --- globs: `*` and `?` within one `/` segment, `**` across segments ----------
-// Matched on UTF-8 bytes, as the Rust SDK does (`?` is one byte). Globs are
-// compiled once per evaluation, and ASCII text (the usual case) is matched on
-// the string directly, where bytes and characters are the same thing: the
-// JavaScript engine is interpreted, so every step of a match costs fuel.
+// Gatehouse's one glob dialect (gatehouse-glob, which the Rust SDK and policy
+// sets use; docs/policy-sets.md, "Globs"): `?` is one character (a Unicode
+// code point, not a UTF-16 unit). Globs are compiled once per evaluation, and
+// ASCII text (the usual case) is matched on the string directly, where code
+// units and characters are the same thing: the JavaScript engine is
+// interpreted, so every step of a match costs fuel.
 
-const UTF8 = new TextEncoder();
 const ASCII = /^[\x00-\x7f]*$/;
 const ANY_SEGMENTS = Symbol('**');
 
@@ -223,7 +224,7 @@ const ANY_SEGMENTS = Symbol('**');
 function compileSegment(segment) {
   if (segment === '**') return ANY_SEGMENTS;
   if (!/[*?]/.test(segment)) return { literal: segment };
-  return { wild: segment, ascii: ASCII.test(segment), bytes: undefined };
+  return { wild: segment, ascii: ASCII.test(segment), chars: undefined };
 }
 
 /** A glob compiled once, matched against many names. */
@@ -264,26 +265,26 @@ function matchSegments(pattern, p, text, t) {
 
 function segmentMatches(segment, text) {
   if (segment.literal !== undefined) return segment.literal === text;
-  if (segment.ascii && ASCII.test(text)) return wildcardMatches(segment.wild, text, '*', '?');
-  segment.bytes ??= UTF8.encode(segment.wild);
-  return wildcardMatches(segment.bytes, UTF8.encode(text), 0x2a, 0x3f);
+  if (segment.ascii && ASCII.test(text)) return wildcardMatches(segment.wild, text);
+  segment.chars ??= Array.from(segment.wild);
+  return wildcardMatches(segment.chars, Array.from(text));
 }
 
 /**
  * `*` and `?` with single backtracking (O(pattern x text)), on a string of
- * ASCII characters or on UTF-8 bytes (`star` and `question` in the same kind).
+ * ASCII characters or on arrays of code points (`Array.from`).
  */
-function wildcardMatches(pattern, text, star, question) {
+function wildcardMatches(pattern, text) {
   let p = 0;
   let t = 0;
   let starP = -1;
   let starT = 0;
   while (t < text.length) {
-    if (p < pattern.length && pattern[p] === star) {
+    if (p < pattern.length && pattern[p] === '*') {
       starP = p;
       starT = t;
       p++;
-    } else if (p < pattern.length && (pattern[p] === question || pattern[p] === text[t])) {
+    } else if (p < pattern.length && (pattern[p] === '?' || pattern[p] === text[t])) {
       p++;
       t++;
     } else if (starP >= 0) {
@@ -294,7 +295,7 @@ function wildcardMatches(pattern, text, star, question) {
       return false;
     }
   }
-  while (p < pattern.length && pattern[p] === star) p++;
+  while (p < pattern.length && pattern[p] === '*') p++;
   return p === pattern.length;
 }
 

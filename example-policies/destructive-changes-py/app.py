@@ -182,32 +182,32 @@ def ascii_lower(text: str) -> str:
 
 
 # --- globs: `*` and `?` within one `/` segment, `**` across segments ----------
+# Gatehouse's one glob dialect (gatehouse-glob, which the Rust SDK and policy
+# sets use; docs/policy-sets.md, "Globs"): `?` is one character.
 
 
 def glob_matches(pattern: str, text: str) -> bool:
-    return _match_segments(
-        [p.encode() for p in pattern.split("/")], [t.encode() for t in text.split("/")]
-    )
+    return _match_segments(pattern.split("/"), text.split("/"))
 
 
-def _match_segments(pattern: list[bytes], text: list[bytes]) -> bool:
+def _match_segments(pattern: list[str], text: list[str]) -> bool:
     if not pattern:
         return not text
     first, rest = pattern[0], pattern[1:]
-    if first == b"**":
+    if first == "**":
         return any(_match_segments(rest, text[skip:]) for skip in range(len(text) + 1))
     return bool(text) and _match_segment(first, text[0]) and _match_segments(rest, text[1:])
 
 
-def _match_segment(pattern: bytes, text: bytes) -> bool:
-    """`*` and `?` on bytes, with single backtracking (O(pattern x text))."""
+def _match_segment(pattern: str, text: str) -> bool:
+    """`*` and `?` on characters, with single backtracking (O(pattern x text))."""
     p = t = 0
     star = None
     while t < len(text):
-        if p < len(pattern) and pattern[p] == ord("*"):
+        if p < len(pattern) and pattern[p] == "*":
             star = (p, t)
             p += 1
-        elif p < len(pattern) and (pattern[p] == ord("?") or pattern[p] == text[t]):
+        elif p < len(pattern) and (pattern[p] == "?" or pattern[p] == text[t]):
             p += 1
             t += 1
         elif star is not None:
@@ -217,7 +217,7 @@ def _match_segment(pattern: bytes, text: bytes) -> bool:
             star = (star_p, star_t + 1)
         else:
             return False
-    return all(c == ord("*") for c in pattern[p:])
+    return all(c == "*" for c in pattern[p:])
 
 
 # --- the policy ----------------------------------------------------------------

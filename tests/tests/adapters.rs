@@ -868,6 +868,77 @@ fn eval(input: &str, policy_name: &str, extra: &[&str]) -> Run {
     run
 }
 
+/// Terraform's `forget` and Pulumi's `discard`, each of one database: the
+/// resource leaves the tool's state while the object survives.
+fn forget_and_discard() -> [(&'static str, &'static str, tempfile::NamedTempFile); 2] {
+    let forget = json!({
+        "format_version": "1.2",
+        "terraform_version": "1.9.0",
+        "resource_changes": [{
+            "address": "aws_db_instance.orders",
+            "mode": "managed",
+            "type": "aws_db_instance",
+            "name": "orders",
+            "change": {"actions": ["forget"], "before": {}, "after": null}
+        }]
+    });
+    let discard = json!({
+        "steps": [{
+            "op": "discard",
+            "urn": "urn:pulumi:prod::shop::aws:rds/instance:Instance::orders",
+            "oldState": {"custom": true, "type": "aws:rds/instance:Instance"}
+        }],
+        "changeSummary": {"discard": 1}
+    });
+    [
+        (
+            "terraform.actions",
+            "forget",
+            temp_file(forget.to_string(), ".json"),
+        ),
+        (
+            "pulumi.ops",
+            "discard",
+            temp_file(discard.to_string(), ".json"),
+        ),
+    ]
+}
+
+#[test]
+fn forget_and_discard_are_both_delete_with_the_raw_action_kept() {
+    for (attribute, action, file) in forget_and_discard() {
+        let path = file.path().display().to_string();
+        let release = converted(&path, &[]);
+        let resource = &release["resources"][0];
+        assert_eq!(resource["changeType"], "DELETE", "{release:#}");
+        assert_eq!(resource["attributes"][attribute], action, "{release:#}");
+        // A destructive-changes gate sees both, alike.
+        let run = eval(
+            &path,
+            "destructive-changes",
+            &[
+                "--environment",
+                "staging",
+                "--release-stream",
+                "QA",
+                "--set",
+                "protected-types=aws_db_instance,aws:rds/*",
+                "--set",
+                "approver-groups=dba",
+                "--output",
+                "json",
+            ],
+        );
+        assert_eq!(run.code, 2, "{run:#?}");
+        let report = run.json();
+        assert_eq!(report["input"]["changes"], json!({"DELETE": 1}));
+        assert_eq!(
+            report["required_approvals"][0]["approver_groups"],
+            json!(["dba"])
+        );
+    }
+}
+
 #[test]
 fn shared_destructive_changes_gates_a_terraform_plan() {
     let Some(shared) =

@@ -34,8 +34,9 @@ fn settings_variations_get_the_same_decisions() {
 
 #[test]
 fn globs_trimming_and_quoting_match_the_rust_sdk() {
-    // Non-ASCII text, `?` on multi-byte characters (bytes, as in the SDK),
-    // `**` at the start, middle and end, stars spanning dots, and empty segments.
+    // Non-ASCII text, `?` on multi-byte characters (one character, as in
+    // the SDK: `db.?` matches `db.ü`, `db.??` does not), `**` at the start,
+    // middle and end, stars spanning dots, and empty segments.
     let release = temp_file(
         release_json(
             "prod\t\"eu\"",
@@ -98,6 +99,23 @@ fn globs_trimming_and_quoting_match_the_rust_sdk() {
         ),
     ] {
         C.assert_agrees(&release, settings, code);
+    }
+    // `?` is one character however many bytes it takes.
+    for (types, code, reasons) in [
+        (
+            "db.?,?",
+            2,
+            ["DELETE of db.ü a//b", "DELETE of ü w/ü"].as_slice(),
+        ),
+        (
+            "db.??,??",
+            0,
+            &["no destructive change to a protected resource"],
+        ),
+    ] {
+        let settings = [&format!("protected-types={types}"), "fail-environments=qa"];
+        let report = C.assert_agrees(&release, &settings, code);
+        assert_eq!(messages(&report), reasons, "{types}");
     }
     // The failing environment and the glob are quoted as Rust's `{:?}` does.
     let report = C.assert_agrees(

@@ -36,8 +36,9 @@ fn example_releases_get_the_same_decisions() {
 fn settings_variations_get_the_same_decisions() {
     JS.assert_settings_variations_agree();
 
-    // Globs match UTF-8 bytes (`?` is one byte, `é` two), and a quoted glob
-    // escapes what Rust's `{:?}` escapes (a zero-width space), not a letter.
+    // `?` is one character (`é`, and an astral `🦀` that is two UTF-16
+    // units), and a quoted glob escapes what Rust's `{:?}` escapes (a
+    // zero-width space), not a letter.
     let accented = temp_file(
         release_json(
             "prod-é",
@@ -53,7 +54,39 @@ fn settings_variations_get_the_same_decisions() {
     );
     assert_eq!(
         messages(&report)[0],
-        "1 destructive change to protected resources in environment prod-é (protected by \"prod-??\"); run them through a maintenance change instead"
+        "1 destructive change to protected resources in environment prod-é (protected by \"prod-?\"); run them through a maintenance change instead"
+    );
+    let report = JS.assert_agrees(
+        &accented.path().display().to_string(),
+        &["fail-environments=prod-??,prod-é"],
+        1,
+    );
+    assert!(
+        messages(&report)[0].contains(r#"(protected by "prod-é")"#),
+        "{:?}",
+        messages(&report)
+    );
+    let crab = temp_file(
+        release_json(
+            "prod-🦀",
+            "PROD",
+            &[("mysql", "orders", "datastores/🦀/orders", "DELETE")],
+        ),
+        ".json",
+    );
+    let report = JS.assert_agrees(
+        &crab.path().display().to_string(),
+        &[
+            "protected-types=",
+            "protected-paths=datastores/?/*",
+            "fail-environments=prod-??,prod-?",
+        ],
+        1,
+    );
+    assert!(
+        messages(&report)[0].contains(r#"(protected by "prod-?")"#),
+        "{:?}",
+        messages(&report)
     );
     let invisible = temp_file(
         release_json(

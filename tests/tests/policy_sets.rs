@@ -635,6 +635,72 @@ fn check_input_says_what_happens_when_nothing_applies() {
 }
 
 #[test]
+fn environment_globs_use_the_sdk_glob_dialect() {
+    // The same glob in the policy set and in the policy's settings: `*`
+    // stays within a `/`-separated segment in both, `**` spans segments.
+    let (_dir, path) = config(&format!(
+        r#"
+[[policy]]
+name = "team-a"
+path = {destructive}
+environments = ["team-a/*"]
+[policy.settings]
+fail-environments = "team-a/*"
+
+[[policy]]
+name = "team-a-deep"
+path = {destructive}
+environments = ["team-a/**"]
+[policy.settings]
+fail-environments = "team-a/**"
+"#,
+        destructive = lit(&policy("destructive-changes")),
+    ));
+    let statuses = |environment: &str| -> Vec<(String, String)> {
+        let run = check_input(
+            &path,
+            release(environment, "QA").path(),
+            &["--output", "json"],
+        );
+        assert_eq!(run.code, 0, "{run:#?}");
+        run.json()["policies"]
+            .as_array()
+            .expect("policies")
+            .iter()
+            .map(|p| {
+                let status = p["applicability"]["status"].as_str().expect("status");
+                (p["name"].as_str().expect("name").to_string(), status.into())
+            })
+            .collect()
+    };
+    let both = |a: &str, b: &str| {
+        vec![
+            ("team-a".into(), a.into()),
+            ("team-a-deep".into(), b.into()),
+        ]
+    };
+    assert_eq!(statuses("team-a/prod"), both("applies", "applies"));
+    assert_eq!(statuses("team-a/prod/eu"), both("skipped", "applies"));
+
+    // Where both apply, the policy inside matches the same way: fail.
+    let input = release("team-a/prod", "QA");
+    let run = eval(&path, input.path(), &["--output", "json"]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    // Deeper, only `**` matches, in the set and in the policy alike.
+    let input = release("team-a/prod/eu", "QA");
+    let run = eval(&path, input.path(), &["--output", "json"]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    let json = run.json();
+    assert_eq!(json["skipped"][0]["name"], "team-a");
+    assert_eq!(
+        json["skipped"][0]["reason"],
+        "environment \"team-a/prod/eu\" matches none of \"team-a/*\""
+    );
+    assert_eq!(json["policies"][0]["config_name"], "team-a-deep");
+    assert_eq!(json["policies"][0]["verdict"], "fail");
+}
+
+#[test]
 fn a_pin_mismatch_is_refused_and_a_correct_pin_runs() {
     let wasm = policy("change-budget");
     let digest = sha256_hex(std::fs::read(&wasm).expect("read the policy"));

@@ -121,18 +121,50 @@ fn a_rust_project_builds_and_passes_its_suite() {
     let (_root, dir) = new_project("protect-prod", "rust");
     let command = "cargo build --release --target wasm32-wasip2";
     assert_readme_has(&dir, command);
-    let target = workspace_root().join("target/scaffold-test");
+    // The SDK by version requirement: no path, so the project can be
+    // committed and moved; the README says how to use a checkout instead.
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("Cargo.toml");
+    let requirement = format!("\ngatehouse-sdk = \"{}\"\n", env!("CARGO_PKG_VERSION"));
+    assert!(manifest.contains(&requirement), "{manifest}");
+    let root = workspace_root();
+    for absolute in [root.display().to_string(), "path =".into()] {
+        assert!(!manifest.contains(&absolute), "{absolute} in:\n{manifest}");
+    }
+    assert!(
+        !manifest.lines().any(|line| line.contains("= \"/")),
+        "an absolute path in:\n{manifest}"
+    );
+    assert_readme_has(&dir, "[patch.crates-io]");
+    assert_readme_has(&dir, "--config 'patch.crates-io.gatehouse-sdk.path=");
+    // Built offline against this checkout's SDK, as the README shows (the
+    // patch is also how a requirement this SDK does not satisfy would fail).
+    let patch = format!(
+        "patch.crates-io.gatehouse-sdk.path={:?}",
+        root.join("sdk").display().to_string()
+    );
+    let target = root.join("target/scaffold-test");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let envs = [("CARGO_TARGET_DIR", target.as_path())];
+    let offline = ["--offline", "--config", &patch];
+    let build = ["build", "--release", "--target", "wasm32-wasip2"];
+    run_tool(&dir, &cargo, &[&build[..], &offline].concat(), &envs, None);
+    let lock = std::fs::read_to_string(dir.join("Cargo.lock")).expect("Cargo.lock");
+    let sdk = lock
+        .split("[[package]]")
+        .find(|package| package.contains("name = \"gatehouse-sdk\""))
+        .expect("gatehouse-sdk in Cargo.lock");
+    assert!(
+        !sdk.contains("source =") && !lock.contains("[[patch.unused]]"),
+        "the SDK comes from this checkout, not a registry:\n{lock}"
+    );
+    // The unit tests of the template, natively.
     run_tool(
         &dir,
         &cargo,
-        &["build", "--release", "--target", "wasm32-wasip2"],
+        &[&["test", "--quiet"][..], &offline].concat(),
         &envs,
         None,
     );
-    // The unit tests of the template, natively.
-    run_tool(&dir, &cargo, &["test", "--quiet"], &envs, None);
     // Where the suite expects the component when the project builds into its own target/.
     let built = target.join("wasm32-wasip2/release/protect_prod.wasm");
     let expected = dir.join("target/wasm32-wasip2/release");
@@ -274,20 +306,13 @@ fn unknown_languages_and_misplaced_options_are_usage_errors() {
     let run = gatehouse(["new", "protect-prod"]);
     assert_error(&run, &["--lang"]);
 
+    // The SDK comes from crates.io now: there is no --sdk-path.
     let root = tempfile::tempdir().expect("temp dir");
     let root_arg = root.path().display().to_string();
     let run = gatehouse_in(
         root.path(),
-        &["new", "p", "--lang", "python", "--sdk-path", &root_arg],
-    );
-    assert_error(&run, &["--sdk-path applies to --lang rust only"]);
-    let run = gatehouse_in(
-        root.path(),
         &["new", "p", "--lang", "rust", "--sdk-path", &root_arg],
     );
-    assert_error(
-        &run,
-        &["--sdk-path", "no Cargo.toml of the gatehouse-sdk package"],
-    );
+    assert_error(&run, &["unexpected argument '--sdk-path'"]);
     assert!(!root.path().join("p").exists(), "nothing written");
 }

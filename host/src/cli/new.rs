@@ -16,7 +16,7 @@ test commands. Build it, then run `gatehouse test` in it.
 Exit codes:
   0  the project was created
   3  error: an invalid NAME, a target directory that exists and is not empty,
-     no Gatehouse SDK for a Rust project, or a file that could not be written";
+     or a file that could not be written";
 
 /// Languages of `gatehouse new --lang`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -53,19 +53,10 @@ pub struct NewArgs {
     /// Where to create the project (default: ./NAME). It must not exist or be empty.
     #[arg(long, value_name = "PATH")]
     pub dir: Option<PathBuf>,
-
-    /// The sdk/ directory of a Gatehouse source tree, which a Rust project
-    /// depends on by path (default: the one this gatehouse was built from).
-    #[arg(long, value_name = "DIR")]
-    pub sdk_path: Option<PathBuf>,
 }
 
 /// Runs `gatehouse new` and returns the exit code.
 pub fn run(args: &NewArgs) -> i32 {
-    if args.sdk_path.is_some() && args.lang != NewLang::Rust {
-        eprintln!("gatehouse: error: --sdk-path applies to --lang rust only");
-        return EXIT_ERROR;
-    }
     let options = Options {
         name: args.name.clone(),
         lang: args.lang.into(),
@@ -73,7 +64,6 @@ pub fn run(args: &NewArgs) -> i32 {
             .dir
             .clone()
             .unwrap_or_else(|| PathBuf::from(&args.name)),
-        sdk_path: args.sdk_path.clone(),
     };
     match scaffold::create(&options) {
         Ok(project) => {

@@ -3,7 +3,7 @@
 //! case-only match is refused, and so is a release nothing applies to
 //! unless the set says otherwise ([`PolicySet::refusal`]).
 
-use super::{PolicyEntry, PolicySet, WhenNothingApplies, glob_matches};
+use super::{PolicyEntry, PolicySet, WhenNothingApplies};
 
 /// Whether a policy of a set applies to a release, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,13 +132,19 @@ impl PolicySet {
 
 impl PolicyEntry {
     /// Whether the policy applies to a release with this environment and
-    /// stream. Matching is case-sensitive: environments are globs
-    /// ([`glob_matches`]), streams exact names. A release that matches every
+    /// stream. Matching is case-sensitive: environments are globs in
+    /// Gatehouse's one dialect ([`gatehouse_glob::matches`], the SDK's too:
+    /// `*` stays within a `/`-separated segment, `**` spans segments),
+    /// streams exact names. A release that matches every
     /// condition, but one or more only when case is ignored (e.g. `Prod-eu`
     /// against `prod*`, `prod` against `PROD`), gets
     /// [`Applicability::CaseMismatch`].
     pub fn applicability(&self, environment: &str, release_stream: &str) -> Applicability {
-        let env = condition(self.environments.as_deref(), environment, glob_matches);
+        let env = condition(
+            self.environments.as_deref(),
+            environment,
+            gatehouse_glob::matches,
+        );
         let stream = condition(self.release_streams.as_deref(), release_stream, |a, b| {
             a == b
         });
@@ -275,6 +281,36 @@ mod tests {
             entry(None, None).applicability("anything", "ANY"),
             Applicability::Applies("any environment; any release stream".into())
         );
+    }
+
+    #[test]
+    fn environment_globs_are_the_sdk_dialect() {
+        let applies = |glob: &str, environment: &str| {
+            matches!(
+                entry(Some(&[glob]), None).applicability(environment, "S"),
+                Applicability::Applies(_)
+            )
+        };
+        // Unchanged: globs without `/` on environments without `/`.
+        assert!(applies("prod*", "prod-eu"));
+        assert!(applies("eu-?", "eu-1"));
+        assert!(applies("*", "staging"));
+        // `*` and `?` stay within a `/`-separated segment, as in the SDK.
+        assert!(applies("team-a/*", "team-a/prod"));
+        assert!(!applies("team-a/*", "team-a/prod/eu"));
+        assert!(!applies("prod*", "prod/eu"));
+        assert!(!applies("*", "team-a/prod"));
+        assert!(!applies("team?prod", "team/prod"));
+        // `**` spans segments.
+        assert!(applies("team-a/**", "team-a/prod/eu"));
+        assert!(applies("**/prod", "team-a/eu/prod"));
+        assert!(applies("prod*/**", "prod/eu"));
+        // `?` is one character, not one byte.
+        assert!(applies("prod-?", "prod-é"));
+        // A case-only match is still refused across segments.
+        assert!(is_case_mismatch(
+            &entry(Some(&["team-a/**"]), None).applicability("Team-A/prod", "S")
+        ));
     }
 
     #[test]

@@ -16,9 +16,13 @@
 //!   `delete-replaced` alone (an object left pending deletion by an earlier
 //!   replacement) → DELETE, `remove-pending-replace` (the resource leaves the
 //!   stack) → DELETE;
-//! - `same`, `read`, `read-replacement`, `refresh`, `discard`,
-//!   `discard-replaced` and `import` (adopting an existing object) →
-//!   NO_OPERATION.
+//! - `discard` (a read resource leaves the stack; the object itself is not
+//!   deleted) → DELETE, like Terraform's `forget`: the resource leaves
+//!   management, which a destructive-changes gate must see; `pulumi.ops`
+//!   keeps the raw op so a policy can tell it from a real delete;
+//! - `same`, `read`, `read-replacement`, `refresh`, `discard-replaced` (the
+//!   second half of a `read-replacement`: the resource stays, re-read) and
+//!   `import` (adopting an existing object) → NO_OPERATION.
 //!
 //! A preview that reported an error diagnostic is refused (exit 3): its
 //! steps stop where the error happened.
@@ -319,7 +323,10 @@ pub(super) fn classify<S: AsRef<str>>(ops: &[S]) -> (ChangeKind, bool) {
         .map(|op| match *op {
             "create" => ChangeKind::Create,
             "update" => ChangeKind::UpdateInPlace,
-            "delete" | "delete-replaced" | "remove-pending-replace" => ChangeKind::Delete,
+            // `discard`: see the module docs (alike with Terraform's `forget`).
+            "delete" | "delete-replaced" | "remove-pending-replace" | "discard" => {
+                ChangeKind::Delete
+            }
             _ => ChangeKind::NoOperation,
         })
         .max_by_key(|kind| severity(*kind))
@@ -372,7 +379,7 @@ mod tests {
             ("same", ChangeKind::NoOperation),
             ("read", ChangeKind::NoOperation),
             ("refresh", ChangeKind::NoOperation),
-            ("discard", ChangeKind::NoOperation),
+            ("discard", ChangeKind::Delete),
             ("discard-replaced", ChangeKind::NoOperation),
             ("read-replacement", ChangeKind::NoOperation),
             ("import", ChangeKind::NoOperation),
@@ -415,6 +422,39 @@ mod tests {
             classify(&["delete", "create"]),
             (ChangeKind::Recreate, false)
         );
+    }
+
+    #[test]
+    fn discard_is_delete_with_its_raw_op_kept() {
+        // A read resource leaves the stack: DELETE, as Terraform's `forget`;
+        // re-reading one (`read-replacement`, `discard-replaced`) changes nothing.
+        let text = preview(&[
+            step("discard", "external"),
+            step("read-replacement", "reread"),
+            step("discard-replaced", "reread"),
+        ]);
+        let c = convert_str(&text).expect("valid");
+        let got: Vec<(&str, ChangeKind, &str)> = c
+            .resources
+            .iter()
+            .map(|r| {
+                let ops = r.attributes["pulumi.ops"].as_str();
+                (r.resource_name.as_str(), r.change_type, ops)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("external", ChangeKind::Delete, "discard"),
+                (
+                    "reread",
+                    ChangeKind::NoOperation,
+                    "read-replacement,discard-replaced"
+                ),
+            ]
+        );
+        let forget = crate::release::terraform::map_actions(&["forget"]).expect("forget maps");
+        assert_eq!(classify(&["discard"]), (forget, false), "alike");
     }
 
     #[test]

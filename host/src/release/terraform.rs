@@ -20,7 +20,9 @@
 //! managing it. Gatehouse counts that as DELETE because a gate must not
 //! under-state a change: a resource leaving management is invisible to a
 //! policy that only sees NO_OPERATION, while a policy that knows better can
-//! read `terraform.actions = forget` and relax. Nothing is destroyed, so no
+//! read `terraform.actions = forget` and relax. Pulumi's `discard` (a read
+//! resource leaving the stack) is treated alike (DELETE, see the Pulumi
+//! adapter). Nothing is destroyed, so no
 //! outage window follows: `create,forget` and OpenTofu's `forget,create`
 //! (the new object created, the old one only let go) are REPLACE, never
 //! RECREATE.

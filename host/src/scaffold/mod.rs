@@ -17,6 +17,12 @@ pub use templates::{COMPONENTIZE_JS_PACKAGE, componentize_py_version, js_tool_ve
 /// The WIT world every generated project carries as `wit/policy.wit`.
 pub const POLICY_WIT: &str = include_str!("../../../wit/policy.wit");
 
+/// The `gatehouse-sdk` version a new Rust project requires (a caret
+/// requirement, `"0.1.0"` = any compatible 0.1.x): this build's own version,
+/// as the SDK and Gatehouse are versioned together. The project names no
+/// path; its README shows `[patch.crates-io]` for building against a checkout.
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// The longest project name accepted.
 pub const MAX_NAME_LEN: usize = 64;
 
@@ -50,9 +56,6 @@ pub struct Options {
     pub lang: Lang,
     /// Where to create the project (must not exist, or be an empty directory).
     pub dir: PathBuf,
-    /// The Gatehouse SDK directory a Rust project depends on by path; `None`
-    /// for the `sdk/` of the source tree this binary was built from.
-    pub sdk_path: Option<PathBuf>,
 }
 
 /// A project that was written.
@@ -94,23 +97,6 @@ pub enum ScaffoldError {
         .0.display()
     )]
     NotADirectory(PathBuf),
-    /// No Gatehouse SDK was found for a Rust project.
-    #[error(
-        "the Gatehouse SDK was not found at {} (the source tree this gatehouse was built from); the SDK is not on crates.io: pass --sdk-path DIR, the sdk/ directory of a Gatehouse source checkout",
-        .0.display()
-    )]
-    SdkNotFound(PathBuf),
-    /// `--sdk-path` does not point at the SDK.
-    #[error(
-        "--sdk-path {}: {reason}; give the sdk/ directory of a Gatehouse source checkout",
-        path.display()
-    )]
-    BadSdkPath {
-        /// The path given.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
     /// A file or directory could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -173,11 +159,7 @@ pub fn validate_name(name: &str) -> Result<(), ScaffoldError> {
 pub fn create(options: &Options) -> Result<Project, ScaffoldError> {
     validate_name(&options.name)?;
     check_target(&options.dir)?;
-    let sdk = match options.lang {
-        Lang::Rust => Some(resolve_sdk(options.sdk_path.as_deref())?),
-        Lang::Python | Lang::Js => None,
-    };
-    let rendered = templates::render(&options.name, options.lang, sdk.as_deref())?;
+    let rendered = templates::render(&options.name, options.lang)?;
     std::fs::create_dir_all(&options.dir).map_err(|source| ScaffoldError::Io {
         path: options.dir.clone(),
         source,
@@ -221,43 +203,6 @@ fn check_target(dir: &Path) -> Result<(), ScaffoldError> {
                 None => Ok(()),
                 Some(_) => Err(ScaffoldError::NotEmpty(dir.to_path_buf())),
             }
-        }
-    }
-}
-
-/// The SDK a Rust project depends on, as an absolute path: `--sdk-path`, else
-/// the `sdk/` beside the host crate this binary was built from.
-fn resolve_sdk(given: Option<&Path>) -> Result<PathBuf, ScaffoldError> {
-    let is_sdk = |dir: &Path| {
-        std::fs::read_to_string(dir.join("Cargo.toml"))
-            .is_ok_and(|manifest| manifest.contains("name = \"gatehouse-sdk\""))
-    };
-    match given {
-        Some(path) => {
-            let bad = |reason: &str| ScaffoldError::BadSdkPath {
-                path: path.to_path_buf(),
-                reason: reason.to_string(),
-            };
-            if !path.is_dir() {
-                return Err(bad("not a directory"));
-            }
-            if !is_sdk(path) {
-                return Err(bad("no Cargo.toml of the gatehouse-sdk package there"));
-            }
-            std::path::absolute(path).map_err(|e| bad(&e.to_string()))
-        }
-        None => {
-            let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk");
-            if !is_sdk(&default) {
-                let shown = Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .parent()
-                    .map_or_else(|| default.clone(), |root| root.join("sdk"));
-                return Err(ScaffoldError::SdkNotFound(shown));
-            }
-            std::fs::canonicalize(&default).map_err(|source| ScaffoldError::Io {
-                path: default,
-                source,
-            })
         }
     }
 }
@@ -344,7 +289,6 @@ mod tests {
                 name: "protect-prod".into(),
                 lang,
                 dir: dir.clone(),
-                sdk_path: None,
             })
             .expect("created");
             for file in &project.files {
@@ -372,27 +316,31 @@ mod tests {
                 name: "protect-prod".into(),
                 lang,
                 dir: dir.clone(),
-                sdk_path: None,
             });
             assert!(matches!(again, Err(ScaffoldError::NotEmpty(_))), "{lang}");
         }
     }
 
     #[test]
-    fn a_bad_sdk_path_is_explained() {
-        let root = TempDir::new("sdk");
-        let err = create(&Options {
+    fn a_rust_project_requires_the_sdk_by_version_without_a_path() {
+        let root = TempDir::new("sdk-version");
+        let dir = root.path().join("p");
+        create(&Options {
             name: "p".into(),
             lang: Lang::Rust,
-            dir: root.path().join("p"),
-            sdk_path: Some(root.path().to_path_buf()),
+            dir: dir.clone(),
         })
-        .expect_err("not the SDK")
-        .to_string();
+        .expect("created");
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("Cargo.toml");
         assert!(
-            err.contains("no Cargo.toml of the gatehouse-sdk package"),
-            "{err}"
+            manifest.contains(&format!("\ngatehouse-sdk = \"{SDK_VERSION}\"\n")),
+            "{manifest}"
         );
-        assert!(!root.path().join("p").exists(), "nothing written on error");
+        assert!(
+            !manifest.contains("path ="),
+            "no path dependency: {manifest}"
+        );
+        let readme = std::fs::read_to_string(dir.join("README.md")).expect("README.md");
+        assert!(readme.contains("[patch.crates-io]"), "{readme}");
     }
 }

@@ -2,8 +2,7 @@
 //! time (`templates/<lang>/*.tmpl`, `templates/common/*.tmpl`). A template
 //! names its values `{{key}}`; every key is filled in, or rendering fails.
 
-use super::{Lang, POLICY_WIT, ScaffoldError};
-use std::path::Path;
+use super::{Lang, POLICY_WIT, SDK_VERSION, ScaffoldError};
 
 /// How the repository installs its pinned componentize-py (the source of its version).
 const INSTALL_TOOLS: &str = include_str!("../../../scripts/install-tools.sh");
@@ -125,21 +124,6 @@ fn fill(template: &str, values: &[(&str, &str)]) -> Result<String, ScaffoldError
     Ok(out)
 }
 
-/// A TOML basic string holding `text`.
-fn toml_string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// `protect-prod` becomes `ProtectProd`, the policy's Rust type name.
 fn type_name(name: &str) -> String {
     name.split('-')
@@ -152,12 +136,8 @@ fn type_name(name: &str) -> String {
         .collect()
 }
 
-/// Renders every file of a project. `sdk` is the SDK directory (Rust only).
-pub(super) fn render(
-    name: &str,
-    lang: Lang,
-    sdk: Option<&Path>,
-) -> Result<Rendered, ScaffoldError> {
+/// Renders every file of a project.
+pub(super) fn render(name: &str, lang: Lang) -> Result<Rendered, ScaffoldError> {
     let version = concat!("v", env!("CARGO_PKG_VERSION"));
     let crate_name = name.replace('-', "_");
     let (wasm_path, build_commands) = match lang {
@@ -192,17 +172,13 @@ pub(super) fn render(
     ];
     match lang {
         Lang::Rust => {
-            let sdk = sdk.ok_or_else(|| ScaffoldError::Template("no SDK path for Rust".into()))?;
-            let sdk_plain = sdk.display().to_string();
-            let sdk_toml = toml_string(&sdk_plain);
             let type_name = type_name(name);
             let values: Vec<(&str, &str)> = common
                 .into_iter()
                 .chain([
                     ("crate_name", crate_name.as_str()),
                     ("type_name", type_name.as_str()),
-                    ("sdk_path", sdk_toml.as_str()),
-                    ("sdk_path_plain", sdk_plain.as_str()),
+                    ("sdk_version", SDK_VERSION),
                 ])
                 .collect();
             files.extend([
@@ -298,13 +274,12 @@ mod tests {
         );
         assert!(fill("{{y}}", &[("x", "1")]).is_err());
         assert!(fill("{{x", &[("x", "1")]).is_err());
-        assert_eq!(toml_string(r#"C:\a "b""#), r#""C:\\a \"b\"""#);
         assert_eq!(type_name("protect-prod-2"), "ProtectProd2");
     }
 
     #[test]
     fn the_package_json_is_valid_and_builds_without_wasi() {
-        let rendered = render("protect-prod", Lang::Js, None).expect("rendered");
+        let rendered = render("protect-prod", Lang::Js).expect("rendered");
         let (_, package) = rendered
             .files
             .iter()

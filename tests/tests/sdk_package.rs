@@ -1,0 +1,96 @@
+//! The crates a policy author depends on from crates.io, `gatehouse-sdk` and
+//! `gatehouse-glob`, are packages that stand on their own: they carry the
+//! WIT their bindings are generated from (an exact copy of the repository's
+//! `wit/`), their README and metadata, and no dependency that only has a
+//! path. (`cargo publish --dry-run -p gatehouse-glob -p gatehouse-sdk` is the
+//! full check; it needs the registry, so it is not run here.)
+
+#![forbid(unsafe_code)]
+
+use gatehouse_e2e::workspace_root;
+use serde_json::Value;
+use std::process::{Command, Stdio};
+
+/// The crates published for policy authors.
+const PUBLISHED: [&str; 2] = ["gatehouse-glob", "gatehouse-sdk"];
+
+/// Runs cargo (offline) in the workspace root and returns its stdout.
+fn cargo(args: &[&str]) -> String {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(&cargo)
+        .args(args)
+        .arg("--offline")
+        .current_dir(workspace_root())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cargo}: {e}"));
+    assert!(
+        output.status.success(),
+        "cargo {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8")
+}
+
+/// `cargo metadata` of a workspace package.
+fn package(name: &str) -> Value {
+    let metadata: Value =
+        serde_json::from_str(&cargo(&["metadata", "--no-deps", "--format-version", "1"]))
+            .expect("cargo metadata JSON");
+    metadata["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no package {name}"))
+        .clone()
+}
+
+#[test]
+fn the_sdk_carries_an_identical_copy_of_the_wit() {
+    let root = workspace_root();
+    let canonical = std::fs::read_to_string(root.join("wit/policy.wit")).expect("wit/");
+    let copy = std::fs::read_to_string(root.join("sdk/wit/policy.wit")).expect("sdk/wit/");
+    assert!(
+        copy == canonical,
+        "sdk/wit/policy.wit differs from wit/policy.wit: copy wit/policy.wit to sdk/wit/ \
+         (the SDK's bindings are generated from its own copy, so the published crate builds)"
+    );
+    let files: Vec<String> = std::fs::read_dir(root.join("wit"))
+        .expect("wit/")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["policy.wit"], "every file of wit/ is copied");
+    let bindings = std::fs::read_to_string(root.join("sdk/src/bindings.rs")).expect("bindings");
+    assert!(
+        bindings.contains("path: \"wit\","),
+        "the SDK generates its bindings from its own wit/"
+    );
+}
+
+#[test]
+fn published_crates_are_complete_packages() {
+    for name in PUBLISHED {
+        let files = cargo(&["package", "--list", "--allow-dirty", "-p", name]);
+        let files: Vec<&str> = files.lines().collect();
+        for wanted in ["Cargo.toml", "README.md", "src/lib.rs"] {
+            assert!(files.contains(&wanted), "{name} lacks {wanted}: {files:?}");
+        }
+        if name == "gatehouse-sdk" {
+            assert!(files.contains(&"wit/policy.wit"), "{files:?}");
+        }
+        let meta = package(name);
+        assert!(meta["publish"].is_null(), "{name} may be published");
+        for key in ["description", "license", "repository", "readme"] {
+            assert!(meta[key].is_string(), "{name} has no {key}");
+        }
+        for dependency in meta["dependencies"].as_array().expect("dependencies") {
+            let req = dependency["req"].as_str().expect("req");
+            assert!(
+                dependency["kind"].as_str() == Some("dev") || req != "*",
+                "{name} depends on {} by path only: give it a version too",
+                dependency["name"]
+            );
+        }
+    }
+}
