@@ -6,7 +6,8 @@
 //!
 //! A reference is a code span `FILE::function`: `hostile::name` is
 //! `tests/tests/hostile.rs`, `runtime/clock.rs::name` is a unit test in
-//! `host/src/runtime/clock.rs`.
+//! `host/src/runtime/clock.rs`, and `glob/src/lib.rs::name` one in a file
+//! named from the workspace root.
 
 #![forbid(unsafe_code)]
 
@@ -37,7 +38,10 @@ fn references(cell: &str) -> Vec<Reference> {
                 return None;
             }
             let root = workspace_root();
-            let file = if file.ends_with(".rs") {
+            let file = if file.ends_with(".rs") && root.join(file).is_file() {
+                // A path from the workspace root: `glob/src/lib.rs::name`.
+                root.join(file)
+            } else if file.ends_with(".rs") {
                 root.join("host/src").join(file)
             } else if is_ident(file) {
                 root.join("tests/tests").join(format!("{file}.rs"))
