@@ -22,8 +22,8 @@ mod report;
 mod shared;
 mod stats;
 
-use gatehouse::runtime::cache::CacheSetting;
-use gatehouse::runtime::{Grants, Limits, RunOptions, Runtime};
+use gatehouse_core::runtime::cache::CacheSetting;
+use gatehouse_core::runtime::{Grants, Limits, RunOptions, Runtime};
 use inproc::Subject;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -196,7 +196,7 @@ fn run(args: &Args) -> Result<(), String> {
         .canonicalize()
         .map_err(|e| format!("cannot find the repository: {e}"))?;
     let wanted = |section: &str| args.only.is_empty() || args.only.iter().any(|s| s == section);
-    let now = gatehouse::time::parse_rfc3339(NOW)?;
+    let now = gatehouse_core::time::parse_rfc3339(NOW)?;
     let bench = Bench {
         quick: args.quick,
         sizes: args.sizes.clone(),

@@ -16,7 +16,6 @@
 pub mod approvals;
 pub mod audit;
 pub mod audit_checkpoint;
-pub mod cli;
 pub mod config;
 pub mod decision;
 pub mod error;

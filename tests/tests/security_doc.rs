@@ -6,7 +6,8 @@
 //!
 //! A reference is a code span `FILE::function`: `hostile::name` is
 //! `tests/tests/hostile.rs`, `runtime/clock.rs::name` is a unit test in
-//! `host/src/runtime/clock.rs`.
+//! the core library, `host/src/runtime/clock.rs`, and `cli:args.rs::name`
+//! one in the `gatehouse` binary crate, `cli/src/args.rs`.
 
 #![forbid(unsafe_code)]
 
@@ -37,7 +38,9 @@ fn references(cell: &str) -> Vec<Reference> {
                 return None;
             }
             let root = workspace_root();
-            let file = if file.ends_with(".rs") {
+            let file = if let Some(cli) = file.strip_prefix("cli:") {
+                root.join("cli/src").join(cli)
+            } else if file.ends_with(".rs") {
                 root.join("host/src").join(file)
             } else if is_ident(file) {
                 root.join("tests/tests").join(format!("{file}.rs"))

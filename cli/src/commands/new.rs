@@ -2,7 +2,7 @@
 //! sample policy, its test suite, the WIT it targets and a README.
 
 use super::EXIT_ERROR;
-use crate::scaffold::{self, Lang, Options};
+use gatehouse_core::scaffold::{self, Lang, Options};
 use clap::ValueEnum;
 use std::path::PathBuf;
 

@@ -4,8 +4,8 @@
 //! apply to that release and why, and what eval would do if none does.
 
 use super::{CheckArgs, EXIT_ERROR, OutputFormat};
-use crate::config::{Applicability, PolicyEntry, PolicySet, quote};
-use crate::runtime::{RunOptions, Runtime};
+use gatehouse_core::config::{Applicability, PolicyEntry, PolicySet, quote};
+use gatehouse_core::runtime::{RunOptions, Runtime};
 use serde::Serialize;
 use std::io::Write;
 
@@ -103,14 +103,14 @@ pub fn run(args: &CheckArgs) -> i32 {
             if report.ok {
                 text.push_str(&format!(
                     "ok: {n} {plural} checked ({})\n",
-                    crate::report::untrusted::line(&report.config)
+                    gatehouse_core::report::untrusted::line(&report.config)
                 ));
             } else {
                 let bad = report.problems.len();
                 text.push_str(&format!(
                     "{bad} problem{} in {} ({n} {plural})\n",
                     if bad == 1 { "" } else { "s" },
-                    crate::report::untrusted::line(&report.config)
+                    gatehouse_core::report::untrusted::line(&report.config)
                 ));
             }
             text
@@ -269,7 +269,7 @@ fn check(args: &CheckArgs) -> CheckReport {
             checked.sha256 = Some(hex::encode(Sha256::digest(&bytes)));
         }
         match super::eval::load_pinned(&runtime, entry) {
-            Err(crate::error::Error::Load(e)) => report.problems.push(format!(
+            Err(gatehouse_core::error::Error::Load(e)) => report.problems.push(format!(
                 "{config}: policy '{}' ({}): {}",
                 entry.name,
                 entry.path.display(),
@@ -278,7 +278,7 @@ fn check(args: &CheckArgs) -> CheckReport {
             Err(e) => report.problems.push(format!("{config}: {e}")),
             Ok(policy) => {
                 let options =
-                    RunOptions::new(crate::time::now_unix(), entry.limits.clone(), grants);
+                    RunOptions::new(gatehouse_core::time::now_unix(), entry.limits.clone(), grants);
                 match policy.check_settings(&entry.settings, &options) {
                     Ok(info) => checked.version = Some(info.version),
                     Err(e) => report.problems.push(format!(

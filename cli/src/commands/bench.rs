@@ -4,10 +4,10 @@
 //! calls, and the whole evaluation.
 
 use super::{OutputFormat, SourceArgs};
-use crate::error::Error;
-use crate::runtime::cache::{CacheOutcome, CacheSetting};
-use crate::runtime::{LoadedPolicy, RunOptions, Runtime};
-use crate::settings::{check_assignments, settings_for};
+use gatehouse_core::error::Error;
+use gatehouse_core::runtime::cache::{CacheOutcome, CacheSetting};
+use gatehouse_core::runtime::{LoadedPolicy, RunOptions, Runtime};
+use gatehouse_core::settings::{check_assignments, settings_for};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -161,7 +161,7 @@ pub fn run(args: &BenchArgs) -> i32 {
             }
             0
         }
-        Err(e) => super::report_error(&crate::report::ErrorReport::from_error(&e), args.output),
+        Err(e) => super::report_error(&gatehouse_core::report::ErrorReport::from_error(&e), args.output),
     }
 }
 
@@ -188,14 +188,14 @@ fn bench(args: &BenchArgs) -> Result<BenchReport, Error> {
         args.max_input_mib,
     )?;
     let (source, bytes) = super::eval::read_input(&args.input, args.max_input_mib)?;
-    let (release, _) = crate::release::read_release(&bytes, &source, &options)?;
+    let (release, _) = gatehouse_core::release::read_release(&bytes, &source, &options)?;
     let mut read = repeat(args.iterations, budget, || {
         let started = Instant::now();
-        crate::release::read_release(&bytes, &source, &options)?;
+        gatehouse_core::release::read_release(&bytes, &source, &options)?;
         Ok(started.elapsed())
     })?;
 
-    let limits = crate::runtime::Limits::default();
+    let limits = gatehouse_core::runtime::Limits::default();
     let engine_error =
         |e: wasmtime::Error| Error::Usage(format!("cannot start the WebAssembly engine: {e}"));
     // compile: no cache.
@@ -230,7 +230,7 @@ fn bench(args: &BenchArgs) -> Result<BenchReport, Error> {
     let stems = [policy.file_stem()];
     check_assignments(&assignments, &stems).map_err(Error::Usage)?;
     let settings = settings_for(&assignments, &stems[0]).map_err(Error::Usage)?;
-    let run_options = RunOptions::new(now, limits, crate::runtime::Grants::default())
+    let run_options = RunOptions::new(now, limits, gatehouse_core::runtime::Grants::default())
         .with_release_digest(release.digest());
     let first = policy.evaluate(&release, &settings, &run_options)?;
     let (mut instantiate, mut calls, mut evaluate) = (Vec::new(), Vec::new(), Vec::new());

@@ -2,8 +2,8 @@
 //! print one line per case and a summary (or the JSON report), optionally
 //! write JUnit XML, and exit 0 / 1 / 3 (docs/testing-policies.md).
 
-use crate::testsuite::run::{RunConfig, Summary, run_all};
-use crate::testsuite::{junit, report};
+use gatehouse_core::testsuite::run::{RunConfig, Summary, run_all};
+use gatehouse_core::testsuite::{junit, report};
 use clap::ValueEnum;
 use std::io::Write;
 use std::path::PathBuf;

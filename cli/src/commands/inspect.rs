@@ -2,8 +2,8 @@
 //! security reviewer deciding whether to allow it (docs/inspect.md).
 
 use super::EXIT_ERROR;
-use crate::inspect::{self, SCHEMA};
-use crate::runtime::Runtime;
+use gatehouse_core::inspect::{self, SCHEMA};
+use gatehouse_core::runtime::Runtime;
 use clap::ValueEnum;
 use serde::Serialize;
 use std::io::Write;
@@ -66,7 +66,7 @@ pub fn run(args: &InspectArgs) -> i32 {
         Ok(runtime) => runtime,
         Err(e) => return fail(format!("cannot start the WebAssembly engine: {e}")),
     };
-    let inspection = match inspect::inspect(&runtime, &args.policy, crate::time::now_unix()) {
+    let inspection = match inspect::inspect(&runtime, &args.policy, gatehouse_core::time::now_unix()) {
         Ok(inspection) => inspection,
         Err(e) => return fail(e.to_string()),
     };

@@ -3,7 +3,7 @@
 //! digest"). Warnings go to stderr; errors are one line on stderr and exit 3.
 
 use super::{EXIT_ERROR, OutputFormat, ReleaseArgs, report_error};
-use crate::report::ErrorReport;
+use gatehouse_core::report::ErrorReport;
 use clap::ValueEnum;
 use serde::Serialize;
 use std::io::Write;

@@ -2,15 +2,15 @@
 //! `gatehouse audit verify|replay` (docs/audit.md).
 
 use super::{EvalArgs, OutputFormat, report_error};
-use crate::approvals::{AllowedSigners, Signer};
-use crate::audit::{Appender, GrantsRecord, LimitHit, LimitsRecord, PolicyRecord, Record};
-use crate::decision::Verdict;
-use crate::error::Error;
-use crate::release::Release;
-use crate::report::untrusted::line;
-use crate::report::{ErrorReport, Report};
-use crate::runtime::{Grants, Limits, LoadedPolicy, RunOptions, Runtime};
-use crate::settings::{Assignment, parse_assignment};
+use gatehouse_core::approvals::{AllowedSigners, Signer};
+use gatehouse_core::audit::{Appender, GrantsRecord, LimitHit, LimitsRecord, PolicyRecord, Record};
+use gatehouse_core::decision::Verdict;
+use gatehouse_core::error::Error;
+use gatehouse_core::release::Release;
+use gatehouse_core::report::untrusted::line;
+use gatehouse_core::report::{ErrorReport, Report};
+use gatehouse_core::runtime::{Grants, Limits, LoadedPolicy, RunOptions, Runtime};
+use gatehouse_core::settings::{Assignment, parse_assignment};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -111,7 +111,7 @@ pub(crate) struct Observed {
     /// Each policy-set entry's limits, by name (`--config`).
     pub set_limits: Vec<(String, Limits)>,
     /// The approvals, once gathered.
-    pub approvals: Option<crate::approvals::ApprovalsRecord>,
+    pub approvals: Option<gatehouse_core::approvals::ApprovalsRecord>,
 }
 
 fn limits_record(limits: &Limits) -> LimitsRecord {
@@ -127,12 +127,12 @@ fn limits_record(limits: &Limits) -> LimitsRecord {
 fn base_record(args: &EvalArgs, seen: &Observed) -> Result<Record, String> {
     let time = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| crate::time::format_utc(crate::time::now_unix()));
+        .unwrap_or_else(|_| gatehouse_core::time::format_utc(gatehouse_core::time::now_unix()));
     Ok(Record {
-        schema: crate::audit::SCHEMA.to_string(),
+        schema: gatehouse_core::audit::SCHEMA.to_string(),
         seq: 0,
         time,
-        evaluated_at: seen.now.map(crate::time::format_utc),
+        evaluated_at: seen.now.map(gatehouse_core::time::format_utc),
         host_version: env!("CARGO_PKG_VERSION").to_string(),
         input_sha256: seen.input_sha256.clone(),
         input: None,
@@ -246,7 +246,7 @@ pub(crate) fn record_eval(
                     // What seeded its deterministic `wasi:random`, so replay
                     // can check it reproduces the same stream.
                     random_seed: release_digest.as_deref().filter(|_| !p.grants.random).map(
-                        |digest| crate::runtime::random_seed(digest, &p.wasm_sha256).to_string(),
+                        |digest| gatehouse_core::runtime::random_seed(digest, &p.wasm_sha256).to_string(),
                     ),
                     approved_by: p.approved_by.clone(),
                     counts_approvals_itself: p.counts_approvals_itself,
@@ -267,7 +267,7 @@ pub(crate) fn record_eval(
     let Some(key) = key else {
         return Ok(seq);
     };
-    let Err(e) = crate::audit_checkpoint::append(&mut log, key) else {
+    let Err(e) = gatehouse_core::audit_checkpoint::append(&mut log, key) else {
         return Ok(seq);
     };
     let failure = format!("cannot sign the checkpoint of record {seq} with --audit-key: {e}");
@@ -314,7 +314,7 @@ pub(crate) fn record_undelivered(
     let mut log = open_log(path).map_err(cannot)?;
     let seq = log.append_record(&mut record).map_err(cannot)?;
     if let Some(key) = key {
-        crate::audit_checkpoint::append(&mut log, key).map_err(|e| {
+        gatehouse_core::audit_checkpoint::append(&mut log, key).map_err(|e| {
             format!("recorded that decision {decided} was not delivered (record {seq}), but cannot sign its checkpoint with --audit-key: {e}")
         })?;
     }
@@ -373,7 +373,7 @@ fn verify(file: &Path, keys: &KeyCheck, output: OutputFormat) -> i32 {
             return report_error(&ErrorReport::new(format!("--allowed-signers {e}")), output);
         }
     };
-    let verified = match crate::audit::verify(file) {
+    let verified = match gatehouse_core::audit::verify(file) {
         Ok(Ok(verified)) => verified,
         Ok(Err(problem)) => return verify_failed(file, &problem, output),
         Err(e) => {
@@ -385,13 +385,13 @@ fn verify(file: &Path, keys: &KeyCheck, output: OutputFormat) -> i32 {
     };
     let signed = match signers
         .as_ref()
-        .map(|s| crate::audit_checkpoint::check_signatures(&verified, s, keys.principal))
+        .map(|s| gatehouse_core::audit_checkpoint::check_signatures(&verified, s, keys.principal))
         .transpose()
     {
         Ok(signed) => signed,
         Err(problem) => return verify_failed(file, &problem, output),
     };
-    let tail = crate::audit_checkpoint::unsigned_tail(&verified);
+    let tail = gatehouse_core::audit_checkpoint::unsigned_tail(&verified);
     let tail_text = tail.as_ref().map(|t| {
         let after = if verified.checkpoints.is_empty() {
             "there is no checkpoint:"
@@ -411,7 +411,7 @@ fn verify(file: &Path, keys: &KeyCheck, output: OutputFormat) -> i32 {
         )
     });
     if let (Some(t), Some(text), true) = (&tail, &tail_text, keys.require_signed) {
-        let problem = crate::audit::Problem {
+        let problem = gatehouse_core::audit::Problem {
             line: t.first_line,
             kind: "unsigned",
             message: format!("{text}, and --require-signed refuses an unsigned tail"),
@@ -476,7 +476,7 @@ fn verify(file: &Path, keys: &KeyCheck, output: OutputFormat) -> i32 {
                     format!(
                         "{} ({}; {} {})",
                         s.key_fingerprint,
-                        crate::report::untrusted::line_list(&s.principals, ", "),
+                        gatehouse_core::report::untrusted::line_list(&s.principals, ", "),
                         s.checkpoints,
                         plural(s.checkpoints, "checkpoint", "checkpoints")
                     )
@@ -495,7 +495,7 @@ fn verify(file: &Path, keys: &KeyCheck, output: OutputFormat) -> i32 {
                 last.seq,
                 last.covers_seq,
                 last.covers_sha256,
-                crate::report::untrusted::line(&last.time)
+                gatehouse_core::report::untrusted::line(&last.time)
             );
         }
         (Some(_), None) => {
@@ -527,7 +527,7 @@ fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
 }
 
 /// Reports the first problem `audit verify` found (exit 3).
-fn verify_failed(file: &Path, problem: &crate::audit::Problem, output: OutputFormat) -> i32 {
+fn verify_failed(file: &Path, problem: &gatehouse_core::audit::Problem, output: OutputFormat) -> i32 {
     super::print_error(&format!(
         "{}: line {}: {}: {}",
         file.display(),
@@ -548,7 +548,7 @@ fn verify_failed(file: &Path, problem: &crate::audit::Problem, output: OutputFor
             "FAILED: line {} {}: {}",
             problem.line,
             problem.kind,
-            crate::report::untrusted::line(&problem.message)
+            gatehouse_core::report::untrusted::line(&problem.message)
         );
     }
     super::EXIT_ERROR
@@ -587,21 +587,21 @@ struct Replayed {
 /// once, and used only for a record whose recorded sha256 it has.
 struct SignerFiles {
     given: Vec<PathBuf>,
-    loaded: HashMap<PathBuf, Result<crate::approvals::AllowedSigners, String>>,
+    loaded: HashMap<PathBuf, Result<gatehouse_core::approvals::AllowedSigners, String>>,
 }
 
 impl SignerFiles {
-    fn load(&mut self, path: &Path) -> &Result<crate::approvals::AllowedSigners, String> {
+    fn load(&mut self, path: &Path) -> &Result<gatehouse_core::approvals::AllowedSigners, String> {
         self.loaded.entry(path.to_path_buf()).or_insert_with(|| {
-            crate::approvals::AllowedSigners::load(path).map_err(|e| e.to_string())
+            gatehouse_core::approvals::AllowedSigners::load(path).map_err(|e| e.to_string())
         })
     }
 
     /// The file with the recorded sha256, or why there is none.
     fn find(
         &mut self,
-        trust: &crate::approvals::TrustRecord,
-    ) -> Result<crate::approvals::AllowedSigners, String> {
+        trust: &gatehouse_core::approvals::TrustRecord,
+    ) -> Result<gatehouse_core::approvals::AllowedSigners, String> {
         let candidates = if self.given.is_empty() {
             vec![PathBuf::from(&trust.allowed_signers)]
         } else {
@@ -671,7 +671,7 @@ impl WasmIndex {
         for path in paths {
             if let Ok(bytes) = std::fs::read(&path) {
                 self.by_sha
-                    .entry(crate::audit::sha256_hex(&bytes))
+                    .entry(gatehouse_core::audit::sha256_hex(&bytes))
                     .or_insert(path);
             }
         }
@@ -694,7 +694,7 @@ fn replay(
         Ok(overrides) => overrides,
         Err(e) => return fail(e),
     };
-    let records = match crate::audit::read_records(file) {
+    let records = match gatehouse_core::audit::read_records(file) {
         Ok(records) => records,
         Err(e) => return fail(format!("{}: {e}", file.display())),
     };
@@ -726,10 +726,10 @@ fn replay(
     let (mut replayed, mut skipped) = (0u64, 0u64);
     // Decisions whose report was not delivered: their final outcome is the
     // later record (exit 3) that names them.
-    let undelivered: Vec<crate::audit::Undelivered> = records
+    let undelivered: Vec<gatehouse_core::audit::Undelivered> = records
         .iter()
         .filter_map(|(_, r)| {
-            r.outcome_of.map(|seq| crate::audit::Undelivered {
+            r.outcome_of.map(|seq| gatehouse_core::audit::Undelivered {
                 seq,
                 outcome_seq: r.seq,
             })
@@ -870,8 +870,8 @@ fn replay_approvals(
     release_digest: &str,
     now: i64,
     signer_files: &mut SignerFiles,
-) -> Result<(Vec<crate::approvals::Counted>, Vec<ApprovalDifference>), String> {
-    use crate::approvals::{ApprovalEntry, ReleaseFacts};
+) -> Result<(Vec<gatehouse_core::approvals::Counted>, Vec<ApprovalDifference>), String> {
+    use gatehouse_core::approvals::{ApprovalEntry, ReleaseFacts};
     let Some(recorded) = record.approvals.as_ref() else {
         return Ok((Vec::new(), Vec::new()));
     };
@@ -904,7 +904,7 @@ fn replay_approvals(
     let counted: Vec<_> = assessed.iter().filter_map(|a| a.counted()).collect();
     release.approvals = counted
         .iter()
-        .map(crate::approvals::Counted::to_release_approval)
+        .map(gatehouse_core::approvals::Counted::to_release_approval)
         .collect();
     Ok((counted, differences))
 }
@@ -921,14 +921,14 @@ fn replay_record(
     let mut release: Release = serde_json::from_value(input)
         .map_err(|e| format!("the recorded input is not a release: {e}"))?;
     let when = record.evaluated_at.as_deref().unwrap_or(&record.time);
-    let now = crate::time::parse_rfc3339(when).map_err(|e| format!("evaluated_at: {e}"))?;
+    let now = gatehouse_core::time::parse_rfc3339(when).map_err(|e| format!("evaluated_at: {e}"))?;
     let release_digest = release.digest();
     if let Some(recorded) = &record.release_digest
         && recorded != &release_digest
     {
         return Err(format!(
             "the recorded release_digest {recorded} is not the digest of the recorded input ({release_digest}): the record was edited, or written before the {} digest",
-            crate::release::digest::VERSION
+            gatehouse_core::release::digest::VERSION
         ));
     }
     let (counted, approval_differences) =
@@ -977,7 +977,7 @@ fn replay_record(
             grants.allow_env(name)?;
         }
         if let Some(recorded) = &p.random_seed {
-            let seed = crate::runtime::random_seed(&release_digest, &p.wasm_sha256).to_string();
+            let seed = gatehouse_core::runtime::random_seed(&release_digest, &p.wasm_sha256).to_string();
             if &seed != recorded {
                 return Err(format!(
                     "policy {}: the recorded release gives the random seed {seed}, but the record says {recorded}; the release digest changed since the decision, so its wasi:random stream cannot be reproduced",
@@ -992,7 +992,7 @@ fn replay_record(
             super::eval_approvals::run_and_settle(policy, &release, &settings, &options, &counted)
                 .map_err(|e| e.to_string())?;
         let verdict = match settlement {
-            crate::approvals::Settlement::Satisfied(_) => Verdict::AutoApprove,
+            gatehouse_core::approvals::Settlement::Satisfied(_) => Verdict::AutoApprove,
             _ => run.decision.verdict,
         };
         if verdict.as_str() != p.verdict {
@@ -1004,7 +1004,7 @@ fn replay_record(
         }
         verdicts.push(verdict);
     }
-    let verdict = crate::gate::aggregate(verdicts)
+    let verdict = gatehouse_core::gate::aggregate(verdicts)
         .ok_or_else(|| "the record names no policy: nothing to replay".to_string())?;
     Ok(Replayed {
         verdict,

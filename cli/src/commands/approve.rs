@@ -4,8 +4,8 @@
 //! gatehouse-approval` would.
 
 use super::{EXIT_ERROR, InputFormat, SourceArgs};
-use crate::approvals::{Decision, Signer, Statement, check_digest, check_name};
-use crate::report::untrusted::{line, line_list};
+use gatehouse_core::approvals::{Decision, Signer, Statement, check_digest, check_name};
+use gatehouse_core::report::untrusted::{line, line_list};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -165,7 +165,7 @@ fn approve(args: &ApproveArgs) -> Result<String, String> {
         None => e.to_string(),
     })?;
     let signature = signer.sign(json.as_bytes())?;
-    let armored = crate::approvals::armor(&signature)?;
+    let armored = gatehouse_core::approvals::armor(&signature)?;
 
     let statement_path = match &args.out {
         Some(path) => path.clone(),
@@ -204,8 +204,8 @@ fn approve(args: &ApproveArgs) -> Result<String, String> {
             ""
         },
         line_list(&statement.groups, ", "),
-        crate::time::format_utc(statement.expires),
-        crate::approvals::fingerprint(key),
+        gatehouse_core::time::format_utc(statement.expires),
+        gatehouse_core::approvals::fingerprint(key),
         key.algorithm().as_str(),
     ))
 }

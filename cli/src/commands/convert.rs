@@ -3,7 +3,7 @@
 //! Warnings go to stderr; errors are one line on stderr and exit 3.
 
 use super::{ConvertArgs, EXIT_ERROR};
-use crate::error::Error;
+use gatehouse_core::error::Error;
 use std::io::Write;
 
 /// Runs `gatehouse convert` and returns the exit code.

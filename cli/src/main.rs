@@ -5,10 +5,12 @@
 
 #![forbid(unsafe_code)]
 
+mod commands;
+
 use clap::Parser;
 use clap::error::ErrorKind;
-use gatehouse::cli::{Cli, OutputFormat, report_error, run};
-use gatehouse::report::ErrorReport;
+use commands::{Cli, OutputFormat, report_error, run};
+use gatehouse_core::report::ErrorReport;
 
 fn main() {
     let code = match Cli::try_parse() {

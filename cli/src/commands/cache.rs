@@ -3,8 +3,8 @@
 //! `gatehouse cache key` (where the key that authenticates entries is), and
 //! the global cache flags' effect on the process.
 
-use crate::runtime::cache::{CacheOutcome, CacheSetting, KeyError};
-use crate::runtime::{Limits, Runtime};
+use gatehouse_core::runtime::cache::{CacheOutcome, CacheSetting, KeyError};
+use gatehouse_core::runtime::{Limits, Runtime};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -73,7 +73,7 @@ pub enum CacheCommand {
 /// read or change is refused later, when a cache opens, with a warning
 /// (the run compiles without a cache).
 pub(super) fn configure_process(cli: &super::Cli) -> Result<(), i32> {
-    use crate::runtime::cache;
+    use gatehouse_core::runtime::cache;
     let explicit = cli.cache_dir.is_some() || cli.no_cache;
     cache::configure(cli.cache_setting(), true, explicit);
     let creates_key = matches!(
@@ -104,7 +104,7 @@ pub(super) fn configure_process(cli: &super::Cli) -> Result<(), i32> {
 pub fn run_compile(args: &CompileArgs) -> i32 {
     let setting = match &args.out {
         Some(dir) => CacheSetting::Dir(dir.clone()),
-        None => crate::runtime::cache::configured().0,
+        None => gatehouse_core::runtime::cache::configured().0,
     };
     let CacheSetting::Dir(dir) = &setting else {
         eprintln!(
@@ -179,7 +179,7 @@ pub fn run_cache(args: &CacheArgs) -> i32 {
 
 /// Runs `command` on the configured cache directory; exit 3 if there is none.
 fn with_cache_dir(command: impl FnOnce(&std::path::Path) -> i32) -> i32 {
-    match crate::runtime::cache::configured().0 {
+    match gatehouse_core::runtime::cache::configured().0 {
         CacheSetting::Dir(dir) => command(&dir),
         CacheSetting::Disabled => {
             eprintln!(
@@ -193,10 +193,10 @@ fn with_cache_dir(command: impl FnOnce(&std::path::Path) -> i32) -> i32 {
 /// `gatehouse cache key`: prints the key file's path (stdout), creating the
 /// key if there is none; a key that fails the checks is an error.
 fn key() -> i32 {
-    let source = crate::runtime::cache::configured_key_source();
+    let source = gatehouse_core::runtime::cache::configured_key_source();
     let created = source
         .path()
-        .and_then(|path| crate::runtime::cache::key::load_or_create(&path).map(|k| (path, k)));
+        .and_then(|path| gatehouse_core::runtime::cache::key::load_or_create(&path).map(|k| (path, k)));
     match created {
         Ok((path, (key, created))) => {
             if created {
@@ -229,7 +229,7 @@ fn prune(dir: &std::path::Path, older_than_days: u64) -> i32 {
         }
     };
     let max_age = Duration::from_secs(older_than_days.saturating_mul(86_400));
-    match crate::runtime::cache::prune(dir, engine.engine(), max_age) {
+    match gatehouse_core::runtime::cache::prune(dir, engine.engine(), max_age) {
         Ok(summary) => {
             println!(
                 "{}: removed {} files ({} bytes), kept {} entries",

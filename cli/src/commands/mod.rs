@@ -14,10 +14,10 @@ mod inspect;
 mod new;
 mod test;
 
-pub use audit::{AuditArgs, AuditCommand};
+pub use audit::AuditArgs;
 
-use crate::error::{Error, InputError};
-use crate::release::{Format, InputOptions};
+use gatehouse_core::error::{Error, InputError};
+use gatehouse_core::release::{Format, InputOptions};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -61,8 +61,8 @@ pub struct Cli {
 
 impl Cli {
     /// The compile cache the flags ask for.
-    pub fn cache_setting(&self) -> crate::runtime::cache::CacheSetting {
-        use crate::runtime::cache::CacheSetting;
+    pub fn cache_setting(&self) -> gatehouse_core::runtime::cache::CacheSetting {
+        use gatehouse_core::runtime::cache::CacheSetting;
         match (&self.cache_dir, self.no_cache) {
             (_, true) => CacheSetting::Disabled,
             (Some(dir), false) => CacheSetting::Dir(dir.clone()),
@@ -73,8 +73,8 @@ impl Cli {
     /// The compile cache key the flag or `GATEHOUSE_CACHE_KEY_FILE` names
     /// (the flag wins), else this user's default key; an error for an empty
     /// name.
-    pub fn cache_key_source(&self) -> Result<crate::runtime::cache::KeySource, String> {
-        use crate::runtime::cache::key;
+    pub fn cache_key_source(&self) -> Result<gatehouse_core::runtime::cache::KeySource, String> {
+        use gatehouse_core::runtime::cache::key;
         key::KeySource::from_flag_and_env(
             self.cache_key_file.as_deref(),
             std::env::var_os(key::KEY_FILE_ENV),
@@ -149,7 +149,7 @@ Exit codes:
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// The policy set to check (docs/policy-sets.md).
-    #[arg(long, value_name = "FILE", default_value = crate::config::DEFAULT_CONFIG)]
+    #[arg(long, value_name = "FILE", default_value = gatehouse_core::config::DEFAULT_CONFIG)]
     pub config: PathBuf,
 
     /// Report format.
@@ -365,16 +365,16 @@ pub struct EvalArgs {
     pub output: OutputFormat,
 
     /// Fuel (instruction budget) per policy call.
-    #[arg(long, value_name = "N", default_value_t = crate::runtime::Limits::DEFAULT_FUEL)]
+    #[arg(long, value_name = "N", default_value_t = gatehouse_core::runtime::Limits::DEFAULT_FUEL)]
     pub fuel: u64,
 
     /// Time budget per policy evaluation, in milliseconds: real time plus the time the
     /// policy spends sleeping or waiting on its (virtual) clock.
-    #[arg(long, value_name = "MS", default_value_t = crate::runtime::Limits::DEFAULT_TIMEOUT_MS)]
+    #[arg(long, value_name = "MS", default_value_t = gatehouse_core::runtime::Limits::DEFAULT_TIMEOUT_MS)]
     pub timeout_ms: u64,
 
     /// Linear memory limit per policy, in MiB.
-    #[arg(long, value_name = "MiB", default_value_t = (crate::runtime::Limits::DEFAULT_MEMORY_BYTES >> 20) as u64)]
+    #[arg(long, value_name = "MiB", default_value_t = (gatehouse_core::runtime::Limits::DEFAULT_MEMORY_BYTES >> 20) as u64)]
     pub memory_mib: u64,
 
     /// Let every policy read this directory (read-only; `..` and symlinks cannot
@@ -462,7 +462,7 @@ pub fn run(cli: Cli) -> i32 {
 pub(crate) struct LoadedInput {
     pub source: String,
     pub bytes: Vec<u8>,
-    pub release: crate::release::Release,
+    pub release: gatehouse_core::release::Release,
     pub warnings: Vec<String>,
 }
 
@@ -478,7 +478,7 @@ pub(crate) fn load_input(
     let (options, approval_warnings) =
         input_options(source_args, environment, release_stream, max_input_mib)?;
     let (source, bytes) = eval::read_input(input, max_input_mib)?;
-    let (release, mut warnings) = crate::release::read_release(&bytes, &source, &options)?;
+    let (release, mut warnings) = gatehouse_core::release::read_release(&bytes, &source, &options)?;
     warnings.extend(approval_warnings);
     Ok(LoadedInput {
         source,
@@ -502,7 +502,7 @@ pub(crate) fn input_options(
     for path in &source.approvals {
         let name = path.display().to_string();
         let bytes = read_approvals_file(&name, max_input_mib)?;
-        let (more, notes) = crate::release::parse_approvals(&bytes, &name)?;
+        let (more, notes) = gatehouse_core::release::parse_approvals(&bytes, &name)?;
         approvals.extend(more);
         warnings.extend(notes);
     }
@@ -550,19 +550,19 @@ fn read_approvals_file(path: &str, max_mib: u64) -> Result<Vec<u8>, InputError> 
 pub(crate) fn evaluation_time(now: Option<&str>) -> Result<i64, Error> {
     match now {
         Some(text) => {
-            crate::time::parse_rfc3339(text).map_err(|e| Error::Usage(format!("--now: {e}")))
+            gatehouse_core::time::parse_rfc3339(text).map_err(|e| Error::Usage(format!("--now: {e}")))
         }
-        None => Ok(crate::time::now_unix()),
+        None => Ok(gatehouse_core::time::now_unix()),
     }
 }
 
 /// Parses every `--set` flag.
 pub(crate) fn parse_assignments(
     items: &[String],
-) -> Result<Vec<crate::settings::Assignment>, Error> {
+) -> Result<Vec<gatehouse_core::settings::Assignment>, Error> {
     items
         .iter()
-        .map(|s| crate::settings::parse_assignment(s))
+        .map(|s| gatehouse_core::settings::parse_assignment(s))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Error::Usage)
 }
@@ -579,7 +579,7 @@ pub fn parse_meta(items: &[String]) -> Result<Vec<(String, String)>, String> {
         if key.is_empty() {
             return Err(bad("the key is empty"));
         }
-        crate::settings::check_key(key).map_err(|why| bad(&why))?;
+        gatehouse_core::settings::check_key(key).map_err(|why| bad(&why))?;
         if out.iter().any(|(k, _)| k == key) {
             return Err(format!(
                 "--meta: key {key:?} is given twice; give each key once"
@@ -591,7 +591,7 @@ pub fn parse_meta(items: &[String]) -> Result<Vec<(String, String)>, String> {
 }
 
 /// Prints `gatehouse: error: MESSAGE` on stderr, the message escaped and
-/// bounded like every untrusted text ([`crate::report::untrusted::line`]):
+/// bounded like every untrusted text ([`gatehouse_core::report::untrusted::line`]):
 /// errors quote policies, inputs and files.
 pub fn print_error(message: &str) {
     print_diagnostic("error", message);
@@ -606,7 +606,7 @@ pub fn print_warning(message: &str) {
 /// to is ignored rather than a panic (the exit code still tells).
 fn print_diagnostic(level: &str, message: &str) {
     use std::io::Write;
-    let line = crate::report::untrusted::diagnostic(level, message);
+    let line = gatehouse_core::report::untrusted::diagnostic(level, message);
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
@@ -618,12 +618,12 @@ fn print_diagnostic(level: &str, message: &str) {
 /// so failing to write it is a warning. `$GITHUB_OUTPUT` is written only once
 /// stdout has succeeded, so it never holds a verdict the process then does
 /// not exit with.
-pub fn deliver_report(report: &crate::report::Report, output: OutputFormat) -> Result<(), String> {
-    use crate::report::github;
+pub fn deliver_report(report: &gatehouse_core::report::Report, output: OutputFormat) -> Result<(), String> {
+    use gatehouse_core::report::github;
     use std::io::Write;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match output {
-        OutputFormat::Text => crate::report::write_text(report, &mut out),
+        OutputFormat::Text => gatehouse_core::report::write_text(report, &mut out),
         OutputFormat::Json => report.write_json(&mut out),
         OutputFormat::Github => github::write_log(report, &mut out),
     }
@@ -643,11 +643,11 @@ pub fn deliver_report(report: &crate::report::Report, output: OutputFormat) -> R
 
 /// Prints an error the way every subcommand does: one line on stderr, and
 /// for `--output json` an error object on stdout.
-pub fn report_error(report: &crate::report::ErrorReport, output: OutputFormat) -> i32 {
+pub fn report_error(report: &gatehouse_core::report::ErrorReport, output: OutputFormat) -> i32 {
     use std::io::Write;
     print_error(&report.error);
     if output == OutputFormat::Github {
-        use crate::report::github;
+        use gatehouse_core::report::github;
         let _ = write!(std::io::stdout().lock(), "{}", github::render_error(report));
         append_github_summary(|_| github::render_error_summary(report));
         if let Err(e) = append_github_file(
@@ -679,7 +679,7 @@ pub(crate) fn append_github_summary(render: impl FnOnce(usize) -> String) {
     };
     let written = std::fs::metadata(&path).map_or(0, |m| m.len());
     let room = usize::try_from(written).map_or(0, |n| {
-        crate::report::github::SUMMARY_MAX_BYTES.saturating_sub(n)
+        gatehouse_core::report::github::SUMMARY_MAX_BYTES.saturating_sub(n)
     });
     if let Err(e) = append_github_file("GITHUB_STEP_SUMMARY", &render(room)) {
         print_warning(&format!("cannot append to {e}"));
@@ -783,12 +783,12 @@ mod tests {
         ]) else {
             panic!("not eval");
         };
-        let limits = crate::runtime::Limits::default();
-        let from_flags = crate::runtime::Limits {
+        let limits = gatehouse_core::runtime::Limits::default();
+        let from_flags = gatehouse_core::runtime::Limits {
             fuel: args.fuel,
             memory_bytes: usize::try_from(args.memory_mib << 20).expect("fits"),
             timeout_ms: args.timeout_ms,
-            ..crate::runtime::Limits::default()
+            ..gatehouse_core::runtime::Limits::default()
         };
         assert_eq!(from_flags, limits);
         assert_eq!(args.fuel, 2_000_000_000);

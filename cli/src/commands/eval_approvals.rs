@@ -2,14 +2,14 @@
 //! trust section, handing the valid ones to the policies, and settling each
 //! policy's request for approval (docs/approvals.md).
 
-use crate::approvals::{
+use gatehouse_core::approvals::{
     self, ApprovalsRecord, Counted, ReleaseFacts, Rules, Settlement, TrustRecord,
 };
-use crate::config::Trust;
-use crate::error::{Error, PolicyError};
-use crate::release::Release;
-use crate::report::ApprovalsReport;
-use crate::runtime::{LoadedPolicy, PolicyRun, RunOptions};
+use gatehouse_core::config::Trust;
+use gatehouse_core::error::{Error, PolicyError};
+use gatehouse_core::release::Release;
+use gatehouse_core::report::ApprovalsReport;
+use gatehouse_core::runtime::{LoadedPolicy, PolicyRun, RunOptions};
 use std::path::PathBuf;
 
 /// The approvals of one evaluation, once gathered.
@@ -53,7 +53,7 @@ pub(super) fn gather(
         }
         let mut warnings = Vec::new();
         for list in &collected.unsigned {
-            let (more, notes) = crate::release::parse_approvals(&list.bytes, &list.name)?;
+            let (more, notes) = gatehouse_core::release::parse_approvals(&list.bytes, &list.name)?;
             release.approvals.extend(more);
             warnings.extend(notes);
         }
@@ -69,7 +69,7 @@ pub(super) fn gather(
     };
     let how_to_sign = format!(
         "only signed approvals count under a trust section: each approver runs `{}` with their own group and key, and eval reads the files with --approvals (docs/approvals.md)",
-        crate::report::approve_command(release_digest, &release.environment_name, &[])
+        gatehouse_core::report::approve_command(release_digest, &release.environment_name, &[])
     );
     if let Some(list) = collected.unsigned.first() {
         return Err(Error::Usage(format!(

@@ -3,12 +3,12 @@
 
 use super::eval_approvals::{Gathered, gather, run_and_settle};
 use super::{EvalArgs, SourceArgs, report_error};
-use crate::config::{Applicability, PolicyEntry, PolicySet, Trust};
-use crate::error::{Error, InputError};
-use crate::release::Release;
-use crate::report::{ErrorReport, InputSummary, PolicyReport, Report, SkippedPolicy};
-use crate::runtime::{Grants, Limits, RunOptions, Runtime};
-use crate::settings::{check_assignments, settings_for};
+use gatehouse_core::config::{Applicability, PolicyEntry, PolicySet, Trust};
+use gatehouse_core::error::{Error, InputError};
+use gatehouse_core::release::Release;
+use gatehouse_core::report::{ErrorReport, InputSummary, PolicyReport, Report, SkippedPolicy};
+use gatehouse_core::runtime::{Grants, Limits, RunOptions, Runtime};
+use gatehouse_core::settings::{check_assignments, settings_for};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 
@@ -182,7 +182,7 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
         reports.push(report);
     }
     let input = InputSummary::new(source, input_sha256, release_digest, &release, warnings);
-    Report::new(crate::time::format_utc(now), input, reports)
+    Report::new(gatehouse_core::time::format_utc(now), input, reports)
         .map(|report| report.with_approvals(approvals.report))
         .ok_or_else(|| Error::Usage("no policy to evaluate; pass --policy or --config".into()))
 }
@@ -217,7 +217,7 @@ fn evaluate_set(
             }
         }
     }
-    let evaluated_at = crate::time::format_utc(now);
+    let evaluated_at = gatehouse_core::time::format_utc(now);
     let config = set.path.display().to_string();
     if applicable.is_empty() {
         // `refusal` returned the error for `when-nothing-applies = "error"`.
@@ -275,10 +275,10 @@ fn evaluate_set(
 pub(super) fn load_pinned(
     runtime: &Runtime,
     entry: &PolicyEntry,
-) -> Result<crate::runtime::LoadedPolicy, Error> {
-    let bytes = std::fs::read(&entry.path).map_err(|e| crate::error::LoadError {
+) -> Result<gatehouse_core::runtime::LoadedPolicy, Error> {
+    let bytes = std::fs::read(&entry.path).map_err(|e| gatehouse_core::error::LoadError {
         path: entry.path.clone(),
-        kind: crate::error::LoadErrorKind::Io(e),
+        kind: gatehouse_core::error::LoadErrorKind::Io(e),
     })?;
     if let Some(pin) = &entry.sha256 {
         let actual = hex::encode(Sha256::digest(&bytes));
