@@ -1,6 +1,7 @@
 //! `eval --audit-log FILE` (building the record of one evaluation) and
 //! `gatehouse audit verify|replay` (docs/audit.md).
 
+use super::cache::EngineSettings;
 use super::{EvalArgs, OutputFormat, report_error};
 use gatehouse_core::approvals::{AllowedSigners, Signer};
 use gatehouse_core::audit::{Appender, GrantsRecord, LimitHit, LimitsRecord, PolicyRecord, Record};
@@ -246,7 +247,9 @@ pub(crate) fn record_eval(
                     // What seeded its deterministic `wasi:random`, so replay
                     // can check it reproduces the same stream.
                     random_seed: release_digest.as_deref().filter(|_| !p.grants.random).map(
-                        |digest| gatehouse_core::runtime::random_seed(digest, &p.wasm_sha256).to_string(),
+                        |digest| {
+                            gatehouse_core::runtime::random_seed(digest, &p.wasm_sha256).to_string()
+                        },
                     ),
                     approved_by: p.approved_by.clone(),
                     counts_approvals_itself: p.counts_approvals_itself,
@@ -322,7 +325,7 @@ pub(crate) fn record_undelivered(
 }
 
 /// Runs `gatehouse audit` and returns the exit code.
-pub fn run(args: &AuditArgs) -> i32 {
+pub fn run(args: &AuditArgs, engines: &EngineSettings) -> i32 {
     match &args.command {
         AuditCommand::Verify {
             file,
@@ -345,7 +348,14 @@ pub fn run(args: &AuditArgs) -> i32 {
             settings,
             allowed_signers,
             output,
-        } => replay(file, policy_dirs, settings, allowed_signers, *output),
+        } => replay(
+            file,
+            policy_dirs,
+            settings,
+            allowed_signers,
+            *output,
+            engines,
+        ),
     }
 }
 
@@ -527,7 +537,11 @@ fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
 }
 
 /// Reports the first problem `audit verify` found (exit 3).
-fn verify_failed(file: &Path, problem: &gatehouse_core::audit::Problem, output: OutputFormat) -> i32 {
+fn verify_failed(
+    file: &Path,
+    problem: &gatehouse_core::audit::Problem,
+    output: OutputFormat,
+) -> i32 {
     super::print_error(&format!(
         "{}: line {}: {}: {}",
         file.display(),
@@ -684,6 +698,7 @@ fn replay(
     settings: &[String],
     allowed_signers: &[PathBuf],
     output: OutputFormat,
+    engines: &EngineSettings,
 ) -> i32 {
     let fail = |message: String| report_error(&ErrorReport::new(message), output);
     let overrides = match settings
@@ -704,9 +719,9 @@ fn replay(
         .map(|p| to_limits(&p.limits))
         .reduce(|a, b| a.max(&b))
         .unwrap_or_default();
-    let runtime = match Runtime::with_limits(&limits) {
+    let runtime = match engines.builder().limits(&limits).build() {
         Ok(runtime) => runtime,
-        Err(e) => return fail(format!("cannot start the WebAssembly engine: {e}")),
+        Err(e) => return fail(e.to_string()),
     };
     let mut index = WasmIndex {
         scanned: Vec::new(),
@@ -870,7 +885,13 @@ fn replay_approvals(
     release_digest: &str,
     now: i64,
     signer_files: &mut SignerFiles,
-) -> Result<(Vec<gatehouse_core::approvals::Counted>, Vec<ApprovalDifference>), String> {
+) -> Result<
+    (
+        Vec<gatehouse_core::approvals::Counted>,
+        Vec<ApprovalDifference>,
+    ),
+    String,
+> {
     use gatehouse_core::approvals::{ApprovalEntry, ReleaseFacts};
     let Some(recorded) = record.approvals.as_ref() else {
         return Ok((Vec::new(), Vec::new()));
@@ -921,7 +942,8 @@ fn replay_record(
     let mut release: Release = serde_json::from_value(input)
         .map_err(|e| format!("the recorded input is not a release: {e}"))?;
     let when = record.evaluated_at.as_deref().unwrap_or(&record.time);
-    let now = gatehouse_core::time::parse_rfc3339(when).map_err(|e| format!("evaluated_at: {e}"))?;
+    let now =
+        gatehouse_core::time::parse_rfc3339(when).map_err(|e| format!("evaluated_at: {e}"))?;
     let release_digest = release.digest();
     if let Some(recorded) = &record.release_digest
         && recorded != &release_digest
@@ -977,7 +999,8 @@ fn replay_record(
             grants.allow_env(name)?;
         }
         if let Some(recorded) = &p.random_seed {
-            let seed = gatehouse_core::runtime::random_seed(&release_digest, &p.wasm_sha256).to_string();
+            let seed =
+                gatehouse_core::runtime::random_seed(&release_digest, &p.wasm_sha256).to_string();
             if &seed != recorded {
                 return Err(format!(
                     "policy {}: the recorded release gives the random seed {seed}, but the record says {recorded}; the release digest changed since the decision, so its wasi:random stream cannot be reproduced",

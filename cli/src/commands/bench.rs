@@ -3,6 +3,7 @@
 //! compilation, loading from the compile cache, instantiation, the policy's
 //! calls, and the whole evaluation.
 
+use super::cache::EngineSettings;
 use super::{OutputFormat, SourceArgs};
 use gatehouse_core::error::Error;
 use gatehouse_core::runtime::cache::{CacheOutcome, CacheSetting};
@@ -146,8 +147,8 @@ pub struct BenchReport {
 }
 
 /// Runs `gatehouse bench`.
-pub fn run(args: &BenchArgs) -> i32 {
-    match bench(args) {
+pub fn run(args: &BenchArgs, engines: &EngineSettings) -> i32 {
+    match bench(args, engines) {
         Ok(report) => {
             match args.output {
                 OutputFormat::Json => match serde_json::to_string_pretty(&report) {
@@ -161,11 +162,14 @@ pub fn run(args: &BenchArgs) -> i32 {
             }
             0
         }
-        Err(e) => super::report_error(&gatehouse_core::report::ErrorReport::from_error(&e), args.output),
+        Err(e) => super::report_error(
+            &gatehouse_core::report::ErrorReport::from_error(&e),
+            args.output,
+        ),
     }
 }
 
-fn bench(args: &BenchArgs) -> Result<BenchReport, Error> {
+fn bench(args: &BenchArgs, engines: &EngineSettings) -> Result<BenchReport, Error> {
     if args.iterations == 0 || args.compile_iterations == 0 {
         return Err(Error::Usage(
             "--iterations and --compile-iterations must be at least 1".into(),
@@ -196,10 +200,8 @@ fn bench(args: &BenchArgs) -> Result<BenchReport, Error> {
     })?;
 
     let limits = gatehouse_core::runtime::Limits::default();
-    let engine_error =
-        |e: wasmtime::Error| Error::Usage(format!("cannot start the WebAssembly engine: {e}"));
     // compile: no cache.
-    let uncached = Runtime::with_cache(&limits, &CacheSetting::Disabled).map_err(engine_error)?;
+    let uncached = Runtime::builder().limits(&limits).build()?;
     let mut compile = repeat(args.compile_iterations, budget, || {
         Ok(uncached.load(&args.policy)?.compile_info().duration)
     })?;
@@ -207,8 +209,12 @@ fn bench(args: &BenchArgs) -> Result<BenchReport, Error> {
 
     // cache-load: a private temporary cache, filled once.
     let cache_dir = TempDir::new()?;
-    let cached = Runtime::with_cache(&limits, &CacheSetting::Dir(cache_dir.path().to_path_buf()))
-        .map_err(engine_error)?;
+    // With the run's cache key (quiet: a cache problem is this command's error).
+    let cached = engines
+        .quiet_builder()
+        .cache(CacheSetting::Dir(cache_dir.path().to_path_buf()))
+        .limits(&limits)
+        .build()?;
     if let Some(warning) = cached.cache_warning() {
         return Err(Error::Usage(warning.to_string()));
     }

@@ -1,11 +1,12 @@
 //! `gatehouse compile` (fill the compile cache ahead of time),
 //! `gatehouse cache prune` (remove what the cache no longer needs),
 //! `gatehouse cache key` (where the key that authenticates entries is), and
-//! the global cache flags' effect on the process.
+//! [`EngineSettings`], what the global cache flags choose for every engine
+//! of a run.
 
-use gatehouse_core::runtime::cache::{CacheOutcome, CacheSetting, KeyError};
-use gatehouse_core::runtime::{Limits, Runtime};
-use std::path::PathBuf;
+use gatehouse_core::runtime::cache::{CacheOutcome, CacheSetting, KeyError, KeySource, key};
+use gatehouse_core::runtime::{Runtime, RuntimeBuilder};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Exit codes of `gatehouse compile`.
@@ -64,47 +65,98 @@ pub enum CacheCommand {
     Key,
 }
 
-/// Configures the process's compile cache from the global flags: the
-/// directory, and the key that authenticates its entries. A key file named
-/// explicitly (flag or environment) must exist and hold a key whenever a
-/// cache may be used: otherwise this prints the error and returns the exit
-/// code (3), never silently falling back to another key. `cache key` is
-/// exempt: it creates the file. A key that exists but that others could
-/// read or change is refused later, when a cache opens, with a warning
-/// (the run compiles without a cache).
-pub(super) fn configure_process(cli: &super::Cli) -> Result<(), i32> {
-    use gatehouse_core::runtime::cache;
-    let explicit = cli.cache_dir.is_some() || cli.no_cache;
-    cache::configure(cli.cache_setting(), true, explicit);
-    let creates_key = matches!(
-        &cli.command,
-        super::Command::Cache(CacheArgs {
-            command: CacheCommand::Key
-        })
-    );
-    if cli.no_cache && !creates_key {
-        return Ok(());
+/// What every engine of one run shares, decided once from the global flags:
+/// the compile cache (`--cache-dir`, `--no-cache`, else the default
+/// location), whether a flag chose it (then a policy set's `cache-dir` does
+/// not override it), and the key that authenticates its entries. Engines are
+/// built from it ([`EngineSettings::builder`]); nothing is kept in the
+/// process.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    cache: CacheSetting,
+    explicit: bool,
+    key: KeySource,
+}
+
+impl EngineSettings {
+    /// The settings the global flags ask for. A key file named explicitly
+    /// (flag or environment) must exist and hold a key whenever a cache may
+    /// be used: otherwise this prints the error and returns the exit code
+    /// (3), never silently falling back to another key. `cache key` is
+    /// exempt: it creates the file. A key that exists but that others could
+    /// read or change is refused later, when a cache opens, with a warning
+    /// (the run compiles without a cache).
+    pub fn from_cli(cli: &super::Cli) -> Result<EngineSettings, i32> {
+        let explicit = cli.cache_dir.is_some() || cli.no_cache;
+        let mut settings = EngineSettings {
+            cache: cli.cache_setting(),
+            explicit,
+            key: KeySource::Default,
+        };
+        let creates_key = matches!(
+            &cli.command,
+            super::Command::Cache(CacheArgs {
+                command: CacheCommand::Key
+            })
+        );
+        if cli.no_cache && !creates_key {
+            return Ok(settings);
+        }
+        let error = |message: &dyn std::fmt::Display| {
+            super::print_error(&message.to_string());
+            super::EXIT_ERROR
+        };
+        settings.key = cli.cache_key_source().map_err(|e| error(&e))?;
+        if settings.key.is_explicit() && !creates_key {
+            match key::load(&settings.key) {
+                Ok(_) | Err(KeyError::Unsafe { .. }) => {}
+                Err(e) => return Err(error(&e)),
+            }
+        }
+        Ok(settings)
     }
-    let error = |message: &dyn std::fmt::Display| {
-        super::print_error(&message.to_string());
-        super::EXIT_ERROR
-    };
-    let source = cli.cache_key_source().map_err(|e| error(&e))?;
-    cache::configure_key(source.clone());
-    if source.is_explicit() && !creates_key {
-        match cache::process_key() {
-            Ok(_) | Err(KeyError::Unsafe { .. }) => {}
-            Err(e) => return Err(error(&e)),
+
+    /// A runtime builder with this run's compile cache and key, its
+    /// warnings printed on stderr (`gatehouse: warning: ...`).
+    pub fn builder(&self) -> RuntimeBuilder {
+        self.quiet_builder().on_warning(super::print_warning)
+    }
+
+    /// [`EngineSettings::builder`] for a policy set: the set's `cache-dir`,
+    /// when it has one, unless `--cache-dir` or `--no-cache` chose otherwise.
+    pub fn for_policy_set(&self, cache_dir: Option<&Path>) -> RuntimeBuilder {
+        match cache_dir {
+            Some(dir) if !self.explicit => {
+                self.builder().cache(CacheSetting::Dir(dir.to_path_buf()))
+            }
+            _ => self.builder(),
         }
     }
-    Ok(())
+
+    /// A runtime builder with this run's key and no cache and no warning
+    /// sink, for commands that report cache problems themselves.
+    pub fn quiet_builder(&self) -> RuntimeBuilder {
+        Runtime::builder()
+            .cache(self.cache.clone())
+            .cache_key(self.key.clone())
+    }
+
+    /// The compile cache the flags chose.
+    pub fn cache(&self) -> &CacheSetting {
+        &self.cache
+    }
+
+    /// The key source the flags chose.
+    pub fn key(&self) -> &KeySource {
+        &self.key
+    }
 }
 
 /// Runs `gatehouse compile`.
-pub fn run_compile(args: &CompileArgs) -> i32 {
+pub fn run_compile(args: &CompileArgs, engines: &EngineSettings) -> i32 {
     let setting = match &args.out {
         Some(dir) => CacheSetting::Dir(dir.clone()),
-        None => gatehouse_core::runtime::cache::configured().0,
+        None => engines.cache().clone(),
     };
     let CacheSetting::Dir(dir) = &setting else {
         eprintln!(
@@ -112,10 +164,10 @@ pub fn run_compile(args: &CompileArgs) -> i32 {
         );
         return super::EXIT_ERROR;
     };
-    let runtime = match Runtime::with_cache(&Limits::default(), &setting) {
+    let runtime = match engines.quiet_builder().cache(setting.clone()).build() {
         Ok(runtime) => runtime,
         Err(e) => {
-            super::print_error(&format!("cannot start the WebAssembly engine: {e}"));
+            super::print_error(&e.to_string());
             return super::EXIT_ERROR;
         }
     };
@@ -166,21 +218,23 @@ pub fn run_compile(args: &CompileArgs) -> i32 {
 }
 
 /// Runs `gatehouse cache ...`.
-pub fn run_cache(args: &CacheArgs) -> i32 {
+pub fn run_cache(args: &CacheArgs, engines: &EngineSettings) -> i32 {
     match &args.command {
-        CacheCommand::Key => key(),
-        CacheCommand::Dir => with_cache_dir(|dir| {
+        CacheCommand::Key => print_key(engines.key()),
+        CacheCommand::Dir => with_cache_dir(engines, |dir| {
             println!("{}", dir.display());
             0
         }),
-        CacheCommand::Prune { older_than } => with_cache_dir(|dir| prune(dir, *older_than)),
+        CacheCommand::Prune { older_than } => {
+            with_cache_dir(engines, |dir| prune(dir, *older_than))
+        }
     }
 }
 
-/// Runs `command` on the configured cache directory; exit 3 if there is none.
-fn with_cache_dir(command: impl FnOnce(&std::path::Path) -> i32) -> i32 {
-    match gatehouse_core::runtime::cache::configured().0 {
-        CacheSetting::Dir(dir) => command(&dir),
+/// Runs `command` on the chosen cache directory; exit 3 if there is none.
+fn with_cache_dir(engines: &EngineSettings, command: impl FnOnce(&Path) -> i32) -> i32 {
+    match engines.cache() {
+        CacheSetting::Dir(dir) => command(dir),
         CacheSetting::Disabled => {
             eprintln!(
                 "gatehouse: error: no cache directory: give --cache-dir DIR, or set XDG_CACHE_HOME or HOME"
@@ -192,11 +246,10 @@ fn with_cache_dir(command: impl FnOnce(&std::path::Path) -> i32) -> i32 {
 
 /// `gatehouse cache key`: prints the key file's path (stdout), creating the
 /// key if there is none; a key that fails the checks is an error.
-fn key() -> i32 {
-    let source = gatehouse_core::runtime::cache::configured_key_source();
+fn print_key(source: &KeySource) -> i32 {
     let created = source
         .path()
-        .and_then(|path| gatehouse_core::runtime::cache::key::load_or_create(&path).map(|k| (path, k)));
+        .and_then(|path| key::load_or_create(&path).map(|k| (path, k)));
     match created {
         Ok((path, (key, created))) => {
             if created {
@@ -216,12 +269,13 @@ fn key() -> i32 {
     }
 }
 
-fn prune(dir: &std::path::Path, older_than_days: u64) -> i32 {
+fn prune(dir: &Path, older_than_days: u64) -> i32 {
     if !dir.exists() {
         println!("{}: no cache yet, nothing to prune", dir.display());
         return 0;
     }
-    let engine = match wasmtime_engine() {
+    // The engine the other commands use, so `prune` keeps exactly their entries.
+    let engine = match Runtime::builder().build() {
         Ok(engine) => engine,
         Err(e) => {
             super::print_error(&e.to_string());
@@ -245,10 +299,4 @@ fn prune(dir: &std::path::Path, older_than_days: u64) -> i32 {
             super::EXIT_ERROR
         }
     }
-}
-
-/// The engine the other commands use, so `prune` keeps exactly their entries.
-fn wasmtime_engine() -> Result<Runtime, String> {
-    Runtime::with_cache(&Limits::default(), &CacheSetting::Disabled)
-        .map_err(|e| format!("cannot start the WebAssembly engine: {e}"))
 }

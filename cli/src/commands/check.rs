@@ -3,9 +3,10 @@
 //! every problem, not just the first. With `--input`, also which policies
 //! apply to that release and why, and what eval would do if none does.
 
+use super::cache::EngineSettings;
 use super::{CheckArgs, EXIT_ERROR, OutputFormat};
 use gatehouse_core::config::{Applicability, PolicyEntry, PolicySet, quote};
-use gatehouse_core::runtime::{RunOptions, Runtime};
+use gatehouse_core::runtime::RunOptions;
 use serde::Serialize;
 use std::io::Write;
 
@@ -83,8 +84,8 @@ struct CheckedRelease {
 }
 
 /// Runs `gatehouse check` and returns the exit code.
-pub fn run(args: &CheckArgs) -> i32 {
-    let report = check(args);
+pub fn run(args: &CheckArgs, engines: &EngineSettings) -> i32 {
+    let report = check(args, engines);
     for problem in &report.problems {
         super::print_error(problem);
     }
@@ -208,7 +209,7 @@ fn check_release(args: &CheckArgs, input: &str, set: &PolicySet, report: &mut Ch
     report.problems.extend(refusal);
 }
 
-fn check(args: &CheckArgs) -> CheckReport {
+fn check(args: &CheckArgs, engines: &EngineSettings) -> CheckReport {
     let config = args.config.display().to_string();
     let mut report = CheckReport {
         schema: CHECK_SCHEMA,
@@ -248,12 +249,14 @@ fn check(args: &CheckArgs) -> CheckReport {
         check_release(args, input, &set, &mut report);
     }
     let limits = PolicySet::max_limits(&set.policies);
-    let runtime = match Runtime::for_policy_set(&limits, set.cache_dir.as_deref()) {
+    let built = engines
+        .for_policy_set(set.cache_dir.as_deref())
+        .limits(&limits)
+        .build();
+    let runtime = match built {
         Ok(runtime) => runtime,
         Err(e) => {
-            report
-                .problems
-                .push(format!("cannot start the WebAssembly engine: {e}"));
+            report.problems.push(e.to_string());
             return report;
         }
     };
@@ -277,8 +280,11 @@ fn check(args: &CheckArgs) -> CheckReport {
             )),
             Err(e) => report.problems.push(format!("{config}: {e}")),
             Ok(policy) => {
-                let options =
-                    RunOptions::new(gatehouse_core::time::now_unix(), entry.limits.clone(), grants);
+                let options = RunOptions::new(
+                    gatehouse_core::time::now_unix(),
+                    entry.limits.clone(),
+                    grants,
+                );
                 match policy.check_settings(&entry.settings, &options) {
                     Ok(info) => checked.version = Some(info.version),
                     Err(e) => report.problems.push(format!(

@@ -3,8 +3,8 @@
 //! digest"). Warnings go to stderr; errors are one line on stderr and exit 3.
 
 use super::{EXIT_ERROR, OutputFormat, ReleaseArgs, report_error};
-use gatehouse_core::report::ErrorReport;
 use clap::ValueEnum;
+use gatehouse_core::report::ErrorReport;
 use serde::Serialize;
 use std::io::Write;
 

@@ -1,6 +1,7 @@
 //! `gatehouse eval`: load the policies, read the release, evaluate each policy
 //! in its own sandbox, aggregate, report, and return the exit code.
 
+use super::cache::EngineSettings;
 use super::eval_approvals::{Gathered, gather, run_and_settle};
 use super::{EvalArgs, SourceArgs, report_error};
 use gatehouse_core::config::{Applicability, PolicyEntry, PolicySet, Trust};
@@ -18,12 +19,12 @@ use std::io::Read;
 /// exit 3) is answered only after its record is written; and when the answer
 /// cannot be delivered, a second record says so, so that the log's final
 /// exit code for the decision is always the process's.
-pub fn run(args: &EvalArgs) -> i32 {
+pub fn run(args: &EvalArgs, engines: &EngineSettings) -> i32 {
     let mut seen = super::audit::Observed::default();
     // `--audit-key` is loaded first: a key that cannot be used is an error
     // of this run, recorded as such, before any policy runs.
     let (outcome, mut audit_key) = match super::audit::load_audit_key(args) {
-        Ok(key) => (evaluate(args, &mut seen), key),
+        Ok(key) => (evaluate(args, engines, &mut seen), key),
         Err(e) => (Err(e), None),
     };
     // Every error after the input was read names the release's digest.
@@ -66,7 +67,11 @@ pub fn run(args: &EvalArgs) -> i32 {
     fail(ErrorReport::new(message))
 }
 
-fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report, Error> {
+fn evaluate(
+    args: &EvalArgs,
+    engines: &EngineSettings,
+    seen: &mut super::audit::Observed,
+) -> Result<Report, Error> {
     let assignments = super::parse_assignments(&args.settings)?;
     let now = super::evaluation_time(args.now.as_deref())?;
     seen.now = Some(now);
@@ -138,11 +143,10 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
             .map(|e| (e.name.clone(), e.limits.clone()))
             .collect();
         let input = InputSummary::new(source, input_sha256, release_digest, &release, warnings);
-        return evaluate_set(&set, &release, now, input, approvals);
+        return evaluate_set(&set, engines, &release, now, input, approvals);
     }
 
-    let runtime = Runtime::with_limits(&limits)
-        .map_err(|e| Error::Usage(format!("cannot start the WebAssembly engine: {e}")))?;
+    let runtime = engines.builder().limits(&limits).build()?;
     let policies = args
         .policies
         .iter()
@@ -193,6 +197,7 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
 /// gets the set's `when-nothing-applies` (an error unless it says otherwise).
 fn evaluate_set(
     set: &PolicySet,
+    engines: &EngineSettings,
     release: &Release,
     now: i64,
     input: InputSummary,
@@ -229,8 +234,10 @@ fn evaluate_set(
             .with_approvals(approvals.report));
     }
     let limits = PolicySet::max_limits(applicable.iter().copied());
-    let runtime = Runtime::for_policy_set(&limits, set.cache_dir.as_deref())
-        .map_err(|e| Error::Usage(format!("cannot start the WebAssembly engine: {e}")))?;
+    let runtime = engines
+        .for_policy_set(set.cache_dir.as_deref())
+        .limits(&limits)
+        .build()?;
     let mut loaded = Vec::with_capacity(applicable.len());
     for entry in &applicable {
         let grants = entry.grants().map_err(Error::Config)?;

@@ -2,9 +2,9 @@
 //! security reviewer deciding whether to allow it (docs/inspect.md).
 
 use super::EXIT_ERROR;
-use gatehouse_core::inspect::{self, SCHEMA};
-use gatehouse_core::runtime::Runtime;
+use super::cache::EngineSettings;
 use clap::ValueEnum;
+use gatehouse_core::inspect::{self, SCHEMA};
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
@@ -47,7 +47,7 @@ struct InspectError {
 }
 
 /// Runs `gatehouse inspect` and returns the exit code.
-pub fn run(args: &InspectArgs) -> i32 {
+pub fn run(args: &InspectArgs, engines: &EngineSettings) -> i32 {
     let fail = |error: String| {
         super::print_error(&error);
         if args.output == InspectOutput::Json {
@@ -62,14 +62,15 @@ pub fn run(args: &InspectArgs) -> i32 {
         }
         EXIT_ERROR
     };
-    let runtime = match Runtime::new() {
+    let runtime = match engines.builder().build() {
         Ok(runtime) => runtime,
-        Err(e) => return fail(format!("cannot start the WebAssembly engine: {e}")),
-    };
-    let inspection = match inspect::inspect(&runtime, &args.policy, gatehouse_core::time::now_unix()) {
-        Ok(inspection) => inspection,
         Err(e) => return fail(e.to_string()),
     };
+    let inspection =
+        match inspect::inspect(&runtime, &args.policy, gatehouse_core::time::now_unix()) {
+            Ok(inspection) => inspection,
+            Err(e) => return fail(e.to_string()),
+        };
     let text = match args.output {
         InspectOutput::Text => inspect::text::render(&inspection),
         InspectOutput::Json => match serde_json::to_string_pretty(&inspection) {

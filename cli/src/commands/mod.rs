@@ -16,9 +16,9 @@ mod test;
 
 pub use audit::AuditArgs;
 
+use clap::{Parser, Subcommand, ValueEnum};
 use gatehouse_core::error::{Error, InputError};
 use gatehouse_core::release::{Format, InputOptions};
-use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// Exit codes, shown in `--help`: the Facets pre-release hook's 0 and 2, with 1
@@ -438,20 +438,21 @@ pub struct EvalArgs {
 
 /// Runs a parsed command line, prints its report, and returns the exit code.
 pub fn run(cli: Cli) -> i32 {
-    if let Err(code) = cache::configure_process(&cli) {
-        return code;
-    }
+    let engines = match cache::EngineSettings::from_cli(&cli) {
+        Ok(engines) => engines,
+        Err(code) => return code,
+    };
     match cli.command {
-        Command::Eval(args) => eval::run(&args),
+        Command::Eval(args) => eval::run(&args, &engines),
         Command::Convert(args) => convert::run(&args),
         Command::Digest(args) => digest::run(&args),
-        Command::Check(args) => check::run(&args),
-        Command::Audit(args) => audit::run(&args),
-        Command::Compile(args) => cache::run_compile(&args),
-        Command::Cache(args) => cache::run_cache(&args),
-        Command::Bench(args) => bench::run(&args),
-        Command::Inspect(args) => inspect::run(&args),
-        Command::Test(args) => test::run(&args),
+        Command::Check(args) => check::run(&args, &engines),
+        Command::Audit(args) => audit::run(&args, &engines),
+        Command::Compile(args) => cache::run_compile(&args, &engines),
+        Command::Cache(args) => cache::run_cache(&args, &engines),
+        Command::Bench(args) => bench::run(&args, &engines),
+        Command::Inspect(args) => inspect::run(&args, &engines),
+        Command::Test(args) => test::run(&args, &engines),
         Command::New(args) => new::run(&args),
         Command::Approve(args) => approve::run(&args),
     }
@@ -549,9 +550,8 @@ fn read_approvals_file(path: &str, max_mib: u64) -> Result<Vec<u8>, InputError> 
 /// The evaluation time: `--now` (RFC 3339) when given, else the clock.
 pub(crate) fn evaluation_time(now: Option<&str>) -> Result<i64, Error> {
     match now {
-        Some(text) => {
-            gatehouse_core::time::parse_rfc3339(text).map_err(|e| Error::Usage(format!("--now: {e}")))
-        }
+        Some(text) => gatehouse_core::time::parse_rfc3339(text)
+            .map_err(|e| Error::Usage(format!("--now: {e}"))),
         None => Ok(gatehouse_core::time::now_unix()),
     }
 }
@@ -618,7 +618,10 @@ fn print_diagnostic(level: &str, message: &str) {
 /// so failing to write it is a warning. `$GITHUB_OUTPUT` is written only once
 /// stdout has succeeded, so it never holds a verdict the process then does
 /// not exit with.
-pub fn deliver_report(report: &gatehouse_core::report::Report, output: OutputFormat) -> Result<(), String> {
+pub fn deliver_report(
+    report: &gatehouse_core::report::Report,
+    output: OutputFormat,
+) -> Result<(), String> {
     use gatehouse_core::report::github;
     use std::io::Write;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

@@ -2,8 +2,8 @@
 //! sample policy, its test suite, the WIT it targets and a README.
 
 use super::EXIT_ERROR;
-use gatehouse_core::scaffold::{self, Lang, Options};
 use clap::ValueEnum;
+use gatehouse_core::scaffold::{self, Lang, Options};
 use std::path::PathBuf;
 
 /// Exit codes and layout of `gatehouse new`.

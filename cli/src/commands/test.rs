@@ -2,9 +2,10 @@
 //! print one line per case and a summary (or the JSON report), optionally
 //! write JUnit XML, and exit 0 / 1 / 3 (docs/testing-policies.md).
 
+use super::cache::EngineSettings;
+use clap::ValueEnum;
 use gatehouse_core::testsuite::run::{RunConfig, Summary, run_all};
 use gatehouse_core::testsuite::{junit, report};
-use clap::ValueEnum;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -54,11 +55,12 @@ pub struct TestArgs {
 }
 
 /// Runs `gatehouse test` and returns the exit code.
-pub fn run(args: &TestArgs) -> i32 {
+pub fn run(args: &TestArgs, engines: &EngineSettings) -> i32 {
     let config = RunConfig {
         paths: args.paths.clone(),
         policy: args.policy.clone(),
         filter: args.filter.clone(),
+        runtime: engines.builder(),
     };
     let text = args.output == TestOutput::Text;
     let mut write_failed: Option<std::io::Error> = None;

@@ -39,7 +39,6 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 use wasmtime::Engine;
@@ -80,73 +79,6 @@ impl CacheSetting {
             None => CacheSetting::Disabled,
         }
     }
-}
-
-/// The process's cache as [`configure`] set it.
-#[derive(Debug, Clone, Default)]
-struct ProcessSetting {
-    setting: CacheSetting,
-    warn_on_stderr: bool,
-    explicit: bool,
-}
-
-static PROCESS_SETTING: OnceLock<ProcessSetting> = OnceLock::new();
-
-/// Sets the cache every [`super::Runtime::with_limits`] of this process uses
-/// (the CLI calls this once from `--cache-dir` / `--no-cache`), whether cache
-/// problems are printed to stderr as `gatehouse: warning:` lines, and whether
-/// the user chose it explicitly (a flag), which a policy set's `cache-dir`
-/// does not override. Returns false if it was already set.
-pub fn configure(setting: CacheSetting, warn_on_stderr: bool, explicit: bool) -> bool {
-    PROCESS_SETTING
-        .set(ProcessSetting {
-            setting,
-            warn_on_stderr,
-            explicit,
-        })
-        .is_ok()
-}
-
-/// The cache configured with [`configure`] (disabled if none was), and
-/// whether its warnings go to stderr.
-pub fn configured() -> (CacheSetting, bool) {
-    let process = PROCESS_SETTING.get().cloned().unwrap_or_default();
-    (process.setting, process.warn_on_stderr)
-}
-
-/// The cache for a policy set whose config names `config_dir`: the config's
-/// directory unless the process's cache was chosen explicitly.
-pub fn configured_for(config_dir: Option<&Path>) -> (CacheSetting, bool) {
-    let process = PROCESS_SETTING.get().cloned().unwrap_or_default();
-    match config_dir {
-        Some(dir) if !process.explicit => {
-            (CacheSetting::Dir(dir.to_path_buf()), process.warn_on_stderr)
-        }
-        _ => (process.setting, process.warn_on_stderr),
-    }
-}
-
-static KEY_SOURCE: OnceLock<KeySource> = OnceLock::new();
-static PROCESS_KEY: OnceLock<Result<CacheKey, KeyError>> = OnceLock::new();
-
-/// Sets which key authenticates this process's cache entries (the CLI calls
-/// this once from `--cache-key-file` / `GATEHOUSE_CACHE_KEY_FILE`; the
-/// default is this user's key). Returns false if it was already set.
-pub fn configure_key(source: KeySource) -> bool {
-    KEY_SOURCE.set(source).is_ok()
-}
-
-/// The key source configured with [`configure_key`].
-pub fn configured_key_source() -> KeySource {
-    KEY_SOURCE.get().cloned().unwrap_or_default()
-}
-
-/// This process's cache key, loaded (the default key created) on first use
-/// and then kept: every cache the process opens uses the same key.
-pub fn process_key() -> Result<CacheKey, KeyError> {
-    PROCESS_KEY
-        .get_or_init(|| key::load(&configured_key_source()))
-        .clone()
 }
 
 /// A cache problem. None of them stops an evaluation: the policy is compiled
@@ -262,13 +194,17 @@ pub struct CompileCache {
 }
 
 impl CompileCache {
-    /// Opens the cache in `root` for `engine` with this process's key
-    /// ([`process_key`], loaded or created after the directory passed its
+    /// Opens the cache in `root` for `engine` with the key `source` names
+    /// ([`key::load`], loaded or created after the directory passed its
     /// checks). Fails when the directory is not this user's alone or there
     /// is no usable key (none is created for an explicitly named key file).
-    pub fn open(root: &Path, engine: &Engine) -> Result<CompileCache, CacheError> {
+    pub fn open(
+        root: &Path,
+        engine: &Engine,
+        source: &KeySource,
+    ) -> Result<CompileCache, CacheError> {
         let dirs = CacheDirs::open(root, engine)?;
-        Self::with_key(dirs, process_key()?)
+        Self::with_key(dirs, key::load(source)?)
     }
 
     /// Opens the cache in `root` for `engine`, authenticating entries with

@@ -1,7 +1,9 @@
-//! Running policies: one engine per process, a compiled and linked
-//! [`LoadedPolicy`] per file, and a fresh sandboxed store per evaluation.
+//! Running policies: a [`Runtime`] (one engine, made by
+//! [`Runtime::builder`]), a compiled and linked [`LoadedPolicy`] per file,
+//! and a fresh sandboxed store per evaluation.
 
 pub mod bindings;
+mod builder;
 pub mod cache;
 pub mod capture;
 pub mod clock;
@@ -20,6 +22,7 @@ mod ticker;
 mod worker;
 
 pub use bindings::WORLD;
+pub use builder::{RuntimeBuilder, WarningSink};
 pub use engine::Runtime;
 pub(crate) use engine::{MAX_CODE_BYTES, MAX_FUNCTIONS, check_header};
 pub use grants::Grants;
