@@ -21,6 +21,8 @@ pub mod decision;
 pub mod error;
 pub mod gate;
 pub mod inspect;
+#[cfg(test)]
+mod layering;
 pub mod release;
 pub mod report;
 pub mod runtime;
@@ -28,3 +30,4 @@ pub mod scaffold;
 pub mod settings;
 pub mod testsuite;
 pub mod time;
+pub mod untrusted;

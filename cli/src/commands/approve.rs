@@ -5,7 +5,7 @@
 
 use super::{EXIT_ERROR, InputFormat, SourceArgs};
 use gatehouse_core::approvals::{Decision, Signer, Statement, check_digest, check_name};
-use gatehouse_core::report::untrusted::{line, line_list};
+use gatehouse_core::untrusted::{line, line_list};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

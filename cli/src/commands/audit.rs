@@ -8,10 +8,10 @@ use gatehouse_core::audit::{Appender, GrantsRecord, LimitHit, LimitsRecord, Poli
 use gatehouse_core::decision::Verdict;
 use gatehouse_core::error::Error;
 use gatehouse_core::release::Release;
-use gatehouse_core::report::untrusted::line;
 use gatehouse_core::report::{ErrorReport, Report};
 use gatehouse_core::runtime::{Grants, Limits, LoadedPolicy, RunOptions, Runtime};
 use gatehouse_core::settings::{Assignment, parse_assignment};
+use gatehouse_core::untrusted::line;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -486,7 +486,7 @@ fn verify(file: &Path, keys: &KeyCheck, output: OutputFormat) -> i32 {
                     format!(
                         "{} ({}; {} {})",
                         s.key_fingerprint,
-                        gatehouse_core::report::untrusted::line_list(&s.principals, ", "),
+                        gatehouse_core::untrusted::line_list(&s.principals, ", "),
                         s.checkpoints,
                         plural(s.checkpoints, "checkpoint", "checkpoints")
                     )
@@ -505,7 +505,7 @@ fn verify(file: &Path, keys: &KeyCheck, output: OutputFormat) -> i32 {
                 last.seq,
                 last.covers_seq,
                 last.covers_sha256,
-                gatehouse_core::report::untrusted::line(&last.time)
+                gatehouse_core::untrusted::line(&last.time)
             );
         }
         (Some(_), None) => {
@@ -562,7 +562,7 @@ fn verify_failed(
             "FAILED: line {} {}: {}",
             problem.line,
             problem.kind,
-            gatehouse_core::report::untrusted::line(&problem.message)
+            gatehouse_core::untrusted::line(&problem.message)
         );
     }
     super::EXIT_ERROR

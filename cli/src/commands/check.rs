@@ -104,14 +104,14 @@ pub fn run(args: &CheckArgs, engines: &EngineSettings) -> i32 {
             if report.ok {
                 text.push_str(&format!(
                     "ok: {n} {plural} checked ({})\n",
-                    gatehouse_core::report::untrusted::line(&report.config)
+                    gatehouse_core::untrusted::line(&report.config)
                 ));
             } else {
                 let bad = report.problems.len();
                 text.push_str(&format!(
                     "{bad} problem{} in {} ({n} {plural})\n",
                     if bad == 1 { "" } else { "s" },
-                    gatehouse_core::report::untrusted::line(&report.config)
+                    gatehouse_core::untrusted::line(&report.config)
                 ));
             }
             text

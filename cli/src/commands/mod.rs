@@ -591,7 +591,7 @@ pub fn parse_meta(items: &[String]) -> Result<Vec<(String, String)>, String> {
 }
 
 /// Prints `gatehouse: error: MESSAGE` on stderr, the message escaped and
-/// bounded like every untrusted text ([`gatehouse_core::report::untrusted::line`]):
+/// bounded like every untrusted text ([`gatehouse_core::untrusted::line`]):
 /// errors quote policies, inputs and files.
 pub fn print_error(message: &str) {
     print_diagnostic("error", message);
@@ -606,7 +606,7 @@ pub fn print_warning(message: &str) {
 /// to is ignored rather than a panic (the exit code still tells).
 fn print_diagnostic(level: &str, message: &str) {
     use std::io::Write;
-    let line = gatehouse_core::report::untrusted::diagnostic(level, message);
+    let line = gatehouse_core::untrusted::diagnostic(level, message);
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 

@@ -21,7 +21,7 @@
 //! rather than guessed at), and [`Statement::to_json`] writes the form
 //! `gatehouse approve` signs.
 
-use crate::report::untrusted::needs_escape;
+use crate::untrusted::needs_escape;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
@@ -333,7 +333,7 @@ pub fn check_digest(text: &str) -> Result<(), String> {
     } else {
         Err(format!(
             "expected sha256: and 64 lowercase hex digits (as `gatehouse digest` prints), got {:?}",
-            crate::report::untrusted::line(text)
+            crate::untrusted::line(text)
         ))
     }
 }
@@ -370,7 +370,7 @@ fn parse_time(field: &str, text: &str) -> Result<i64, StatementError> {
                 field,
                 format!(
                     "expected an RFC 3339 timestamp such as 2026-11-30T12:00:00Z, got {:?} ({e})",
-                    crate::report::untrusted::line(text)
+                    crate::untrusted::line(text)
                 ),
             )
         })

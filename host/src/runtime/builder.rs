@@ -5,15 +5,19 @@
 //! says (they are also returned: [`Runtime::cache_warning`] and each
 //! policy's [`super::CompileInfo::warning`]).
 
-use super::Runtime;
 use super::cache::{CacheSetting, KeySource};
+use super::engine::{Runtime, WarningSink};
 use super::limits::Limits;
 use crate::error::EngineError;
 use std::sync::Arc;
 
-/// Where a runtime reports warnings (a compile cache it cannot use, an
-/// entry it refused and replaced): a function of the warning's text.
-pub type WarningSink = Arc<dyn Fn(&str) + Send + Sync>;
+impl Runtime {
+    /// A builder with the defaults: [`Limits::default`], no compile cache,
+    /// warnings returned but not sent anywhere ([`RuntimeBuilder`]).
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+}
 
 /// Configures and builds a [`Runtime`]: the sandbox limits its engine is
 /// sized for, the compile cache (none by default), the key that
@@ -138,7 +142,7 @@ impl RuntimeBuilder {
             &self.key,
             self.on_warning.clone(),
         )
-        .map_err(|e| EngineError::new(super::engine::first_line(&e)))?;
+        .map_err(|e| EngineError::new(super::errors::first_line(&e)))?;
         if let Some(warning) = runtime.cache_warning() {
             runtime.warn(warning);
         }

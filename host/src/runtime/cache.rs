@@ -278,7 +278,7 @@ impl CompileCache {
             Miss::Invalid(format!(
                 "{}: wasmtime refused it: {}",
                 path.display(),
-                super::engine::first_line(&e)
+                super::errors::first_line(&e)
             ))
         })
     }
@@ -287,7 +287,7 @@ impl CompileCache {
     pub fn put(&self, wasm_sha256: &str, component: &Component) -> Result<PathBuf, CacheError> {
         let artifact = component
             .serialize()
-            .map_err(|e| CacheError::Serialize(super::engine::first_line(&e)))?;
+            .map_err(|e| CacheError::Serialize(super::errors::first_line(&e)))?;
         let digest = decode_digest(wasm_sha256)
             .ok_or_else(|| CacheError::Serialize(format!("bad wasm digest {wasm_sha256:?}")))?;
         let entry = entry::encode(&self.expected(&digest), &artifact);

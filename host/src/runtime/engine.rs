@@ -2,21 +2,21 @@
 //! instantiated against: our host interface plus WASI with nothing granted.
 
 use super::bindings::{Policy, PolicyPre, REQUIRED_EXPORTS, WORLD};
-use super::builder::{RuntimeBuilder, WarningSink};
 use super::cache::{CacheSetting, CompileCache, KeySource};
-use super::limits::Limits;
+use super::errors::first_line;
+use super::limits::{Limits, MAX_WASM_STACK};
 use super::policy::{CompileInfo, LoadedPolicy};
 use super::sandbox::SandboxState;
 use crate::error::{LoadError, LoadErrorKind};
 use sha2::{Digest, Sha256};
 use std::path::Path;
+use std::sync::Arc;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, PoolingAllocationConfig};
 
-/// Guest stack limit: deep recursion traps with a stack overflow at this depth.
-/// The host evaluates on threads with a much larger native stack
-/// (see `worker::WORKER_STACK`), so the trap always comes first.
-pub const MAX_WASM_STACK: usize = 1 << 20;
+/// Where a runtime reports warnings (a compile cache it cannot use, an
+/// entry it refused and replaced): a function of the warning's text.
+pub type WarningSink = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// The compiler and linker shared by every policy in a run, and the
 /// compile cache they share. Made by [`Runtime::builder`]; one runtime
@@ -45,12 +45,6 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// A builder with the defaults: [`Limits::default`], no compile cache,
-    /// warnings returned but not sent anywhere ([`RuntimeBuilder`]).
-    pub fn builder() -> RuntimeBuilder {
-        RuntimeBuilder::default()
-    }
-
     /// Sends a warning to the builder's sink, if it was given one.
     pub(super) fn warn(&self, warning: &str) {
         if let Some(sink) = &self.on_warning {
@@ -76,7 +70,7 @@ impl Runtime {
             .map_err(|e| wasmtime::format_err!("cannot start the epoch ticker thread: {e}"))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        super::clock::shadow_wasi(&mut linker)?;
+        super::clock_imports::shadow_wasi(&mut linker)?;
         Policy::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         let (cache, cache_warning) = match cache {
             CacheSetting::Disabled => (None, None),
@@ -316,17 +310,6 @@ fn check_exports(engine: &Engine, component: &Component) -> Result<(), LoadError
         missing: missing.join(", "),
         world: WORLD,
     })
-}
-
-/// A wasmtime error chain on one line, without the multi-line wasm backtrace
-/// wrapper that would otherwise hide the cause.
-pub(crate) fn first_line(err: &wasmtime::Error) -> String {
-    err.chain()
-        .map(|e| e.to_string())
-        .filter(|m| !m.starts_with("error while executing at wasm backtrace"))
-        .filter_map(|m| m.lines().next().map(str::to_string))
-        .collect::<Vec<_>>()
-        .join(": ")
 }
 
 #[cfg(test)]

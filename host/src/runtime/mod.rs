@@ -7,9 +7,11 @@ mod builder;
 pub mod cache;
 pub mod capture;
 pub mod clock;
+mod clock_imports;
 pub mod convert;
 pub mod describe;
 mod engine;
+mod errors;
 pub mod grants;
 pub mod imports;
 mod limiter;
@@ -22,9 +24,9 @@ mod ticker;
 mod worker;
 
 pub use bindings::WORLD;
-pub use builder::{RuntimeBuilder, WarningSink};
-pub use engine::Runtime;
+pub use builder::RuntimeBuilder;
 pub(crate) use engine::{MAX_CODE_BYTES, MAX_FUNCTIONS, check_header};
+pub use engine::{Runtime, WarningSink};
 pub use grants::Grants;
 pub use limits::Limits;
 pub use policy::{
