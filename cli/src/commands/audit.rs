@@ -1,20 +1,16 @@
-//! `eval --audit-log FILE` (building the record of one evaluation) and
-//! `gatehouse audit verify|replay` (docs/audit.md).
+//! `gatehouse audit verify|replay` (docs/audit.md): check an audit log's
+//! chain and checkpoints, or re-evaluate its decisions
+//! ([`gatehouse_core::audit::replay`]) and print what differs. Writing the
+//! records is `eval`'s ([`super::eval_audit`]).
 
 use super::cache::EngineSettings;
-use super::{EvalArgs, OutputFormat, report_error};
-use gatehouse_core::approvals::{AllowedSigners, Signer};
-use gatehouse_core::audit::{Appender, GrantsRecord, LimitHit, LimitsRecord, PolicyRecord, Record};
-use gatehouse_core::decision::Verdict;
-use gatehouse_core::error::Error;
-use gatehouse_core::release::Release;
-use gatehouse_core::report::{ErrorReport, Report};
-use gatehouse_core::runtime::{Grants, Limits, LoadedPolicy, RunOptions, Runtime};
-use gatehouse_core::settings::{Assignment, parse_assignment};
+use super::{OutputFormat, report_error};
+use gatehouse_core::approvals::AllowedSigners;
+use gatehouse_core::audit::replay::{self, ReplayOptions};
+use gatehouse_core::report::ErrorReport;
+use gatehouse_core::settings::parse_assignment;
 use gatehouse_core::untrusted::line;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Exit codes of `gatehouse audit`.
@@ -96,232 +92,6 @@ pub enum AuditCommand {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
     },
-}
-
-/// What `eval` learned before it finished, for the audit record.
-#[derive(Debug, Default)]
-pub(crate) struct Observed {
-    /// Hex sha256 of the input bytes.
-    pub input_sha256: Option<String>,
-    /// The normalised release.
-    pub release: Option<Release>,
-    /// Its digest ([`Release::digest`]), once the input was read.
-    pub release_digest: Option<String>,
-    /// The evaluation time.
-    pub now: Option<i64>,
-    /// Each policy-set entry's limits, by name (`--config`).
-    pub set_limits: Vec<(String, Limits)>,
-    /// The approvals, once gathered.
-    pub approvals: Option<gatehouse_core::approvals::ApprovalsRecord>,
-}
-
-fn limits_record(limits: &Limits) -> LimitsRecord {
-    LimitsRecord {
-        fuel: limits.fuel,
-        memory_bytes: limits.memory_bytes as u64,
-        timeout_ms: limits.timeout_ms,
-    }
-}
-
-/// The part of a record every record of one `eval` shares: when, on what
-/// input, with which policy set; verdict `error` (exit 3) until set.
-fn base_record(args: &EvalArgs, seen: &Observed) -> Result<Record, String> {
-    let time = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| gatehouse_core::time::format_utc(gatehouse_core::time::now_unix()));
-    Ok(Record {
-        schema: gatehouse_core::audit::SCHEMA.to_string(),
-        seq: 0,
-        time,
-        evaluated_at: seen.now.map(gatehouse_core::time::format_utc),
-        host_version: env!("CARGO_PKG_VERSION").to_string(),
-        input_sha256: seen.input_sha256.clone(),
-        input: None,
-        metadata: seen
-            .release
-            .as_ref()
-            .map(|r| r.metadata.clone())
-            .unwrap_or_default(),
-        config: args.config.as_ref().map(|c| c.display().to_string()),
-        policies: Vec::new(),
-        verdict: "error".to_string(),
-        exit_code: super::EXIT_ERROR,
-        error: None,
-        limit_hit: None,
-        release_digest: seen.release_digest.clone(),
-        nothing_applied: None,
-        outcome_of: None,
-        approvals: seen.approvals.clone(),
-        prev_sha256: String::new(),
-    })
-}
-
-/// Opens the audit log at `path` for appending (locked until dropped),
-/// warning on stderr when a torn last line was removed first.
-fn open_log(path: &Path) -> Result<Appender, String> {
-    let log = Appender::open(path)?;
-    if log.repaired_bytes() > 0 {
-        let (next, _) = log.next_link();
-        let _ = writeln!(
-            std::io::stderr(),
-            "gatehouse: warning: --audit-log {}: removed a torn last line ({} bytes) left by an interrupted gatehouse before appending record {next}; the {} records before it form a valid chain",
-            path.display(),
-            log.repaired_bytes(),
-            next - 1
-        );
-    }
-    Ok(log)
-}
-
-/// Loads `--audit-key` (a private key file, or a public key whose private
-/// half ssh-agent holds), `None` without it.
-pub(crate) fn load_audit_key(args: &EvalArgs) -> Result<Option<Signer>, Error> {
-    let Some(path) = &args.audit_key else {
-        return Ok(None);
-    };
-    let agent_socket = std::env::var_os("SSH_AUTH_SOCK")
-        .filter(|s| !s.is_empty())
-        .map(PathBuf::from);
-    Signer::load_for("--audit-key", path, agent_socket.as_deref())
-        .map(Some)
-        .map_err(Error::Usage)
-}
-
-/// Appends the record of one `eval` (a decision or an error) to `path` and
-/// returns its `seq`.
-///
-/// With `key` (`--audit-key`), a checkpoint signing the record follows it
-/// under the same lock. When the key cannot sign, the decision is not
-/// delivered: a record of that (`outcome_of`, exit 3) follows instead, and
-/// the error says so.
-pub(crate) fn record_eval(
-    path: &Path,
-    args: &EvalArgs,
-    seen: &Observed,
-    outcome: &Result<Report, Error>,
-    key: Option<&mut Signer>,
-) -> Result<u64, String> {
-    let cli_limits = LimitsRecord {
-        fuel: args.fuel,
-        memory_bytes: args.memory_mib.saturating_mul(1 << 20),
-        timeout_ms: args.timeout_ms,
-    };
-    let mut record = base_record(args, seen)?;
-    record.input = match &seen.release {
-        Some(release) => Some(
-            serde_json::to_value(release)
-                .map_err(|e| format!("cannot serialise the input: {e}"))?,
-        ),
-        None => None,
-    };
-    let release_digest = record.release_digest.clone();
-    match outcome {
-        Ok(report) => {
-            record.verdict = report.verdict.as_str().to_string();
-            record.exit_code = report.exit_code;
-            record.nothing_applied = report
-                .nothing_applied
-                .as_ref()
-                .map(|n| n.action.to_string());
-            for p in &report.policies {
-                let limits = p
-                    .config_name
-                    .as_ref()
-                    .and_then(|name| seen.set_limits.iter().find(|(n, _)| n == name))
-                    .map_or_else(|| cli_limits.clone(), |(_, l)| limits_record(l));
-                record.policies.push(PolicyRecord {
-                    name: p.name.clone(),
-                    config_name: p.config_name.clone(),
-                    version: p.version.clone(),
-                    path: p.path.clone(),
-                    wasm_sha256: p.wasm_sha256.clone(),
-                    settings: p.settings.clone(),
-                    grants: GrantsRecord {
-                        read_dirs: p.grants.read_dirs.clone(),
-                        env: p.grants.env.clone(),
-                    },
-                    limits,
-                    verdict: p.verdict.as_str().to_string(),
-                    reasons: serde_json::to_value(&p.reasons).unwrap_or_default(),
-                    random_real: Some(p.grants.random),
-                    // What seeded its deterministic `wasi:random`, so replay
-                    // can check it reproduces the same stream.
-                    random_seed: release_digest.as_deref().filter(|_| !p.grants.random).map(
-                        |digest| {
-                            gatehouse_core::runtime::random_seed(digest, &p.wasm_sha256).to_string()
-                        },
-                    ),
-                    approved_by: p.approved_by.clone(),
-                    counts_approvals_itself: p.counts_approvals_itself,
-                });
-            }
-        }
-        Err(err) => {
-            let report = ErrorReport::from_error(err);
-            record.error = Some(report.error);
-            record.limit_hit = report.limit.map(|l| LimitHit {
-                name: l.name.to_string(),
-                value: l.value,
-            });
-        }
-    }
-    let mut log = open_log(path)?;
-    let seq = log.append_record(&mut record)?;
-    let Some(key) = key else {
-        return Ok(seq);
-    };
-    let Err(e) = gatehouse_core::audit_checkpoint::append(&mut log, key) else {
-        return Ok(seq);
-    };
-    let failure = format!("cannot sign the checkpoint of record {seq} with --audit-key: {e}");
-    if record.verdict == "error" {
-        // No decision to withhold: the run fails (exit 3) as recorded.
-        return Err(format!(
-            "{failure}; record {seq} (exit 3: {}) is not signed",
-            record.error.as_deref().unwrap_or("error")
-        ));
-    }
-    let mut undelivered = base_record(args, seen)?;
-    undelivered.error = Some(format!(
-        "the decision of record {seq} was not delivered: {failure}"
-    ));
-    undelivered.outcome_of = Some(seq);
-    match log.append_record(&mut undelivered) {
-        Ok(outcome) => Err(format!(
-            "{failure}; the decision was not delivered, and record {outcome} says so"
-        )),
-        Err(e) => Err(format!(
-            "{failure}; and cannot record that the decision was not delivered: {e}"
-        )),
-    }
-}
-
-/// Appends the record that the decision of record `decided` could not be
-/// delivered (`error`, the process's exit 3): that decision's final outcome;
-/// with `key`, and a checkpoint signing it. The error says what failed.
-pub(crate) fn record_undelivered(
-    path: &Path,
-    args: &EvalArgs,
-    seen: &Observed,
-    decided: u64,
-    error: &str,
-    key: Option<&mut Signer>,
-) -> Result<u64, String> {
-    let mut record = base_record(args, seen)?;
-    record.error = Some(format!(
-        "the decision of record {decided} was not delivered: {error}"
-    ));
-    record.outcome_of = Some(decided);
-    let cannot =
-        |e: String| format!("cannot record that decision {decided} was not delivered: {e}");
-    let mut log = open_log(path).map_err(cannot)?;
-    let seq = log.append_record(&mut record).map_err(cannot)?;
-    if let Some(key) = key {
-        gatehouse_core::audit_checkpoint::append(&mut log, key).map_err(|e| {
-            format!("recorded that decision {decided} was not delivered (record {seq}), but cannot sign its checkpoint with --audit-key: {e}")
-        })?;
-    }
-    Ok(seq)
 }
 
 /// Runs `gatehouse audit` and returns the exit code.
@@ -568,130 +338,8 @@ fn verify_failed(
     super::EXIT_ERROR
 }
 
-/// One record whose verdict (or an approval's outcome) differs on replay.
-#[derive(Debug, Serialize)]
-struct Difference {
-    line: u64,
-    seq: u64,
-    recorded: String,
-    replayed: String,
-    policies: Vec<PolicyDifference>,
-    approvals: Vec<ApprovalDifference>,
-}
-
-/// A signed approval whose outcome differs when verified again: a
-/// tampered statement or signature in the record, or another verdict.
-#[derive(Debug, Serialize)]
-struct ApprovalDifference {
-    file: String,
-    recorded: String,
-    replayed: String,
-    message: Option<String>,
-}
-
-/// What replaying one record gave.
-struct Replayed {
-    verdict: Verdict,
-    policies: Vec<PolicyDifference>,
-    approvals: Vec<ApprovalDifference>,
-}
-
-/// The allowed_signers files replay may verify approvals against: those
-/// given (`--allowed-signers`), else the path a record names; each loaded
-/// once, and used only for a record whose recorded sha256 it has.
-struct SignerFiles {
-    given: Vec<PathBuf>,
-    loaded: HashMap<PathBuf, Result<gatehouse_core::approvals::AllowedSigners, String>>,
-}
-
-impl SignerFiles {
-    fn load(&mut self, path: &Path) -> &Result<gatehouse_core::approvals::AllowedSigners, String> {
-        self.loaded.entry(path.to_path_buf()).or_insert_with(|| {
-            gatehouse_core::approvals::AllowedSigners::load(path).map_err(|e| e.to_string())
-        })
-    }
-
-    /// The file with the recorded sha256, or why there is none.
-    fn find(
-        &mut self,
-        trust: &gatehouse_core::approvals::TrustRecord,
-    ) -> Result<gatehouse_core::approvals::AllowedSigners, String> {
-        let candidates = if self.given.is_empty() {
-            vec![PathBuf::from(&trust.allowed_signers)]
-        } else {
-            self.given.clone()
-        };
-        let mut seen = Vec::new();
-        for path in &candidates {
-            match self.load(path) {
-                Ok(signers) if signers.sha256() == trust.allowed_signers_sha256 => {
-                    return Ok(signers.clone());
-                }
-                Ok(signers) => seen.push(format!(
-                    "{} has sha256 {}",
-                    path.display(),
-                    signers.sha256()
-                )),
-                Err(e) => seen.push(e.clone()),
-            }
-        }
-        Err(format!(
-            "its signed approvals were verified against the allowed_signers file {} with sha256 {}, and no such file is at hand ({}); pass --allowed-signers with that file as it was then",
-            trust.allowed_signers,
-            trust.allowed_signers_sha256,
-            seen.join("; ")
-        ))
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct PolicyDifference {
-    name: String,
-    recorded: String,
-    replayed: String,
-}
-
-#[derive(Debug, Serialize)]
-struct ReplayError {
-    line: u64,
-    error: String,
-}
-
-/// Finds policy files by the sha256 of their bytes, hashing each `.wasm`
-/// of the searched directories once.
-struct WasmIndex {
-    scanned: Vec<PathBuf>,
-    by_sha: HashMap<String, PathBuf>,
-    /// Whether to search the directory of each recorded policy path (no
-    /// `--policy-dir` given).
-    search_recorded_dirs: bool,
-}
-
-impl WasmIndex {
-    fn scan(&mut self, dir: &Path) {
-        if self.scanned.iter().any(|d| d == dir) {
-            return;
-        }
-        self.scanned.push(dir.to_path_buf());
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        let mut paths: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "wasm") && p.is_file())
-            .collect();
-        paths.sort();
-        for path in paths {
-            if let Ok(bytes) = std::fs::read(&path) {
-                self.by_sha
-                    .entry(gatehouse_core::audit::sha256_hex(&bytes))
-                    .or_insert(path);
-            }
-        }
-    }
-}
-
+/// `audit replay`: re-evaluates the log's records in the core
+/// ([`replay::replay`]) and prints what differs.
 fn replay(
     file: &Path,
     policy_dirs: &[PathBuf],
@@ -713,92 +361,28 @@ fn replay(
         Ok(records) => records,
         Err(e) => return fail(format!("{}: {e}", file.display())),
     };
-    let limits = records
-        .iter()
-        .flat_map(|(_, r)| &r.policies)
-        .map(|p| to_limits(&p.limits))
-        .reduce(|a, b| a.max(&b))
-        .unwrap_or_default();
-    let runtime = match engines.builder().limits(&limits).build() {
+    let runtime = match engines.builder().limits(&replay::limits(&records)).build() {
         Ok(runtime) => runtime,
         Err(e) => return fail(e.to_string()),
     };
-    let mut index = WasmIndex {
-        scanned: Vec::new(),
-        by_sha: HashMap::new(),
-        search_recorded_dirs: policy_dirs.is_empty(),
+    let options = ReplayOptions {
+        policy_dirs: policy_dirs.to_vec(),
+        overrides,
+        allowed_signers: allowed_signers.to_vec(),
     };
-    for dir in policy_dirs {
-        index.scan(dir);
-    }
-    let mut loaded: HashMap<String, LoadedPolicy> = HashMap::new();
-    let mut signer_files = SignerFiles {
-        given: allowed_signers.to_vec(),
-        loaded: HashMap::new(),
-    };
-    let mut differences = Vec::new();
-    let mut errors = Vec::new();
-    let (mut replayed, mut skipped) = (0u64, 0u64);
-    // Decisions whose report was not delivered: their final outcome is the
-    // later record (exit 3) that names them.
-    let undelivered: Vec<gatehouse_core::audit::Undelivered> = records
-        .iter()
-        .filter_map(|(_, r)| {
-            r.outcome_of.map(|seq| gatehouse_core::audit::Undelivered {
-                seq,
-                outcome_seq: r.seq,
-            })
-        })
-        .collect();
-    for (line, record) in &records {
-        // Errors have no decision to compare; a decision no policy made (the
-        // set's when-nothing-applies) has nothing to re-evaluate.
-        let Some(input) = record
-            .input
-            .clone()
-            .filter(|_| record.verdict != "error" && !record.policies.is_empty())
-        else {
-            skipped += 1;
-            continue;
-        };
-        let result = replay_record(
-            record,
-            input,
-            &runtime,
-            &mut index,
-            &mut loaded,
-            &overrides,
-            &mut signer_files,
-        );
-        match result {
-            Ok(result) => {
-                replayed += 1;
-                if result.verdict.as_str() != record.verdict || !result.approvals.is_empty() {
-                    differences.push(Difference {
-                        line: *line,
-                        seq: record.seq,
-                        recorded: record.verdict.clone(),
-                        replayed: result.verdict.as_str().to_string(),
-                        policies: result.policies,
-                        approvals: result.approvals,
-                    });
-                }
-            }
-            Err(error) => errors.push(ReplayError { line: *line, error }),
-        }
-    }
+    let result = replay::replay(&records, &runtime, &options);
     if output == OutputFormat::Json {
         print_json(&serde_json::json!({
             "schema": "gatehouse.audit-replay/v1",
-            "records": records.len(),
-            "replayed": replayed,
-            "skipped": skipped,
-            "differences": differences,
-            "errors": errors,
-            "undelivered": undelivered,
+            "records": result.records,
+            "replayed": result.replayed,
+            "skipped": result.skipped,
+            "differences": result.differences,
+            "errors": result.errors,
+            "undelivered": result.undelivered,
         }));
     } else {
-        for d in &differences {
+        for d in &result.differences {
             let detail: Vec<String> = d
                 .policies
                 .iter()
@@ -825,213 +409,32 @@ fn replay(
                 detail.join("; ")
             );
         }
-        for e in &errors {
+        for e in &result.errors {
             println!("line {}: cannot replay: {}", e.line, e.error);
         }
-        for u in &undelivered {
+        for u in &result.undelivered {
             println!(
                 "record {}: its decision was not delivered; the final outcome is record {} (exit 3)",
                 u.seq, u.outcome_seq
             );
         }
         println!(
-            "{} records: {replayed} replayed, {} differ, {skipped} skipped (errors, no input or no policy ran), {} could not be replayed",
-            records.len(),
-            differences.len(),
-            errors.len()
+            "{} records: {} replayed, {} differ, {} skipped (errors, no input or no policy ran), {} could not be replayed",
+            result.records,
+            result.replayed,
+            result.differences.len(),
+            result.skipped,
+            result.errors.len()
         );
     }
-    for e in &errors {
+    for e in &result.errors {
         super::print_error(&format!("line {}: cannot replay: {}", e.line, e.error));
     }
-    if !errors.is_empty() {
+    if !result.errors.is_empty() {
         super::EXIT_ERROR
-    } else if !differences.is_empty() {
+    } else if !result.differences.is_empty() {
         1
     } else {
         0
     }
-}
-
-fn to_limits(l: &LimitsRecord) -> Limits {
-    Limits {
-        fuel: l.fuel,
-        memory_bytes: usize::try_from(l.memory_bytes).unwrap_or(usize::MAX),
-        timeout_ms: l.timeout_ms,
-        ..Limits::default()
-    }
-}
-
-/// Whether a `--set` override applies to a recorded policy.
-fn applies(a: &Assignment, p: &PolicyRecord) -> bool {
-    match &a.scope {
-        None => true,
-        Some(scope) => {
-            p.config_name.as_deref() == Some(scope.as_str())
-                || &p.name == scope
-                || Path::new(&p.path)
-                    .file_stem()
-                    .is_some_and(|s| s == scope.as_str())
-        }
-    }
-}
-
-/// Verifies the record's signed approvals again (when it has any under a
-/// trust section) and returns the valid ones, with every approval whose
-/// outcome now differs; `release.approvals` becomes the valid ones.
-fn replay_approvals(
-    record: &Record,
-    release: &mut Release,
-    release_digest: &str,
-    now: i64,
-    signer_files: &mut SignerFiles,
-) -> Result<
-    (
-        Vec<gatehouse_core::approvals::Counted>,
-        Vec<ApprovalDifference>,
-    ),
-    String,
-> {
-    use gatehouse_core::approvals::{ApprovalEntry, ReleaseFacts};
-    let Some(recorded) = record.approvals.as_ref() else {
-        return Ok((Vec::new(), Vec::new()));
-    };
-    let Some(trust) = recorded.trust.as_ref() else {
-        return Ok((Vec::new(), Vec::new()));
-    };
-    if recorded.entries.is_empty() {
-        release.approvals.clear();
-        return Ok((Vec::new(), Vec::new()));
-    }
-    let signers = signer_files.find(trust)?;
-    let facts = ReleaseFacts {
-        digest: release_digest,
-        environment: &release.environment_name,
-        at: now,
-    };
-    let assessed = recorded.reassess(&signers, &release.metadata, facts)?;
-    let mut differences = Vec::new();
-    for (entry, again) in recorded.entries.iter().zip(&assessed) {
-        let again = ApprovalEntry::new(again);
-        if again.outcome() != entry.outcome() || again.groups != entry.groups {
-            differences.push(ApprovalDifference {
-                file: entry.file.clone(),
-                recorded: entry.outcome(),
-                replayed: again.outcome(),
-                message: again.message,
-            });
-        }
-    }
-    let counted: Vec<_> = assessed.iter().filter_map(|a| a.counted()).collect();
-    release.approvals = counted
-        .iter()
-        .map(gatehouse_core::approvals::Counted::to_release_approval)
-        .collect();
-    Ok((counted, differences))
-}
-
-fn replay_record(
-    record: &Record,
-    input: serde_json::Value,
-    runtime: &Runtime,
-    index: &mut WasmIndex,
-    loaded: &mut HashMap<String, LoadedPolicy>,
-    overrides: &[Assignment],
-    signer_files: &mut SignerFiles,
-) -> Result<Replayed, String> {
-    let mut release: Release = serde_json::from_value(input)
-        .map_err(|e| format!("the recorded input is not a release: {e}"))?;
-    let when = record.evaluated_at.as_deref().unwrap_or(&record.time);
-    let now =
-        gatehouse_core::time::parse_rfc3339(when).map_err(|e| format!("evaluated_at: {e}"))?;
-    let release_digest = release.digest();
-    if let Some(recorded) = &record.release_digest
-        && recorded != &release_digest
-    {
-        return Err(format!(
-            "the recorded release_digest {recorded} is not the digest of the recorded input ({release_digest}): the record was edited, or written before the {} digest",
-            gatehouse_core::release::digest::VERSION
-        ));
-    }
-    let (counted, approval_differences) =
-        replay_approvals(record, &mut release, &release_digest, now, signer_files)?;
-    let mut verdicts = Vec::with_capacity(record.policies.len());
-    let mut per_policy = Vec::new();
-    for p in &record.policies {
-        if !loaded.contains_key(&p.wasm_sha256) {
-            if index.search_recorded_dirs {
-                let dir = Path::new(&p.path)
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                index.scan(dir);
-            }
-            let path = index.by_sha.get(&p.wasm_sha256).ok_or_else(|| {
-                format!(
-                    "no .wasm file with sha256 {} (policy {}, recorded at {}) in {}",
-                    p.wasm_sha256,
-                    p.name,
-                    p.path,
-                    index
-                        .scanned
-                        .iter()
-                        .map(|d| d.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })?;
-            let policy = runtime.load(path).map_err(|e| e.to_string())?;
-            loaded.insert(p.wasm_sha256.clone(), policy);
-        }
-        let policy = loaded
-            .get(&p.wasm_sha256)
-            .ok_or_else(|| "internal: policy not loaded".to_string())?;
-        let mut settings: BTreeMap<String, String> = p.settings.clone();
-        for a in overrides.iter().filter(|a| applies(a, p)) {
-            settings.insert(a.key.clone(), a.value.clone());
-        }
-        let settings: Vec<(String, String)> = settings.into_iter().collect();
-        let mut grants = Grants::default();
-        for dir in &p.grants.read_dirs {
-            grants.allow_read(dir)?;
-        }
-        for name in &p.grants.env {
-            grants.allow_env(name)?;
-        }
-        if let Some(recorded) = &p.random_seed {
-            let seed =
-                gatehouse_core::runtime::random_seed(&release_digest, &p.wasm_sha256).to_string();
-            if &seed != recorded {
-                return Err(format!(
-                    "policy {}: the recorded release gives the random seed {seed}, but the record says {recorded}; the release digest changed since the decision, so its wasi:random stream cannot be reproduced",
-                    p.name
-                ));
-            }
-        }
-        grants.random = p.random_real == Some(true);
-        let options = RunOptions::new(now, to_limits(&p.limits), grants)
-            .with_release_digest(release_digest.clone());
-        let (run, settlement) =
-            super::eval_approvals::run_and_settle(policy, &release, &settings, &options, &counted)
-                .map_err(|e| e.to_string())?;
-        let verdict = match settlement {
-            gatehouse_core::approvals::Settlement::Satisfied(_) => Verdict::AutoApprove,
-            _ => run.decision.verdict,
-        };
-        if verdict.as_str() != p.verdict {
-            per_policy.push(PolicyDifference {
-                name: p.config_name.clone().unwrap_or_else(|| p.name.clone()),
-                recorded: p.verdict.clone(),
-                replayed: verdict.as_str().to_string(),
-            });
-        }
-        verdicts.push(verdict);
-    }
-    let verdict = gatehouse_core::gate::aggregate(verdicts)
-        .ok_or_else(|| "the record names no policy: nothing to replay".to_string())?;
-    Ok(Replayed {
-        verdict,
-        policies: per_policy,
-        approvals: approval_differences,
-    })
 }

@@ -2,10 +2,11 @@
 //! in its own sandbox, aggregate, report, and return the exit code.
 
 use super::cache::EngineSettings;
-use super::eval_approvals::{Gathered, gather, run_and_settle};
+use super::eval_approvals::{Gathered, gather};
 use super::{EvalArgs, SourceArgs, report_error};
 use gatehouse_core::config::{Applicability, PolicyEntry, PolicySet, Trust};
 use gatehouse_core::error::{Error, InputError};
+use gatehouse_core::gate::run_and_settle;
 use gatehouse_core::release::Release;
 use gatehouse_core::report::{ErrorReport, InputSummary, PolicyReport, Report, SkippedPolicy};
 use gatehouse_core::runtime::{Grants, Limits, RunOptions, Runtime};
@@ -20,10 +21,10 @@ use std::io::Read;
 /// cannot be delivered, a second record says so, so that the log's final
 /// exit code for the decision is always the process's.
 pub fn run(args: &EvalArgs, engines: &EngineSettings) -> i32 {
-    let mut seen = super::audit::Observed::default();
+    let mut seen = super::eval_audit::Observed::default();
     // `--audit-key` is loaded first: a key that cannot be used is an error
     // of this run, recorded as such, before any policy runs.
-    let (outcome, mut audit_key) = match super::audit::load_audit_key(args) {
+    let (outcome, mut audit_key) = match super::eval_audit::load_audit_key(args) {
         Ok(key) => (evaluate(args, engines, &mut seen), key),
         Err(e) => (Err(e), None),
     };
@@ -37,7 +38,7 @@ pub fn run(args: &EvalArgs, engines: &EngineSettings) -> i32 {
     let recorded = match &args.audit_log {
         None => None,
         Some(log) => {
-            match super::audit::record_eval(log, args, &seen, &outcome, audit_key.as_mut()) {
+            match super::eval_audit::record_eval(log, args, &seen, &outcome, audit_key.as_mut()) {
                 Ok(seq) => Some((log, seq)),
                 Err(e) => {
                     let message = format!("--audit-log {}: {e}", log.display());
@@ -59,8 +60,14 @@ pub fn run(args: &EvalArgs, engines: &EngineSettings) -> i32 {
     // The verdict did not reach whoever acts on it: the outcome is an error.
     let mut message = failure;
     if let Some((log, seq)) = recorded
-        && let Err(e) =
-            super::audit::record_undelivered(log, args, &seen, seq, &message, audit_key.as_mut())
+        && let Err(e) = super::eval_audit::record_undelivered(
+            log,
+            args,
+            &seen,
+            seq,
+            &message,
+            audit_key.as_mut(),
+        )
     {
         message = format!("{message}; and --audit-log {}: {e}", log.display());
     }
@@ -70,7 +77,7 @@ pub fn run(args: &EvalArgs, engines: &EngineSettings) -> i32 {
 fn evaluate(
     args: &EvalArgs,
     engines: &EngineSettings,
-    seen: &mut super::audit::Observed,
+    seen: &mut super::eval_audit::Observed,
 ) -> Result<Report, Error> {
     let assignments = super::parse_assignments(&args.settings)?;
     let now = super::evaluation_time(args.now.as_deref())?;

@@ -10,6 +10,7 @@ mod convert;
 mod digest;
 mod eval;
 mod eval_approvals;
+mod eval_audit;
 mod inspect;
 mod new;
 mod test;

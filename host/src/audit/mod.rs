@@ -13,6 +13,7 @@
 //! are part of the same chain: each [`Line`] is a record or a checkpoint.
 
 pub mod checkpoint;
+pub mod replay;
 
 use checkpoint::Checkpoint;
 use serde::{Deserialize, Serialize};
