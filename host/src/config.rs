@@ -11,6 +11,7 @@
 //! ([`WhenNothingApplies`]).
 
 mod applies;
+mod pinned;
 mod when;
 
 pub use crate::approvals::{DEFAULT_AUTHOR_KEY, SelfApproval, Trust};

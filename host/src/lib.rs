@@ -20,6 +20,7 @@ pub mod config;
 pub mod decision;
 pub mod error;
 pub mod gate;
+pub mod input;
 pub mod inspect;
 #[cfg(test)]
 mod layering;

@@ -3,8 +3,9 @@
 //! ([`gatehouse_core::audit::replay`]) and print what differs. Writing the
 //! records is `eval`'s ([`super::eval_audit`]).
 
-use super::cache::EngineSettings;
-use super::{OutputFormat, report_error};
+use crate::args::OutputFormat;
+use crate::engines::EngineSettings;
+use crate::output::report_error;
 use gatehouse_core::approvals::AllowedSigners;
 use gatehouse_core::audit::replay::{self, ReplayOptions};
 use gatehouse_core::report::ErrorReport;
@@ -132,7 +133,7 @@ pub fn run(args: &AuditArgs, engines: &EngineSettings) -> i32 {
 fn print_json(value: &impl Serialize) {
     match serde_json::to_string_pretty(value) {
         Ok(json) => println!("{json}"),
-        Err(e) => super::print_error(&format!("cannot serialise the result: {e}")),
+        Err(e) => crate::output::print_error(&format!("cannot serialise the result: {e}")),
     }
 }
 
@@ -199,7 +200,7 @@ fn verify(file: &Path, keys: &KeyCheck, output: OutputFormat) -> i32 {
         return verify_failed(file, &problem, output);
     }
     if let (Some(text), Some(_)) = (&tail_text, &signed) {
-        super::print_warning(&format!(
+        crate::output::print_warning(&format!(
             "{}: {text}: whoever can write the log can change or remove them undetected (--require-signed makes this an error)",
             file.display()
         ));
@@ -312,7 +313,7 @@ fn verify_failed(
     problem: &gatehouse_core::audit::Problem,
     output: OutputFormat,
 ) -> i32 {
-    super::print_error(&format!(
+    crate::output::print_error(&format!(
         "{}: line {}: {}: {}",
         file.display(),
         problem.line,
@@ -335,7 +336,7 @@ fn verify_failed(
             gatehouse_core::untrusted::line(&problem.message)
         );
     }
-    super::EXIT_ERROR
+    crate::output::EXIT_ERROR
 }
 
 /// `audit replay`: re-evaluates the log's records in the core
@@ -428,10 +429,10 @@ fn replay(
         );
     }
     for e in &result.errors {
-        super::print_error(&format!("line {}: cannot replay: {}", e.line, e.error));
+        crate::output::print_error(&format!("line {}: cannot replay: {}", e.line, e.error));
     }
     if !result.errors.is_empty() {
-        super::EXIT_ERROR
+        crate::output::EXIT_ERROR
     } else if !result.differences.is_empty() {
         1
     } else {

@@ -3,8 +3,8 @@
 //! compilation, loading from the compile cache, instantiation, the policy's
 //! calls, and the whole evaluation.
 
-use super::cache::EngineSettings;
-use super::{OutputFormat, SourceArgs};
+use crate::args::{OutputFormat, ReleaseArgs};
+use crate::engines::EngineSettings;
 use gatehouse_core::error::Error;
 use gatehouse_core::runtime::cache::{CacheOutcome, CacheSetting};
 use gatehouse_core::runtime::{LoadedPolicy, RunOptions, Runtime};
@@ -39,9 +39,10 @@ pub struct BenchArgs {
     #[arg(long, value_name = "P.wasm")]
     pub policy: PathBuf,
 
-    /// The release change (any input format `eval` takes), or - for stdin.
-    #[arg(long, value_name = "FILE|-")]
-    pub input: String,
+    /// The release change (any input format `eval` takes) and the flags that
+    /// shape it.
+    #[command(flatten)]
+    pub release: ReleaseArgs,
 
     /// Evaluations (and input reads) to time.
     #[arg(long, value_name = "N", default_value_t = 1000)]
@@ -62,22 +63,6 @@ pub struct BenchArgs {
     /// The evaluation time (RFC 3339) instead of the clock.
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
-
-    /// The environment, overriding the input's environmentName.
-    #[arg(long, value_name = "E")]
-    pub environment: Option<String>,
-
-    /// The release stream, overriding the input's releaseStream.
-    #[arg(long, value_name = "S")]
-    pub release_stream: Option<String>,
-
-    /// Format, metadata and approvals.
-    #[command(flatten)]
-    pub source: SourceArgs,
-
-    /// Largest accepted input, in MiB.
-    #[arg(long, value_name = "MiB", default_value_t = 256)]
-    pub max_input_mib: u64,
 
     /// Report format (text or json).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
@@ -155,14 +140,14 @@ pub fn run(args: &BenchArgs, engines: &EngineSettings) -> i32 {
                     Ok(json) => println!("{json}"),
                     Err(e) => {
                         eprintln!("gatehouse: error: cannot serialise the report: {e}");
-                        return super::EXIT_ERROR;
+                        return crate::output::EXIT_ERROR;
                     }
                 },
                 OutputFormat::Text | OutputFormat::Github => print!("{}", render_text(&report)),
             }
             0
         }
-        Err(e) => super::report_error(
+        Err(e) => crate::output::report_error(
             &gatehouse_core::report::ErrorReport::from_error(&e),
             args.output,
         ),
@@ -185,13 +170,9 @@ fn bench(args: &BenchArgs, engines: &EngineSettings) -> Result<BenchReport, Erro
     let assignments = super::parse_assignments(&args.settings)?;
 
     // read: the input is read once (as `eval` reads it), then parsed repeatedly.
-    let (options, _) = super::input_options(
-        &args.source,
-        args.environment.clone(),
-        args.release_stream.clone(),
-        args.max_input_mib,
-    )?;
-    let (source, bytes) = super::eval::read_input(&args.input, args.max_input_mib)?;
+    let request = args.release.request()?;
+    let (options, _) = request.options()?;
+    let (source, bytes) = gatehouse_core::input::read_input(&request.input, request.max_input_mib)?;
     let (release, _) = gatehouse_core::release::read_release(&bytes, &source, &options)?;
     let mut read = repeat(args.iterations, budget, || {
         let started = Instant::now();

@@ -1,11 +1,10 @@
 //! `gatehouse compile` (fill the compile cache ahead of time),
 //! `gatehouse cache prune` (remove what the cache no longer needs),
-//! `gatehouse cache key` (where the key that authenticates entries is), and
-//! [`EngineSettings`], what the global cache flags choose for every engine
-//! of a run.
+//! and `gatehouse cache key` (where the key that authenticates entries is).
 
-use gatehouse_core::runtime::cache::{CacheOutcome, CacheSetting, KeyError, KeySource, key};
-use gatehouse_core::runtime::{Runtime, RuntimeBuilder};
+use crate::engines::EngineSettings;
+use gatehouse_core::runtime::Runtime;
+use gatehouse_core::runtime::cache::{CacheOutcome, CacheSetting, KeySource, key};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -65,93 +64,6 @@ pub enum CacheCommand {
     Key,
 }
 
-/// What every engine of one run shares, decided once from the global flags:
-/// the compile cache (`--cache-dir`, `--no-cache`, else the default
-/// location), whether a flag chose it (then a policy set's `cache-dir` does
-/// not override it), and the key that authenticates its entries. Engines are
-/// built from it ([`EngineSettings::builder`]); nothing is kept in the
-/// process.
-#[derive(Debug, Clone)]
-pub struct EngineSettings {
-    cache: CacheSetting,
-    explicit: bool,
-    key: KeySource,
-}
-
-impl EngineSettings {
-    /// The settings the global flags ask for. A key file named explicitly
-    /// (flag or environment) must exist and hold a key whenever a cache may
-    /// be used: otherwise this prints the error and returns the exit code
-    /// (3), never silently falling back to another key. `cache key` is
-    /// exempt: it creates the file. A key that exists but that others could
-    /// read or change is refused later, when a cache opens, with a warning
-    /// (the run compiles without a cache).
-    pub fn from_cli(cli: &super::Cli) -> Result<EngineSettings, i32> {
-        let explicit = cli.cache_dir.is_some() || cli.no_cache;
-        let mut settings = EngineSettings {
-            cache: cli.cache_setting(),
-            explicit,
-            key: KeySource::Default,
-        };
-        let creates_key = matches!(
-            &cli.command,
-            super::Command::Cache(CacheArgs {
-                command: CacheCommand::Key
-            })
-        );
-        if cli.no_cache && !creates_key {
-            return Ok(settings);
-        }
-        let error = |message: &dyn std::fmt::Display| {
-            super::print_error(&message.to_string());
-            super::EXIT_ERROR
-        };
-        settings.key = cli.cache_key_source().map_err(|e| error(&e))?;
-        if settings.key.is_explicit() && !creates_key {
-            match key::load(&settings.key) {
-                Ok(_) | Err(KeyError::Unsafe { .. }) => {}
-                Err(e) => return Err(error(&e)),
-            }
-        }
-        Ok(settings)
-    }
-
-    /// A runtime builder with this run's compile cache and key, its
-    /// warnings printed on stderr (`gatehouse: warning: ...`).
-    pub fn builder(&self) -> RuntimeBuilder {
-        self.quiet_builder().on_warning(super::print_warning)
-    }
-
-    /// [`EngineSettings::builder`] for a policy set: the set's `cache-dir`,
-    /// when it has one, unless `--cache-dir` or `--no-cache` chose otherwise.
-    pub fn for_policy_set(&self, cache_dir: Option<&Path>) -> RuntimeBuilder {
-        match cache_dir {
-            Some(dir) if !self.explicit => {
-                self.builder().cache(CacheSetting::Dir(dir.to_path_buf()))
-            }
-            _ => self.builder(),
-        }
-    }
-
-    /// A runtime builder with this run's key and no cache and no warning
-    /// sink, for commands that report cache problems themselves.
-    pub fn quiet_builder(&self) -> RuntimeBuilder {
-        Runtime::builder()
-            .cache(self.cache.clone())
-            .cache_key(self.key.clone())
-    }
-
-    /// The compile cache the flags chose.
-    pub fn cache(&self) -> &CacheSetting {
-        &self.cache
-    }
-
-    /// The key source the flags chose.
-    pub fn key(&self) -> &KeySource {
-        &self.key
-    }
-}
-
 /// Runs `gatehouse compile`.
 pub fn run_compile(args: &CompileArgs, engines: &EngineSettings) -> i32 {
     let setting = match &args.out {
@@ -162,18 +74,18 @@ pub fn run_compile(args: &CompileArgs, engines: &EngineSettings) -> i32 {
         eprintln!(
             "gatehouse: error: compile needs a cache directory: give --out DIR or --cache-dir DIR (not --no-cache), or set XDG_CACHE_HOME or HOME"
         );
-        return super::EXIT_ERROR;
+        return crate::output::EXIT_ERROR;
     };
     let runtime = match engines.quiet_builder().cache(setting.clone()).build() {
         Ok(runtime) => runtime,
         Err(e) => {
-            super::print_error(&e.to_string());
-            return super::EXIT_ERROR;
+            crate::output::print_error(&e.to_string());
+            return crate::output::EXIT_ERROR;
         }
     };
     if let Some(warning) = runtime.cache_warning() {
-        super::print_error(warning);
-        return super::EXIT_ERROR;
+        crate::output::print_error(warning);
+        return crate::output::EXIT_ERROR;
     }
     let mut failed = 0usize;
     for path in &args.policies {
@@ -185,7 +97,7 @@ pub fn run_compile(args: &CompileArgs, engines: &EngineSettings) -> i32 {
                     _ => "compiled",
                 };
                 if let Some(warning) = &info.warning {
-                    super::print_error(&format!("{}: {warning}", path.display()));
+                    crate::output::print_error(&format!("{}: {warning}", path.display()));
                     failed += 1;
                     continue;
                 }
@@ -201,7 +113,7 @@ pub fn run_compile(args: &CompileArgs, engines: &EngineSettings) -> i32 {
                 );
             }
             Err(e) => {
-                super::print_error(&e.to_string());
+                crate::output::print_error(&e.to_string());
                 failed += 1;
             }
         }
@@ -212,7 +124,7 @@ pub fn run_compile(args: &CompileArgs, engines: &EngineSettings) -> i32 {
             args.policies.len(),
             dir.display()
         );
-        return super::EXIT_ERROR;
+        return crate::output::EXIT_ERROR;
     }
     0
 }
@@ -239,7 +151,7 @@ fn with_cache_dir(engines: &EngineSettings, command: impl FnOnce(&Path) -> i32) 
             eprintln!(
                 "gatehouse: error: no cache directory: give --cache-dir DIR, or set XDG_CACHE_HOME or HOME"
             );
-            super::EXIT_ERROR
+            crate::output::EXIT_ERROR
         }
     }
 }
@@ -263,8 +175,8 @@ fn print_key(source: &KeySource) -> i32 {
             0
         }
         Err(e) => {
-            super::print_error(&e.to_string());
-            super::EXIT_ERROR
+            crate::output::print_error(&e.to_string());
+            crate::output::EXIT_ERROR
         }
     }
 }
@@ -278,8 +190,8 @@ fn prune(dir: &Path, older_than_days: u64) -> i32 {
     let engine = match Runtime::builder().build() {
         Ok(engine) => engine,
         Err(e) => {
-            super::print_error(&e.to_string());
-            return super::EXIT_ERROR;
+            crate::output::print_error(&e.to_string());
+            return crate::output::EXIT_ERROR;
         }
     };
     let max_age = Duration::from_secs(older_than_days.saturating_mul(86_400));
@@ -295,8 +207,8 @@ fn prune(dir: &Path, older_than_days: u64) -> i32 {
             0
         }
         Err(e) => {
-            super::print_error(&e.to_string());
-            super::EXIT_ERROR
+            crate::output::print_error(&e.to_string());
+            crate::output::EXIT_ERROR
         }
     }
 }

@@ -3,8 +3,9 @@
 //! every problem, not just the first. With `--input`, also which policies
 //! apply to that release and why, and what eval would do if none does.
 
-use super::cache::EngineSettings;
-use super::{CheckArgs, EXIT_ERROR, OutputFormat};
+use crate::args::{CheckArgs, InputFormat, OutputFormat};
+use crate::engines::EngineSettings;
+use crate::output::EXIT_ERROR;
 use gatehouse_core::config::{Applicability, PolicyEntry, PolicySet, quote};
 use gatehouse_core::runtime::RunOptions;
 use serde::Serialize;
@@ -87,13 +88,13 @@ struct CheckedRelease {
 pub fn run(args: &CheckArgs, engines: &EngineSettings) -> i32 {
     let report = check(args, engines);
     for problem in &report.problems {
-        super::print_error(problem);
+        crate::output::print_error(problem);
     }
     let text = match args.output {
         OutputFormat::Json => match serde_json::to_string_pretty(&report) {
             Ok(json) => format!("{json}\n"),
             Err(e) => {
-                super::print_error(&format!("cannot serialise the check report: {e}"));
+                crate::output::print_error(&format!("cannot serialise the check report: {e}"));
                 return EXIT_ERROR;
             }
         },
@@ -119,7 +120,7 @@ pub fn run(args: &CheckArgs, engines: &EngineSettings) -> i32 {
     };
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        super::print_error(&format!("cannot write to stdout: {e}"));
+        crate::output::print_error(&format!("cannot write to stdout: {e}"));
         return EXIT_ERROR;
     }
     if report.ok { 0 } else { EXIT_ERROR }
@@ -161,13 +162,11 @@ fn render_release(report: &CheckReport) -> String {
 /// (a case-only match, or nothing applies with `when-nothing-applies =
 /// "error"`) to the problems.
 fn check_release(args: &CheckArgs, input: &str, set: &PolicySet, report: &mut CheckReport) {
-    let loaded = match super::load_input(
-        input,
-        &args.source,
-        args.environment.clone(),
-        args.release_stream.clone(),
-        args.max_input_mib,
-    ) {
+    let loaded = match args
+        .release
+        .request(input, &args.approvals.approvals)
+        .and_then(|request| request.load())
+    {
         Ok(loaded) => loaded,
         Err(e) => {
             report.problems.push(e.to_string());
@@ -221,9 +220,9 @@ fn check(args: &CheckArgs, engines: &EngineSettings) -> CheckReport {
         problems: Vec::new(),
     };
     if args.input.is_none()
-        && (!args.source.meta.is_empty()
-            || !args.source.approvals.is_empty()
-            || args.source.format != super::InputFormat::Auto)
+        && (!args.release.meta.is_empty()
+            || !args.approvals.approvals.is_empty()
+            || args.release.format != InputFormat::Auto)
     {
         report
             .problems
@@ -271,7 +270,7 @@ fn check(args: &CheckArgs, engines: &EngineSettings) -> CheckReport {
             use sha2::{Digest, Sha256};
             checked.sha256 = Some(hex::encode(Sha256::digest(&bytes)));
         }
-        match super::eval::load_pinned(&runtime, entry) {
+        match entry.load_pinned(&runtime) {
             Err(gatehouse_core::error::Error::Load(e)) => report.problems.push(format!(
                 "{config}: policy '{}' ({}): {}",
                 entry.name,

@@ -1,18 +1,19 @@
 //! `gatehouse eval`: load the policies, read the release, evaluate each policy
 //! in its own sandbox, aggregate, report, and return the exit code.
 
-use super::cache::EngineSettings;
 use super::eval_approvals::{Gathered, gather};
-use super::{EvalArgs, SourceArgs, report_error};
+use crate::args::EvalArgs;
+use crate::engines::EngineSettings;
+use crate::output::report_error;
 use gatehouse_core::config::{Applicability, PolicyEntry, PolicySet, Trust};
-use gatehouse_core::error::{Error, InputError};
+use gatehouse_core::error::Error;
 use gatehouse_core::gate::run_and_settle;
+use gatehouse_core::input::LoadedInput;
 use gatehouse_core::release::Release;
 use gatehouse_core::report::{ErrorReport, InputSummary, PolicyReport, Report, SkippedPolicy};
-use gatehouse_core::runtime::{Grants, Limits, RunOptions, Runtime};
+use gatehouse_core::runtime::{Grants, Limits, RunOptions};
 use gatehouse_core::settings::{check_assignments, settings_for};
 use sha2::{Digest, Sha256};
-use std::io::Read;
 
 /// Runs `gatehouse eval` and returns the exit code.
 ///
@@ -52,9 +53,9 @@ pub fn run(args: &EvalArgs, engines: &EngineSettings) -> i32 {
         Err(err) => return fail(ErrorReport::from_error(&err)),
     };
     if let Some(nothing) = &report.nothing_applied {
-        super::print_warning(&nothing.message);
+        crate::output::print_warning(&nothing.message);
     }
-    let Err(failure) = super::deliver_report(&report, args.output) else {
+    let Err(failure) = crate::output::deliver_report(&report, args.output) else {
         return report.exit_code;
     };
     // The verdict did not reach whoever acts on it: the outcome is an error.
@@ -92,22 +93,16 @@ fn evaluate(
     };
 
     // `--approvals` is read below, by the rules of the trust section.
-    let without_approvals = SourceArgs {
-        approvals: Vec::new(),
-        ..args.source.clone()
-    };
-    let super::LoadedInput {
+    let LoadedInput {
         source,
         bytes,
         mut release,
         mut warnings,
-    } = super::load_input(
-        &args.input,
-        &without_approvals,
-        args.environment.clone(),
-        args.release_stream.clone(),
-        args.max_input_mib,
-    )?;
+    } = args
+        .release
+        .flags
+        .request(&args.release.input, &[])?
+        .load()?;
     let input_sha256 = hex::encode(Sha256::digest(&bytes));
     drop(bytes);
     let release_digest = release.digest();
@@ -132,12 +127,12 @@ fn evaluate(
         .map_err(Error::Usage)?,
     };
     let approvals = gather(
-        &args.source.approvals,
+        &args.release.approvals.approvals,
         trust.as_ref(),
         &mut release,
         &release_digest,
         now,
-        args.max_input_mib,
+        args.release.flags.max_input_mib,
     )?;
     warnings.extend(approvals.warnings.iter().cloned());
     seen.approvals = Some(approvals.record.clone());
@@ -248,7 +243,7 @@ fn evaluate_set(
     let mut loaded = Vec::with_capacity(applicable.len());
     for entry in &applicable {
         let grants = entry.grants().map_err(Error::Config)?;
-        loaded.push((load_pinned(&runtime, entry)?, grants));
+        loaded.push((entry.load_pinned(&runtime)?, grants));
     }
     let mut reports = Vec::with_capacity(applicable.len());
     for (entry, (policy, grants)) in applicable.iter().zip(loaded) {
@@ -282,64 +277,4 @@ fn evaluate_set(
     Ok(report
         .with_config(config, skipped)
         .with_approvals(approvals.report))
-}
-
-/// Reads a policy of a set, refuses it when its digest does not match the
-/// pin (fail closed), and loads it.
-pub(super) fn load_pinned(
-    runtime: &Runtime,
-    entry: &PolicyEntry,
-) -> Result<gatehouse_core::runtime::LoadedPolicy, Error> {
-    let bytes = std::fs::read(&entry.path).map_err(|e| gatehouse_core::error::LoadError {
-        path: entry.path.clone(),
-        kind: gatehouse_core::error::LoadErrorKind::Io(e),
-    })?;
-    if let Some(pin) = &entry.sha256 {
-        let actual = hex::encode(Sha256::digest(&bytes));
-        if &actual != pin {
-            return Err(Error::Config(format!(
-                "policy '{}' ({}): sha256 is {actual}, but the config pins {pin}; refusing to run it",
-                entry.name,
-                entry.path.display()
-            )));
-        }
-    }
-    Ok(runtime.load_bytes(&entry.path, &bytes)?)
-}
-
-/// Reads the input file (or stdin for `-`), refusing more than `max_mib` MiB.
-pub(super) fn read_input(input: &str, max_mib: u64) -> Result<(String, Vec<u8>), InputError> {
-    let limit = max_mib.saturating_mul(1 << 20);
-    let (source, reader): (String, Box<dyn Read>) = if input == "-" {
-        ("<stdin>".to_string(), Box::new(std::io::stdin().lock()))
-    } else {
-        let file = std::fs::File::open(input)
-            .map_err(|e| InputError::whole(input, format!("cannot open the input file: {e}")))?;
-        if file.metadata().is_ok_and(|m| m.is_dir()) {
-            return Err(InputError::whole(
-                input,
-                "is a directory; pass a JSON file: a release, a Terraform plan or a Pulumi preview"
-                    .into(),
-            ));
-        }
-        (input.to_string(), Box::new(file))
-    };
-    let mut bytes = Vec::new();
-    reader
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| InputError::whole(&source, format!("cannot read the input: {e}")))?;
-    if bytes.len() as u64 > limit {
-        return Err(InputError::whole(
-            &source,
-            format!("the input is larger than {max_mib} MiB; raise the limit with --max-input-mib"),
-        ));
-    }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(InputError::whole(
-            &source,
-            "the input is empty; expected a JSON object: a release, a Terraform plan or a Pulumi preview".into(),
-        ));
-    }
-    Ok((source, bytes))
 }

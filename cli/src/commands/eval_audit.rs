@@ -2,7 +2,7 @@
 //! evaluation (a decision or an error) from what `eval` observed, and
 //! appending it, with a signed checkpoint when asked (docs/audit.md).
 
-use super::EvalArgs;
+use crate::args::EvalArgs;
 use gatehouse_core::approvals::Signer;
 use gatehouse_core::audit::{Appender, GrantsRecord, LimitHit, LimitsRecord, PolicyRecord, Record};
 use gatehouse_core::error::Error;
@@ -59,7 +59,7 @@ fn base_record(args: &EvalArgs, seen: &Observed) -> Result<Record, String> {
         config: args.config.as_ref().map(|c| c.display().to_string()),
         policies: Vec::new(),
         verdict: "error".to_string(),
-        exit_code: super::EXIT_ERROR,
+        exit_code: crate::output::EXIT_ERROR,
         error: None,
         limit_hit: None,
         release_digest: seen.release_digest.clone(),

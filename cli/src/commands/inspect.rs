@@ -1,8 +1,8 @@
 //! `gatehouse inspect`: print what a policy module is and can do, for a
 //! security reviewer deciding whether to allow it (docs/inspect.md).
 
-use super::EXIT_ERROR;
-use super::cache::EngineSettings;
+use crate::engines::EngineSettings;
+use crate::output::EXIT_ERROR;
 use clap::ValueEnum;
 use gatehouse_core::inspect::{self, SCHEMA};
 use serde::Serialize;
@@ -49,7 +49,7 @@ struct InspectError {
 /// Runs `gatehouse inspect` and returns the exit code.
 pub fn run(args: &InspectArgs, engines: &EngineSettings) -> i32 {
     let fail = |error: String| {
-        super::print_error(&error);
+        crate::output::print_error(&error);
         if args.output == InspectOutput::Json {
             let report = InspectError {
                 schema: SCHEMA,
@@ -80,7 +80,7 @@ pub fn run(args: &InspectArgs, engines: &EngineSettings) -> i32 {
     };
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        super::print_error(&format!("cannot write to stdout: {e}"));
+        crate::output::print_error(&format!("cannot write to stdout: {e}"));
         return EXIT_ERROR;
     }
     0
