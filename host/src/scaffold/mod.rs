@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 pub use templates::{COMPONENTIZE_JS_PACKAGE, componentize_py_version, js_tool_versions};
 
 /// The WIT world every generated project carries as `wit/policy.wit`.
-pub const POLICY_WIT: &str = include_str!("../../../wit/policy.wit");
+pub const POLICY_WIT: &str = include_str!("../../wit/policy.wit");
 
 /// The longest project name accepted.
 pub const MAX_NAME_LEN: usize = 64;
