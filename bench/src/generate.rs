@@ -113,10 +113,10 @@ pub fn expected_destructive_reasons(n: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gatehouse::release::{ChangeKind, InputOptions, read_release};
+    use gatehouse_core::release::{ChangeKind, InputOptions, read_release};
     use std::collections::BTreeMap;
 
-    fn parse(n: usize) -> gatehouse::release::Release {
+    fn parse(n: usize) -> gatehouse_core::release::Release {
         let text = release_json(n);
         read_release(text.as_bytes(), "generated", &InputOptions::default())
             .expect("the generated release parses")

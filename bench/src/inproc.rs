@@ -5,9 +5,9 @@
 use crate::report::{Table, heading};
 use crate::stats::{Budget, Summary, fmt};
 use crate::{Bench, size_label};
-use gatehouse::decision::Decision;
-use gatehouse::release::{InputOptions, Release, read_release};
-use gatehouse::runtime::{LoadedPolicy, RunOptions};
+use gatehouse_core::decision::Decision;
+use gatehouse_core::release::{InputOptions, Release, read_release};
+use gatehouse_core::runtime::{LoadedPolicy, RunOptions};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -329,7 +329,7 @@ fn phases(bench: &Bench, subject: &Subject, n: usize, seconds: f64) -> Result<Ph
         .unwrap_or(Duration::ZERO);
     let to_wit = median_of(budget, || {
         let started = Instant::now();
-        let wit = gatehouse::runtime::convert::release_to_wit(&release);
+        let wit = gatehouse_core::runtime::convert::release_to_wit(&release);
         let elapsed = started.elapsed();
         drop(wit);
         Ok(elapsed)

@@ -22,8 +22,8 @@ mod report;
 mod shared;
 mod stats;
 
-use gatehouse::runtime::cache::CacheSetting;
-use gatehouse::runtime::{Grants, Limits, RunOptions, Runtime};
+use gatehouse_core::runtime::cache::CacheSetting;
+use gatehouse_core::runtime::{Grants, Limits, RunOptions, Runtime};
 use inproc::Subject;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -196,7 +196,7 @@ fn run(args: &Args) -> Result<(), String> {
         .canonicalize()
         .map_err(|e| format!("cannot find the repository: {e}"))?;
     let wanted = |section: &str| args.only.is_empty() || args.only.iter().any(|s| s == section);
-    let now = gatehouse::time::parse_rfc3339(NOW)?;
+    let now = gatehouse_core::time::parse_rfc3339(NOW)?;
     let bench = Bench {
         quick: args.quick,
         sizes: args.sizes.clone(),
@@ -237,14 +237,14 @@ fn run(args: &Args) -> Result<(), String> {
         .any(|s| wanted(s));
     if needs_runtime {
         let started = std::time::Instant::now();
-        let runtime = Runtime::with_cache(
-            &bench.options.limits,
-            &CacheSetting::Dir(bench.cache_dir.clone()),
-        )
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+        let runtime = Runtime::builder()
+            .limits(&bench.options.limits)
+            .cache(CacheSetting::Dir(bench.cache_dir.clone()))
+            .build()
+            .map_err(|e| format!("cannot start the runtime: {e}"))?;
         let runtime_ms = started.elapsed().as_secs_f64() * 1e3;
         println!(
-            "_`Runtime::with_cache` (engine with the pooling allocator, epoch ticker, linker, cache): {runtime_ms:.2} ms_\n"
+            "_`Runtime::builder().build()` (engine with the pooling allocator, epoch ticker, linker, cache): {runtime_ms:.2} ms_\n"
         );
         if let Some(warning) = runtime.cache_warning() {
             eprintln!("gatehouse-bench: warning: {warning}");

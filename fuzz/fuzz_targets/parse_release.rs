@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use gatehouse::release::{InputOptions, ParseOptions, parse_release, read_release};
+use gatehouse_core::release::{InputOptions, ParseOptions, parse_release, read_release};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -25,6 +25,6 @@ fuzz_target!(|data: &[u8]| {
     let (again, warnings) = parse_release(&json, "round-trip", &options).expect("round trip parses");
     assert_eq!(release, again, "round trip changed the release");
     assert!(warnings.is_empty(), "serialised release has unknown fields: {warnings:?}");
-    let lowered = gatehouse::runtime::convert::release_to_wit(&release);
+    let lowered = gatehouse_core::runtime::convert::release_to_wit(&release);
     assert_eq!(lowered.resources.len(), release.resources.len());
 });

@@ -11,11 +11,12 @@
 //! ([`WhenNothingApplies`]).
 
 mod applies;
-mod trust;
+mod pinned;
 mod when;
 
-pub use applies::{Applicability, quote};
-pub use trust::{DEFAULT_AUTHOR_KEY, SelfApproval, Trust};
+pub use crate::approvals::{DEFAULT_AUTHOR_KEY, SelfApproval, Trust};
+pub use crate::untrusted::quote;
+pub use applies::Applicability;
 pub use when::WhenNothingApplies;
 
 use crate::runtime::{Grants, Limits};
@@ -79,7 +80,7 @@ struct RawConfig {
     #[serde(default, rename = "when-nothing-applies")]
     when_nothing_applies: Option<toml::Spanned<toml::Value>>,
     #[serde(default)]
-    trust: Option<toml::Spanned<trust::RawTrust>>,
+    trust: Option<toml::Spanned<crate::approvals::trust::RawTrust>>,
     #[serde(default)]
     policy: Vec<RawPolicy>,
 }

@@ -24,6 +24,27 @@ pub enum Error {
     /// The policy set (`--config`) is invalid, or a policy's digest does not match its pin.
     #[error("{0}")]
     Config(String),
+    /// The WebAssembly engine could not be started.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// The WebAssembly engine could not be started: wasmtime refused its
+/// configuration (e.g. the allocation pool does not fit the address space),
+/// or a thread it needs could not be spawned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot start the WebAssembly engine: {message}")]
+pub struct EngineError {
+    message: String,
+}
+
+impl EngineError {
+    /// An engine failure, with wasmtime's (or the OS's) reason.
+    pub fn new(message: impl Into<String>) -> Self {
+        EngineError {
+            message: message.into(),
+        }
+    }
 }
 
 /// A release input problem: which input, where in it, and what is wrong.

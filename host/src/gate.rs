@@ -6,13 +6,43 @@
 //! its `when-nothing-applies` (an error unless the set's author wrote
 //! otherwise). An error in any policy stops the run before aggregation
 //! (exit 3): the gate fails closed.
+//!
+//! A policy that asks for approval is settled against the valid signed
+//! approvals by [`run_and_settle`], the one path `eval` and `audit replay`
+//! both take.
 
+use crate::approvals::{self, Counted, Settlement};
 use crate::decision::Verdict;
+use crate::error::PolicyError;
+use crate::release::Release;
+use crate::runtime::{LoadedPolicy, PolicyRun, RunOptions};
 
 /// The overall verdict of a set of policy verdicts: the most restrictive,
 /// or `None` when there is none (nothing was checked, so nothing is decided).
 pub fn aggregate(verdicts: impl IntoIterator<Item = Verdict>) -> Option<Verdict> {
     verdicts.into_iter().max()
+}
+
+/// Evaluates a policy, then settles its decision against the valid
+/// approvals ([`approvals::settle`]): when they meet its request, it is run
+/// again on the release without approvals, and only an identical decision
+/// lets the host satisfy it.
+pub fn run_and_settle(
+    policy: &LoadedPolicy,
+    release: &Release,
+    settings: &[(String, String)],
+    options: &RunOptions,
+    counted: &[Counted],
+) -> Result<(PolicyRun, Settlement), PolicyError> {
+    let run = policy.evaluate(release, settings, options)?;
+    let settlement = approvals::settle(&run.decision, counted, || {
+        let mut without = release.clone();
+        without.approvals.clear();
+        policy
+            .evaluate(&without, settings, options)
+            .map(|again| again.decision)
+    })?;
+    Ok((run, settlement))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 
 #![forbid(unsafe_code)]
 
-use gatehouse::approvals::{AllowedSigners, Statement, verify};
+use gatehouse_core::approvals::{AllowedSigners, Statement, verify};
 use gatehouse_e2e::{Run, assert_error, assert_no_host_panic, gatehouse_command, release_json};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -187,7 +187,7 @@ fn statement_text(principal: &str) -> String {
         environment: "prod-eu".into(),
         principal: principal.into(),
         groups: vec!["dba".into()],
-        decision: gatehouse::approvals::Decision::Approve,
+        decision: gatehouse_core::approvals::Decision::Approve,
         time: now() - 60,
         expires: now() + 3_600,
         comment: Some("signed by ssh-keygen".into()),

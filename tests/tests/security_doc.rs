@@ -6,8 +6,9 @@
 //!
 //! A reference is a code span `FILE::function`: `hostile::name` is
 //! `tests/tests/hostile.rs`, `runtime/clock.rs::name` is a unit test in
-//! `host/src/runtime/clock.rs`, and `glob/src/lib.rs::name` one in a file
-//! named from the workspace root.
+//! the core library, `host/src/runtime/clock.rs`, `cli:args.rs::name` one
+//! in the `gatehouse` binary crate, `cli/src/args.rs`, and
+//! `glob/src/lib.rs::name` one in a file named from the workspace root.
 
 #![forbid(unsafe_code)]
 
@@ -38,7 +39,9 @@ fn references(cell: &str) -> Vec<Reference> {
                 return None;
             }
             let root = workspace_root();
-            let file = if file.ends_with(".rs") && root.join(file).is_file() {
+            let file = if let Some(cli) = file.strip_prefix("cli:") {
+                root.join("cli/src").join(cli)
+            } else if file.ends_with(".rs") && root.join(file).is_file() {
                 // A path from the workspace root: `glob/src/lib.rs::name`.
                 root.join(file)
             } else if file.ends_with(".rs") {

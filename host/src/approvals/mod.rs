@@ -19,6 +19,7 @@
 //! | `assess.rs` | [`assess`]: whether each approval counts for this release (digest, environment, time, groups, self-approval, duplicates) |
 //! | `satisfy.rs` | [`settle`]: whether valid approvals satisfy a policy's request, and whether the host may say so |
 //! | `record.rs` | [`ApprovalsRecord`]: the approvals of an audit record, with their bytes, and their re-check on replay |
+//! | `trust.rs` | [`Trust`]: who may approve (a policy set's `[trust]` section, or eval's flags) and the rules it gives |
 //! | `signer.rs` | the approver's key: a private key file, or ssh-agent |
 //! | `agent.rs` | the ssh-agent client |
 
@@ -32,6 +33,7 @@ mod satisfy;
 mod signature;
 mod signer;
 mod statement;
+pub(crate) mod trust;
 mod verify;
 
 pub use agent::Agent;
@@ -55,4 +57,5 @@ pub use statement::{
     Decision, MAX_COMMENT_BYTES, MAX_GROUPS, MAX_NAME_BYTES, MAX_STATEMENT_BYTES, STATEMENT_TYPE,
     Statement, StatementError, check_digest, check_name,
 };
+pub use trust::{DEFAULT_AUTHOR_KEY, SelfApproval, Trust};
 pub use verify::{Rejection, VerifiedApproval, verify};

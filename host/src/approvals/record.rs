@@ -13,7 +13,7 @@
 use super::allowed_signers::AllowedSigners;
 use super::assess::{Assessed, ReleaseFacts, Status, assess};
 use super::files::ApprovalFile;
-use crate::config::{SelfApproval, Trust};
+use super::trust::{SelfApproval, Trust};
 use base64ct::{Base64, Encoding};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

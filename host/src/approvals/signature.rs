@@ -37,7 +37,7 @@ pub fn check_algorithm(algorithm: &Algorithm) -> Result<(), String> {
         )),
         other => Err(format!(
             "{} keys are not supported: use an Ed25519 or ECDSA key (ssh-keygen -t ed25519)",
-            crate::report::untrusted::line(other.as_str())
+            crate::untrusted::line(other.as_str())
         )),
     }
 }

@@ -22,7 +22,7 @@
 //! `gatehouse approve` signs.
 
 use crate::release::json_error;
-use crate::report::untrusted::needs_escape;
+use crate::untrusted::needs_escape;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::error::Category;
 use std::fmt;
@@ -336,7 +336,7 @@ pub fn check_digest(text: &str) -> Result<(), String> {
     } else {
         Err(format!(
             "expected sha256: and 64 lowercase hex digits (as `gatehouse digest` prints), got {:?}",
-            crate::report::untrusted::line(text)
+            crate::untrusted::line(text)
         ))
     }
 }
@@ -373,7 +373,7 @@ fn parse_time(field: &str, text: &str) -> Result<i64, StatementError> {
                 field,
                 format!(
                     "expected an RFC 3339 timestamp such as 2026-11-30T12:00:00Z, got {:?} ({e})",
-                    crate::report::untrusted::line(text)
+                    crate::untrusted::line(text)
                 ),
             )
         })

@@ -10,7 +10,7 @@
 //!
 //! Messages quote the statement's principal and the signature's namespace,
 //! which come from the approval files: print them through
-//! [`crate::report::untrusted`] like every untrusted text.
+//! [`crate::untrusted`] like every untrusted text.
 
 use super::allowed_signers::{AllowedSigners, SignerEntry};
 use super::pattern::ListMatch;

@@ -4,6 +4,7 @@
 //! unless the set says otherwise ([`PolicySet::refusal`]).
 
 use super::{PolicyEntry, PolicySet, WhenNothingApplies};
+use crate::untrusted::quote;
 
 /// Whether a policy of a set applies to a release, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,13 +52,6 @@ fn condition<'a>(
         Some(hit) => Condition::Folded(hit),
         None => Condition::NoMatch,
     }
-}
-
-/// A string for a message: quoted, with quotes, backslashes, control,
-/// bidirectional and line-separator characters escaped (release values and
-/// config entries are untrusted text).
-pub fn quote(text: &str) -> String {
-    crate::report::untrusted::line(&format!("{text:?}")).into_owned()
 }
 
 /// Entries as a quoted, comma-separated list.
@@ -347,7 +341,7 @@ mod tests {
             why,
             "environment \"dev\\u{202e}ved\\r\" matches none of \"prod\\n::error::x\""
         );
-        assert!(!why.chars().any(crate::report::untrusted::needs_escape));
+        assert!(!why.chars().any(crate::untrusted::needs_escape));
         assert_eq!(quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
         assert_eq!(quote("\u{2028}\u{061c}"), "\"\\u{2028}\\u{61c}\"");
     }

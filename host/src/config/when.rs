@@ -2,8 +2,8 @@
 //! applies to a release. Nothing was checked then, so the default is an
 //! error; any verdict must be written by the set's author.
 
-use super::applies::quote;
 use crate::decision::Verdict;
+use crate::untrusted::quote;
 
 /// What a policy set does when none of its policies applies to a release
 /// (top-level key `when-nothing-applies`). Nothing was checked then, so the
@@ -153,7 +153,7 @@ fn approver_groups(value: toml::Value) -> Result<Vec<String>, String> {
         };
         if group.trim().is_empty()
             || group.trim() != group
-            || group.chars().any(crate::report::untrusted::needs_escape)
+            || group.chars().any(crate::untrusted::needs_escape)
         {
             return Err(format!(
                 "{KEY}.approver-groups: {} is not a group name (empty, surrounding spaces or control characters)",

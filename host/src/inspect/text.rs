@@ -220,12 +220,12 @@ fn treatment_word(treatment: Treatment) -> &'static str {
 
 /// Untrusted text (names, `describe` answers, producers, guest stderr in
 /// errors) on one line, as every text sink writes it
-/// ([`crate::report::untrusted::line`]): control, bidirectional and
+/// ([`crate::untrusted::line`]): control, bidirectional and
 /// invisible characters shown as `\u{..}` escapes and at most
-/// [`crate::report::untrusted::MAX_SHOWN_CHARS`] characters, so a module
+/// [`crate::untrusted::MAX_SHOWN_CHARS`] characters, so a module
 /// cannot forge lines of the page, hide text from the reader or flood it.
 fn shown(text: &str) -> Cow<'_, str> {
-    crate::report::untrusted::line(text)
+    crate::untrusted::line(text)
 }
 
 /// `1234567` → `1,234,567 bytes (1.2 MiB)`.

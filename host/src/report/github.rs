@@ -449,7 +449,7 @@ mod tests {
         for line in log.lines() {
             assert!(line.starts_with("::error title=Gatehouse "), "{line}");
             assert!(!line.contains("##["), "{line}");
-            assert!(!line.chars().any(crate::report::untrusted::needs_escape));
+            assert!(!line.chars().any(crate::untrusted::needs_escape));
             // The properties end at the first `::`; the title cannot contain one.
             let title = &line["::error ".len()..];
             let end = title.find("::").expect("data separator");
@@ -506,7 +506,7 @@ mod tests {
         assert!(
             !summary
                 .chars()
-                .any(|c| c != '\n' && crate::report::untrusted::needs_escape(c)),
+                .any(|c| c != '\n' && crate::untrusted::needs_escape(c)),
             "{summary}"
         );
     }

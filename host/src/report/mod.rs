@@ -1,14 +1,17 @@
 //! The report of one `gatehouse eval`: one serialisable value, rendered as
 //! text for people or as a versioned JSON object for CI (see docs/report-json.md).
 //! Renderers write to a writer (never one string of the whole report) and
-//! escape untrusted text with [`untrusted`].
+//! escape untrusted text with [`crate::untrusted`].
 
 pub mod approvals;
 #[cfg(test)]
-mod fixture;
+pub(crate) mod fixture;
 pub mod github;
 mod text;
-pub mod untrusted;
+
+/// The escaping layer, which lived here before it became a top-level module
+/// of its own (everything prints through it, reports included).
+pub use crate::untrusted;
 
 pub use approvals::{ApprovalsReport, approve_command};
 pub use text::{render_text, write_text};
@@ -379,7 +382,8 @@ impl Report {
         input: InputSummary,
         when: &crate::config::WhenNothingApplies,
     ) -> Option<Self> {
-        use crate::config::{WhenNothingApplies, quote};
+        use crate::config::WhenNothingApplies;
+        use crate::untrusted::quote;
         let verdict = when.verdict()?;
         let what = format!(
             "no policy of the set applies to environment {}, release stream {}",

@@ -289,7 +289,7 @@ pub fn render_text(report: &Report) -> String {
 mod tests {
     use super::*;
     use crate::report::fixture::{FORGED, report_with};
-    use crate::report::untrusted::{MAX_SHOWN_CHARS, needs_escape};
+    use crate::untrusted::{MAX_SHOWN_CHARS, needs_escape};
 
     #[test]
     fn forged_text_cannot_add_lines() {

@@ -2,8 +2,10 @@
 
 #![allow(missing_docs)]
 
+// `wit` is a link to the repository's wit/, so the published crate carries
+// the WIT it was built from.
 wasmtime::component::bindgen!({
-    path: "../wit",
+    path: "wit",
     world: "policy",
     imports: { default: trappable },
 });

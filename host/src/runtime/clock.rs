@@ -20,23 +20,19 @@
 //!   wait that fits, the epoch deadline is moved earlier by the time waited.
 //!
 //! The functions are installed by shadowing wasmtime-wasi's definitions in the
-//! linker ([`shadow_wasi`]): `monotonic-clock.{now, resolution,
+//! linker ([`super::clock_imports`]): `monotonic-clock.{now, resolution,
 //! subscribe-duration, subscribe-instant}`, and `poll.poll` and
 //! `pollable.block` (which run wasmtime-wasi's own implementation and then
 //! check the budget). Imports of any WASI 0.2.x version resolve to them: the
 //! linker answers `@0.2.0` .. `@0.2.N` with the newest `0.2` definition, and
 //! the shadowing replaces the functions inside that very instance.
 
-use super::sandbox::SandboxState;
-use super::ticker::deadline_ticks;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use wasmtime::StoreContextMut;
-use wasmtime::component::{Linker, Resource};
-use wasmtime_wasi::p2::bindings::sync::io::poll::{Host as _, HostPollable as _};
+use wasmtime::component::{Resource, ResourceTable};
 use wasmtime_wasi::p2::{DynPollable, Pollable, subscribe};
 
 /// What `monotonic-clock.now` returns before the policy has waited, in
@@ -50,7 +46,7 @@ pub const RESOLUTION_NS: u64 = 1;
 /// The WASI 0.2 version wasmtime-wasi 48 registers its interfaces under; the
 /// shadowing must name exactly this instance. An upgrade that changes it
 /// makes the clock tests fail (they see the real clock again).
-const WASI_VERSION: &str = "0.2.12";
+pub(crate) const WASI_VERSION: &str = "0.2.12";
 
 /// The error a wait that would pass the budget ends the call with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,84 +207,18 @@ impl Drop for Wait<'_> {
     }
 }
 
-/// Replaces wasmtime-wasi's monotonic clock and clock waits in `linker`
-/// (which must already hold `wasmtime_wasi::p2::add_to_linker_sync`) with
-/// the virtual clock of each store's [`SandboxState`].
-pub(crate) fn shadow_wasi(linker: &mut Linker<SandboxState>) -> wasmtime::Result<()> {
-    linker.allow_shadowing(true);
-    let result = define(linker);
-    linker.allow_shadowing(false);
-    result
-}
-
-fn define(linker: &mut Linker<SandboxState>) -> wasmtime::Result<()> {
-    let mut clock = linker.instance(&format!("wasi:clocks/monotonic-clock@{WASI_VERSION}"))?;
-    clock.func_wrap("now", |store: StoreContextMut<'_, SandboxState>, (): ()| {
-        Ok((store.data().clock().now(),))
+/// A pollable in `table` for the virtual instant `at` of `clock`: ready
+/// at once, the clock jumping to `at` (see the module documentation).
+pub(crate) fn subscribe_at(
+    clock: &Arc<VirtualClock>,
+    table: &mut ResourceTable,
+    at: u64,
+) -> wasmtime::Result<Resource<DynPollable>> {
+    let wait = table.push(ClockWait {
+        clock: Arc::clone(clock),
+        at,
     })?;
-    clock.func_wrap(
-        "resolution",
-        |_: StoreContextMut<'_, SandboxState>, (): ()| Ok((RESOLUTION_NS,)),
-    )?;
-    clock.func_wrap(
-        "subscribe-duration",
-        |mut store: StoreContextMut<'_, SandboxState>, (duration,): (u64,)| {
-            let at = store.data().clock().now().saturating_add(duration);
-            Ok((subscribe_at(store.data_mut(), at)?,))
-        },
-    )?;
-    clock.func_wrap(
-        "subscribe-instant",
-        |mut store: StoreContextMut<'_, SandboxState>, (at,): (u64,)| {
-            Ok((subscribe_at(store.data_mut(), at)?,))
-        },
-    )?;
-
-    let mut poll = linker.instance(&format!("wasi:io/poll@{WASI_VERSION}"))?;
-    poll.func_wrap(
-        "poll",
-        |mut store: StoreContextMut<'_, SandboxState>,
-         (pollables,): (Vec<Resource<DynPollable>>,)| {
-            let ready = store.data_mut().table().poll(pollables)?;
-            after_wait(&mut store)?;
-            Ok((ready,))
-        },
-    )?;
-    poll.func_wrap(
-        "[method]pollable.block",
-        |mut store: StoreContextMut<'_, SandboxState>, (pollable,): (Resource<DynPollable>,)| {
-            store.data_mut().table().block(pollable)?;
-            after_wait(&mut store)?;
-            Ok(())
-        },
-    )?;
-    Ok(())
-}
-
-/// A pollable for the virtual instant `at`.
-fn subscribe_at(state: &mut SandboxState, at: u64) -> wasmtime::Result<Resource<DynPollable>> {
-    let clock = Arc::clone(state.clock());
-    let table = state.table();
-    let wait = table.push(ClockWait { clock, at })?;
     subscribe(table, wait)
-}
-
-/// After a wait: a wait past the budget ends the call; otherwise the epoch
-/// deadline is what remains of the budget, so real time and virtual time
-/// together stay within it.
-fn after_wait(store: &mut StoreContextMut<'_, SandboxState>) -> wasmtime::Result<()> {
-    let (overrun, waited, remaining) = {
-        let clock = store.data().clock();
-        (clock.overrun(), clock.waited(), clock.remaining())
-    };
-    if overrun {
-        return Err(wasmtime::Error::new(VirtualTimeout));
-    }
-    if waited > Duration::ZERO {
-        let remaining_ms = u64::try_from(remaining.as_millis()).unwrap_or(u64::MAX);
-        store.set_epoch_deadline(deadline_ticks(remaining_ms));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

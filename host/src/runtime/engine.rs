@@ -2,69 +2,53 @@
 //! instantiated against: our host interface plus WASI with nothing granted.
 
 use super::bindings::{Policy, PolicyPre, REQUIRED_EXPORTS, WORLD};
-use super::cache::{CacheSetting, CompileCache};
-use super::limits::Limits;
+use super::cache::{CacheSetting, CompileCache, KeySource};
+use super::errors::first_line;
+use super::limits::{Limits, MAX_WASM_STACK};
 use super::policy::{CompileInfo, LoadedPolicy};
 use super::sandbox::SandboxState;
 use crate::error::{LoadError, LoadErrorKind};
 use sha2::{Digest, Sha256};
 use std::path::Path;
+use std::sync::Arc;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, PoolingAllocationConfig};
 
-/// Guest stack limit: deep recursion traps with a stack overflow at this depth.
-/// The host evaluates on threads with a much larger native stack
-/// (see `worker::WORKER_STACK`), so the trap always comes first.
-pub const MAX_WASM_STACK: usize = 1 << 20;
+/// Where a runtime reports warnings (a compile cache it cannot use, an
+/// entry it refused and replaced): a function of the warning's text.
+pub type WarningSink = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// The compiler and linker shared by every policy in a run, and the
-/// compile cache they share.
+/// compile cache they share. Made by [`Runtime::builder`]; one runtime
+/// serves any number of policies and evaluations, on any threads.
+///
+/// # Example
+///
+/// ```no_run
+/// use gatehouse_core::runtime::{Limits, Runtime};
+/// use std::path::Path;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let runtime = Runtime::builder().limits(&Limits::default()).build()?;
+/// let policy = runtime.load(Path::new("policy.wasm"))?;
+/// println!("{} sha256:{}", policy.path().display(), policy.sha256());
+/// # Ok(())
+/// # }
+/// ```
 pub struct Runtime {
     engine: Engine,
     linker: Linker<SandboxState>,
     cache: Option<CompileCache>,
     cache_warning: Option<String>,
-    warn_on_stderr: bool,
+    on_warning: Option<WarningSink>,
     slots: super::slots::Slots,
 }
 
 impl Runtime {
-    /// [`Runtime::with_limits`] with the default limits.
-    pub fn new() -> wasmtime::Result<Self> {
-        Self::with_limits(&Limits::default())
-    }
-
-    /// [`Runtime::with_cache`] with the process's configured cache
-    /// ([`super::cache::configure`]; none unless the CLI set one).
-    pub fn with_limits(limits: &Limits) -> wasmtime::Result<Self> {
-        Self::for_policy_set(limits, None)
-    }
-
-    /// [`Runtime::with_limits`] for a policy set: its `cache-dir`, when it
-    /// has one, unless `--cache-dir` or `--no-cache` chose otherwise.
-    pub fn for_policy_set(
-        limits: &Limits,
-        config_cache_dir: Option<&Path>,
-    ) -> wasmtime::Result<Self> {
-        let (setting, warn_on_stderr) = super::cache::configured_for(config_cache_dir);
-        let mut runtime = Self::with_cache(limits, &setting)?;
-        runtime.warn_on_stderr = warn_on_stderr;
-        if let Some(warning) = runtime.cache_warning() {
-            runtime.warn(warning);
-        }
-        Ok(runtime)
-    }
-
-    /// Prints a cache warning when the process asked for that (the CLI).
-    fn warn(&self, warning: &str) {
-        if self.warn_on_stderr {
-            use std::io::Write;
-            // A stderr that cannot be written to is not worth a panic.
-            let _ = writeln!(
-                std::io::stderr().lock(),
-                "{}",
-                crate::report::untrusted::diagnostic("warning", warning)
-            );
+    /// Sends a warning to the builder's sink, if it was given one.
+    pub(super) fn warn(&self, warning: &str) {
+        if let Some(sink) = &self.on_warning {
+            sink(warning);
         }
     }
 
@@ -74,18 +58,23 @@ impl Runtime {
     /// linker and opens the compile cache. A cache that cannot be used is
     /// not an error: policies are compiled, and [`Runtime::cache_warning`]
     /// says why.
-    pub fn with_cache(limits: &Limits, cache: &CacheSetting) -> wasmtime::Result<Self> {
+    pub(super) fn start(
+        limits: &Limits,
+        cache: &CacheSetting,
+        key: &KeySource,
+        on_warning: Option<WarningSink>,
+    ) -> wasmtime::Result<Self> {
         let concurrency = concurrent_evaluations();
         let engine = Engine::new(&engine_config(limits, concurrency))?;
         super::ticker::start(&engine)
             .map_err(|e| wasmtime::format_err!("cannot start the epoch ticker thread: {e}"))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        super::clock::shadow_wasi(&mut linker)?;
+        super::clock_imports::shadow_wasi(&mut linker)?;
         Policy::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         let (cache, cache_warning) = match cache {
             CacheSetting::Disabled => (None, None),
-            CacheSetting::Dir(dir) => match CompileCache::open(dir, &engine) {
+            CacheSetting::Dir(dir) => match CompileCache::open(dir, &engine, key) {
                 Ok(cache) => (Some(cache), None),
                 Err(e) => (None, Some(format!("{e}; compiling without a cache"))),
             },
@@ -95,7 +84,7 @@ impl Runtime {
             linker,
             cache,
             cache_warning,
-            warn_on_stderr: false,
+            on_warning,
             slots: super::slots::Slots::new(concurrency as usize),
         })
     }
@@ -323,17 +312,6 @@ fn check_exports(engine: &Engine, component: &Component) -> Result<(), LoadError
     })
 }
 
-/// A wasmtime error chain on one line, without the multi-line wasm backtrace
-/// wrapper that would otherwise hide the cause.
-pub(crate) fn first_line(err: &wasmtime::Error) -> String {
-    err.chain()
-        .map(|e| e.to_string())
-        .filter(|m| !m.starts_with("error while executing at wasm backtrace"))
-        .filter_map(|m| m.lines().next().map(str::to_string))
-        .collect::<Vec<_>>()
-        .join(": ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -400,8 +378,7 @@ mod tests {
     fn every_wasi_0_2_version_of_the_monotonic_clock_is_the_virtual_one() {
         use super::super::random::RandomSource;
         use super::super::sandbox::{StoreConfig, new_store};
-        let runtime =
-            Runtime::with_cache(&Limits::default(), &CacheSetting::Disabled).expect("runtime");
+        let runtime = Runtime::builder().build().expect("runtime");
         // 0.2.0 and 0.2.9 are what the Python twin imports; 0.2.12 is what
         // wasmtime-wasi 48 registers; 0.2.99 a newer policy.
         for version in ["0.2.0", "0.2.3", "0.2.9", "0.2.12", "0.2.99"] {
@@ -463,7 +440,7 @@ mod tests {
 
     /// A runtime built exactly as the CLI builds one, with these limits.
     fn runtime_with(limits: &Limits) -> Runtime {
-        Runtime::with_cache(limits, &CacheSetting::Disabled).expect("runtime")
+        Runtime::builder().limits(limits).build().expect("runtime")
     }
 
     /// A fresh store for one evaluation under `limits`, as `LoadedPolicy`

@@ -1,4 +1,10 @@
-//! Resource limits for one policy evaluation, with documented defaults.
+//! Resource limits for one policy evaluation, with documented defaults, and
+//! the fixed limits of the engine itself.
+
+/// Guest stack limit: deep recursion traps with a stack overflow at this depth.
+/// The host evaluates on threads with a much larger native stack
+/// (see `worker::WORKER_STACK`), so the trap always comes first.
+pub const MAX_WASM_STACK: usize = 1 << 20;
 
 /// What one evaluation of one policy may consume.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,11 +134,7 @@ mod tests {
             64 * 1024 * 1024,
             "64 MiB of code"
         );
-        assert_eq!(
-            super::super::engine::MAX_WASM_STACK,
-            1024 * 1024,
-            "1 MiB guest stack"
-        );
+        assert_eq!(MAX_WASM_STACK, 1024 * 1024, "1 MiB guest stack");
         assert_eq!(
             super::super::ticker::TICK,
             std::time::Duration::from_millis(10),

@@ -1,13 +1,17 @@
-//! Running policies: one engine per process, a compiled and linked
-//! [`LoadedPolicy`] per file, and a fresh sandboxed store per evaluation.
+//! Running policies: a [`Runtime`] (one engine, made by
+//! [`Runtime::builder`]), a compiled and linked [`LoadedPolicy`] per file,
+//! and a fresh sandboxed store per evaluation.
 
 pub mod bindings;
+mod builder;
 pub mod cache;
 pub mod capture;
 pub mod clock;
+mod clock_imports;
 pub mod convert;
 pub mod describe;
 mod engine;
+mod errors;
 pub mod grants;
 pub mod imports;
 mod limiter;
@@ -20,8 +24,9 @@ mod ticker;
 mod worker;
 
 pub use bindings::WORLD;
-pub use engine::Runtime;
+pub use builder::RuntimeBuilder;
 pub(crate) use engine::{MAX_CODE_BYTES, MAX_FUNCTIONS, check_header};
+pub use engine::{Runtime, WarningSink};
 pub use grants::Grants;
 pub use limits::Limits;
 pub use policy::{

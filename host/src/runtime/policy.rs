@@ -399,7 +399,7 @@ impl LoadedPolicy {
                 &self.file_stem(),
                 PolicyErrorKind::Internal(format!(
                     "cannot set up the sandbox: {}",
-                    super::engine::first_line(&e)
+                    super::errors::first_line(&e)
                 )),
             )
         })
@@ -530,7 +530,7 @@ impl LoadedPolicy {
     ) -> PolicyError {
         let message = match err.downcast_ref::<Trap>() {
             Some(trap) => trap.to_string(),
-            None => super::engine::first_line(err),
+            None => super::errors::first_line(err),
         };
         let stderr = store.data().stderr.contents().text;
         let stderr = stderr_tail(&stderr);

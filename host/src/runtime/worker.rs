@@ -1,7 +1,7 @@
 //! Big-stack worker threads for running guests, and the caller-side deadline.
 //!
 //! wasmtime runs guest code on the calling thread's native stack. The guest
-//! may use up to [`super::engine::MAX_WASM_STACK`] of it before it traps, and
+//! may use up to [`super::limits::MAX_WASM_STACK`] of it before it traps, and
 //! the host side (wasmtime, WASI) needs room on top; a caller on a small stack
 //! (a test harness thread, a library user's worker) would crash instead of
 //! trapping. So guests run on a thread with a stack of known, ample size.
@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
 /// Native stack size of a worker thread.
-pub(crate) const WORKER_STACK: usize = super::engine::MAX_WASM_STACK * 8 + (8 << 20);
+pub(crate) const WORKER_STACK: usize = super::limits::MAX_WASM_STACK * 8 + (8 << 20);
 
 thread_local! {
     /// This thread's worker, started on first use.

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 pub use templates::{COMPONENTIZE_JS_PACKAGE, componentize_py_version, js_tool_versions};
 
 /// The WIT world every generated project carries as `wit/policy.wit`.
-pub const POLICY_WIT: &str = include_str!("../../../wit/policy.wit");
+pub const POLICY_WIT: &str = include_str!("../../wit/policy.wit");
 
 /// The `gatehouse-sdk` version a new Rust project requires (a caret
 /// requirement, `"0.1.0"` = any compatible 0.1.x): this build's own version,

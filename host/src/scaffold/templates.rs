@@ -5,11 +5,11 @@
 use super::{Lang, POLICY_WIT, SDK_VERSION, ScaffoldError};
 
 /// How the repository installs its pinned componentize-py (the source of its version).
-const INSTALL_TOOLS: &str = include_str!("../../../scripts/install-tools.sh");
+const INSTALL_TOOLS: &str = include_str!("../../scaffold-assets/install-tools.sh");
 /// The JavaScript build tools the repository pins (versions for package.json).
-const JS_TOOLS_PACKAGE: &str = include_str!("../../../scripts/js-tools/package.json");
+const JS_TOOLS_PACKAGE: &str = include_str!("../../scaffold-assets/js-tools/package.json");
 /// Their lock file: every transitive version and integrity hash.
-const JS_TOOLS_LOCK: &str = include_str!("../../../scripts/js-tools/package-lock.json");
+const JS_TOOLS_LOCK: &str = include_str!("../../scaffold-assets/js-tools/package-lock.json");
 /// The name `package-lock.json` gives the pinned tools' own package.
 const JS_TOOLS_NAME: &str = "gatehouse-js-tools";
 

@@ -2,10 +2,10 @@
 //! `<testsuite>` per suite file, one `<testcase>` per case, a `<failure>`
 //! with the diff or an `<error>` with the problem. Written with std only;
 //! every text and attribute is untrusted (suite files, case names, policies'
-//! reasons and errors) and goes through [`crate::report::untrusted::xml`]:
+//! reasons and errors) and goes through [`crate::untrusted::xml`]:
 //! markup escaped, control, bidirectional and invisible characters shown as
 //! `\u{..}`, each message one line of at most
-//! [`crate::report::untrusted::MAX_SHOWN_CHARS`] characters.
+//! [`crate::untrusted::MAX_SHOWN_CHARS`] characters.
 
 use super::run::{CaseResult, Status, Summary};
 use std::fmt::Write;
@@ -104,9 +104,9 @@ fn seconds(d: Duration) -> String {
 }
 
 /// Escapes untrusted text for XML content and attribute values alike
-/// (see [`crate::report::untrusted::xml`]).
+/// (see [`crate::untrusted::xml`]).
 pub fn escape(text: &str) -> String {
-    crate::report::untrusted::xml(text)
+    crate::untrusted::xml(text)
 }
 
 #[cfg(test)]
@@ -162,7 +162,7 @@ mod tests {
         assert!(!xml.contains("<details>") && !xml.contains("<img"), "{xml}");
         assert!(
             !xml.chars()
-                .any(|c| c != '\n' && crate::report::untrusted::needs_escape(c)),
+                .any(|c| c != '\n' && crate::untrusted::needs_escape(c)),
             "{xml}"
         );
         assert_eq!(xml.lines().count(), 8, "{xml}");

@@ -11,9 +11,9 @@ pub const SCHEMA: &str = "gatehouse.test-report/v1";
 /// A result as text: `PASS  <suite>  <case>`, then the diff or the
 /// problems, each indented on its own line. Suite paths, case names and
 /// messages (which quote policies' reasons and errors) are untrusted: each
-/// is one escaped, bounded line ([`crate::report::untrusted::line`]).
+/// is one escaped, bounded line ([`crate::untrusted::line`]).
 pub fn render_case(result: &CaseResult) -> String {
-    use crate::report::untrusted::line;
+    use crate::untrusted::line;
     let label = format!("{:<5}", result.status.label());
     let suite = line(&result.suite);
     let mut out = match (&result.name, result.suite.is_empty()) {

@@ -5,7 +5,7 @@
 use super::{Case, Expectation, Expected, Input, Suite, SuiteError};
 use crate::decision::{Decision, Verdict};
 use crate::release::{Format, InputOptions};
-use crate::runtime::{Grants, Limits, LoadedPolicy, RunOptions, Runtime};
+use crate::runtime::{Grants, Limits, LoadedPolicy, RunOptions, Runtime, RuntimeBuilder};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -138,6 +138,10 @@ pub struct RunConfig {
     pub policy: Option<PathBuf>,
     /// Runs only cases whose name or suite path contains this (`--filter`).
     pub filter: Option<String>,
+    /// Builds the runtime the cases run in (once, when the first case needs
+    /// it): the compile cache and where its warnings go. Its limits are
+    /// replaced by the defaults every case runs with.
+    pub runtime: RuntimeBuilder,
 }
 
 /// Finds the suites, runs every selected case and returns the results in
@@ -157,7 +161,7 @@ pub fn run_all(config: &RunConfig, on_result: &mut dyn FnMut(&CaseResult)) -> Ve
             return results;
         }
     };
-    let mut runner = Runner::new(config.policy.clone());
+    let mut runner = Runner::new(config.policy.clone(), config.runtime.clone());
     let mut selected = 0usize;
     for file in &files {
         let suite = match super::load(file) {
@@ -209,6 +213,7 @@ pub fn run_all(config: &RunConfig, on_result: &mut dyn FnMut(&CaseResult)) -> Ve
 /// Runs cases, compiling each policy file once.
 pub struct Runner {
     policy_override: Option<PathBuf>,
+    builder: RuntimeBuilder,
     runtime: Option<Result<Runtime, String>>,
     policies: HashMap<PathBuf, Result<LoadedPolicy, String>>,
 }
@@ -226,10 +231,12 @@ pub enum Outcome {
 }
 
 impl Runner {
-    /// A runner; `policy_override` replaces every case's policy (`--policy`).
-    pub fn new(policy_override: Option<PathBuf>) -> Self {
+    /// A runner; `policy_override` replaces every case's policy (`--policy`);
+    /// `builder` makes its runtime when a case first needs one.
+    pub fn new(policy_override: Option<PathBuf>, builder: RuntimeBuilder) -> Self {
         Runner {
             policy_override,
+            builder,
             runtime: None,
             policies: HashMap::new(),
         }
@@ -293,9 +300,13 @@ impl Runner {
     fn policy(&mut self, path: &Path) -> Result<&LoadedPolicy, String> {
         let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if !self.policies.contains_key(&key) {
+            let builder = &self.builder;
             let loaded = match self.runtime.get_or_insert_with(|| {
-                Runtime::with_limits(&Limits::default())
-                    .map_err(|e| format!("cannot start the WebAssembly engine: {e}"))
+                builder
+                    .clone()
+                    .limits(&Limits::default())
+                    .build()
+                    .map_err(|e| e.to_string())
             }) {
                 Ok(runtime) => runtime.load(path).map_err(|e| e.to_string()),
                 Err(e) => Err(e.clone()),

@@ -1,7 +1,9 @@
 //! `gatehouse cache prune`: removes what this engine will never read.
 
+use super::store::{CacheDirs, CacheError, LAYOUT_DIR};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
+use wasmtime::Engine;
 
 /// Temporary files younger than this may belong to a write in progress.
 const TEMP_FILE_AGE: Duration = Duration::from_secs(3600);
@@ -41,12 +43,27 @@ impl PruneSummary {
     }
 }
 
+/// Removes from the cache in `root` what `engine` will never read: entries
+/// of other engine configurations or layouts (older gatehouse or wasmtime
+/// versions, unauthenticated format 1 entries), this engine's entries not
+/// used for `max_age`, and temporary files of interrupted writes. Needs no
+/// key: it reads no entry. The directory is checked like [`CompileCache::open`].
+pub fn prune(root: &Path, engine: &Engine, max_age: Duration) -> Result<PruneSummary, CacheError> {
+    let dirs = CacheDirs::open(root, engine)?;
+    remove_unused(&dirs.root, LAYOUT_DIR, &dirs.engine_dir, max_age).map_err(|e| {
+        CacheError::Directory {
+            dir: root.to_path_buf(),
+            message: format!("cannot prune it: {e}"),
+        }
+    })
+}
+
 /// Removes, under the cache `root`: other layouts (`v<N>` directories other
 /// than `layout_dir`, e.g. the unauthenticated format 1), other engines'
 /// directories of this layout, entries of `engine_dir` not used for
 /// `max_age`, and temporary files of interrupted writes. Files it does not
 /// recognise are left alone.
-pub fn prune(
+fn remove_unused(
     root: &Path,
     layout_dir: &str,
     engine_dir: &Path,

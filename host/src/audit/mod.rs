@@ -12,7 +12,10 @@
 //! With `--audit-key`, signed checkpoint lines ([`crate::audit_checkpoint`])
 //! are part of the same chain: each [`Line`] is a record or a checkpoint.
 
-use crate::audit_checkpoint::{self, Checkpoint};
+pub mod checkpoint;
+pub mod replay;
+
+use checkpoint::Checkpoint;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -364,7 +367,7 @@ fn check_torn(file: &mut File, tail: &Tail) -> Result<Option<(u64, String)>, Str
         .last()
         .is_none_or(|c| c.line < verified.lines)
         && verified.lines > 0;
-    let starts_record = [SCHEMA, audit_checkpoint::SCHEMA]
+    let starts_record = [SCHEMA, checkpoint::SCHEMA]
         .iter()
         .filter(|schema| **schema == SCHEMA || checkpoint_allowed)
         .any(|schema| {
@@ -406,7 +409,7 @@ impl Line {
             schema: String,
         }
         match serde_json::from_slice::<Schema>(line) {
-            Ok(s) if s.schema == audit_checkpoint::SCHEMA => {
+            Ok(s) if s.schema == checkpoint::SCHEMA => {
                 let checkpoint: Checkpoint =
                     serde_json::from_slice(line).map_err(|e| e.to_string())?;
                 Ok(Line::Checkpoint(Box::new(checkpoint)))
@@ -517,8 +520,8 @@ pub struct Verified {
     /// Number of records (lines that are not checkpoints).
     pub records: u64,
     /// The checkpoints, in order, with their place; their signatures are
-    /// checked by [`audit_checkpoint::check_signatures`], not here.
-    pub checkpoints: Vec<audit_checkpoint::Placed>,
+    /// checked by [`crate::audit_checkpoint::check_signatures`], not here.
+    pub checkpoints: Vec<checkpoint::Placed>,
     /// Hex sha256 of the last line: anchor it elsewhere to detect an edit
     /// of the last line, which the chain alone cannot.
     pub last_sha256: String,
@@ -578,7 +581,7 @@ fn check_lines(lines: &[Vec<u8>], truncated: bool) -> Result<Verified, Problem> 
     }
     let mut prev_hash = genesis();
     let mut undelivered: Vec<Undelivered> = Vec::new();
-    let mut checkpoints: Vec<audit_checkpoint::Placed> = Vec::new();
+    let mut checkpoints: Vec<checkpoint::Placed> = Vec::new();
     let mut records = 0u64;
     for (i, entry) in parsed.iter().enumerate() {
         let is_last = i + 1 == lines.len();
@@ -653,7 +656,7 @@ fn check_lines(lines: &[Vec<u8>], truncated: bool) -> Result<Verified, Problem> 
                 checkpoint
                     .check_form(follows_record)
                     .map_err(|why| problem(i, "invalid", why))?;
-                checkpoints.push(audit_checkpoint::Placed {
+                checkpoints.push(checkpoint::Placed {
                     line: expected,
                     records_before: records,
                     checkpoint: (**checkpoint).clone(),

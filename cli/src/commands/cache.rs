@@ -1,11 +1,11 @@
 //! `gatehouse compile` (fill the compile cache ahead of time),
 //! `gatehouse cache prune` (remove what the cache no longer needs),
-//! `gatehouse cache key` (where the key that authenticates entries is), and
-//! the global cache flags' effect on the process.
+//! and `gatehouse cache key` (where the key that authenticates entries is).
 
-use crate::runtime::cache::{CacheOutcome, CacheSetting, KeyError};
-use crate::runtime::{Limits, Runtime};
-use std::path::PathBuf;
+use crate::engines::EngineSettings;
+use gatehouse_core::runtime::Runtime;
+use gatehouse_core::runtime::cache::{CacheOutcome, CacheSetting, KeySource, key};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Exit codes of `gatehouse compile`.
@@ -64,64 +64,28 @@ pub enum CacheCommand {
     Key,
 }
 
-/// Configures the process's compile cache from the global flags: the
-/// directory, and the key that authenticates its entries. A key file named
-/// explicitly (flag or environment) must exist and hold a key whenever a
-/// cache may be used: otherwise this prints the error and returns the exit
-/// code (3), never silently falling back to another key. `cache key` is
-/// exempt: it creates the file. A key that exists but that others could
-/// read or change is refused later, when a cache opens, with a warning
-/// (the run compiles without a cache).
-pub(super) fn configure_process(cli: &super::Cli) -> Result<(), i32> {
-    use crate::runtime::cache;
-    let explicit = cli.cache_dir.is_some() || cli.no_cache;
-    cache::configure(cli.cache_setting(), true, explicit);
-    let creates_key = matches!(
-        &cli.command,
-        super::Command::Cache(CacheArgs {
-            command: CacheCommand::Key
-        })
-    );
-    if cli.no_cache && !creates_key {
-        return Ok(());
-    }
-    let error = |message: &dyn std::fmt::Display| {
-        super::print_error(&message.to_string());
-        super::EXIT_ERROR
-    };
-    let source = cli.cache_key_source().map_err(|e| error(&e))?;
-    cache::configure_key(source.clone());
-    if source.is_explicit() && !creates_key {
-        match cache::process_key() {
-            Ok(_) | Err(KeyError::Unsafe { .. }) => {}
-            Err(e) => return Err(error(&e)),
-        }
-    }
-    Ok(())
-}
-
 /// Runs `gatehouse compile`.
-pub fn run_compile(args: &CompileArgs) -> i32 {
+pub fn run_compile(args: &CompileArgs, engines: &EngineSettings) -> i32 {
     let setting = match &args.out {
         Some(dir) => CacheSetting::Dir(dir.clone()),
-        None => crate::runtime::cache::configured().0,
+        None => engines.cache().clone(),
     };
     let CacheSetting::Dir(dir) = &setting else {
         eprintln!(
             "gatehouse: error: compile needs a cache directory: give --out DIR or --cache-dir DIR (not --no-cache), or set XDG_CACHE_HOME or HOME"
         );
-        return super::EXIT_ERROR;
+        return crate::output::EXIT_ERROR;
     };
-    let runtime = match Runtime::with_cache(&Limits::default(), &setting) {
+    let runtime = match engines.quiet_builder().cache(setting.clone()).build() {
         Ok(runtime) => runtime,
         Err(e) => {
-            super::print_error(&format!("cannot start the WebAssembly engine: {e}"));
-            return super::EXIT_ERROR;
+            crate::output::print_error(&e.to_string());
+            return crate::output::EXIT_ERROR;
         }
     };
     if let Some(warning) = runtime.cache_warning() {
-        super::print_error(warning);
-        return super::EXIT_ERROR;
+        crate::output::print_error(warning);
+        return crate::output::EXIT_ERROR;
     }
     let mut failed = 0usize;
     for path in &args.policies {
@@ -133,7 +97,7 @@ pub fn run_compile(args: &CompileArgs) -> i32 {
                     _ => "compiled",
                 };
                 if let Some(warning) = &info.warning {
-                    super::print_error(&format!("{}: {warning}", path.display()));
+                    crate::output::print_error(&format!("{}: {warning}", path.display()));
                     failed += 1;
                     continue;
                 }
@@ -149,7 +113,7 @@ pub fn run_compile(args: &CompileArgs) -> i32 {
                 );
             }
             Err(e) => {
-                super::print_error(&e.to_string());
+                crate::output::print_error(&e.to_string());
                 failed += 1;
             }
         }
@@ -160,43 +124,44 @@ pub fn run_compile(args: &CompileArgs) -> i32 {
             args.policies.len(),
             dir.display()
         );
-        return super::EXIT_ERROR;
+        return crate::output::EXIT_ERROR;
     }
     0
 }
 
 /// Runs `gatehouse cache ...`.
-pub fn run_cache(args: &CacheArgs) -> i32 {
+pub fn run_cache(args: &CacheArgs, engines: &EngineSettings) -> i32 {
     match &args.command {
-        CacheCommand::Key => key(),
-        CacheCommand::Dir => with_cache_dir(|dir| {
+        CacheCommand::Key => print_key(engines.key()),
+        CacheCommand::Dir => with_cache_dir(engines, |dir| {
             println!("{}", dir.display());
             0
         }),
-        CacheCommand::Prune { older_than } => with_cache_dir(|dir| prune(dir, *older_than)),
+        CacheCommand::Prune { older_than } => {
+            with_cache_dir(engines, |dir| prune(dir, *older_than))
+        }
     }
 }
 
-/// Runs `command` on the configured cache directory; exit 3 if there is none.
-fn with_cache_dir(command: impl FnOnce(&std::path::Path) -> i32) -> i32 {
-    match crate::runtime::cache::configured().0 {
-        CacheSetting::Dir(dir) => command(&dir),
+/// Runs `command` on the chosen cache directory; exit 3 if there is none.
+fn with_cache_dir(engines: &EngineSettings, command: impl FnOnce(&Path) -> i32) -> i32 {
+    match engines.cache() {
+        CacheSetting::Dir(dir) => command(dir),
         CacheSetting::Disabled => {
             eprintln!(
                 "gatehouse: error: no cache directory: give --cache-dir DIR, or set XDG_CACHE_HOME or HOME"
             );
-            super::EXIT_ERROR
+            crate::output::EXIT_ERROR
         }
     }
 }
 
 /// `gatehouse cache key`: prints the key file's path (stdout), creating the
 /// key if there is none; a key that fails the checks is an error.
-fn key() -> i32 {
-    let source = crate::runtime::cache::configured_key_source();
+fn print_key(source: &KeySource) -> i32 {
     let created = source
         .path()
-        .and_then(|path| crate::runtime::cache::key::load_or_create(&path).map(|k| (path, k)));
+        .and_then(|path| key::load_or_create(&path).map(|k| (path, k)));
     match created {
         Ok((path, (key, created))) => {
             if created {
@@ -210,26 +175,27 @@ fn key() -> i32 {
             0
         }
         Err(e) => {
-            super::print_error(&e.to_string());
-            super::EXIT_ERROR
+            crate::output::print_error(&e.to_string());
+            crate::output::EXIT_ERROR
         }
     }
 }
 
-fn prune(dir: &std::path::Path, older_than_days: u64) -> i32 {
+fn prune(dir: &Path, older_than_days: u64) -> i32 {
     if !dir.exists() {
         println!("{}: no cache yet, nothing to prune", dir.display());
         return 0;
     }
-    let engine = match wasmtime_engine() {
+    // The engine the other commands use, so `prune` keeps exactly their entries.
+    let engine = match Runtime::builder().build() {
         Ok(engine) => engine,
         Err(e) => {
-            super::print_error(&e.to_string());
-            return super::EXIT_ERROR;
+            crate::output::print_error(&e.to_string());
+            return crate::output::EXIT_ERROR;
         }
     };
     let max_age = Duration::from_secs(older_than_days.saturating_mul(86_400));
-    match crate::runtime::cache::prune(dir, engine.engine(), max_age) {
+    match gatehouse_core::runtime::cache::prune(dir, engine.engine(), max_age) {
         Ok(summary) => {
             println!(
                 "{}: removed {} files ({} bytes), kept {} entries",
@@ -241,14 +207,8 @@ fn prune(dir: &std::path::Path, older_than_days: u64) -> i32 {
             0
         }
         Err(e) => {
-            super::print_error(&e.to_string());
-            super::EXIT_ERROR
+            crate::output::print_error(&e.to_string());
+            crate::output::EXIT_ERROR
         }
     }
-}
-
-/// The engine the other commands use, so `prune` keeps exactly their entries.
-fn wasmtime_engine() -> Result<Runtime, String> {
-    Runtime::with_cache(&Limits::default(), &CacheSetting::Disabled)
-        .map_err(|e| format!("cannot start the WebAssembly engine: {e}"))
 }

@@ -16,7 +16,7 @@
 //! (whoever can change them decides who may approve); approvals, the input
 //! and its metadata are not.
 
-use crate::approvals::{AllowedSigners, Rules, check_name};
+use super::{AllowedSigners, Rules, check_name};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -60,7 +60,7 @@ pub struct Trust {
 /// `[trust]` as read.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawTrust {
+pub(crate) struct RawTrust {
     #[serde(default, rename = "allowed-signers")]
     allowed_signers: Option<String>,
     #[serde(default)]
@@ -76,7 +76,7 @@ impl RawTrust {
     /// `at` prefixes a message with the file and a line, `line` is the
     /// section's own; `base` resolves the allowed-signers path. Problems are
     /// pushed; `None` when there was any.
-    pub(super) fn validate(
+    pub(crate) fn validate(
         self,
         line: usize,
         line_of: impl Fn(usize) -> usize,

@@ -1,10 +1,10 @@
 //! `gatehouse inspect`: print what a policy module is and can do, for a
 //! security reviewer deciding whether to allow it (docs/inspect.md).
 
-use super::EXIT_ERROR;
-use crate::inspect::{self, SCHEMA};
-use crate::runtime::Runtime;
+use crate::engines::EngineSettings;
+use crate::output::EXIT_ERROR;
 use clap::ValueEnum;
+use gatehouse_core::inspect::{self, SCHEMA};
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
@@ -47,9 +47,9 @@ struct InspectError {
 }
 
 /// Runs `gatehouse inspect` and returns the exit code.
-pub fn run(args: &InspectArgs) -> i32 {
+pub fn run(args: &InspectArgs, engines: &EngineSettings) -> i32 {
     let fail = |error: String| {
-        super::print_error(&error);
+        crate::output::print_error(&error);
         if args.output == InspectOutput::Json {
             let report = InspectError {
                 schema: SCHEMA,
@@ -62,14 +62,15 @@ pub fn run(args: &InspectArgs) -> i32 {
         }
         EXIT_ERROR
     };
-    let runtime = match Runtime::new() {
+    let runtime = match engines.builder().build() {
         Ok(runtime) => runtime,
-        Err(e) => return fail(format!("cannot start the WebAssembly engine: {e}")),
-    };
-    let inspection = match inspect::inspect(&runtime, &args.policy, crate::time::now_unix()) {
-        Ok(inspection) => inspection,
         Err(e) => return fail(e.to_string()),
     };
+    let inspection =
+        match inspect::inspect(&runtime, &args.policy, gatehouse_core::time::now_unix()) {
+            Ok(inspection) => inspection,
+            Err(e) => return fail(e.to_string()),
+        };
     let text = match args.output {
         InspectOutput::Text => inspect::text::render(&inspection),
         InspectOutput::Json => match serde_json::to_string_pretty(&inspection) {
@@ -79,7 +80,7 @@ pub fn run(args: &InspectArgs) -> i32 {
     };
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        super::print_error(&format!("cannot write to stdout: {e}"));
+        crate::output::print_error(&format!("cannot write to stdout: {e}"));
         return EXIT_ERROR;
     }
     0

@@ -2,9 +2,10 @@
 //! print one line per case and a summary (or the JSON report), optionally
 //! write JUnit XML, and exit 0 / 1 / 3 (docs/testing-policies.md).
 
-use crate::testsuite::run::{RunConfig, Summary, run_all};
-use crate::testsuite::{junit, report};
+use crate::engines::EngineSettings;
 use clap::ValueEnum;
+use gatehouse_core::testsuite::run::{RunConfig, Summary, run_all};
+use gatehouse_core::testsuite::{junit, report};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -54,11 +55,12 @@ pub struct TestArgs {
 }
 
 /// Runs `gatehouse test` and returns the exit code.
-pub fn run(args: &TestArgs) -> i32 {
+pub fn run(args: &TestArgs, engines: &EngineSettings) -> i32 {
     let config = RunConfig {
         paths: args.paths.clone(),
         policy: args.policy.clone(),
         filter: args.filter.clone(),
+        runtime: engines.builder(),
     };
     let text = args.output == TestOutput::Text;
     let mut write_failed: Option<std::io::Error> = None;
@@ -80,17 +82,17 @@ pub fn run(args: &TestArgs) -> i32 {
         print(&report::render_json(&results));
     }
     if let Some(e) = write_failed {
-        super::print_error(&format!("cannot write the report to stdout: {e}"));
-        return super::EXIT_ERROR;
+        crate::output::print_error(&format!("cannot write the report to stdout: {e}"));
+        return crate::output::EXIT_ERROR;
     }
     if let Some(path) = &args.junit
         && let Err(e) = std::fs::write(path, junit::render(&results))
     {
-        super::print_error(&format!(
+        crate::output::print_error(&format!(
             "--junit {}: cannot write the JUnit report: {e}",
             path.display()
         ));
-        return super::EXIT_ERROR;
+        return crate::output::EXIT_ERROR;
     }
     summary.exit_code()
 }

@@ -3,9 +3,10 @@
 //! or a key held by ssh-agent) into `FILE.sig`, as `ssh-keygen -Y sign -n
 //! gatehouse-approval` would.
 
-use super::{EXIT_ERROR, InputFormat, SourceArgs};
-use crate::approvals::{Decision, Signer, Statement, check_digest, check_name};
-use crate::report::untrusted::{line, line_list};
+use crate::args::ReleaseFlags;
+use crate::output::EXIT_ERROR;
+use gatehouse_core::approvals::{Decision, Signer, Statement, check_digest, check_name};
+use gatehouse_core::untrusted::{line, line_list};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -28,9 +29,19 @@ Exit codes:
 /// ready to ship, not a standing permission.
 pub const MAX_EXPIRES_IN_SECONDS: i64 = 30 * 86_400;
 
-/// Arguments of `gatehouse approve`.
+/// Arguments of `gatehouse approve`. The release flags are the shared
+/// [`ReleaseFlags`], with `--environment` required (it is what the approval
+/// is for) and the others allowed only with `--input`.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("release").required(true).args(["input", "digest"])))]
+#[command(
+    group(clap::ArgGroup::new("release-source").required(true).args(["input", "digest"])),
+    mut_arg("environment", |a| a.required(true).help(
+        "The environment the approval is for (with --input, also the release's environment, as eval --environment)"
+    )),
+    mut_arg("format", |a| a.requires("input")),
+    mut_arg("release_stream", |a| a.requires("input")),
+    mut_arg("meta", |a| a.requires("input")),
+)]
 pub struct ApproveArgs {
     /// The release to approve, read exactly as eval reads it (a release JSON,
     /// Terraform plan or Pulumi preview, or - for stdin); its digest is signed.
@@ -42,10 +53,9 @@ pub struct ApproveArgs {
     #[arg(long, value_name = "sha256:HEX", conflicts_with = "input")]
     pub digest: Option<String>,
 
-    /// The environment the approval is for (with --input, also the release's
-    /// environment, as eval --environment).
-    #[arg(long, value_name = "E")]
-    pub environment: String,
+    /// The environment, and how --input is read (as for eval).
+    #[command(flatten)]
+    pub release: ReleaseFlags,
 
     /// An approver group the approval counts for. Repeatable.
     #[arg(long = "group", value_name = "G", required = true)]
@@ -81,22 +91,6 @@ pub struct ApproveArgs {
     /// The approval time (RFC 3339) instead of the clock.
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
-
-    /// The input format of --input (see eval --help).
-    #[arg(long, value_enum, value_name = "FORMAT", requires = "input")]
-    pub format: Option<InputFormat>,
-
-    /// The release stream of --input, as eval --release-stream.
-    #[arg(long, value_name = "S", requires = "input")]
-    pub release_stream: Option<String>,
-
-    /// Metadata of --input, as eval --meta. Repeatable.
-    #[arg(long = "meta", value_name = "KEY=VALUE", requires = "input")]
-    pub meta: Vec<String>,
-
-    /// Largest accepted --input, in MiB.
-    #[arg(long, value_name = "MiB", default_value_t = 256)]
-    pub max_input_mib: u64,
 }
 
 /// Runs `gatehouse approve` and returns the exit code.
@@ -107,7 +101,7 @@ pub fn run(args: &ApproveArgs) -> i32 {
             match out.write_all(summary.as_bytes()).and_then(|()| out.flush()) {
                 Ok(()) => 0,
                 Err(e) => {
-                    super::print_error(&format!(
+                    crate::output::print_error(&format!(
                         "the approval was written, but printing its summary failed: {e}"
                     ));
                     EXIT_ERROR
@@ -115,7 +109,7 @@ pub fn run(args: &ApproveArgs) -> i32 {
             }
         }
         Err(message) => {
-            super::print_error(&message);
+            crate::output::print_error(&message);
             EXIT_ERROR
         }
     }
@@ -125,7 +119,12 @@ pub fn run(args: &ApproveArgs) -> i32 {
 fn approve(args: &ApproveArgs) -> Result<String, String> {
     let now = super::evaluation_time(args.now.as_deref()).map_err(|e| e.to_string())?;
     let expires_in = parse_duration(&args.expires_in)?;
-    check_name(&args.environment).map_err(|why| format!("--environment {why}"))?;
+    let environment = args
+        .release
+        .environment
+        .as_deref()
+        .ok_or("pass --environment E: the environment the approval is for")?;
+    check_name(environment).map_err(|why| format!("--environment {why}"))?;
     for group in &args.groups {
         check_name(group).map_err(|why| format!("--group {why}"))?;
     }
@@ -152,7 +151,7 @@ fn approve(args: &ApproveArgs) -> Result<String, String> {
     };
     let statement = Statement {
         release_digest,
-        environment: args.environment.clone(),
+        environment: environment.to_string(),
         principal,
         groups: args.groups.clone(),
         decision: Decision::Approve,
@@ -165,7 +164,7 @@ fn approve(args: &ApproveArgs) -> Result<String, String> {
         None => e.to_string(),
     })?;
     let signature = signer.sign(json.as_bytes())?;
-    let armored = crate::approvals::armor(&signature)?;
+    let armored = gatehouse_core::approvals::armor(&signature)?;
 
     let statement_path = match &args.out {
         Some(path) => path.clone(),
@@ -180,7 +179,7 @@ fn approve(args: &ApproveArgs) -> Result<String, String> {
         args.force,
     )?;
     if !statement_path.to_string_lossy().ends_with(".approval.json") {
-        super::print_warning(&format!(
+        crate::output::print_warning(&format!(
             "{} does not end in .approval.json: eval --approvals DIR reads only files named so",
             statement_path.display()
         ));
@@ -204,8 +203,8 @@ fn approve(args: &ApproveArgs) -> Result<String, String> {
             ""
         },
         line_list(&statement.groups, ", "),
-        crate::time::format_utc(statement.expires),
-        crate::approvals::fingerprint(key),
+        gatehouse_core::time::format_utc(statement.expires),
+        gatehouse_core::approvals::fingerprint(key),
         key.algorithm().as_str(),
     ))
 }
@@ -220,21 +219,13 @@ fn release_digest(args: &ApproveArgs) -> Result<String, String> {
     let Some(input) = &args.input else {
         return Err("pass --input FILE (the release) or --digest sha256:…".into());
     };
-    let source = SourceArgs {
-        format: args.format.unwrap_or(InputFormat::Auto),
-        meta: args.meta.clone(),
-        approvals: Vec::new(),
-    };
-    let loaded = super::load_input(
-        input,
-        &source,
-        Some(args.environment.clone()),
-        args.release_stream.clone(),
-        args.max_input_mib,
-    )
-    .map_err(|e| e.to_string())?;
+    let loaded = args
+        .release
+        .request(input, &[])
+        .and_then(|request| request.load())
+        .map_err(|e| e.to_string())?;
     for warning in &loaded.warnings {
-        super::print_warning(warning);
+        crate::output::print_warning(warning);
     }
     Ok(loaded.release.digest())
 }

@@ -3,11 +3,12 @@
 //! compilation, loading from the compile cache, instantiation, the policy's
 //! calls, and the whole evaluation.
 
-use super::{OutputFormat, SourceArgs};
-use crate::error::Error;
-use crate::runtime::cache::{CacheOutcome, CacheSetting};
-use crate::runtime::{LoadedPolicy, RunOptions, Runtime};
-use crate::settings::{check_assignments, settings_for};
+use crate::args::{OutputFormat, ReleaseArgs};
+use crate::engines::EngineSettings;
+use gatehouse_core::error::Error;
+use gatehouse_core::runtime::cache::{CacheOutcome, CacheSetting};
+use gatehouse_core::runtime::{LoadedPolicy, RunOptions, Runtime};
+use gatehouse_core::settings::{check_assignments, settings_for};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -38,9 +39,10 @@ pub struct BenchArgs {
     #[arg(long, value_name = "P.wasm")]
     pub policy: PathBuf,
 
-    /// The release change (any input format `eval` takes), or - for stdin.
-    #[arg(long, value_name = "FILE|-")]
-    pub input: String,
+    /// The release change (any input format `eval` takes) and the flags that
+    /// shape it.
+    #[command(flatten)]
+    pub release: ReleaseArgs,
 
     /// Evaluations (and input reads) to time.
     #[arg(long, value_name = "N", default_value_t = 1000)]
@@ -61,22 +63,6 @@ pub struct BenchArgs {
     /// The evaluation time (RFC 3339) instead of the clock.
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
-
-    /// The environment, overriding the input's environmentName.
-    #[arg(long, value_name = "E")]
-    pub environment: Option<String>,
-
-    /// The release stream, overriding the input's releaseStream.
-    #[arg(long, value_name = "S")]
-    pub release_stream: Option<String>,
-
-    /// Format, metadata and approvals.
-    #[command(flatten)]
-    pub source: SourceArgs,
-
-    /// Largest accepted input, in MiB.
-    #[arg(long, value_name = "MiB", default_value_t = 256)]
-    pub max_input_mib: u64,
 
     /// Report format (text or json).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
@@ -146,26 +132,29 @@ pub struct BenchReport {
 }
 
 /// Runs `gatehouse bench`.
-pub fn run(args: &BenchArgs) -> i32 {
-    match bench(args) {
+pub fn run(args: &BenchArgs, engines: &EngineSettings) -> i32 {
+    match bench(args, engines) {
         Ok(report) => {
             match args.output {
                 OutputFormat::Json => match serde_json::to_string_pretty(&report) {
                     Ok(json) => println!("{json}"),
                     Err(e) => {
                         eprintln!("gatehouse: error: cannot serialise the report: {e}");
-                        return super::EXIT_ERROR;
+                        return crate::output::EXIT_ERROR;
                     }
                 },
                 OutputFormat::Text | OutputFormat::Github => print!("{}", render_text(&report)),
             }
             0
         }
-        Err(e) => super::report_error(&crate::report::ErrorReport::from_error(&e), args.output),
+        Err(e) => crate::output::report_error(
+            &gatehouse_core::report::ErrorReport::from_error(&e),
+            args.output,
+        ),
     }
 }
 
-fn bench(args: &BenchArgs) -> Result<BenchReport, Error> {
+fn bench(args: &BenchArgs, engines: &EngineSettings) -> Result<BenchReport, Error> {
     if args.iterations == 0 || args.compile_iterations == 0 {
         return Err(Error::Usage(
             "--iterations and --compile-iterations must be at least 1".into(),
@@ -181,25 +170,19 @@ fn bench(args: &BenchArgs) -> Result<BenchReport, Error> {
     let assignments = super::parse_assignments(&args.settings)?;
 
     // read: the input is read once (as `eval` reads it), then parsed repeatedly.
-    let (options, _) = super::input_options(
-        &args.source,
-        args.environment.clone(),
-        args.release_stream.clone(),
-        args.max_input_mib,
-    )?;
-    let (source, bytes) = super::eval::read_input(&args.input, args.max_input_mib)?;
-    let (release, _) = crate::release::read_release(&bytes, &source, &options)?;
+    let request = args.release.request()?;
+    let (options, _) = request.options()?;
+    let (source, bytes) = gatehouse_core::input::read_input(&request.input, request.max_input_mib)?;
+    let (release, _) = gatehouse_core::release::read_release(&bytes, &source, &options)?;
     let mut read = repeat(args.iterations, budget, || {
         let started = Instant::now();
-        crate::release::read_release(&bytes, &source, &options)?;
+        gatehouse_core::release::read_release(&bytes, &source, &options)?;
         Ok(started.elapsed())
     })?;
 
-    let limits = crate::runtime::Limits::default();
-    let engine_error =
-        |e: wasmtime::Error| Error::Usage(format!("cannot start the WebAssembly engine: {e}"));
+    let limits = gatehouse_core::runtime::Limits::default();
     // compile: no cache.
-    let uncached = Runtime::with_cache(&limits, &CacheSetting::Disabled).map_err(engine_error)?;
+    let uncached = Runtime::builder().limits(&limits).build()?;
     let mut compile = repeat(args.compile_iterations, budget, || {
         Ok(uncached.load(&args.policy)?.compile_info().duration)
     })?;
@@ -207,8 +190,12 @@ fn bench(args: &BenchArgs) -> Result<BenchReport, Error> {
 
     // cache-load: a private temporary cache, filled once.
     let cache_dir = TempDir::new()?;
-    let cached = Runtime::with_cache(&limits, &CacheSetting::Dir(cache_dir.path().to_path_buf()))
-        .map_err(engine_error)?;
+    // With the run's cache key (quiet: a cache problem is this command's error).
+    let cached = engines
+        .quiet_builder()
+        .cache(CacheSetting::Dir(cache_dir.path().to_path_buf()))
+        .limits(&limits)
+        .build()?;
     if let Some(warning) = cached.cache_warning() {
         return Err(Error::Usage(warning.to_string()));
     }
@@ -230,7 +217,7 @@ fn bench(args: &BenchArgs) -> Result<BenchReport, Error> {
     let stems = [policy.file_stem()];
     check_assignments(&assignments, &stems).map_err(Error::Usage)?;
     let settings = settings_for(&assignments, &stems[0]).map_err(Error::Usage)?;
-    let run_options = RunOptions::new(now, limits, crate::runtime::Grants::default())
+    let run_options = RunOptions::new(now, limits, gatehouse_core::runtime::Grants::default())
         .with_release_digest(release.digest());
     let first = policy.evaluate(&release, &settings, &run_options)?;
     let (mut instantiate, mut calls, mut evaluate) = (Vec::new(), Vec::new(), Vec::new());

@@ -1,16 +1,19 @@
 //! `gatehouse eval`: load the policies, read the release, evaluate each policy
 //! in its own sandbox, aggregate, report, and return the exit code.
 
-use super::eval_approvals::{Gathered, gather, run_and_settle};
-use super::{EvalArgs, SourceArgs, report_error};
-use crate::config::{Applicability, PolicyEntry, PolicySet, Trust};
-use crate::error::{Error, InputError};
-use crate::release::Release;
-use crate::report::{ErrorReport, InputSummary, PolicyReport, Report, SkippedPolicy};
-use crate::runtime::{Grants, Limits, RunOptions, Runtime};
-use crate::settings::{check_assignments, settings_for};
+use super::eval_approvals::{Gathered, gather};
+use crate::args::EvalArgs;
+use crate::engines::EngineSettings;
+use crate::output::report_error;
+use gatehouse_core::config::{Applicability, PolicyEntry, PolicySet, Trust};
+use gatehouse_core::error::Error;
+use gatehouse_core::gate::run_and_settle;
+use gatehouse_core::input::LoadedInput;
+use gatehouse_core::release::Release;
+use gatehouse_core::report::{ErrorReport, InputSummary, PolicyReport, Report, SkippedPolicy};
+use gatehouse_core::runtime::{Grants, Limits, RunOptions};
+use gatehouse_core::settings::{check_assignments, settings_for};
 use sha2::{Digest, Sha256};
-use std::io::Read;
 
 /// Runs `gatehouse eval` and returns the exit code.
 ///
@@ -18,12 +21,12 @@ use std::io::Read;
 /// exit 3) is answered only after its record is written; and when the answer
 /// cannot be delivered, a second record says so, so that the log's final
 /// exit code for the decision is always the process's.
-pub fn run(args: &EvalArgs) -> i32 {
-    let mut seen = super::audit::Observed::default();
+pub fn run(args: &EvalArgs, engines: &EngineSettings) -> i32 {
+    let mut seen = super::eval_audit::Observed::default();
     // `--audit-key` is loaded first: a key that cannot be used is an error
     // of this run, recorded as such, before any policy runs.
-    let (outcome, mut audit_key) = match super::audit::load_audit_key(args) {
-        Ok(key) => (evaluate(args, &mut seen), key),
+    let (outcome, mut audit_key) = match super::eval_audit::load_audit_key(args) {
+        Ok(key) => (evaluate(args, engines, &mut seen), key),
         Err(e) => (Err(e), None),
     };
     // Every error after the input was read names the release's digest.
@@ -36,7 +39,7 @@ pub fn run(args: &EvalArgs) -> i32 {
     let recorded = match &args.audit_log {
         None => None,
         Some(log) => {
-            match super::audit::record_eval(log, args, &seen, &outcome, audit_key.as_mut()) {
+            match super::eval_audit::record_eval(log, args, &seen, &outcome, audit_key.as_mut()) {
                 Ok(seq) => Some((log, seq)),
                 Err(e) => {
                     let message = format!("--audit-log {}: {e}", log.display());
@@ -50,23 +53,33 @@ pub fn run(args: &EvalArgs) -> i32 {
         Err(err) => return fail(ErrorReport::from_error(&err)),
     };
     if let Some(nothing) = &report.nothing_applied {
-        super::print_warning(&nothing.message);
+        crate::output::print_warning(&nothing.message);
     }
-    let Err(failure) = super::deliver_report(&report, args.output) else {
+    let Err(failure) = crate::output::deliver_report(&report, args.output) else {
         return report.exit_code;
     };
     // The verdict did not reach whoever acts on it: the outcome is an error.
     let mut message = failure;
     if let Some((log, seq)) = recorded
-        && let Err(e) =
-            super::audit::record_undelivered(log, args, &seen, seq, &message, audit_key.as_mut())
+        && let Err(e) = super::eval_audit::record_undelivered(
+            log,
+            args,
+            &seen,
+            seq,
+            &message,
+            audit_key.as_mut(),
+        )
     {
         message = format!("{message}; and --audit-log {}: {e}", log.display());
     }
     fail(ErrorReport::new(message))
 }
 
-fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report, Error> {
+fn evaluate(
+    args: &EvalArgs,
+    engines: &EngineSettings,
+    seen: &mut super::eval_audit::Observed,
+) -> Result<Report, Error> {
     let assignments = super::parse_assignments(&args.settings)?;
     let now = super::evaluation_time(args.now.as_deref())?;
     seen.now = Some(now);
@@ -80,22 +93,16 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
     };
 
     // `--approvals` is read below, by the rules of the trust section.
-    let without_approvals = SourceArgs {
-        approvals: Vec::new(),
-        ..args.source.clone()
-    };
-    let super::LoadedInput {
+    let LoadedInput {
         source,
         bytes,
         mut release,
         mut warnings,
-    } = super::load_input(
-        &args.input,
-        &without_approvals,
-        args.environment.clone(),
-        args.release_stream.clone(),
-        args.max_input_mib,
-    )?;
+    } = args
+        .release
+        .flags
+        .request(&args.release.input, &[])?
+        .load()?;
     let input_sha256 = hex::encode(Sha256::digest(&bytes));
     drop(bytes);
     let release_digest = release.digest();
@@ -120,12 +127,12 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
         .map_err(Error::Usage)?,
     };
     let approvals = gather(
-        &args.source.approvals,
+        &args.release.approvals.approvals,
         trust.as_ref(),
         &mut release,
         &release_digest,
         now,
-        args.max_input_mib,
+        args.release.flags.max_input_mib,
     )?;
     warnings.extend(approvals.warnings.iter().cloned());
     seen.approvals = Some(approvals.record.clone());
@@ -138,11 +145,10 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
             .map(|e| (e.name.clone(), e.limits.clone()))
             .collect();
         let input = InputSummary::new(source, input_sha256, release_digest, &release, warnings);
-        return evaluate_set(&set, &release, now, input, approvals);
+        return evaluate_set(&set, engines, &release, now, input, approvals);
     }
 
-    let runtime = Runtime::with_limits(&limits)
-        .map_err(|e| Error::Usage(format!("cannot start the WebAssembly engine: {e}")))?;
+    let runtime = engines.builder().limits(&limits).build()?;
     let policies = args
         .policies
         .iter()
@@ -182,7 +188,7 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
         reports.push(report);
     }
     let input = InputSummary::new(source, input_sha256, release_digest, &release, warnings);
-    Report::new(crate::time::format_utc(now), input, reports)
+    Report::new(gatehouse_core::time::format_utc(now), input, reports)
         .map(|report| report.with_approvals(approvals.report))
         .ok_or_else(|| Error::Usage("no policy to evaluate; pass --policy or --config".into()))
 }
@@ -193,6 +199,7 @@ fn evaluate(args: &EvalArgs, seen: &mut super::audit::Observed) -> Result<Report
 /// gets the set's `when-nothing-applies` (an error unless it says otherwise).
 fn evaluate_set(
     set: &PolicySet,
+    engines: &EngineSettings,
     release: &Release,
     now: i64,
     input: InputSummary,
@@ -217,7 +224,7 @@ fn evaluate_set(
             }
         }
     }
-    let evaluated_at = crate::time::format_utc(now);
+    let evaluated_at = gatehouse_core::time::format_utc(now);
     let config = set.path.display().to_string();
     if applicable.is_empty() {
         // `refusal` returned the error for `when-nothing-applies = "error"`.
@@ -229,12 +236,14 @@ fn evaluate_set(
             .with_approvals(approvals.report));
     }
     let limits = PolicySet::max_limits(applicable.iter().copied());
-    let runtime = Runtime::for_policy_set(&limits, set.cache_dir.as_deref())
-        .map_err(|e| Error::Usage(format!("cannot start the WebAssembly engine: {e}")))?;
+    let runtime = engines
+        .for_policy_set(set.cache_dir.as_deref())
+        .limits(&limits)
+        .build()?;
     let mut loaded = Vec::with_capacity(applicable.len());
     for entry in &applicable {
         let grants = entry.grants().map_err(Error::Config)?;
-        loaded.push((load_pinned(&runtime, entry)?, grants));
+        loaded.push((entry.load_pinned(&runtime)?, grants));
     }
     let mut reports = Vec::with_capacity(applicable.len());
     for (entry, (policy, grants)) in applicable.iter().zip(loaded) {
@@ -268,64 +277,4 @@ fn evaluate_set(
     Ok(report
         .with_config(config, skipped)
         .with_approvals(approvals.report))
-}
-
-/// Reads a policy of a set, refuses it when its digest does not match the
-/// pin (fail closed), and loads it.
-pub(super) fn load_pinned(
-    runtime: &Runtime,
-    entry: &PolicyEntry,
-) -> Result<crate::runtime::LoadedPolicy, Error> {
-    let bytes = std::fs::read(&entry.path).map_err(|e| crate::error::LoadError {
-        path: entry.path.clone(),
-        kind: crate::error::LoadErrorKind::Io(e),
-    })?;
-    if let Some(pin) = &entry.sha256 {
-        let actual = hex::encode(Sha256::digest(&bytes));
-        if &actual != pin {
-            return Err(Error::Config(format!(
-                "policy '{}' ({}): sha256 is {actual}, but the config pins {pin}; refusing to run it",
-                entry.name,
-                entry.path.display()
-            )));
-        }
-    }
-    Ok(runtime.load_bytes(&entry.path, &bytes)?)
-}
-
-/// Reads the input file (or stdin for `-`), refusing more than `max_mib` MiB.
-pub(super) fn read_input(input: &str, max_mib: u64) -> Result<(String, Vec<u8>), InputError> {
-    let limit = max_mib.saturating_mul(1 << 20);
-    let (source, reader): (String, Box<dyn Read>) = if input == "-" {
-        ("<stdin>".to_string(), Box::new(std::io::stdin().lock()))
-    } else {
-        let file = std::fs::File::open(input)
-            .map_err(|e| InputError::whole(input, format!("cannot open the input file: {e}")))?;
-        if file.metadata().is_ok_and(|m| m.is_dir()) {
-            return Err(InputError::whole(
-                input,
-                "is a directory; pass a JSON file: a release, a Terraform plan or a Pulumi preview"
-                    .into(),
-            ));
-        }
-        (input.to_string(), Box::new(file))
-    };
-    let mut bytes = Vec::new();
-    reader
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| InputError::whole(&source, format!("cannot read the input: {e}")))?;
-    if bytes.len() as u64 > limit {
-        return Err(InputError::whole(
-            &source,
-            format!("the input is larger than {max_mib} MiB; raise the limit with --max-input-mib"),
-        ));
-    }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(InputError::whole(
-            &source,
-            "the input is empty; expected a JSON object: a release, a Terraform plan or a Pulumi preview".into(),
-        ));
-    }
-    Ok((source, bytes))
 }

@@ -92,6 +92,13 @@ pub fn needs_escape(c: char) -> bool {
         )
 }
 
+/// A name for a message: quoted, with quotes, backslashes, control,
+/// bidirectional and line-separator characters escaped (release values and
+/// config entries are untrusted text), and bounded as [`line`] bounds it.
+pub fn quote(text: &str) -> String {
+    line(&format!("{text:?}")).into_owned()
+}
+
 /// Untrusted text for a text sink (the text report, `inspect`, `gatehouse
 /// test`, stderr): one line, with the characters of [`needs_escape`] shown
 /// as `\u{..}`, the `[` of `##[` shown as `\u{5b}` (GitHub's runner reads

@@ -1,14 +1,25 @@
 //! The `gatehouse` binary: parse arguments, run, exit with the verdict's code.
+//! A thin front-end to `gatehouse_core`: [`args`] defines the command line,
+//! [`commands`] runs each subcommand through the core, [`engines`] decides
+//! what every engine of the run shares, and [`output`] prints and maps
+//! results to exit codes (docs/architecture.md).
 //! Usage errors exit 3, never clap's default 2 (which means "require approval"),
 //! and are reported like every other error: one line on stderr, plus the JSON
 //! error object when `--output json` was asked for.
 
 #![forbid(unsafe_code)]
 
+mod args;
+mod commands;
+mod engines;
+mod output;
+
+use args::{Cli, OutputFormat};
 use clap::Parser;
 use clap::error::ErrorKind;
-use gatehouse::cli::{Cli, OutputFormat, report_error, run};
-use gatehouse::report::ErrorReport;
+use commands::run;
+use gatehouse_core::report::ErrorReport;
+use output::report_error;
 
 fn main() {
     let code = match Cli::try_parse() {

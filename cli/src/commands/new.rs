@@ -1,9 +1,9 @@
 //! `gatehouse new`: create a policy project (Rust, Python or JavaScript) with a
 //! sample policy, its test suite, the WIT it targets and a README.
 
-use super::EXIT_ERROR;
-use crate::scaffold::{self, Lang, Options};
+use crate::output::EXIT_ERROR;
 use clap::ValueEnum;
+use gatehouse_core::scaffold::{self, Lang, Options};
 use std::path::PathBuf;
 
 /// Exit codes and layout of `gatehouse new`.
@@ -101,7 +101,7 @@ pub fn run(args: &NewArgs) -> i32 {
             0
         }
         Err(e) => {
-            super::print_error(&e.to_string());
+            crate::output::print_error(&e.to_string());
             EXIT_ERROR
         }
     }

@@ -1,24 +1,14 @@
-//! The command line: argument definitions apart from the logic of each
-//! subcommand (one file per subcommand).
+//! The command line: the global flags, the subcommands, and the argument
+//! sets several subcommands share (the release a command reads, report
+//! formats). Each subcommand's own arguments live with its logic in
+//! [`crate::commands`].
 
-mod approve;
-mod audit;
-mod bench;
-mod cache;
-mod check;
-mod convert;
-mod digest;
-mod eval;
-mod eval_approvals;
-mod inspect;
-mod new;
-mod test;
-
-pub use audit::{AuditArgs, AuditCommand};
-
-use crate::error::{Error, InputError};
-use crate::release::{Format, InputOptions};
+use crate::commands::audit::{self, AuditArgs};
+use crate::commands::{approve, bench, cache, digest, inspect, new, test};
 use clap::{Parser, Subcommand, ValueEnum};
+use gatehouse_core::error::Error;
+use gatehouse_core::input::{DEFAULT_MAX_INPUT_MIB, LoadedInput, ReleaseRequest};
+use gatehouse_core::release::Format;
 use std::path::PathBuf;
 
 /// Exit codes, shown in `--help`: the Facets pre-release hook's 0 and 2, with 1
@@ -30,9 +20,6 @@ Exit codes:
   1  fail: a policy decided the release must not proceed
   3  error: no decision could be made (bad input, bad or tampered policy,
      sandbox limit hit, usage error)";
-
-/// Exit code for every error, including command-line usage errors.
-pub const EXIT_ERROR: i32 = 3;
 
 /// Gatehouse: release-approval policies as sandboxed WebAssembly components.
 #[derive(Debug, Parser)]
@@ -61,8 +48,8 @@ pub struct Cli {
 
 impl Cli {
     /// The compile cache the flags ask for.
-    pub fn cache_setting(&self) -> crate::runtime::cache::CacheSetting {
-        use crate::runtime::cache::CacheSetting;
+    pub fn cache_setting(&self) -> gatehouse_core::runtime::cache::CacheSetting {
+        use gatehouse_core::runtime::cache::CacheSetting;
         match (&self.cache_dir, self.no_cache) {
             (_, true) => CacheSetting::Disabled,
             (Some(dir), false) => CacheSetting::Dir(dir.clone()),
@@ -73,8 +60,8 @@ impl Cli {
     /// The compile cache key the flag or `GATEHOUSE_CACHE_KEY_FILE` names
     /// (the flag wins), else this user's default key; an error for an empty
     /// name.
-    pub fn cache_key_source(&self) -> Result<crate::runtime::cache::KeySource, String> {
-        use crate::runtime::cache::key;
+    pub fn cache_key_source(&self) -> Result<gatehouse_core::runtime::cache::KeySource, String> {
+        use gatehouse_core::runtime::cache::key;
         key::KeySource::from_flag_and_env(
             self.cache_key_file.as_deref(),
             std::env::var_os(key::KEY_FILE_ENV),
@@ -147,9 +134,13 @@ Exit codes:
 
 /// Arguments of `gatehouse check`.
 #[derive(Debug, clap::Args)]
+#[command(
+    mut_arg("environment", |a| a.requires("input")),
+    mut_arg("release_stream", |a| a.requires("input"))
+)]
 pub struct CheckArgs {
     /// The policy set to check (docs/policy-sets.md).
-    #[arg(long, value_name = "FILE", default_value = crate::config::DEFAULT_CONFIG)]
+    #[arg(long, value_name = "FILE", default_value = gatehouse_core::config::DEFAULT_CONFIG)]
     pub config: PathBuf,
 
     /// Report format.
@@ -161,21 +152,13 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE|-")]
     pub input: Option<String>,
 
-    /// The environment, overriding the input's environmentName (or supplying it).
-    #[arg(long, value_name = "E", requires = "input")]
-    pub environment: Option<String>,
-
-    /// The release stream, overriding the input's releaseStream (or supplying it).
-    #[arg(long, value_name = "S", requires = "input")]
-    pub release_stream: Option<String>,
-
-    /// Format, metadata and approvals of --input.
+    /// How --input is read.
     #[command(flatten)]
-    pub source: SourceArgs,
+    pub release: ReleaseFlags,
 
-    /// Largest accepted input (and approvals file), in MiB.
-    #[arg(long, value_name = "MiB", default_value_t = 256)]
-    pub max_input_mib: u64,
+    /// Unsigned approvals lists for --input.
+    #[command(flatten)]
+    pub approvals: ApprovalsArg,
 }
 
 /// Exit codes of `gatehouse convert`.
@@ -209,9 +192,22 @@ impl InputFormat {
     }
 }
 
-/// How the input is read: shared by `eval` and `convert`.
+/// Every flag that shapes the release read from `--input`, all but
+/// `--input` itself and `--approvals`: one set, flattened into every command
+/// that reads a release, through [`ReleaseArgs`] or, where `--input` is
+/// optional (`check`, `approve`), on its own.
 #[derive(Debug, Clone, clap::Args)]
-pub struct SourceArgs {
+pub struct ReleaseFlags {
+    /// The environment, overriding the input's environmentName (or supplying
+    /// it: plans and previews name none).
+    #[arg(long, value_name = "E")]
+    pub environment: Option<String>,
+
+    /// The release stream, overriding the input's releaseStream (or supplying
+    /// it: plans and previews name none).
+    #[arg(long, value_name = "S")]
+    pub release_stream: Option<String>,
+
     /// The input format; auto tells a release, a Terraform plan and a Pulumi preview
     /// apart by their top-level keys (details in --help).
     ///
@@ -232,6 +228,30 @@ pub struct SourceArgs {
     #[arg(long = "meta", value_name = "KEY=VALUE")]
     pub meta: Vec<String>,
 
+    /// Largest accepted input (and approvals file), in MiB.
+    #[arg(long, value_name = "MiB", default_value_t = DEFAULT_MAX_INPUT_MIB)]
+    pub max_input_mib: u64,
+}
+
+impl ReleaseFlags {
+    /// The core's request to read `input` with these flags and the unsigned
+    /// approvals lists `approvals`; an error for a malformed `--meta`.
+    pub fn request(&self, input: &str, approvals: &[PathBuf]) -> Result<ReleaseRequest, Error> {
+        Ok(ReleaseRequest {
+            input: input.to_string(),
+            format: self.format.format(),
+            environment: self.environment.clone(),
+            release_stream: self.release_stream.clone(),
+            meta: parse_meta(&self.meta).map_err(Error::Usage)?,
+            approvals: approvals.to_vec(),
+            max_input_mib: self.max_input_mib,
+        })
+    }
+}
+
+/// `--approvals`: approvals already given.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ApprovalsArg {
     /// Approvals already given (repeatable). For eval: signed approvals
     /// (NAME.approval.json with NAME.approval.json.sig beside it, as `gatehouse
     /// approve` writes them) or directories of them, verified under the trust
@@ -242,66 +262,43 @@ pub struct SourceArgs {
     pub approvals: Vec<PathBuf>,
 }
 
-/// Arguments of `gatehouse convert`.
-#[derive(Debug, clap::Args)]
-pub struct ConvertArgs {
-    /// The input: a release JSON, a Terraform plan JSON or a Pulumi preview JSON, or - for stdin.
-    #[arg(long, value_name = "FILE|-")]
-    pub input: String,
-
-    /// The environment, overriding the input's environmentName (required for plans and previews).
-    #[arg(long, value_name = "E")]
-    pub environment: Option<String>,
-
-    /// The release stream, overriding the input's releaseStream (required for plans and previews).
-    #[arg(long, value_name = "S")]
-    pub release_stream: Option<String>,
-
-    /// Format, metadata and approvals.
-    #[command(flatten)]
-    pub source: SourceArgs,
-
-    /// Largest accepted input (and approvals file), in MiB.
-    #[arg(long, value_name = "MiB", default_value_t = 256)]
-    pub max_input_mib: u64,
-}
-
-/// The release a command reads and every flag that shapes it (what `convert`
-/// takes), flattened into commands that need only the release (`digest`).
+/// The release a command reads: `--input`, every flag that shapes it
+/// ([`ReleaseFlags`]) and `--approvals`. Flattened into `eval`, `convert`,
+/// `digest` and `bench`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReleaseArgs {
-    /// The input: a release JSON, a Terraform plan JSON or a Pulumi preview JSON, or - for stdin.
+    /// The input: a release JSON, a Terraform plan JSON or a Pulumi preview JSON
+    /// (see --format), or - for stdin.
     #[arg(long, value_name = "FILE|-")]
     pub input: String,
 
-    /// The environment, overriding the input's environmentName (required for plans and previews).
-    #[arg(long, value_name = "E")]
-    pub environment: Option<String>,
-
-    /// The release stream, overriding the input's releaseStream (required for plans and previews).
-    #[arg(long, value_name = "S")]
-    pub release_stream: Option<String>,
-
-    /// Format, metadata and approvals.
+    /// How --input is read.
     #[command(flatten)]
-    pub source: SourceArgs,
+    pub flags: ReleaseFlags,
 
-    /// Largest accepted input (and approvals file), in MiB.
-    #[arg(long, value_name = "MiB", default_value_t = 256)]
-    pub max_input_mib: u64,
+    /// Approvals already given.
+    #[command(flatten)]
+    pub approvals: ApprovalsArg,
 }
 
 impl ReleaseArgs {
-    /// Reads and converts the release as `convert` does ([`load_input`]).
-    pub(crate) fn load(&self) -> Result<LoadedInput, Error> {
-        load_input(
-            &self.input,
-            &self.source,
-            self.environment.clone(),
-            self.release_stream.clone(),
-            self.max_input_mib,
-        )
+    /// The core's request for this release, `--approvals` lists included.
+    pub fn request(&self) -> Result<ReleaseRequest, Error> {
+        self.flags.request(&self.input, &self.approvals.approvals)
     }
+
+    /// Reads and converts the release ([`ReleaseRequest::load`]).
+    pub fn load(&self) -> Result<LoadedInput, Error> {
+        self.request()?.load()
+    }
+}
+
+/// Arguments of `gatehouse convert`.
+#[derive(Debug, clap::Args)]
+pub struct ConvertArgs {
+    /// The release to convert.
+    #[command(flatten)]
+    pub release: ReleaseArgs,
 }
 
 /// Report formats.
@@ -334,27 +331,14 @@ pub struct EvalArgs {
     )]
     pub config: Option<PathBuf>,
 
-    /// The release change: a Facets release JSON, a Terraform plan JSON or a Pulumi
-    /// preview JSON (see --format), or - for stdin.
-    #[arg(long, value_name = "FILE|-")]
-    pub input: String,
-
     /// A policy setting, KEY=VALUE for every policy or POLICY:KEY=VALUE for the
     /// policy file POLICY.wasm. Repeatable; lists are comma-separated.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub settings: Vec<String>,
 
-    /// The environment, overriding the input's environmentName (or supplying it).
-    #[arg(long, value_name = "E")]
-    pub environment: Option<String>,
-
-    /// The release stream, overriding the input's releaseStream (or supplying it).
-    #[arg(long, value_name = "S")]
-    pub release_stream: Option<String>,
-
-    /// Format, metadata and approvals.
+    /// The release change and the flags that shape it.
     #[command(flatten)]
-    pub source: SourceArgs,
+    pub release: ReleaseArgs,
 
     /// The evaluation time (RFC 3339, e.g. 2026-11-22T10:00:00Z) instead of the clock.
     #[arg(long, value_name = "RFC3339")]
@@ -365,16 +349,16 @@ pub struct EvalArgs {
     pub output: OutputFormat,
 
     /// Fuel (instruction budget) per policy call.
-    #[arg(long, value_name = "N", default_value_t = crate::runtime::Limits::DEFAULT_FUEL)]
+    #[arg(long, value_name = "N", default_value_t = gatehouse_core::runtime::Limits::DEFAULT_FUEL)]
     pub fuel: u64,
 
     /// Time budget per policy evaluation, in milliseconds: real time plus the time the
     /// policy spends sleeping or waiting on its (virtual) clock.
-    #[arg(long, value_name = "MS", default_value_t = crate::runtime::Limits::DEFAULT_TIMEOUT_MS)]
+    #[arg(long, value_name = "MS", default_value_t = gatehouse_core::runtime::Limits::DEFAULT_TIMEOUT_MS)]
     pub timeout_ms: u64,
 
     /// Linear memory limit per policy, in MiB.
-    #[arg(long, value_name = "MiB", default_value_t = (crate::runtime::Limits::DEFAULT_MEMORY_BYTES >> 20) as u64)]
+    #[arg(long, value_name = "MiB", default_value_t = (gatehouse_core::runtime::Limits::DEFAULT_MEMORY_BYTES >> 20) as u64)]
     pub memory_mib: u64,
 
     /// Let every policy read this directory (read-only; `..` and symlinks cannot
@@ -391,10 +375,6 @@ pub struct EvalArgs {
     /// so the same inputs always give the same verdict.
     #[arg(long = "allow-random")]
     pub allow_random: bool,
-
-    /// Largest accepted input (and approvals file), in MiB.
-    #[arg(long, value_name = "MiB", default_value_t = 256)]
-    pub max_input_mib: u64,
 
     /// Append one JSON line recording this evaluation (input, policies and their
     /// digests, settings, grants, verdicts; errors too) to FILE, hash-chained to
@@ -436,137 +416,6 @@ pub struct EvalArgs {
     pub author_key: Option<String>,
 }
 
-/// Runs a parsed command line, prints its report, and returns the exit code.
-pub fn run(cli: Cli) -> i32 {
-    if let Err(code) = cache::configure_process(&cli) {
-        return code;
-    }
-    match cli.command {
-        Command::Eval(args) => eval::run(&args),
-        Command::Convert(args) => convert::run(&args),
-        Command::Digest(args) => digest::run(&args),
-        Command::Check(args) => check::run(&args),
-        Command::Audit(args) => audit::run(&args),
-        Command::Compile(args) => cache::run_compile(&args),
-        Command::Cache(args) => cache::run_cache(&args),
-        Command::Bench(args) => bench::run(&args),
-        Command::Inspect(args) => inspect::run(&args),
-        Command::Test(args) => test::run(&args),
-        Command::New(args) => new::run(&args),
-        Command::Approve(args) => approve::run(&args),
-    }
-}
-
-/// An input read and converted: its name (path or `<stdin>`), its bytes (for
-/// the digest), the release, and the warnings about it (input and approvals).
-pub(crate) struct LoadedInput {
-    pub source: String,
-    pub bytes: Vec<u8>,
-    pub release: crate::release::Release,
-    pub warnings: Vec<String>,
-}
-
-/// Reads `--input` and converts it with the source flags: the one input path
-/// of `eval` and `convert`.
-pub(crate) fn load_input(
-    input: &str,
-    source_args: &SourceArgs,
-    environment: Option<String>,
-    release_stream: Option<String>,
-    max_input_mib: u64,
-) -> Result<LoadedInput, Error> {
-    let (options, approval_warnings) =
-        input_options(source_args, environment, release_stream, max_input_mib)?;
-    let (source, bytes) = eval::read_input(input, max_input_mib)?;
-    let (release, mut warnings) = crate::release::read_release(&bytes, &source, &options)?;
-    warnings.extend(approval_warnings);
-    Ok(LoadedInput {
-        source,
-        bytes,
-        release,
-        warnings,
-    })
-}
-
-/// Builds the [`InputOptions`] from the flags: parses `--meta` and reads the
-/// `--approvals` file. Returns the options and the approvals file's warnings.
-pub(crate) fn input_options(
-    source: &SourceArgs,
-    environment: Option<String>,
-    release_stream: Option<String>,
-    max_input_mib: u64,
-) -> Result<(InputOptions, Vec<String>), Error> {
-    let meta = parse_meta(&source.meta).map_err(Error::Usage)?;
-    let mut approvals = Vec::new();
-    let mut warnings = Vec::new();
-    for path in &source.approvals {
-        let name = path.display().to_string();
-        let bytes = read_approvals_file(&name, max_input_mib)?;
-        let (more, notes) = crate::release::parse_approvals(&bytes, &name)?;
-        approvals.extend(more);
-        warnings.extend(notes);
-    }
-    let options = InputOptions {
-        format: source.format.format(),
-        environment,
-        release_stream,
-        meta,
-        approvals,
-    };
-    Ok((options, warnings))
-}
-
-/// Reads the `--approvals` file (never stdin, which is `--input -`'s),
-/// refusing more than `max_mib` MiB.
-fn read_approvals_file(path: &str, max_mib: u64) -> Result<Vec<u8>, InputError> {
-    use std::io::Read;
-    let whole = |message: String| InputError::whole(path, message);
-    let file = std::fs::File::open(path)
-        .map_err(|e| whole(format!("cannot open the approvals file (--approvals): {e}")))?;
-    if file.metadata().is_ok_and(|m| m.is_dir()) {
-        return Err(whole(
-            "is a directory; --approvals takes a JSON file listing approvals".into(),
-        ));
-    }
-    let limit = max_mib.saturating_mul(1 << 20);
-    let mut bytes = Vec::new();
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| whole(format!("cannot read the approvals file: {e}")))?;
-    if bytes.len() as u64 > limit {
-        return Err(whole(format!(
-            "the approvals file is larger than {max_mib} MiB; raise the limit with --max-input-mib"
-        )));
-    }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(whole(
-            "the approvals file is empty; expected a JSON list of approvals ([] for none)".into(),
-        ));
-    }
-    Ok(bytes)
-}
-
-/// The evaluation time: `--now` (RFC 3339) when given, else the clock.
-pub(crate) fn evaluation_time(now: Option<&str>) -> Result<i64, Error> {
-    match now {
-        Some(text) => {
-            crate::time::parse_rfc3339(text).map_err(|e| Error::Usage(format!("--now: {e}")))
-        }
-        None => Ok(crate::time::now_unix()),
-    }
-}
-
-/// Parses every `--set` flag.
-pub(crate) fn parse_assignments(
-    items: &[String],
-) -> Result<Vec<crate::settings::Assignment>, Error> {
-    items
-        .iter()
-        .map(|s| crate::settings::parse_assignment(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::Usage)
-}
-
 /// Parses `--meta KEY=VALUE` flags; a key may be given once.
 pub fn parse_meta(items: &[String]) -> Result<Vec<(String, String)>, String> {
     let mut out: Vec<(String, String)> = Vec::with_capacity(items.len());
@@ -579,7 +428,7 @@ pub fn parse_meta(items: &[String]) -> Result<Vec<(String, String)>, String> {
         if key.is_empty() {
             return Err(bad("the key is empty"));
         }
-        crate::settings::check_key(key).map_err(|why| bad(&why))?;
+        gatehouse_core::settings::check_key(key).map_err(|why| bad(&why))?;
         if out.iter().any(|(k, _)| k == key) {
             return Err(format!(
                 "--meta: key {key:?} is given twice; give each key once"
@@ -588,136 +437,6 @@ pub fn parse_meta(items: &[String]) -> Result<Vec<(String, String)>, String> {
         out.push((key.to_string(), value.to_string()));
     }
     Ok(out)
-}
-
-/// Prints `gatehouse: error: MESSAGE` on stderr, the message escaped and
-/// bounded like every untrusted text ([`crate::report::untrusted::line`]):
-/// errors quote policies, inputs and files.
-pub fn print_error(message: &str) {
-    print_diagnostic("error", message);
-}
-
-/// Prints `gatehouse: warning: MESSAGE` on stderr, escaped as by [`print_error`].
-pub fn print_warning(message: &str) {
-    print_diagnostic("warning", message);
-}
-
-/// Writes one diagnostic line to stderr; a stderr that cannot be written
-/// to is ignored rather than a panic (the exit code still tells).
-fn print_diagnostic(level: &str, message: &str) {
-    use std::io::Write;
-    let line = crate::report::untrusted::diagnostic(level, message);
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
-}
-
-/// Delivers a decision: the report streamed to stdout; with `--output
-/// github`, then `verdict=`/`exit-code=` to `$GITHUB_OUTPUT` and the summary
-/// to `$GITHUB_STEP_SUMMARY`. Stdout and `$GITHUB_OUTPUT` carry the verdict
-/// to whoever acts on it, so failing to write either is an error (returned,
-/// with what failed); the step summary is for people reading the job page,
-/// so failing to write it is a warning. `$GITHUB_OUTPUT` is written only once
-/// stdout has succeeded, so it never holds a verdict the process then does
-/// not exit with.
-pub fn deliver_report(report: &crate::report::Report, output: OutputFormat) -> Result<(), String> {
-    use crate::report::github;
-    use std::io::Write;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    match output {
-        OutputFormat::Text => crate::report::write_text(report, &mut out),
-        OutputFormat::Json => report.write_json(&mut out),
-        OutputFormat::Github => github::write_log(report, &mut out),
-    }
-    .and_then(|()| out.flush())
-    .map_err(|e| format!("cannot write the report to stdout: {e}"))?;
-    drop(out);
-    if output == OutputFormat::Github {
-        append_github_file(
-            "GITHUB_OUTPUT",
-            &github::render_outputs(report.verdict.as_str(), report.exit_code),
-        )
-        .map_err(|e| format!("cannot write the verdict to {e}"))?;
-        append_github_summary(|room| github::render_summary(report, room));
-    }
-    Ok(())
-}
-
-/// Prints an error the way every subcommand does: one line on stderr, and
-/// for `--output json` an error object on stdout.
-pub fn report_error(report: &crate::report::ErrorReport, output: OutputFormat) -> i32 {
-    use std::io::Write;
-    print_error(&report.error);
-    if output == OutputFormat::Github {
-        use crate::report::github;
-        let _ = write!(std::io::stdout().lock(), "{}", github::render_error(report));
-        append_github_summary(|_| github::render_error_summary(report));
-        if let Err(e) = append_github_file(
-            "GITHUB_OUTPUT",
-            &github::render_outputs("error", EXIT_ERROR),
-        ) {
-            print_warning(&format!("cannot append to {e}"));
-        }
-    }
-    if output == OutputFormat::Json {
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        let written = serde_json::to_writer_pretty(&mut out, report)
-            .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(out))
-            .and_then(|()| out.flush());
-        if let Err(e) = written {
-            print_error(&format!("cannot write the error report: {e}"));
-        }
-    }
-    EXIT_ERROR
-}
-
-/// Appends a step summary to `$GITHUB_STEP_SUMMARY`, when it is set:
-/// `render` gets the bytes left below GitHub's 1 MiB per-step cap after
-/// what the step already wrote there.
-pub(crate) fn append_github_summary(render: impl FnOnce(usize) -> String) {
-    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
-        return;
-    };
-    let written = std::fs::metadata(&path).map_or(0, |m| m.len());
-    let room = usize::try_from(written).map_or(0, |n| {
-        crate::report::github::SUMMARY_MAX_BYTES.saturating_sub(n)
-    });
-    if let Err(e) = append_github_file("GITHUB_STEP_SUMMARY", &render(room)) {
-        print_warning(&format!("cannot append to {e}"));
-    }
-}
-
-/// Appends to the file named by a GitHub Actions variable, when it is set,
-/// starting on a new line if the file does not end with one (so an earlier
-/// step's last line cannot swallow ours). A failure is returned as
-/// `$VARIABLE (path): error`, for the caller to report as it matters there.
-pub(crate) fn append_github_file(variable: &str, text: &str) -> Result<(), String> {
-    use std::io::{Read, Seek, SeekFrom, Write};
-    let Some(path) = std::env::var_os(variable) else {
-        return Ok(());
-    };
-    std::fs::OpenOptions::new()
-        .create(true)
-        .read(true)
-        .append(true)
-        .open(&path)
-        .and_then(|mut file| {
-            let len = file.metadata()?.len();
-            let mut last = [b'\n'];
-            if len > 0 {
-                file.seek(SeekFrom::Start(len - 1))?;
-                file.read_exact(&mut last)?;
-            }
-            if last[0] != b'\n' {
-                file.write_all(b"\n")?;
-            }
-            file.write_all(text.as_bytes())
-        })
-        .map_err(|e| {
-            format!(
-                "${variable} ({}): {e}",
-                std::path::Path::new(&path).display()
-            )
-        })
 }
 
 #[cfg(test)]
@@ -783,18 +502,18 @@ mod tests {
         ]) else {
             panic!("not eval");
         };
-        let limits = crate::runtime::Limits::default();
-        let from_flags = crate::runtime::Limits {
+        let limits = gatehouse_core::runtime::Limits::default();
+        let from_flags = gatehouse_core::runtime::Limits {
             fuel: args.fuel,
             memory_bytes: usize::try_from(args.memory_mib << 20).expect("fits"),
             timeout_ms: args.timeout_ms,
-            ..crate::runtime::Limits::default()
+            ..gatehouse_core::runtime::Limits::default()
         };
         assert_eq!(from_flags, limits);
         assert_eq!(args.fuel, 2_000_000_000);
         assert_eq!(args.timeout_ms, 10_000);
         assert_eq!(args.memory_mib, 256);
-        assert_eq!(args.max_input_mib, 256, "256 MiB of input");
+        assert_eq!(args.release.flags.max_input_mib, 256, "256 MiB of input");
         assert!(
             args.allow_read.is_empty() && args.allow_env.is_empty() && !args.allow_random,
             "nothing is granted by default"
@@ -804,12 +523,12 @@ mod tests {
     #[test]
     fn every_input_reading_command_defaults_to_256_mib() {
         let max_input_mib = |args: &[&str]| match parse(args) {
-            Command::Eval(a) => a.max_input_mib,
-            Command::Convert(a) => a.max_input_mib,
-            Command::Digest(a) => a.release.max_input_mib,
-            Command::Check(a) => a.max_input_mib,
-            Command::Bench(a) => a.max_input_mib,
-            Command::Approve(a) => a.max_input_mib,
+            Command::Eval(a) => a.release.flags.max_input_mib,
+            Command::Convert(a) => a.release.flags.max_input_mib,
+            Command::Digest(a) => a.release.flags.max_input_mib,
+            Command::Check(a) => a.release.max_input_mib,
+            Command::Bench(a) => a.release.flags.max_input_mib,
+            Command::Approve(a) => a.release.max_input_mib,
             other => panic!("not an input-reading command: {other:?}"),
         };
         for args in [

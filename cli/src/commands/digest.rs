@@ -2,9 +2,10 @@
 //! digest, the `sha256:...` that approvals sign (docs/approvals.md, "Release
 //! digest"). Warnings go to stderr; errors are one line on stderr and exit 3.
 
-use super::{EXIT_ERROR, OutputFormat, ReleaseArgs, report_error};
-use crate::report::ErrorReport;
+use crate::args::{OutputFormat, ReleaseArgs};
+use crate::output::{EXIT_ERROR, report_error};
 use clap::ValueEnum;
+use gatehouse_core::report::ErrorReport;
 use serde::Serialize;
 use std::io::Write;
 
@@ -67,7 +68,7 @@ pub fn run(args: &DigestArgs) -> i32 {
         Err(err) => return report_error(&ErrorReport::from_error(&err), errors_as),
     };
     for warning in &loaded.warnings {
-        super::print_warning(warning);
+        crate::output::print_warning(warning);
     }
     let release = &loaded.release;
     let text = match args.output {
@@ -93,7 +94,7 @@ pub fn run(args: &DigestArgs) -> i32 {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => 0,
         Err(e) => {
-            super::print_error(&format!("cannot write the digest to stdout: {e}"));
+            crate::output::print_error(&format!("cannot write the digest to stdout: {e}"));
             EXIT_ERROR
         }
     }

@@ -1,15 +1,13 @@
 //! `eval --approvals`: reading the approvals, verifying them under the
-//! trust section, handing the valid ones to the policies, and settling each
-//! policy's request for approval (docs/approvals.md).
+//! trust section and handing the valid ones to the policies
+//! (docs/approvals.md); each policy's request for approval is settled by
+//! [`gatehouse_core::gate::run_and_settle`].
 
-use crate::approvals::{
-    self, ApprovalsRecord, Counted, ReleaseFacts, Rules, Settlement, TrustRecord,
-};
-use crate::config::Trust;
-use crate::error::{Error, PolicyError};
-use crate::release::Release;
-use crate::report::ApprovalsReport;
-use crate::runtime::{LoadedPolicy, PolicyRun, RunOptions};
+use gatehouse_core::approvals::{self, ApprovalsRecord, Counted, ReleaseFacts, Rules, TrustRecord};
+use gatehouse_core::config::Trust;
+use gatehouse_core::error::Error;
+use gatehouse_core::release::Release;
+use gatehouse_core::report::ApprovalsReport;
 use std::path::PathBuf;
 
 /// The approvals of one evaluation, once gathered.
@@ -53,7 +51,7 @@ pub(super) fn gather(
         }
         let mut warnings = Vec::new();
         for list in &collected.unsigned {
-            let (more, notes) = crate::release::parse_approvals(&list.bytes, &list.name)?;
+            let (more, notes) = gatehouse_core::release::parse_approvals(&list.bytes, &list.name)?;
             release.approvals.extend(more);
             warnings.extend(notes);
         }
@@ -69,7 +67,7 @@ pub(super) fn gather(
     };
     let how_to_sign = format!(
         "only signed approvals count under a trust section: each approver runs `{}` with their own group and key, and eval reads the files with --approvals (docs/approvals.md)",
-        crate::report::approve_command(release_digest, &release.environment_name, &[])
+        gatehouse_core::report::approve_command(release_digest, &release.environment_name, &[])
     );
     if let Some(list) = collected.unsigned.first() {
         return Err(Error::Usage(format!(
@@ -115,26 +113,4 @@ pub(super) fn gather(
         counted,
         warnings: Vec::new(),
     })
-}
-
-/// Evaluates a policy, then settles its decision against the valid
-/// approvals ([`approvals::settle`]): when they meet its request, it is run
-/// again on the release without approvals, and only an identical decision
-/// lets the host satisfy it.
-pub(super) fn run_and_settle(
-    policy: &LoadedPolicy,
-    release: &Release,
-    settings: &[(String, String)],
-    options: &RunOptions,
-    counted: &[Counted],
-) -> Result<(PolicyRun, Settlement), PolicyError> {
-    let run = policy.evaluate(release, settings, options)?;
-    let settlement = approvals::settle(&run.decision, counted, || {
-        let mut without = release.clone();
-        without.approvals.clear();
-        policy
-            .evaluate(&without, settings, options)
-            .map(|again| again.decision)
-    })?;
-    Ok((run, settlement))
 }

@@ -80,7 +80,7 @@ pub fn github_output(name: &str, value: &str) -> Result<String, String> {
 mod tests {
     use super::*;
     use crate::report::fixture::FORGED;
-    use crate::report::untrusted::MAX_SHOWN_CHARS;
+    use crate::untrusted::MAX_SHOWN_CHARS;
 
     #[test]
     fn data_and_properties_are_encoded() {

@@ -3,9 +3,11 @@
 //! every problem, not just the first. With `--input`, also which policies
 //! apply to that release and why, and what eval would do if none does.
 
-use super::{CheckArgs, EXIT_ERROR, OutputFormat};
-use crate::config::{Applicability, PolicyEntry, PolicySet, quote};
-use crate::runtime::{RunOptions, Runtime};
+use crate::args::{CheckArgs, InputFormat, OutputFormat};
+use crate::engines::EngineSettings;
+use crate::output::EXIT_ERROR;
+use gatehouse_core::config::{Applicability, PolicyEntry, PolicySet, quote};
+use gatehouse_core::runtime::RunOptions;
 use serde::Serialize;
 use std::io::Write;
 
@@ -83,16 +85,16 @@ struct CheckedRelease {
 }
 
 /// Runs `gatehouse check` and returns the exit code.
-pub fn run(args: &CheckArgs) -> i32 {
-    let report = check(args);
+pub fn run(args: &CheckArgs, engines: &EngineSettings) -> i32 {
+    let report = check(args, engines);
     for problem in &report.problems {
-        super::print_error(problem);
+        crate::output::print_error(problem);
     }
     let text = match args.output {
         OutputFormat::Json => match serde_json::to_string_pretty(&report) {
             Ok(json) => format!("{json}\n"),
             Err(e) => {
-                super::print_error(&format!("cannot serialise the check report: {e}"));
+                crate::output::print_error(&format!("cannot serialise the check report: {e}"));
                 return EXIT_ERROR;
             }
         },
@@ -103,14 +105,14 @@ pub fn run(args: &CheckArgs) -> i32 {
             if report.ok {
                 text.push_str(&format!(
                     "ok: {n} {plural} checked ({})\n",
-                    crate::report::untrusted::line(&report.config)
+                    gatehouse_core::untrusted::line(&report.config)
                 ));
             } else {
                 let bad = report.problems.len();
                 text.push_str(&format!(
                     "{bad} problem{} in {} ({n} {plural})\n",
                     if bad == 1 { "" } else { "s" },
-                    crate::report::untrusted::line(&report.config)
+                    gatehouse_core::untrusted::line(&report.config)
                 ));
             }
             text
@@ -118,7 +120,7 @@ pub fn run(args: &CheckArgs) -> i32 {
     };
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        super::print_error(&format!("cannot write to stdout: {e}"));
+        crate::output::print_error(&format!("cannot write to stdout: {e}"));
         return EXIT_ERROR;
     }
     if report.ok { 0 } else { EXIT_ERROR }
@@ -160,13 +162,11 @@ fn render_release(report: &CheckReport) -> String {
 /// (a case-only match, or nothing applies with `when-nothing-applies =
 /// "error"`) to the problems.
 fn check_release(args: &CheckArgs, input: &str, set: &PolicySet, report: &mut CheckReport) {
-    let loaded = match super::load_input(
-        input,
-        &args.source,
-        args.environment.clone(),
-        args.release_stream.clone(),
-        args.max_input_mib,
-    ) {
+    let loaded = match args
+        .release
+        .request(input, &args.approvals.approvals)
+        .and_then(|request| request.load())
+    {
         Ok(loaded) => loaded,
         Err(e) => {
             report.problems.push(e.to_string());
@@ -208,7 +208,7 @@ fn check_release(args: &CheckArgs, input: &str, set: &PolicySet, report: &mut Ch
     report.problems.extend(refusal);
 }
 
-fn check(args: &CheckArgs) -> CheckReport {
+fn check(args: &CheckArgs, engines: &EngineSettings) -> CheckReport {
     let config = args.config.display().to_string();
     let mut report = CheckReport {
         schema: CHECK_SCHEMA,
@@ -220,9 +220,9 @@ fn check(args: &CheckArgs) -> CheckReport {
         problems: Vec::new(),
     };
     if args.input.is_none()
-        && (!args.source.meta.is_empty()
-            || !args.source.approvals.is_empty()
-            || args.source.format != super::InputFormat::Auto)
+        && (!args.release.meta.is_empty()
+            || !args.approvals.approvals.is_empty()
+            || args.release.format != InputFormat::Auto)
     {
         report
             .problems
@@ -248,12 +248,14 @@ fn check(args: &CheckArgs) -> CheckReport {
         check_release(args, input, &set, &mut report);
     }
     let limits = PolicySet::max_limits(&set.policies);
-    let runtime = match Runtime::for_policy_set(&limits, set.cache_dir.as_deref()) {
+    let built = engines
+        .for_policy_set(set.cache_dir.as_deref())
+        .limits(&limits)
+        .build();
+    let runtime = match built {
         Ok(runtime) => runtime,
         Err(e) => {
-            report
-                .problems
-                .push(format!("cannot start the WebAssembly engine: {e}"));
+            report.problems.push(e.to_string());
             return report;
         }
     };
@@ -268,8 +270,8 @@ fn check(args: &CheckArgs) -> CheckReport {
             use sha2::{Digest, Sha256};
             checked.sha256 = Some(hex::encode(Sha256::digest(&bytes)));
         }
-        match super::eval::load_pinned(&runtime, entry) {
-            Err(crate::error::Error::Load(e)) => report.problems.push(format!(
+        match entry.load_pinned(&runtime) {
+            Err(gatehouse_core::error::Error::Load(e)) => report.problems.push(format!(
                 "{config}: policy '{}' ({}): {}",
                 entry.name,
                 entry.path.display(),
@@ -277,8 +279,11 @@ fn check(args: &CheckArgs) -> CheckReport {
             )),
             Err(e) => report.problems.push(format!("{config}: {e}")),
             Ok(policy) => {
-                let options =
-                    RunOptions::new(crate::time::now_unix(), entry.limits.clone(), grants);
+                let options = RunOptions::new(
+                    gatehouse_core::time::now_unix(),
+                    entry.limits.clone(),
+                    grants,
+                );
                 match policy.check_settings(&entry.settings, &options) {
                     Ok(info) => checked.version = Some(info.version),
                     Err(e) => report.problems.push(format!(

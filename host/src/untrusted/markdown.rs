@@ -58,7 +58,7 @@ fn push_markdown(c: char, out: &mut String) {
 mod tests {
     use super::*;
     use crate::report::fixture::FORGED;
-    use crate::report::untrusted::{MAX_BYTES_PER_BYTE, MAX_SHOWN_CHARS};
+    use crate::untrusted::{MAX_BYTES_PER_BYTE, MAX_SHOWN_CHARS};
 
     #[test]
     fn structure_is_escaped() {
