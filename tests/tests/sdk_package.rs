@@ -1,9 +1,12 @@
-//! The crates a policy author depends on from crates.io, `gatehouse-sdk` and
-//! `gatehouse-glob`, are packages that stand on their own: they carry the
-//! WIT their bindings are generated from (an exact copy of the repository's
-//! `wit/`), their README and metadata, and no dependency that only has a
-//! path. (`cargo publish --dry-run -p gatehouse-glob -p gatehouse-sdk` is the
-//! full check; it needs the registry, so it is not run here.)
+//! The published crates are packages that stand on their own: those a policy
+//! author depends on (`gatehouse-sdk`, `gatehouse-glob`), the engine
+//! (`gatehouse-core`) and the binary (`gatehouse`). They carry the WIT their
+//! bindings are generated from (an exact copy of the repository's `wit/` for
+//! the SDK; the core's `wit/` is a link to it, packaged as a file) and the
+//! files the core embeds, their README and metadata, and no dependency that
+//! only has a path. (`cargo publish --dry-run -p gatehouse-glob -p
+//! gatehouse-sdk -p gatehouse-core -p gatehouse` is the full check; it needs
+//! the registry, so it is not run here.)
 
 #![forbid(unsafe_code)]
 
@@ -11,8 +14,23 @@ use gatehouse_e2e::workspace_root;
 use serde_json::Value;
 use std::process::{Command, Stdio};
 
-/// The crates published for policy authors.
-const PUBLISHED: [&str; 2] = ["gatehouse-glob", "gatehouse-sdk"];
+/// The published crates, and the files each package must carry beside its
+/// `Cargo.toml` and `README.md`.
+const PUBLISHED: [(&str, &[&str]); 4] = [
+    ("gatehouse-glob", &["src/lib.rs"]),
+    ("gatehouse-sdk", &["src/lib.rs", "wit/policy.wit"]),
+    (
+        "gatehouse-core",
+        &[
+            "src/lib.rs",
+            "wit/policy.wit",
+            "scaffold-assets/install-tools.sh",
+            "scaffold-assets/js-tools/package-lock.json",
+            "scaffold-assets/js-tools/package.json",
+        ],
+    ),
+    ("gatehouse", &["src/main.rs"]),
+];
 
 /// Runs cargo (offline) in the workspace root and returns its stdout.
 fn cargo(args: &[&str]) -> String {
@@ -70,14 +88,11 @@ fn the_sdk_carries_an_identical_copy_of_the_wit() {
 
 #[test]
 fn published_crates_are_complete_packages() {
-    for name in PUBLISHED {
+    for (name, carries) in PUBLISHED {
         let files = cargo(&["package", "--list", "--allow-dirty", "-p", name]);
         let files: Vec<&str> = files.lines().collect();
-        for wanted in ["Cargo.toml", "README.md", "src/lib.rs"] {
-            assert!(files.contains(&wanted), "{name} lacks {wanted}: {files:?}");
-        }
-        if name == "gatehouse-sdk" {
-            assert!(files.contains(&"wit/policy.wit"), "{files:?}");
+        for wanted in ["Cargo.toml", "README.md"].iter().chain(carries) {
+            assert!(files.contains(wanted), "{name} lacks {wanted}: {files:?}");
         }
         let meta = package(name);
         assert!(meta["publish"].is_null(), "{name} may be published");
