@@ -9,7 +9,6 @@ pub(crate) mod check;
 pub(crate) mod convert;
 pub(crate) mod digest;
 pub(crate) mod eval;
-pub(crate) mod eval_approvals;
 pub(crate) mod eval_audit;
 pub(crate) mod inspect;
 pub(crate) mod new;
