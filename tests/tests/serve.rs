@@ -310,6 +310,28 @@ struct Server {
     _log: std::sync::mpsc::Receiver<String>,
 }
 
+impl Server {
+    /// Stops the server with SIGTERM and waits for it: it must exit 0
+    /// (graceful shutdown) within a generous bound.
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(status.success(), "serve exited with {status} on SIGTERM");
+                return;
+            }
+            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -565,8 +587,9 @@ fn a_release_waits_over_http_until_a_valid_approval_and_the_store_survives_a_res
         "valid"
     );
 
-    // A restart on the same store keeps everything.
-    drop(server);
+    // SIGTERM stops it cleanly, and a restart on the same store keeps
+    // everything.
+    server.stop();
     let server = world.serve(&[]);
     let after = server.get(&format!("/v1/approval-requests/{id}"), Some(&world.read));
     assert_eq!(after.body["state"], "approved", "{after:#?}");

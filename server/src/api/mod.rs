@@ -66,11 +66,13 @@ pub(crate) fn authorize(app: &App, headers: &HeaderMap, scope: Scope) -> Result<
             "no Authorization header: send Authorization: Bearer TOKEN (gatehouse serve token add)",
         ));
     };
+    // The scheme is case-insensitive (RFC 9110).
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .ok_or_else(|| unauthorized("the Authorization header is not Bearer TOKEN"))?;
     let tokens = app
         .tokens
