@@ -10,7 +10,8 @@
 //!   approves it; auto-approve and fail open nothing;
 //! - a signed rejection closes a request as rejected;
 //! - 401/403 with nothing recorded; a body over the cap is a 413 with
-//!   nothing recorded; malformed bodies are 4xx;
+//!   nothing recorded; malformed bodies are 4xx; a full evaluation pool is
+//!   a 503 with Retry-After, nothing recorded for the requests turned away;
 //! - a restart on the same store keeps requests and decisions; a store
 //!   from a newer schema is refused.
 
@@ -163,10 +164,15 @@ impl World {
 
     /// Starts `gatehouse serve` on a free loopback port.
     fn serve(&self, extra: &[&str]) -> Server {
+        self.serve_set("gatehouse.toml", extra)
+    }
+
+    /// Starts `gatehouse serve --config SET` on a free loopback port.
+    fn serve_set(&self, set: &str, extra: &[&str]) -> Server {
         let mut child = gatehouse_command()
             .args(["serve", "--listen", "127.0.0.1:0", "--store", &self.store()])
             .arg("--config")
-            .arg(self.path("gatehouse.toml"))
+            .arg(self.path(set))
             .arg("--tokens-file")
             .arg(self.path("tokens"))
             .args(extra)
@@ -339,11 +345,12 @@ impl Drop for Server {
     }
 }
 
-/// An answer: status and JSON body (null when not JSON).
+/// An answer: status, JSON body (null when not JSON), Retry-After.
 #[derive(Debug)]
 struct Answer {
     status: u16,
     body: Value,
+    retry_after: Option<String>,
 }
 
 fn agent() -> ureq::Agent {
@@ -357,6 +364,11 @@ fn agent() -> ureq::Agent {
 fn answer(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
     let mut response = response.expect("an HTTP answer");
     let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let text = response
         .body_mut()
         .with_config()
@@ -366,7 +378,19 @@ fn answer(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> An
     Answer {
         status,
         body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        retry_after,
     }
+}
+
+/// POSTs `body` to `base` + `path`, with a bearer token when given.
+fn post_to(base: &str, path: &str, token: Option<&str>, body: &[u8]) -> Answer {
+    let mut request = agent()
+        .post(format!("{base}{path}"))
+        .header("Content-Type", "application/json");
+    if let Some(token) = token {
+        request = request.header("Authorization", format!("Bearer {token}"));
+    }
+    answer(request.send(body))
 }
 
 impl Server {
@@ -379,13 +403,7 @@ impl Server {
     }
 
     fn post(&self, path: &str, token: Option<&str>, body: &[u8]) -> Answer {
-        let mut request = agent()
-            .post(format!("{}{path}", self.base))
-            .header("Content-Type", "application/json");
-        if let Some(token) = token {
-            request = request.header("Authorization", format!("Bearer {token}"));
-        }
-        answer(request.send(body))
+        post_to(&self.base, path, token, body)
     }
 
     fn evaluate(&self, token: &str, body: Value) -> Answer {
@@ -734,4 +752,63 @@ fn a_store_from_a_newer_gatehouse_is_refused() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn a_full_pool_answers_503_with_retry_after_and_records_nothing_for_it() {
+    let world = World::new();
+    // One policy that spins until its 1.5 s time budget ends (exit 3).
+    std::fs::write(
+        world.path("busy.toml"),
+        format!(
+            "[[policy]]\nname = \"spin\"\npath = \"{}\"\n[policy.settings]\nmode = \"spin\"\n[policy.limits]\nfuel = 100000000000\ntimeout_ms = 1500\n",
+            gatehouse_e2e::fixture_policy("trap-policy").display()
+        ),
+    )
+    .expect("write");
+    let server = world.serve_set("busy.toml", &["--workers", "1", "--queue", "0"]);
+    let body = json!({"release": harmless_release("prod-eu")}).to_string();
+    let busy_seen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    // Two clients send until one of them is turned away: while one
+    // evaluation runs, the other finds no place.
+    let clients: Vec<_> = (0..2)
+        .map(|_| {
+            let base = server.base.clone();
+            let busy_seen = std::sync::Arc::clone(&busy_seen);
+            let body = body.clone();
+            let token = world.evaluate.clone();
+            std::thread::spawn(move || {
+                let mut answered = 0;
+                while !busy_seen.load(std::sync::atomic::Ordering::SeqCst)
+                    && Instant::now() < deadline
+                {
+                    let answer = post_to(&base, "/v1/evaluations", Some(&token), body.as_bytes());
+                    match answer.status {
+                        200 => {
+                            assert_eq!(answer.body["exit_code"], 3, "{answer:#?}");
+                            answered += 1;
+                        }
+                        503 => {
+                            assert_eq!(answer.body["error"]["code"], "busy", "{answer:#?}");
+                            assert_eq!(answer.retry_after.as_deref(), Some("1"), "{answer:#?}");
+                            busy_seen.store(true, std::sync::atomic::Ordering::SeqCst);
+                        }
+                        other => panic!("unexpected {other}: {answer:#?}"),
+                    }
+                }
+                answered
+            })
+        })
+        .collect();
+    let answered: usize = clients.into_iter().map(|c| c.join().expect("client")).sum();
+    assert!(
+        busy_seen.load(std::sync::atomic::Ordering::SeqCst),
+        "no 503 within two minutes"
+    );
+    // Every answered evaluation is recorded (an error outcome, exit 3), and
+    // nothing for the ones turned away.
+    let recorded = server.decisions(&world.read);
+    assert_eq!(recorded.len(), answered, "{recorded:#?}");
+    assert!(recorded.iter().all(|d| d["verdict"] == "error"));
 }
