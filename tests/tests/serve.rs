@@ -812,3 +812,42 @@ fn a_full_pool_answers_503_with_retry_after_and_records_nothing_for_it() {
     assert_eq!(recorded.len(), answered, "{recorded:#?}");
     assert!(recorded.iter().all(|d| d["verdict"] == "error"));
 }
+
+#[test]
+fn a_store_failure_is_a_5xx_never_a_verdict() {
+    let world = World::new();
+    let server = world.serve(&[]);
+    let body = json!({"release": destructive_release("prod-eu", false)});
+    assert_eq!(server.evaluate(&world.evaluate, body).status, 200);
+    // Break the store under the running server: its decisions table goes.
+    let url = world.store();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&url)
+            .await
+            .expect("connect");
+        sqlx::query("DROP TABLE decisions")
+            .execute(&mut conn)
+            .await
+            .expect("drop the table");
+    });
+    // Another release, which would open a request of its own.
+    let other = json!({"release": destructive_release("prod-eu", true)});
+    let answer = server.evaluate(&world.evaluate, other);
+    assert_eq!(answer.status, 500, "{answer:#?}");
+    assert_eq!(answer.body["error"]["code"], "internal", "{answer:#?}");
+    assert!(answer.body.get("verdict").is_none(), "{answer:#?}");
+    assert!(answer.body.get("exit_code").is_none(), "{answer:#?}");
+    // The request it would have opened is not there either: the write was
+    // one transaction.
+    let requests = server.get("/v1/approval-requests", Some(&world.read));
+    assert_eq!(
+        requests.body["approval_requests"].as_array().map(Vec::len),
+        Some(1),
+        "{requests:#?}"
+    );
+}
