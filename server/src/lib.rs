@@ -22,6 +22,8 @@
 //! | `store/` | decisions, approval requests, approvals; versioned migrations |
 //! | `tokens.rs` | the tokens file, new tokens, constant-time checks |
 
+#![forbid(unsafe_code)]
+
 pub mod api;
 pub mod evaluate;
 pub mod pool;
