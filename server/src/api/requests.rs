@@ -170,7 +170,30 @@ pub(crate) async fn approve(
     let uploader = authorize(&app, &headers, Scope::Approve)?;
     check_id(&id)?;
     let upload: Upload = json_body(&app, body).await?;
-    let (row, accepted) = load(&app, &id).await?;
+    // Another approval accepted meanwhile means this one was judged without
+    // it: judge it again, a few times, then let the client retry.
+    for _ in 0..3 {
+        if let Some(answer) = try_approve(&app, &id, &upload, &uploader).await? {
+            return Ok(answer);
+        }
+    }
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        "concurrent-approvals",
+        "other approvals kept arriving for this request while this one was checked; post it again",
+    ))
+}
+
+/// One attempt at accepting `upload` onto request `id`: `None` when another
+/// approval was accepted since its approvals were read.
+async fn try_approve(
+    app: &Arc<App>,
+    id: &str,
+    upload: &Upload,
+    uploader: &str,
+) -> Result<Option<Json<Value>>, ApiError> {
+    let (id, uploader, upload) = (id.to_string(), uploader.to_string(), upload.clone());
+    let (row, accepted) = load(app, &id).await?;
     if row.state != "pending" {
         return Err(not_pending(&row));
     }
@@ -193,7 +216,7 @@ pub(crate) async fn approve(
     let index = uploads.len();
     uploads.push(upload.clone());
     let now = gatehouse_core::time::now_unix();
-    let (evaluated, _) = run_on_pool(&app, submission, uploads, now).await?;
+    let (evaluated, _) = run_on_pool(app, submission, uploads, now).await?;
     let Ok(report) = &evaluated.outcome else {
         let message = evaluated
             .outcome
@@ -248,7 +271,7 @@ pub(crate) async fn approve(
                 )
             }
             ("rejected", Some("reject-decision")) => {
-                let statement = check_rejection(&app, &row, &upload, now).map_err(|why| {
+                let statement = check_rejection(app, &row, &upload, now).map_err(|why| {
                     ApiError::unprocessable(
                         "approval-rejected",
                         format!("the signed rejection does not count: {why}"),
@@ -293,12 +316,13 @@ pub(crate) async fn approve(
     let decision = new_decision(&evaluated, &uploader, now)?;
     let accepted = app
         .store
-        .accept_approval(&id, &approval, &decision, &update)
+        .accept_approval(&id, accepted.len(), &approval, &decision, &update)
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
     let row = match accepted {
         Accepted::Done(row) => row,
         Accepted::NotPending(row) => return Err(not_pending(&row)),
+        Accepted::Stale => return Ok(None),
         Accepted::Missing => return Err(ApiError::not_found(format!("no approval request {id}"))),
     };
     let approvals = app
@@ -306,7 +330,7 @@ pub(crate) async fn approve(
         .approvals(&id)
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(Json(json!({
+    Ok(Some(Json(json!({
         "approval_request": views::request(&row, Some(&approvals)),
         "decision": {
             "decision_id": decision.id,
@@ -314,5 +338,5 @@ pub(crate) async fn approve(
             "exit_code": decision.exit_code,
             "report": evaluated.report_json,
         },
-    })))
+    }))))
 }

@@ -201,6 +201,10 @@ pub enum Accepted {
     /// The request was no longer pending (another replica or request got
     /// there first): nothing recorded.
     NotPending(RequestRow),
+    /// Another approval was accepted onto it since the caller read its
+    /// approvals, so the caller's evaluation did not see it: nothing
+    /// recorded; evaluate again.
+    Stale,
     /// No such request.
     Missing,
 }
@@ -471,10 +475,14 @@ impl Store {
 
     /// Records an approval accepted onto a pending request, the decision of
     /// evaluating the release again with it, and the request's new state, in
-    /// one transaction; nothing when the request is no longer pending.
+    /// one transaction; nothing when the request is no longer pending, or
+    /// when it no longer has exactly the `seen` approvals the caller's
+    /// evaluation was made with (two approvals posted at once must not both
+    /// be judged without the other).
     pub async fn accept_approval(
         &self,
         request_id: &str,
+        seen: usize,
         approval: &ApprovalRow,
         decision: &NewDecision,
         update: &RequestUpdate,
@@ -486,6 +494,15 @@ impl Store {
         };
         if current.state != "pending" {
             return Ok(Accepted::NotPending(current));
+        }
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM approvals WHERE request_id = $1")
+            .bind(request_id.to_string())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db("counting approvals"))?;
+        let count: i64 = row.try_get("n").map_err(db("counting approvals"))?;
+        if usize::try_from(count).ok() != Some(seen) {
+            return Ok(Accepted::Stale);
         }
         let seq = Store::next_seq(&mut tx, "approvals").await?;
         sqlx::query(
@@ -728,6 +745,90 @@ mod tests {
         assert_eq!(Dialect::of("sqlite://x.db"), Ok(Dialect::Sqlite));
         assert_eq!(Dialect::of("postgres://u@h/d"), Ok(Dialect::Postgres));
         assert!(Dialect::of("mysql://u@h/d").is_err());
+    }
+
+    fn decision(id: &str) -> NewDecision {
+        NewDecision {
+            id: id.into(),
+            created_at: 1_000,
+            release_digest: Some("sha256:00".into()),
+            environment: Some("prod".into()),
+            release_stream: Some("main".into()),
+            verdict: "require-approval".into(),
+            exit_code: 2,
+            submitted_by: "ci".into(),
+            approvers: Vec::new(),
+            report: "{}".into(),
+            record: "{}".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_approval_judged_without_one_accepted_since_is_stale_and_not_recorded() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("g.db").display());
+        let store = Store::open(&url).await.expect("open");
+        let request = NewRequest {
+            id: "r-1".into(),
+            release_digest: "sha256:00".into(),
+            environment: "prod".into(),
+            release_stream: "main".into(),
+            owed: "[]".into(),
+            instructions: "[]".into(),
+            submission: "{}".into(),
+            expires_at: i64::MAX,
+        };
+        let opened = store
+            .record_decision(&decision("d-1"), Some(&request))
+            .await
+            .expect("record")
+            .expect("a request");
+        // The same digest and environment joins it.
+        let joined = store
+            .record_decision(
+                &decision("d-2"),
+                Some(&NewRequest {
+                    id: "r-2".into(),
+                    ..request.clone()
+                }),
+            )
+            .await
+            .expect("record")
+            .expect("a request");
+        assert_eq!((opened.id.as_str(), joined.id.as_str()), ("r-1", "r-1"));
+        let approval = ApprovalRow {
+            statement: "s".into(),
+            signature: "g".into(),
+            signer: "alice".into(),
+            key_fingerprint: "SHA256:x".into(),
+            decision: "approve".into(),
+            uploaded_by: "approvers".into(),
+            created_at: 1_001,
+        };
+        let pending = RequestUpdate {
+            state: "pending".into(),
+            owed: "[]".into(),
+            resolution: None,
+        };
+        // Both were judged with no approval on the request: the first is
+        // accepted, the second is stale and leaves nothing behind.
+        let first = store
+            .accept_approval("r-1", 0, &approval, &decision("d-3"), &pending)
+            .await
+            .expect("accept");
+        assert!(matches!(first, Accepted::Done(_)), "{first:?}");
+        let second = store
+            .accept_approval("r-1", 0, &approval, &decision("d-4"), &pending)
+            .await
+            .expect("accept");
+        assert!(matches!(second, Accepted::Stale), "{second:?}");
+        assert_eq!(store.approvals("r-1").await.expect("approvals").len(), 1);
+        assert!(store.decision("d-4").await.expect("read").is_none());
+        let filter = DecisionFilter {
+            limit: 10,
+            ..DecisionFilter::default()
+        };
+        assert_eq!(store.decisions(&filter).await.expect("list").len(), 3);
     }
 
     #[tokio::test]
