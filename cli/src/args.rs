@@ -4,7 +4,7 @@
 //! [`crate::commands`].
 
 use crate::commands::audit::{self, AuditArgs};
-use crate::commands::{approve, bench, cache, digest, inspect, new, test};
+use crate::commands::{approve, bench, cache, digest, inspect, new, serve, test};
 use clap::{Parser, Subcommand, ValueEnum};
 use gatehouse_core::error::Error;
 use gatehouse_core::input::{DEFAULT_MAX_INPUT_MIB, LoadedInput, ReleaseRequest};
@@ -121,6 +121,11 @@ pub enum Command {
     /// test suite, the WIT it targets and a README with the build command.
     #[command(after_help = new::NEW_HELP)]
     New(new::NewArgs),
+    /// Run the approval loop as a service: evaluations, approval requests and
+    /// the audit trail over HTTP, kept in a store (docs/api.md); `serve token add`
+    /// makes a bearer token.
+    #[command(after_help = serve::SERVE_HELP)]
+    Serve(serve::ServeArgs),
 }
 
 /// Exit codes of `gatehouse check`.

@@ -21,6 +21,14 @@ pub fn print_warning(message: &str) {
     print_diagnostic("warning", message);
 }
 
+/// Prints `gatehouse: MESSAGE` on stderr: a line of a long-running command's
+/// log (`serve`), escaped as by [`print_error`].
+pub fn print_diagnostic_line(message: &str) {
+    use std::io::Write;
+    let line = gatehouse_core::untrusted::line(message);
+    let _ = writeln!(std::io::stderr().lock(), "gatehouse: {line}");
+}
+
 /// Writes one diagnostic line to stderr; a stderr that cannot be written
 /// to is ignored rather than a panic (the exit code still tells).
 fn print_diagnostic(level: &str, message: &str) {

@@ -23,6 +23,9 @@
 //! - report / audit: [`report::Report`] renders the result, [`audit`]
 //!   records it.
 //!
+//! [`evaluation::evaluate`] runs those steps for one release: the one entry
+//! point the command line and the server both call.
+//!
 //! # Example
 //!
 //! ```no_run
@@ -54,6 +57,7 @@ pub mod audit_checkpoint;
 pub mod config;
 pub mod decision;
 pub mod error;
+pub mod evaluation;
 pub mod gate;
 pub mod input;
 pub mod inspect;

@@ -1,73 +1,27 @@
-//! `eval --audit-log FILE [--audit-key KEY]`: building the record of one
-//! evaluation (a decision or an error) from what `eval` observed, and
-//! appending it, with a signed checkpoint when asked (docs/audit.md).
+//! `eval --audit-log FILE [--audit-key KEY]`: appending the record of one
+//! evaluation (a decision or an error; built by the core from what the
+//! evaluation observed), with a signed checkpoint when asked (docs/audit.md).
 
 use crate::args::EvalArgs;
 use gatehouse_core::approvals::Signer;
-use gatehouse_core::audit::{Appender, GrantsRecord, LimitHit, LimitsRecord, PolicyRecord, Record};
+use gatehouse_core::audit::{Appender, LimitsRecord};
 use gatehouse_core::error::Error;
-use gatehouse_core::release::Release;
-use gatehouse_core::report::{ErrorReport, Report};
-use gatehouse_core::runtime::Limits;
+use gatehouse_core::evaluation::{Observed, RecordContext, base_record, decision_record};
+use gatehouse_core::report::Report;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// What `eval` learned before it finished, for the audit record.
-#[derive(Debug, Default)]
-pub(crate) struct Observed {
-    /// Hex sha256 of the input bytes.
-    pub input_sha256: Option<String>,
-    /// The normalised release.
-    pub release: Option<Release>,
-    /// Its digest ([`Release::digest`]), once the input was read.
-    pub release_digest: Option<String>,
-    /// The evaluation time.
-    pub now: Option<i64>,
-    /// Each policy-set entry's limits, by name (`--config`).
-    pub set_limits: Vec<(String, Limits)>,
-    /// The approvals, once gathered.
-    pub approvals: Option<gatehouse_core::approvals::ApprovalsRecord>,
-}
-
-fn limits_record(limits: &Limits) -> LimitsRecord {
-    LimitsRecord {
-        fuel: limits.fuel,
-        memory_bytes: limits.memory_bytes as u64,
-        timeout_ms: limits.timeout_ms,
-    }
-}
-
-/// The part of a record every record of one `eval` shares: when, on what
-/// input, with which policy set; verdict `error` (exit 3) until set.
-fn base_record(args: &EvalArgs, seen: &Observed) -> Result<Record, String> {
-    let time = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| gatehouse_core::time::format_utc(gatehouse_core::time::now_unix()));
-    Ok(Record {
-        schema: gatehouse_core::audit::SCHEMA.to_string(),
-        seq: 0,
-        time,
-        evaluated_at: seen.now.map(gatehouse_core::time::format_utc),
-        host_version: env!("CARGO_PKG_VERSION").to_string(),
-        input_sha256: seen.input_sha256.clone(),
-        input: None,
-        metadata: seen
-            .release
-            .as_ref()
-            .map(|r| r.metadata.clone())
-            .unwrap_or_default(),
-        config: args.config.as_ref().map(|c| c.display().to_string()),
-        policies: Vec::new(),
-        verdict: "error".to_string(),
-        exit_code: crate::output::EXIT_ERROR,
-        error: None,
-        limit_hit: None,
-        release_digest: seen.release_digest.clone(),
-        nothing_applied: None,
-        outcome_of: None,
-        approvals: seen.approvals.clone(),
-        prev_sha256: String::new(),
-    })
+/// The record context of this `eval`: now, its `--config`, and the limits
+/// its `--policy` list got.
+fn record_context(args: &EvalArgs) -> RecordContext {
+    RecordContext::now(
+        args.config.as_ref().map(|c| c.display().to_string()),
+        LimitsRecord {
+            fuel: args.fuel,
+            memory_bytes: args.memory_mib.saturating_mul(1 << 20),
+            timeout_ms: args.timeout_ms,
+        },
+    )
 }
 
 /// Opens the audit log at `path` for appending (locked until dropped),
@@ -115,70 +69,8 @@ pub(crate) fn record_eval(
     outcome: &Result<Report, Error>,
     key: Option<&mut Signer>,
 ) -> Result<u64, String> {
-    let cli_limits = LimitsRecord {
-        fuel: args.fuel,
-        memory_bytes: args.memory_mib.saturating_mul(1 << 20),
-        timeout_ms: args.timeout_ms,
-    };
-    let mut record = base_record(args, seen)?;
-    record.input = match &seen.release {
-        Some(release) => Some(
-            serde_json::to_value(release)
-                .map_err(|e| format!("cannot serialise the input: {e}"))?,
-        ),
-        None => None,
-    };
-    let release_digest = record.release_digest.clone();
-    match outcome {
-        Ok(report) => {
-            record.verdict = report.verdict.as_str().to_string();
-            record.exit_code = report.exit_code;
-            record.nothing_applied = report
-                .nothing_applied
-                .as_ref()
-                .map(|n| n.action.to_string());
-            for p in &report.policies {
-                let limits = p
-                    .config_name
-                    .as_ref()
-                    .and_then(|name| seen.set_limits.iter().find(|(n, _)| n == name))
-                    .map_or_else(|| cli_limits.clone(), |(_, l)| limits_record(l));
-                record.policies.push(PolicyRecord {
-                    name: p.name.clone(),
-                    config_name: p.config_name.clone(),
-                    version: p.version.clone(),
-                    path: p.path.clone(),
-                    wasm_sha256: p.wasm_sha256.clone(),
-                    settings: p.settings.clone(),
-                    grants: GrantsRecord {
-                        read_dirs: p.grants.read_dirs.clone(),
-                        env: p.grants.env.clone(),
-                    },
-                    limits,
-                    verdict: p.verdict.as_str().to_string(),
-                    reasons: serde_json::to_value(&p.reasons).unwrap_or_default(),
-                    random_real: Some(p.grants.random),
-                    // What seeded its deterministic `wasi:random`, so replay
-                    // can check it reproduces the same stream.
-                    random_seed: release_digest.as_deref().filter(|_| !p.grants.random).map(
-                        |digest| {
-                            gatehouse_core::runtime::random_seed(digest, &p.wasm_sha256).to_string()
-                        },
-                    ),
-                    approved_by: p.approved_by.clone(),
-                    counts_approvals_itself: p.counts_approvals_itself,
-                });
-            }
-        }
-        Err(err) => {
-            let report = ErrorReport::from_error(err);
-            record.error = Some(report.error);
-            record.limit_hit = report.limit.map(|l| LimitHit {
-                name: l.name.to_string(),
-                value: l.value,
-            });
-        }
-    }
+    let context = record_context(args);
+    let mut record = decision_record(&context, seen, outcome)?;
     let mut log = open_log(path)?;
     let seq = log.append_record(&mut record)?;
     let Some(key) = key else {
@@ -195,7 +87,7 @@ pub(crate) fn record_eval(
             record.error.as_deref().unwrap_or("error")
         ));
     }
-    let mut undelivered = base_record(args, seen)?;
+    let mut undelivered = base_record(&record_context(args), seen);
     undelivered.error = Some(format!(
         "the decision of record {seq} was not delivered: {failure}"
     ));
@@ -221,7 +113,7 @@ pub(crate) fn record_undelivered(
     error: &str,
     key: Option<&mut Signer>,
 ) -> Result<u64, String> {
-    let mut record = base_record(args, seen)?;
+    let mut record = base_record(&record_context(args), seen);
     record.error = Some(format!(
         "the decision of record {decided} was not delivered: {error}"
     ));

@@ -9,10 +9,10 @@ pub(crate) mod check;
 pub(crate) mod convert;
 pub(crate) mod digest;
 pub(crate) mod eval;
-pub(crate) mod eval_approvals;
 pub(crate) mod eval_audit;
 pub(crate) mod inspect;
 pub(crate) mod new;
+pub(crate) mod serve;
 pub(crate) mod test;
 
 use crate::args::{Cli, Command};
@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Test(args) => test::run(&args, &engines),
         Command::New(args) => new::run(&args),
         Command::Approve(args) => approve::run(&args),
+        Command::Serve(args) => serve::run(&args, &engines),
     }
 }
 

@@ -1,17 +1,18 @@
-//! `eval --approvals`: reading the approvals, verifying them under the
+//! The approvals of one evaluation: verifying signed approvals under the
 //! trust section and handing the valid ones to the policies
 //! (docs/approvals.md); each policy's request for approval is settled by
-//! [`gatehouse_core::gate::run_and_settle`].
+//! [`crate::gate::run_and_settle`].
 
-use gatehouse_core::approvals::{self, ApprovalsRecord, Counted, ReleaseFacts, Rules, TrustRecord};
-use gatehouse_core::config::Trust;
-use gatehouse_core::error::Error;
-use gatehouse_core::release::Release;
-use gatehouse_core::report::ApprovalsReport;
-use std::path::PathBuf;
+use super::ApprovalsInput;
+use crate::approvals::{self, ApprovalsRecord, Counted, ReleaseFacts, Rules, TrustRecord};
+use crate::config::Trust;
+use crate::error::Error;
+use crate::release::Release;
+use crate::report::ApprovalsReport;
 
 /// The approvals of one evaluation, once gathered.
-pub(super) struct Gathered {
+#[derive(Debug, Clone)]
+pub struct Gathered {
     /// For the report.
     pub report: ApprovalsReport,
     /// For the audit record.
@@ -22,8 +23,8 @@ pub(super) struct Gathered {
     pub warnings: Vec<String>,
 }
 
-/// Reads the `--approvals` paths and settles what the policies will see in
-/// `release.approvals`:
+/// Reads the approvals (the `--approvals` paths, or statements already in
+/// memory) and settles what the policies will see in `release.approvals`:
 ///
 /// - with a trust section, only signed approvals: each is verified and
 ///   checked against this release, and only the valid ones are passed on.
@@ -33,15 +34,20 @@ pub(super) struct Gathered {
 ///   before, marked unverified; a signed approval is an error (there is
 ///   nothing to verify it against).
 pub(super) fn gather(
-    paths: &[PathBuf],
+    input: ApprovalsInput,
     trust: Option<&Trust>,
     release: &mut Release,
     release_digest: &str,
     now: i64,
-    max_input_mib: u64,
 ) -> Result<Gathered, Error> {
-    let collected =
-        approvals::collect(paths, max_input_mib.saturating_mul(1 << 20)).map_err(Error::Usage)?;
+    let collected = match input {
+        ApprovalsInput::Paths {
+            paths,
+            max_input_mib,
+        } => approvals::collect(&paths, max_input_mib.saturating_mul(1 << 20))
+            .map_err(Error::Usage)?,
+        ApprovalsInput::Collected(collected) => collected,
+    };
     let Some(trust) = trust else {
         if let Some(signed) = collected.signed.first() {
             return Err(Error::Usage(format!(
@@ -51,7 +57,7 @@ pub(super) fn gather(
         }
         let mut warnings = Vec::new();
         for list in &collected.unsigned {
-            let (more, notes) = gatehouse_core::release::parse_approvals(&list.bytes, &list.name)?;
+            let (more, notes) = crate::release::parse_approvals(&list.bytes, &list.name)?;
             release.approvals.extend(more);
             warnings.extend(notes);
         }
@@ -67,7 +73,7 @@ pub(super) fn gather(
     };
     let how_to_sign = format!(
         "only signed approvals count under a trust section: each approver runs `{}` with their own group and key, and eval reads the files with --approvals (docs/approvals.md)",
-        gatehouse_core::report::approve_command(release_digest, &release.environment_name, &[])
+        crate::report::approve_command(release_digest, &release.environment_name, &[])
     );
     if let Some(list) = collected.unsigned.first() {
         return Err(Error::Usage(format!(

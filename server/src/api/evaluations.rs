@@ -1,0 +1,171 @@
+//! `POST /v1/evaluations`: evaluate a release, record the decision, and on
+//! `require-approval` open (or join) its approval request.
+
+use super::errors::ApiError;
+use super::{authorize, json_body, new_id, views};
+use crate::App;
+use crate::evaluate::{Evaluated, Failure, Submission, Upload};
+use crate::pool::PoolError;
+use crate::store::{NewDecision, NewRequest};
+use crate::tokens::Scope;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use gatehouse_core::report::Report;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The request body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct EvaluationBody {
+    release: Box<RawValue>,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    environment: Option<String>,
+    #[serde(default)]
+    release_stream: Option<String>,
+    #[serde(default)]
+    metadata: BTreeMap<String, String>,
+    #[serde(default)]
+    approvals: Vec<Upload>,
+}
+
+/// Runs an evaluation on the pool, mapping what stops it to an answer.
+pub(crate) async fn run_on_pool(
+    app: &Arc<App>,
+    submission: Submission,
+    uploads: Vec<Upload>,
+    now: i64,
+) -> Result<(Evaluated, Submission), ApiError> {
+    let shared = Arc::clone(app);
+    let outcome = app
+        .pool
+        .run(move || {
+            let result = crate::evaluate::evaluate(
+                &shared.set,
+                shared.engines.as_ref(),
+                &submission,
+                &uploads,
+                now,
+            );
+            (result, submission)
+        })
+        .await;
+    match outcome {
+        Err(PoolError::Busy) => Err(ApiError::busy()),
+        Err(PoolError::Failed(e)) => Err(ApiError::internal(format!("the evaluation failed: {e}"))),
+        Ok((Err(Failure::Refused(message)), _)) => {
+            Err(ApiError::unprocessable("invalid-request", message))
+        }
+        Ok((Err(Failure::Internal(message)), _)) => Err(ApiError::internal(message)),
+        Ok((Ok(evaluated), submission)) => Ok((evaluated, submission)),
+    }
+}
+
+/// The decision row of an evaluation.
+pub(crate) fn new_decision(
+    evaluated: &Evaluated,
+    submitted_by: &str,
+    now: i64,
+) -> Result<NewDecision, ApiError> {
+    let release = evaluated.seen.release.as_ref();
+    Ok(NewDecision {
+        id: new_id("d-")?,
+        created_at: now,
+        release_digest: evaluated.seen.release_digest.clone(),
+        environment: release.map(|r| r.environment_name.clone()),
+        release_stream: release.map(|r| r.release_stream.clone()),
+        verdict: evaluated.verdict(),
+        exit_code: evaluated.exit_code(),
+        submitted_by: submitted_by.to_string(),
+        approvers: match &evaluated.outcome {
+            Ok(report) => report
+                .approvals
+                .valid
+                .iter()
+                .map(|a| a.principal.clone())
+                .collect(),
+            Err(_) => Vec::new(),
+        },
+        report: evaluated.report_json.to_string(),
+        record: evaluated.record.clone(),
+    })
+}
+
+/// What a require-approval report still asks for: one entry per request.
+pub(crate) fn owed(report: &Report) -> (Value, Value) {
+    let owed: Vec<Value> = report
+        .required_approvals
+        .iter()
+        .map(|r| {
+            json!({
+                "policy": r.policy,
+                "approver_groups": r.approver_groups,
+                "min_approvals": r.min_approvals,
+                "approve_command": r.approve_command,
+            })
+        })
+        .collect();
+    let instructions: Vec<&String> = report
+        .required_approvals
+        .iter()
+        .filter_map(|r| r.instructions.as_ref())
+        .collect();
+    (Value::Array(owed), json!(instructions))
+}
+
+/// `POST /v1/evaluations` (scope `evaluate`).
+pub(crate) async fn create(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let principal = authorize(&app, &headers, Scope::Evaluate)?;
+    let body: EvaluationBody = json_body(&app, body).await?;
+    let submission = Submission {
+        release: body.release,
+        format: body.format,
+        environment: body.environment,
+        release_stream: body.release_stream,
+        metadata: body.metadata,
+    };
+    let now = gatehouse_core::time::now_unix();
+    let (evaluated, submission) = run_on_pool(&app, submission, body.approvals, now).await?;
+    let decision = new_decision(&evaluated, &principal, now)?;
+    let request = match &evaluated.outcome {
+        Ok(report) if report.exit_code == 2 => {
+            let (owed, instructions) = owed(report);
+            Some(NewRequest {
+                id: new_id("r-")?,
+                release_digest: report.input.release_digest.clone(),
+                environment: report.input.environment.clone(),
+                release_stream: report.input.release_stream.clone(),
+                owed: owed.to_string(),
+                instructions: instructions.to_string(),
+                submission: serde_json::to_string(&submission)
+                    .map_err(|e| ApiError::internal(format!("cannot keep the submission: {e}")))?,
+                expires_at: now.saturating_add(app.request_ttl_secs),
+            })
+        }
+        _ => None,
+    };
+    let opened = app
+        .store
+        .record_decision(&decision, request.as_ref())
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Json(json!({
+        "decision_id": decision.id,
+        "release_digest": decision.release_digest,
+        "verdict": decision.verdict,
+        "exit_code": decision.exit_code,
+        "report": evaluated.report_json,
+        "approval_request": opened.as_ref().map(|r| views::request(r, None)),
+    })))
+}

@@ -1,0 +1,858 @@
+//! The service's state: decisions (the audit trail), approval requests and
+//! the approvals posted onto them, in SQLite (PostgreSQL through the same
+//! code: sqlx's `Any` driver, runtime queries, `$N` parameters both accept).
+//!
+//! Every write is one transaction, committed before the caller answers:
+//! a decision is answered only once it is recorded, and a store error is
+//! an error (5xx), never a verdict. Writes are serialised: in-process by a
+//! lock (SQLite has one writer anyway, and a deferred transaction that has
+//! read cannot always upgrade to a write), and for PostgreSQL replicas by an
+//! advisory transaction lock taken first in each write, so that `seq`
+//! numbers (`MAX + 1` inside the write) never fork.
+
+pub mod migrations;
+
+use migrations::{MIGRATIONS, SCHEMA_VERSION};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::fmt;
+
+/// A store failure: what failed, for the log and a 5xx.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+fn db(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
+    move |e| StoreError(format!("store: {what}: {e}"))
+}
+
+/// Which SQL dialect the store speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// A SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Dialect {
+    /// The dialect of a store URL, or an error naming the schemes accepted.
+    pub fn of(url: &str) -> Result<Dialect, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Dialect::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Dialect::Postgres)
+        } else {
+            Err(StoreError(format!(
+                "--store {}: use sqlite://FILE (created when missing) or postgres://USER@HOST/DB",
+                gatehouse_core::untrusted::quote(url)
+            )))
+        }
+    }
+}
+
+/// A decision to record.
+#[derive(Debug, Clone)]
+pub struct NewDecision {
+    /// Its public id.
+    pub id: String,
+    /// When, Unix seconds.
+    pub created_at: i64,
+    /// The release digest, once the input was read.
+    pub release_digest: Option<String>,
+    /// The release's environment.
+    pub environment: Option<String>,
+    /// The release's stream.
+    pub release_stream: Option<String>,
+    /// `auto-approve`, `require-approval`, `fail` or `error`.
+    pub verdict: String,
+    /// 0, 2, 1 or 3.
+    pub exit_code: i64,
+    /// The token name that submitted it.
+    pub submitted_by: String,
+    /// The principals of the valid approvals it used.
+    pub approvers: Vec<String>,
+    /// The report (or error report) JSON.
+    pub report: String,
+    /// The audit record JSON.
+    pub record: String,
+}
+
+/// A decision as stored.
+#[derive(Debug, Clone)]
+pub struct DecisionRow {
+    /// Its order in the store.
+    pub seq: i64,
+    /// The decision as recorded.
+    pub decision: NewDecision,
+    /// The approval request it opened or joined.
+    pub request_id: Option<String>,
+}
+
+/// A request to open (or join) for a require-approval decision.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    /// Its id, when it is opened.
+    pub id: String,
+    /// The release digest.
+    pub release_digest: String,
+    /// The environment.
+    pub environment: String,
+    /// The release stream.
+    pub release_stream: String,
+    /// What is still owed, JSON.
+    pub owed: String,
+    /// The policies' instructions, JSON list.
+    pub instructions: String,
+    /// The evaluation request without approvals, JSON.
+    pub submission: String,
+    /// When it stops waiting, Unix seconds.
+    pub expires_at: i64,
+}
+
+/// An approval request as stored.
+#[derive(Debug, Clone)]
+pub struct RequestRow {
+    /// Its id.
+    pub id: String,
+    /// The release digest.
+    pub release_digest: String,
+    /// The environment.
+    pub environment: String,
+    /// The release stream.
+    pub release_stream: String,
+    /// `pending`, `approved`, `rejected` or `expired`.
+    pub state: String,
+    /// What is still owed, JSON.
+    pub owed: String,
+    /// The instructions, JSON list.
+    pub instructions: String,
+    /// The evaluation request without approvals, JSON.
+    pub submission: String,
+    /// Opened, Unix seconds.
+    pub created_at: i64,
+    /// Expires, Unix seconds.
+    pub expires_at: i64,
+    /// Last changed, Unix seconds.
+    pub updated_at: i64,
+    /// Why it closed, when it did.
+    pub resolution: Option<String>,
+}
+
+/// An approval (or signed rejection) accepted onto a request.
+#[derive(Debug, Clone)]
+pub struct ApprovalRow {
+    /// The statement text as uploaded.
+    pub statement: String,
+    /// The signature text as uploaded.
+    pub signature: String,
+    /// The statement's principal.
+    pub signer: String,
+    /// The signing key's fingerprint.
+    pub key_fingerprint: String,
+    /// `approve` or `reject`.
+    pub decision: String,
+    /// The token name that uploaded it.
+    pub uploaded_by: String,
+    /// When it was accepted, Unix seconds.
+    pub created_at: i64,
+}
+
+/// How a request changes when an approval is accepted.
+#[derive(Debug, Clone)]
+pub struct RequestUpdate {
+    /// The new state.
+    pub state: String,
+    /// What is still owed, JSON.
+    pub owed: String,
+    /// Why it closed, when it does.
+    pub resolution: Option<String>,
+}
+
+/// Filters of `GET /v1/decisions`.
+#[derive(Debug, Clone, Default)]
+pub struct DecisionFilter {
+    /// Only this environment.
+    pub environment: Option<String>,
+    /// Only this verdict.
+    pub verdict: Option<String>,
+    /// Only at or after, Unix seconds.
+    pub since: Option<i64>,
+    /// Only before, Unix seconds.
+    pub until: Option<i64>,
+    /// Only after this `seq` (the previous page's `next`).
+    pub after: Option<i64>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// The outcome of accepting an approval.
+#[derive(Debug)]
+pub enum Accepted {
+    /// Recorded; the request as it is now.
+    Done(RequestRow),
+    /// The request was no longer pending (another replica or request got
+    /// there first): nothing recorded.
+    NotPending(RequestRow),
+    /// Another approval was accepted onto it since the caller read its
+    /// approvals, so the caller's evaluation did not see it: nothing
+    /// recorded; evaluate again.
+    Stale,
+    /// No such request.
+    Missing,
+}
+
+/// The store: a connection pool and its dialect.
+#[derive(Debug)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+    writes: tokio::sync::Mutex<()>,
+}
+
+/// An open write transaction, with the lock that serialises it.
+type Tx<'a> = (
+    sqlx::Transaction<'static, sqlx::Any>,
+    tokio::sync::MutexGuard<'a, ()>,
+);
+
+const REQUEST_COLUMNS: &str = "id, release_digest, environment, release_stream, state, owed, instructions, submission, created_at, expires_at, updated_at, resolution";
+const DECISION_COLUMNS: &str = "seq, id, created_at, release_digest, environment, release_stream, verdict, exit_code, request_id, submitted_by, approvers, report, record";
+
+impl Store {
+    /// Opens (creating a SQLite file when missing) and migrates the store at
+    /// `url`. A store whose schema is newer than this binary's is refused.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let dialect = Dialect::of(url)?;
+        sqlx::any::install_default_drivers();
+        let connect_url = match dialect {
+            Dialect::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_string(),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(match dialect {
+                Dialect::Sqlite => 4,
+                Dialect::Postgres => 8,
+            })
+            .connect(&connect_url)
+            .await
+            .map_err(|e| StoreError(format!("--store {}: cannot open it: {e}", redact(url))))?;
+        let store = Store {
+            pool,
+            dialect,
+            writes: tokio::sync::Mutex::new(()),
+        };
+        if dialect == Dialect::Sqlite {
+            // Readers do not block the writer, and the setting stays with the file.
+            sqlx::query("PRAGMA journal_mode=WAL")
+                .fetch_optional(&store.pool)
+                .await
+                .map_err(db("enabling write-ahead logging"))?;
+        }
+        store.migrate(url).await?;
+        Ok(store)
+    }
+
+    /// The dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Whether the store answers (`/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .fetch_one(&self.pool)
+            .await
+            .map(drop)
+            .map_err(db("ping"))
+    }
+
+    /// The schema version the store is at (0 for an empty store).
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT MAX(version) AS v FROM gatehouse_schema")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("reading the schema version"))?;
+        let version: Option<i64> = row.try_get("v").map_err(db("reading the schema version"))?;
+        Ok(version.unwrap_or(0))
+    }
+
+    async fn migrate(&self, url: &str) -> Result<(), StoreError> {
+        sqlx::query("CREATE TABLE IF NOT EXISTS gatehouse_schema (version BIGINT NOT NULL)")
+            .execute(&self.pool)
+            .await
+            .map_err(db("creating gatehouse_schema"))?;
+        let (mut tx, _lock) = self.begin_write().await?;
+        let row = sqlx::query("SELECT MAX(version) AS v FROM gatehouse_schema")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db("reading the schema version"))?;
+        let current: i64 = row
+            .try_get::<Option<i64>, _>("v")
+            .map_err(db("reading the schema version"))?
+            .unwrap_or(0);
+        if current > SCHEMA_VERSION {
+            return Err(StoreError(format!(
+                "--store {}: the store is at schema version {current}, newer than this gatehouse's ({SCHEMA_VERSION}): it was written by a newer gatehouse. Run that version (or newer), or use another store; this one is left untouched",
+                redact(url)
+            )));
+        }
+        for (index, statements) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
+            let version = index as i64 + 1;
+            for statement in *statements {
+                sqlx::query(statement)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| StoreError(format!("store: migration {version}: {e}")))?;
+            }
+            sqlx::query("INSERT INTO gatehouse_schema (version) VALUES ($1)")
+                .bind(version)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("recording the schema version"))?;
+        }
+        tx.commit().await.map_err(db("committing the migrations"))
+    }
+
+    /// Begins a write: the in-process lock, then the transaction, then (on
+    /// PostgreSQL) the advisory lock every replica's writes take.
+    async fn begin_write(&self) -> Result<Tx<'_>, StoreError> {
+        let lock = self.writes.lock().await;
+        let mut tx = self.pool.begin().await.map_err(db("beginning a write"))?;
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(7411)")
+                .execute(&mut *tx)
+                .await
+                .map_err(db("taking the write lock"))?;
+        }
+        Ok((tx, lock))
+    }
+
+    /// Marks pending requests whose time ran out as expired.
+    async fn expire(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE approval_requests SET state = 'expired', updated_at = $1, resolution = 'expired: no decision before expires_at' WHERE state = 'pending' AND expires_at <= $2",
+        )
+        .bind(now)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map_err(db("expiring requests"))?;
+        Ok(())
+    }
+
+    /// Expires what ran out (reads call this first, so that they never
+    /// show a stale request as pending).
+    pub async fn expire_now(&self, now: i64) -> Result<(), StoreError> {
+        let (mut tx, _lock) = self.begin_write().await?;
+        Store::expire(&mut tx, now).await?;
+        tx.commit().await.map_err(db("committing expiry"))
+    }
+
+    async fn next_seq(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        table: &str,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(&format!("SELECT MAX(seq) AS s FROM {table}"))
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db("numbering a row"))?;
+        let max: Option<i64> = row.try_get("s").map_err(db("numbering a row"))?;
+        Ok(max.unwrap_or(0) + 1)
+    }
+
+    async fn insert_decision(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        d: &NewDecision,
+        request_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let seq = Store::next_seq(tx, "decisions").await?;
+        let approvers = serde_json::to_string(&d.approvers).unwrap_or_else(|_| "[]".into());
+        sqlx::query(&format!(
+            "INSERT INTO decisions ({DECISION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        ))
+        .bind(seq)
+        .bind(d.id.clone())
+        .bind(d.created_at)
+        .bind(d.release_digest.clone())
+        .bind(d.environment.clone())
+        .bind(d.release_stream.clone())
+        .bind(d.verdict.clone())
+        .bind(d.exit_code)
+        .bind(request_id.map(str::to_string))
+        .bind(d.submitted_by.clone())
+        .bind(approvers)
+        .bind(d.report.clone())
+        .bind(d.record.clone())
+        .execute(&mut **tx)
+        .await
+        .map_err(db("recording the decision"))?;
+        Ok(())
+    }
+
+    /// Records a decision and, for a require-approval one (`request`),
+    /// opens the pending request for its digest and environment or joins the
+    /// one open already. Committed before it returns.
+    pub async fn record_decision(
+        &self,
+        decision: &NewDecision,
+        request: Option<&NewRequest>,
+    ) -> Result<Option<RequestRow>, StoreError> {
+        let (mut tx, _lock) = self.begin_write().await?;
+        Store::expire(&mut tx, decision.created_at).await?;
+        let mut request_id = None;
+        if let Some(new) = request {
+            let open = sqlx::query(&format!(
+                "SELECT {REQUEST_COLUMNS} FROM approval_requests WHERE release_digest = $1 AND environment = $2 AND state = 'pending'"
+            ))
+            .bind(new.release_digest.clone())
+            .bind(new.environment.clone())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("finding an open request"))?;
+            let id = match open {
+                Some(row) => request_row(&row)?.id,
+                None => {
+                    let seq = Store::next_seq(&mut tx, "approval_requests").await?;
+                    sqlx::query(&format!(
+                        "INSERT INTO approval_requests (seq, {REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, NULL)"
+                    ))
+                    .bind(seq)
+                    .bind(new.id.clone())
+                    .bind(new.release_digest.clone())
+                    .bind(new.environment.clone())
+                    .bind(new.release_stream.clone())
+                    .bind(new.owed.clone())
+                    .bind(new.instructions.clone())
+                    .bind(new.submission.clone())
+                    .bind(decision.created_at)
+                    .bind(new.expires_at)
+                    .bind(decision.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db("opening a request"))?;
+                    new.id.clone()
+                }
+            };
+            request_id = Some(id);
+        }
+        Store::insert_decision(&mut tx, decision, request_id.as_deref()).await?;
+        let row = match &request_id {
+            Some(id) => Some(
+                Store::request_in(&mut tx, id)
+                    .await?
+                    .ok_or_else(|| StoreError("store: the request just written is gone".into()))?,
+            ),
+            None => None,
+        };
+        tx.commit().await.map_err(db("committing the decision"))?;
+        Ok(row)
+    }
+
+    async fn request_in(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        id: &str,
+    ) -> Result<Option<RequestRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {REQUEST_COLUMNS} FROM approval_requests WHERE id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db("reading a request"))?;
+        row.as_ref().map(request_row).transpose()
+    }
+
+    /// Records an approval accepted onto a pending request, the decision of
+    /// evaluating the release again with it, and the request's new state, in
+    /// one transaction; nothing when the request is no longer pending, or
+    /// when it no longer has exactly the `seen` approvals the caller's
+    /// evaluation was made with (two approvals posted at once must not both
+    /// be judged without the other).
+    pub async fn accept_approval(
+        &self,
+        request_id: &str,
+        seen: usize,
+        approval: &ApprovalRow,
+        decision: &NewDecision,
+        update: &RequestUpdate,
+    ) -> Result<Accepted, StoreError> {
+        let (mut tx, _lock) = self.begin_write().await?;
+        Store::expire(&mut tx, decision.created_at).await?;
+        let Some(current) = Store::request_in(&mut tx, request_id).await? else {
+            return Ok(Accepted::Missing);
+        };
+        if current.state != "pending" {
+            return Ok(Accepted::NotPending(current));
+        }
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM approvals WHERE request_id = $1")
+            .bind(request_id.to_string())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db("counting approvals"))?;
+        let count: i64 = row.try_get("n").map_err(db("counting approvals"))?;
+        if usize::try_from(count).ok() != Some(seen) {
+            return Ok(Accepted::Stale);
+        }
+        let seq = Store::next_seq(&mut tx, "approvals").await?;
+        sqlx::query(
+            "INSERT INTO approvals (seq, request_id, statement, signature, signer, key_fingerprint, decision, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(seq)
+        .bind(request_id.to_string())
+        .bind(approval.statement.clone())
+        .bind(approval.signature.clone())
+        .bind(approval.signer.clone())
+        .bind(approval.key_fingerprint.clone())
+        .bind(approval.decision.clone())
+        .bind(approval.uploaded_by.clone())
+        .bind(approval.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("recording the approval"))?;
+        Store::insert_decision(&mut tx, decision, Some(request_id)).await?;
+        sqlx::query(
+            "UPDATE approval_requests SET state = $1, owed = $2, resolution = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(update.state.clone())
+        .bind(update.owed.clone())
+        .bind(update.resolution.clone())
+        .bind(decision.created_at)
+        .bind(request_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db("updating the request"))?;
+        let row = Store::request_in(&mut tx, request_id)
+            .await?
+            .ok_or_else(|| StoreError("store: the request just written is gone".into()))?;
+        tx.commit().await.map_err(db("committing the approval"))?;
+        Ok(Accepted::Done(row))
+    }
+
+    /// One request.
+    pub async fn request(&self, id: &str) -> Result<Option<RequestRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {REQUEST_COLUMNS} FROM approval_requests WHERE id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a request"))?;
+        row.as_ref().map(request_row).transpose()
+    }
+
+    /// Requests, oldest first, optionally by state and environment (at
+    /// most 500).
+    pub async fn requests(
+        &self,
+        state: Option<&str>,
+        environment: Option<&str>,
+    ) -> Result<Vec<RequestRow>, StoreError> {
+        let mut sql = format!("SELECT {REQUEST_COLUMNS} FROM approval_requests WHERE 1 = 1");
+        let mut binds = Vec::new();
+        for (column, value) in [("state", state), ("environment", environment)] {
+            if let Some(value) = value {
+                binds.push(value.to_string());
+                sql.push_str(&format!(" AND {column} = ${}", binds.len()));
+            }
+        }
+        sql.push_str(" ORDER BY seq LIMIT 500");
+        let mut query = sqlx::query(&sql);
+        for value in binds {
+            query = query.bind(value);
+        }
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("listing requests"))?;
+        rows.iter().map(request_row).collect()
+    }
+
+    /// The approvals accepted onto a request, in order.
+    pub async fn approvals(&self, request_id: &str) -> Result<Vec<ApprovalRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT statement, signature, signer, key_fingerprint, decision, uploaded_by, created_at FROM approvals WHERE request_id = $1 ORDER BY seq",
+        )
+        .bind(request_id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading approvals"))?;
+        rows.iter()
+            .map(|row| {
+                let get = |c: &str| row.try_get::<String, _>(c).map_err(db("reading approvals"));
+                Ok(ApprovalRow {
+                    statement: get("statement")?,
+                    signature: get("signature")?,
+                    signer: get("signer")?,
+                    key_fingerprint: get("key_fingerprint")?,
+                    decision: get("decision")?,
+                    uploaded_by: get("uploaded_by")?,
+                    created_at: row.try_get("created_at").map_err(db("reading approvals"))?,
+                })
+            })
+            .collect()
+    }
+
+    /// One decision.
+    pub async fn decision(&self, id: &str) -> Result<Option<DecisionRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {DECISION_COLUMNS} FROM decisions WHERE id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a decision"))?;
+        row.as_ref().map(decision_row).transpose()
+    }
+
+    /// Decisions in order, filtered and paged.
+    pub async fn decisions(&self, filter: &DecisionFilter) -> Result<Vec<DecisionRow>, StoreError> {
+        let mut sql = format!("SELECT {DECISION_COLUMNS} FROM decisions WHERE 1 = 1");
+        let mut texts: Vec<(&str, String)> = Vec::new();
+        if let Some(e) = &filter.environment {
+            texts.push(("environment =", e.clone()));
+        }
+        if let Some(v) = &filter.verdict {
+            texts.push(("verdict =", v.clone()));
+        }
+        let mut numbers: Vec<(&str, i64)> = Vec::new();
+        if let Some(s) = filter.since {
+            numbers.push(("created_at >=", s));
+        }
+        if let Some(u) = filter.until {
+            numbers.push(("created_at <", u));
+        }
+        if let Some(a) = filter.after {
+            numbers.push(("seq >", a));
+        }
+        let mut n = 0;
+        for (condition, _) in &texts {
+            n += 1;
+            sql.push_str(&format!(" AND {condition} ${n}"));
+        }
+        for (condition, _) in &numbers {
+            n += 1;
+            sql.push_str(&format!(" AND {condition} ${n}"));
+        }
+        n += 1;
+        sql.push_str(&format!(" ORDER BY seq LIMIT ${n}"));
+        let mut query = sqlx::query(&sql);
+        for (_, value) in texts {
+            query = query.bind(value);
+        }
+        for (_, value) in numbers {
+            query = query.bind(value);
+        }
+        let rows = query
+            .bind(filter.limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("listing decisions"))?;
+        rows.iter().map(decision_row).collect()
+    }
+}
+
+fn request_row(row: &AnyRow) -> Result<RequestRow, StoreError> {
+    let text = |c: &str| row.try_get::<String, _>(c).map_err(db("reading a request"));
+    let number = |c: &str| row.try_get::<i64, _>(c).map_err(db("reading a request"));
+    Ok(RequestRow {
+        id: text("id")?,
+        release_digest: text("release_digest")?,
+        environment: text("environment")?,
+        release_stream: text("release_stream")?,
+        state: text("state")?,
+        owed: text("owed")?,
+        instructions: text("instructions")?,
+        submission: text("submission")?,
+        created_at: number("created_at")?,
+        expires_at: number("expires_at")?,
+        updated_at: number("updated_at")?,
+        resolution: row
+            .try_get::<Option<String>, _>("resolution")
+            .map_err(db("reading a request"))?,
+    })
+}
+
+fn decision_row(row: &AnyRow) -> Result<DecisionRow, StoreError> {
+    let text = |c: &str| {
+        row.try_get::<String, _>(c)
+            .map_err(db("reading a decision"))
+    };
+    let maybe = |c: &str| {
+        row.try_get::<Option<String>, _>(c)
+            .map_err(db("reading a decision"))
+    };
+    let number = |c: &str| row.try_get::<i64, _>(c).map_err(db("reading a decision"));
+    let approvers: Vec<String> = serde_json::from_str(&text("approvers")?)
+        .map_err(|e| StoreError(format!("store: a decision's approvers: {e}")))?;
+    Ok(DecisionRow {
+        seq: number("seq")?,
+        request_id: maybe("request_id")?,
+        decision: NewDecision {
+            id: text("id")?,
+            created_at: number("created_at")?,
+            release_digest: maybe("release_digest")?,
+            environment: maybe("environment")?,
+            release_stream: maybe("release_stream")?,
+            verdict: text("verdict")?,
+            exit_code: number("exit_code")?,
+            submitted_by: text("submitted_by")?,
+            approvers,
+            report: text("report")?,
+            record: text("record")?,
+        },
+    })
+}
+
+/// A store URL for messages: the password of a PostgreSQL URL hidden.
+pub fn redact(url: &str) -> String {
+    let shown = match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    };
+    gatehouse_core::untrusted::quote(&shown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postgres_password_is_not_shown() {
+        let shown = redact("postgres://gh:s3cret@db.local/gatehouse");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("gh:***@db.local"), "{shown}");
+    }
+
+    #[test]
+    fn only_sqlite_and_postgres_urls_are_stores() {
+        assert_eq!(Dialect::of("sqlite://x.db"), Ok(Dialect::Sqlite));
+        assert_eq!(Dialect::of("postgres://u@h/d"), Ok(Dialect::Postgres));
+        assert!(Dialect::of("mysql://u@h/d").is_err());
+    }
+
+    fn decision(id: &str) -> NewDecision {
+        NewDecision {
+            id: id.into(),
+            created_at: 1_000,
+            release_digest: Some("sha256:00".into()),
+            environment: Some("prod".into()),
+            release_stream: Some("main".into()),
+            verdict: "require-approval".into(),
+            exit_code: 2,
+            submitted_by: "ci".into(),
+            approvers: Vec::new(),
+            report: "{}".into(),
+            record: "{}".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_approval_judged_without_one_accepted_since_is_stale_and_not_recorded() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("g.db").display());
+        let store = Store::open(&url).await.expect("open");
+        let request = NewRequest {
+            id: "r-1".into(),
+            release_digest: "sha256:00".into(),
+            environment: "prod".into(),
+            release_stream: "main".into(),
+            owed: "[]".into(),
+            instructions: "[]".into(),
+            submission: "{}".into(),
+            expires_at: i64::MAX,
+        };
+        let opened = store
+            .record_decision(&decision("d-1"), Some(&request))
+            .await
+            .expect("record")
+            .expect("a request");
+        // The same digest and environment joins it.
+        let joined = store
+            .record_decision(
+                &decision("d-2"),
+                Some(&NewRequest {
+                    id: "r-2".into(),
+                    ..request.clone()
+                }),
+            )
+            .await
+            .expect("record")
+            .expect("a request");
+        assert_eq!((opened.id.as_str(), joined.id.as_str()), ("r-1", "r-1"));
+        let approval = ApprovalRow {
+            statement: "s".into(),
+            signature: "g".into(),
+            signer: "alice".into(),
+            key_fingerprint: "SHA256:x".into(),
+            decision: "approve".into(),
+            uploaded_by: "approvers".into(),
+            created_at: 1_001,
+        };
+        let pending = RequestUpdate {
+            state: "pending".into(),
+            owed: "[]".into(),
+            resolution: None,
+        };
+        // Both were judged with no approval on the request: the first is
+        // accepted, the second is stale and leaves nothing behind.
+        let first = store
+            .accept_approval("r-1", 0, &approval, &decision("d-3"), &pending)
+            .await
+            .expect("accept");
+        assert!(matches!(first, Accepted::Done(_)), "{first:?}");
+        let second = store
+            .accept_approval("r-1", 0, &approval, &decision("d-4"), &pending)
+            .await
+            .expect("accept");
+        assert!(matches!(second, Accepted::Stale), "{second:?}");
+        assert_eq!(store.approvals("r-1").await.expect("approvals").len(), 1);
+        assert!(store.decision("d-4").await.expect("read").is_none());
+        let filter = DecisionFilter {
+            limit: 10,
+            ..DecisionFilter::default()
+        };
+        assert_eq!(store.decisions(&filter).await.expect("list").len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_store_migrates_once_and_refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("g.db").display());
+        let store = Store::open(&url).await.expect("open");
+        assert_eq!(
+            store.schema_version().await.expect("version"),
+            SCHEMA_VERSION
+        );
+        drop(store);
+        let store = Store::open(&url).await.expect("reopen");
+        assert_eq!(
+            store.schema_version().await.expect("version"),
+            SCHEMA_VERSION
+        );
+        sqlx::query("INSERT INTO gatehouse_schema (version) VALUES ($1)")
+            .bind(SCHEMA_VERSION + 1)
+            .execute(&store.pool)
+            .await
+            .expect("bump");
+        drop(store);
+        let err = Store::open(&url).await.expect_err("newer");
+        assert!(err.0.contains("newer than this gatehouse"), "{err}");
+    }
+}
