@@ -1,18 +1,51 @@
 #!/usr/bin/env bash
-# Builds every Rust example policy to target/policies/<name>.wasm and every
-# test fixture policy to target/test-policies/<name>.wasm (wasm32-wasip2 components),
-# then every Python example policy (example-policies/<dir>/app.py) to
-# target/policies/<dir>.wasm with componentize-py (installed into target/tools/
-# by scripts/install-tools.sh), then every JavaScript example policy
-# (example-policies/<dir>/policy.js) the same way with componentize-js, then
-# every C example policy (example-policies/<dir>/policy.c) with clang 14 and
-# tools/wasm-c-build.
+# Builds the example and test fixture policies into WebAssembly components
+# (wasm32-wasip2):
+#   - every Rust example policy (example-policies/<dir>/Cargo.toml) to
+#     target/policies/<name>.wasm, and every Rust test fixture policy
+#     (tests/fixtures/<dir>/Cargo.toml) to target/test-policies/<name>.wasm;
+#   - every Python example policy (example-policies/<dir>/app.py) to
+#     target/policies/<dir>.wasm with componentize-py (installed into
+#     target/tools/ by scripts/install-tools.sh), then every JavaScript example
+#     policy (example-policies/<dir>/policy.js) the same way with
+#     componentize-js, then every C example policy (example-policies/<dir>/policy.c)
+#     with clang 14 and tools/wasm-c-build.
+#
+# Usage: build-policies.sh [--rust-only | --rust-examples]
+#   (no option)      everything above (scripts/test.sh, CI)
+#   --rust-only      the Rust example and fixture policies only: needs nothing
+#                    but rustup and cargo (no Python, Node, clang or apt-get)
+#   --rust-examples  the Rust example policies only (scripts/quickstart.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+fixtures=yes twins=yes
+case ${1-} in
+    "") ;;
+    --rust-only) twins=no ;;
+    --rust-examples) twins=no fixtures=no ;;
+    -h | --help)
+        sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+        exit 0
+        ;;
+    *)
+        echo "build-policies.sh: unknown option '$1'; expected --rust-only, --rust-examples or nothing (see --help)" >&2
+        exit 3
+        ;;
+esac
+if [ $# -gt 1 ]; then
+    echo "build-policies.sh: expected at most one option, got $#: $*" >&2
+    exit 3
+fi
 
 if ! rustup target list --installed | grep -qx wasm32-wasip2; then
     rustup target add wasm32-wasip2
 fi
+
+# Where cargo puts its output (CARGO_TARGET_DIR or build.target-dir may move
+# it); the components are copied from there into this repository's target/.
+cargo_target=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+[ -n "$cargo_target" ] || cargo_target=target
 
 build_dir() {
     local src_root=$1 out_dir=$2
@@ -28,13 +61,18 @@ build_dir() {
     cargo build --quiet --profile policy --target wasm32-wasip2 "${packages[@]}"
     mkdir -p "$out_dir"
     for name in "${names[@]}"; do
-        cp "target/wasm32-wasip2/policy/${name//-/_}.wasm" "$out_dir/$name.wasm"
+        cp "$cargo_target/wasm32-wasip2/policy/${name//-/_}.wasm" "$out_dir/$name.wasm"
     done
     echo "built ${#names[@]} policies into $out_dir: ${names[*]}"
 }
 
 build_dir example-policies target/policies
-build_dir tests/fixtures target/test-policies
+if [ "$fixtures" = yes ]; then
+    build_dir tests/fixtures target/test-policies
+fi
+if [ "$twins" = no ]; then
+    exit 0
+fi
 
 # Python policies: `example-policies/<dir>/app.py` implements the `policy` world;
 # componentize-py generates the bindings from wit/ at build time and bundles a
