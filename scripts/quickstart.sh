@@ -12,7 +12,9 @@
 #                     (the policies are still built unless --skip-build)
 #
 # The binary is built with the `quickstart` cargo profile (Cargo.toml): the
-# fastest cold build of a binary that still compiles policies quickly.
+# fastest cold build of a binary that still compiles policies quickly; and
+# without the `serve` feature (the HTTP server and its database drivers),
+# which the quick start does not use (`cargo build -p gatehouse` has it).
 set -euo pipefail
 usage() {
     echo "usage: bash scripts/quickstart.sh [--skip-build] [--gatehouse PATH] (see the top of scripts/quickstart.sh)"
@@ -75,9 +77,9 @@ if [ "$skip_build" = no ]; then
     bash scripts/build-policies.sh --rust-examples
     if [ -z "$gatehouse" ]; then
         echo
-        echo "== building gatehouse (cargo profile 'quickstart'; the first build compiles wasmtime:"
-        echo "   about 6 to 7 minutes on 2 cores, later builds take seconds)"
-        cargo build --profile quickstart -p gatehouse
+        echo "== building gatehouse (cargo profile 'quickstart', without the 'serve' feature; the"
+        echo "   first build compiles wasmtime: about 6 minutes on 2 cores, later builds take seconds)"
+        cargo build --profile quickstart --no-default-features -p gatehouse
         cargo_target=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
         gatehouse=${cargo_target:-target}/quickstart/gatehouse
     fi

@@ -23,6 +23,7 @@ pub fn print_warning(message: &str) {
 
 /// Prints `gatehouse: MESSAGE` on stderr: a line of a long-running command's
 /// log (`serve`), escaped as by [`print_error`].
+#[cfg(feature = "serve")]
 pub fn print_diagnostic_line(message: &str) {
     use std::io::Write;
     let line = gatehouse_core::untrusted::line(message);

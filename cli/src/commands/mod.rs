@@ -12,6 +12,10 @@ pub(crate) mod eval;
 pub(crate) mod eval_audit;
 pub(crate) mod inspect;
 pub(crate) mod new;
+#[cfg(feature = "serve")]
+pub(crate) mod serve;
+#[cfg(not(feature = "serve"))]
+#[path = "serve_absent.rs"]
 pub(crate) mod serve;
 pub(crate) mod test;
 
