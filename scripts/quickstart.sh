@@ -73,13 +73,32 @@ if [ "$skip_build" = no ]; then
         exit 3
     fi
 
-    echo "== building the Rust example policies (wasm32-wasip2, cargo profile 'policy')"
-    bash scripts/build-policies.sh --rust-examples
-    if [ -z "$gatehouse" ]; then
-        echo
+    if [ -n "$gatehouse" ]; then
+        echo "== building the Rust example policies (wasm32-wasip2, cargo profile 'policy')"
+        bash scripts/build-policies.sh --rust-examples
+    else
+        # The policies build beside the binary, in a target directory of
+        # their own (cargo locks a target directory per build): the binary's
+        # build is one long chain (cranelift, wasmtime, gatehouse-core) that
+        # leaves a core idle, which the policies fill.
+        rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+        mkdir -p target
+        policies_log=target/quickstart-policies.log
+        echo "== building the Rust example policies (wasm32-wasip2, cargo profile 'policy'; log: $policies_log)"
+        CARGO_TARGET_DIR=target/quickstart-policies bash scripts/build-policies.sh --rust-examples >"$policies_log" 2>&1 &
+        policies_pid=$!
         echo "== building gatehouse (cargo profile 'quickstart', without the 'serve' feature; the"
-        echo "   first build compiles wasmtime: about 6 minutes on 2 cores, later builds take seconds)"
-        cargo build --profile quickstart --no-default-features -p gatehouse
+        echo "   first build compiles wasmtime: about 7 minutes on 2 cores, later builds take seconds)"
+        if ! cargo build --profile quickstart --no-default-features -p gatehouse; then
+            wait "$policies_pid" || true
+            exit 1
+        fi
+        if ! wait "$policies_pid"; then
+            cat "$policies_log" >&2
+            echo "quickstart: building the example policies failed (above)" >&2
+            exit 1
+        fi
+        tail -n 1 "$policies_log"
         cargo_target=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
         gatehouse=${cargo_target:-target}/quickstart/gatehouse
     fi
