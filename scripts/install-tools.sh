@@ -10,6 +10,8 @@
 #     (apt-get, when missing) and tools/wasm-c-build (cargo, into target/debug).
 #   - OpenSSH: Debian's openssh-client (ssh-keygen, ssh-agent, ssh-add) for
 #     the approval tests (apt-get, when ssh-keygen is missing).
+#   - PostgreSQL: Debian's postgresql (initdb, pg_ctl, postgres, psql) for
+#     the server tests on PostgreSQL (apt-get, when initdb is missing).
 # Idempotent and quick when the pinned versions are already there.
 # Needs Python 3 with the venv module (`PYTHON=...` picks the interpreter) and
 # access to PyPI.
@@ -117,6 +119,46 @@ install_openssh_client() {
     echo "install-tools: OpenSSH client tools installed ($(ssh -V 2>&1))"
 }
 install_openssh_client
+
+# PostgreSQL: the server tests (tests/tests/serve_postgres.rs) start a
+# throwaway cluster with Debian's initdb and pg_ctl in a temporary
+# directory. Debian's postgresql package, installed with apt-get (as root,
+# or with sudo) when no /usr/lib/postgresql/*/bin/initdb exists. Its own
+# cluster (postgresql.service) is not needed and not used.
+install_postgresql() {
+    local initdb
+    for initdb in /usr/lib/postgresql/*/bin/initdb; do
+        if [ -x "$initdb" ]; then
+            echo "install-tools: PostgreSQL present ($("$initdb" --version))"
+            return 0
+        fi
+    done
+    local sudo=()
+    if [ "$(id -u)" != 0 ]; then
+        if ! command -v sudo >/dev/null 2>&1; then
+            echo "install-tools: PostgreSQL's initdb and pg_ctl are needed by the server tests; install them as root: apt-get install postgresql" >&2
+            exit 1
+        fi
+        sudo=(sudo)
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "install-tools: PostgreSQL's initdb and pg_ctl are needed by the server tests, and apt-get is not available; install a PostgreSQL server by other means (the tests look in /usr/lib/postgresql/*/bin)" >&2
+        exit 1
+    fi
+    echo "install-tools: installing postgresql with apt-get"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        postgresql >/dev/null
+    for initdb in /usr/lib/postgresql/*/bin/initdb; do
+        if [ -x "$initdb" ]; then
+            echo "install-tools: PostgreSQL installed ($("$initdb" --version))"
+            return 0
+        fi
+    done
+    echo "install-tools: apt-get installed postgresql, yet no /usr/lib/postgresql/*/bin/initdb exists" >&2
+    exit 1
+}
+install_postgresql
 
 COMPONENTIZE_PY_VERSION=0.25.1
 

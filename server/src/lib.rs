@@ -18,6 +18,7 @@
 //! |---|---|
 //! | `api/` | routes, authorisation, bounded bodies, the JSON answers |
 //! | `evaluate.rs` | a submission and uploaded approvals → the core's evaluation and its record |
+//! | `metrics.rs` | the counters and histograms `GET /metrics` shows |
 //! | `pool.rs` | at most N evaluations at once, M waiting, 503 beyond |
 //! | `store/` | decisions, approval requests, approvals; versioned migrations |
 //! | `tokens.rs` | the tokens file, new tokens, constant-time checks |
@@ -26,6 +27,7 @@
 
 pub mod api;
 pub mod evaluate;
+pub mod metrics;
 pub mod pool;
 pub mod store;
 pub mod tokens;
@@ -89,6 +91,8 @@ pub struct App {
     pub max_body_bytes: usize,
     /// How long an approval request waits, in seconds.
     pub request_ttl_secs: i64,
+    /// This replica's counters (`GET /metrics`).
+    pub metrics: metrics::Metrics,
 }
 
 /// Loads the policy set and every policy in it (so that a broken or
@@ -160,6 +164,7 @@ pub fn serve(
             max_body_bytes,
             request_ttl_secs: i64::try_from(options.request_ttl_hours.saturating_mul(3600))
                 .unwrap_or(i64::MAX),
+            metrics: metrics::Metrics::new(),
         });
         let listener = tokio::net::TcpListener::bind(listen)
             .await

@@ -10,6 +10,10 @@
 
 /// The hostile text of the `forge-policy` fixture, and checks for it.
 pub mod forge;
+/// A throwaway PostgreSQL cluster (Debian's initdb and pg_ctl).
+pub mod postgres;
+/// A `gatehouse serve` world: keys, tokens, a policy set, servers, a client.
+pub mod serve;
 /// The language twins of `destructive-changes`, run beside the Rust policy.
 pub mod twins;
 

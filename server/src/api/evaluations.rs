@@ -44,6 +44,7 @@ pub(crate) async fn run_on_pool(
     now: i64,
 ) -> Result<(Evaluated, Submission), ApiError> {
     let shared = Arc::clone(app);
+    let started = std::time::Instant::now();
     let outcome = app
         .pool
         .run(move || {
@@ -57,6 +58,9 @@ pub(crate) async fn run_on_pool(
             (result, submission)
         })
         .await;
+    if outcome.is_ok() {
+        app.metrics.evaluation(started.elapsed().as_secs_f64());
+    }
     match outcome {
         Err(PoolError::Busy) => Err(ApiError::busy()),
         Err(PoolError::Failed(e)) => Err(ApiError::internal(format!("the evaluation failed: {e}"))),
@@ -96,6 +100,20 @@ pub(crate) fn new_decision(
         report: evaluated.report_json.to_string(),
         record: evaluated.record.clone(),
     })
+}
+
+/// Counts a recorded decision in the metrics: its verdict and each
+/// policy's.
+pub(crate) fn count_decision(app: &App, evaluated: &Evaluated, verdict: &str) {
+    let policies: Vec<(&str, &str)> = match &evaluated.outcome {
+        Ok(report) => report
+            .policies
+            .iter()
+            .map(|p| (p.name.as_str(), p.verdict.as_str()))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    app.metrics.decision(verdict, policies.into_iter());
 }
 
 /// What a require-approval report still asks for: one entry per request.
@@ -160,6 +178,7 @@ pub(crate) async fn create(
         .record_decision(&decision, request.as_ref())
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    count_decision(&app, &evaluated, &decision.verdict);
     Ok(Json(json!({
         "decision_id": decision.id,
         "release_digest": decision.release_digest,

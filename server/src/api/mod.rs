@@ -24,6 +24,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
         .route("/v1/evaluations", post(evaluations::create))
         .route("/v1/approval-requests", get(requests::list))
         .route("/v1/approval-requests/{id}", get(requests::show))
@@ -55,6 +56,23 @@ async fn ready(
         "status": "ready",
         "policies": app.set.policies.len(),
     })))
+}
+
+/// `GET /metrics` (scope `read`): Prometheus text format 0.0.4.
+async fn metrics(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    headers: HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    authorize(&app, &headers, Scope::Read)?;
+    let store_error = |e: crate::store::StoreError| ApiError::internal(e.to_string());
+    app.store
+        .expire_now(gatehouse_core::time::now_unix())
+        .await
+        .map_err(store_error)?;
+    let pending = app.store.pending_count().await.map_err(store_error)?;
+    let text = app.metrics.render(pending);
+    Ok(([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response())
 }
 
 /// The token holder's name, when the `Authorization: Bearer` token is

@@ -11,7 +11,7 @@
 //! reason, and the request is left as it was.
 
 use super::errors::ApiError;
-use super::evaluations::{new_decision, owed, run_on_pool};
+use super::evaluations::{count_decision, new_decision, owed, run_on_pool};
 use super::{authorize, check_id, json_body, views};
 use crate::App;
 use crate::evaluate::{Evaluated, Submission, Upload, upload_name};
@@ -159,6 +159,16 @@ fn check_rejection(
     Ok(statement)
 }
 
+/// The reason word that starts `check_rejection`'s message
+/// (`not-in-group: ...`), or `malformed-rejection` for a statement that
+/// did not parse.
+fn reason_of(why: &str) -> &str {
+    why.split_once(": ")
+        .map(|(reason, _)| reason)
+        .filter(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+        .unwrap_or("malformed-rejection")
+}
+
 /// `POST /v1/approval-requests/{id}/approvals` (scope `approve`) with
 /// `{"statement": ..., "signature": ...}`.
 pub(crate) async fn approve(
@@ -198,6 +208,7 @@ async fn try_approve(
         return Err(not_pending(&row));
     }
     if app.set.trust.is_none() {
+        app.metrics.rejected_approval("no-trust");
         return Err(ApiError::unprocessable(
             "no-trust",
             "the policy set has no [trust] section, so no signed approval can be verified: add one (docs/approvals.md)",
@@ -272,6 +283,7 @@ async fn try_approve(
             }
             ("rejected", Some("reject-decision")) => {
                 let statement = check_rejection(app, &row, &upload, now).map_err(|why| {
+                    app.metrics.rejected_approval(reason_of(&why));
                     ApiError::unprocessable(
                         "approval-rejected",
                         format!("the signed rejection does not count: {why}"),
@@ -294,6 +306,7 @@ async fn try_approve(
                 )
             }
             (_, reason) => {
+                app.metrics.rejected_approval(reason.unwrap_or("rejected"));
                 return Err(ApiError::unprocessable(
                     "approval-rejected",
                     format!(
@@ -320,7 +333,14 @@ async fn try_approve(
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
     let row = match accepted {
-        Accepted::Done(row) => row,
+        Accepted::Done(row) => {
+            count_decision(app, &evaluated, &decision.verdict);
+            if row.state == "approved" {
+                app.metrics
+                    .approval_wait(now.saturating_sub(row.created_at) as f64);
+            }
+            row
+        }
         Accepted::NotPending(row) => return Err(not_pending(&row)),
         Accepted::Stale => return Ok(None),
         Accepted::Missing => return Err(ApiError::not_found(format!("no approval request {id}"))),

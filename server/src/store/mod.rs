@@ -285,11 +285,14 @@ impl Store {
     }
 
     async fn migrate(&self, url: &str) -> Result<(), StoreError> {
+        // Under the write lock: replicas starting together on one empty
+        // PostgreSQL must not race to create the table (PostgreSQL's
+        // `IF NOT EXISTS` is not safe against a concurrent creation).
+        let (mut tx, _lock) = self.begin_write().await?;
         sqlx::query("CREATE TABLE IF NOT EXISTS gatehouse_schema (version BIGINT NOT NULL)")
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(db("creating gatehouse_schema"))?;
-        let (mut tx, _lock) = self.begin_write().await?;
         let row = sqlx::query("SELECT MAX(version) AS v FROM gatehouse_schema")
             .fetch_one(&mut *tx)
             .await
@@ -576,6 +579,16 @@ impl Store {
             .await
             .map_err(db("listing requests"))?;
         rows.iter().map(request_row).collect()
+    }
+
+    /// How many approval requests are pending (`GET /metrics`).
+    pub async fn pending_count(&self) -> Result<i64, StoreError> {
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM approval_requests WHERE state = 'pending'")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db("counting pending requests"))?;
+        row.try_get("n").map_err(db("counting pending requests"))
     }
 
     /// The approvals accepted onto a request, in order.
