@@ -54,6 +54,31 @@ install_js_tools
 # tools/wasm-c-build (wit-bindgen's C generator and the WASI preview-1 adapter
 # of wasmtime 48, at the versions pinned in Cargo.lock), built by cargo into
 # target/debug. Skipped quickly when everything is already there.
+# Installs Debian packages with apt-get (through sudo when not root), or
+# exits naming what is needed and why: `apt_install "WHY" "ELSEWHERE" PKG...`,
+# where WHY says what needs them ("are needed to build C policies") and
+# ELSEWHERE what to do without apt-get.
+apt_install() {
+    local why=$1 elsewhere=$2
+    shift 2
+    local sudo=()
+    if [ "$(id -u)" != 0 ]; then
+        if ! command -v sudo >/dev/null 2>&1; then
+            echo "install-tools: the Debian packages $* $why; install them as root: apt-get install $*" >&2
+            exit 1
+        fi
+        sudo=(sudo)
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "install-tools: the Debian packages $* $why, and apt-get is not available; $elsewhere" >&2
+        exit 1
+    fi
+    echo "install-tools: installing $* with apt-get"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        "$@" >/dev/null
+}
+
 C_APT_PACKAGES=(clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32)
 install_c_tools() {
     local missing=() package
@@ -63,22 +88,8 @@ install_c_tools() {
         fi
     done
     if [ ${#missing[@]} -gt 0 ]; then
-        local sudo=()
-        if [ "$(id -u)" != 0 ]; then
-            if ! command -v sudo >/dev/null 2>&1; then
-                echo "install-tools: the Debian packages ${missing[*]} are needed to build C policies; install them as root: apt-get install ${missing[*]}" >&2
-                exit 1
-            fi
-            sudo=(sudo)
-        fi
-        if ! command -v apt-get >/dev/null 2>&1; then
-            echo "install-tools: the Debian packages ${missing[*]} are needed to build C policies, and apt-get is not available; install clang 14, lld 14 and wasi-libc for wasm32-wasi by other means" >&2
-            exit 1
-        fi
-        echo "install-tools: installing ${missing[*]} with apt-get"
-        "${sudo[@]}" apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-            "${missing[@]}" >/dev/null
+        apt_install "are needed to build C policies" \
+            "install clang 14, lld 14 and wasi-libc for wasm32-wasi by other means" "${missing[@]}"
     fi
     if ! clang-14 --version | grep -q 'clang version 14\.'; then
         echo "install-tools: clang-14 does not report clang version 14" >&2
@@ -100,22 +111,8 @@ install_openssh_client() {
         echo "install-tools: OpenSSH client tools present ($(ssh -V 2>&1))"
         return 0
     fi
-    local sudo=()
-    if [ "$(id -u)" != 0 ]; then
-        if ! command -v sudo >/dev/null 2>&1; then
-            echo "install-tools: ssh-keygen, ssh-agent and ssh-add are needed by the approval tests; install them as root: apt-get install openssh-client" >&2
-            exit 1
-        fi
-        sudo=(sudo)
-    fi
-    if ! command -v apt-get >/dev/null 2>&1; then
-        echo "install-tools: ssh-keygen, ssh-agent and ssh-add are needed by the approval tests, and apt-get is not available; install OpenSSH's client tools by other means" >&2
-        exit 1
-    fi
-    echo "install-tools: installing openssh-client with apt-get"
-    "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-        openssh-client >/dev/null
+    apt_install "(ssh-keygen, ssh-agent, ssh-add) are needed by the approval tests" \
+        "install OpenSSH's client tools by other means" openssh-client
     echo "install-tools: OpenSSH client tools installed ($(ssh -V 2>&1))"
 }
 install_openssh_client
@@ -133,22 +130,8 @@ install_postgresql() {
             return 0
         fi
     done
-    local sudo=()
-    if [ "$(id -u)" != 0 ]; then
-        if ! command -v sudo >/dev/null 2>&1; then
-            echo "install-tools: PostgreSQL's initdb and pg_ctl are needed by the server tests; install them as root: apt-get install postgresql" >&2
-            exit 1
-        fi
-        sudo=(sudo)
-    fi
-    if ! command -v apt-get >/dev/null 2>&1; then
-        echo "install-tools: PostgreSQL's initdb and pg_ctl are needed by the server tests, and apt-get is not available; install a PostgreSQL server by other means (the tests look in /usr/lib/postgresql/*/bin)" >&2
-        exit 1
-    fi
-    echo "install-tools: installing postgresql with apt-get"
-    "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-        postgresql >/dev/null
+    apt_install "(initdb, pg_ctl) are needed by the server tests" \
+        "install a PostgreSQL server by other means (the tests look in /usr/lib/postgresql/*/bin)" postgresql
     for initdb in /usr/lib/postgresql/*/bin/initdb; do
         if [ -x "$initdb" ]; then
             echo "install-tools: PostgreSQL installed ($("$initdb" --version))"
