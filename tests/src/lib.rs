@@ -210,6 +210,24 @@ impl From<Output> for Run {
     }
 }
 
+/// Runs an OpenSSH tool (`ssh-keygen`, `ssh-agent`, `ssh-add`) without the
+/// caller's agent and with stdin closed unless the caller sets it, failing
+/// the test with a hint when the tool is missing.
+pub fn openssh(tool: &str) -> Command {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()));
+    assert!(
+        found,
+        "{tool} is not installed: these tests need OpenSSH's client tools (Debian: apt-get install openssh-client; scripts/install-tools.sh does it)"
+    );
+    let mut command = Command::new(tool);
+    command
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("SSH_AGENT_PID")
+        .stdin(Stdio::null());
+    command
+}
+
 /// A `Command` for the `gatehouse` binary whose compile cache and cache key
 /// live in `target/test-home/` instead of the user's home: tests never read
 /// or write `~/.cache/gatehouse` or `~/.config/gatehouse/cache-key`, yet share

@@ -5,7 +5,7 @@
 //! signed by `gatehouse approve` (and by `ssh-keygen -Y sign` for a
 //! rejection); a real HTTP client (ureq).
 
-use crate::{Run, gatehouse_command};
+use crate::{Run, gatehouse_command, openssh};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -15,22 +15,6 @@ use std::time::{Duration, Instant};
 /// `who@example.com`.
 pub fn principal(who: &str) -> String {
     format!("{who}@example.com")
-}
-
-/// Runs an OpenSSH tool, failing the test with a hint when it is missing.
-pub fn openssh(tool: &str) -> Command {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()));
-    assert!(
-        found,
-        "{tool} is not installed: these tests need OpenSSH's client tools (Debian: apt-get install openssh-client)"
-    );
-    let mut command = Command::new(tool);
-    command
-        .env_remove("SSH_AUTH_SOCK")
-        .env_remove("SSH_AGENT_PID")
-        .stdin(Stdio::null());
-    command
 }
 
 /// A release deleting a mysql database in `environment` (plus a service

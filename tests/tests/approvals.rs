@@ -14,27 +14,14 @@
 #![forbid(unsafe_code)]
 
 use gatehouse_core::approvals::{AllowedSigners, Statement, verify};
-use gatehouse_e2e::{Run, assert_error, assert_no_host_panic, gatehouse_command, release_json};
+use gatehouse_e2e::{
+    Run, assert_error, assert_no_host_panic, gatehouse_command, openssh, release_json,
+};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 const DIGEST: &str = "sha256:5f0c2bd1e7a94f3c8d6b0a1e2f3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e";
-
-/// Runs an OpenSSH tool, failing the test with a hint when it is missing.
-fn openssh(tool: &str) -> Command {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()));
-    assert!(
-        found,
-        "{tool} is not installed: these tests need OpenSSH's client tools (Debian: apt-get install openssh-client; scripts/install-tools.sh does it)"
-    );
-    let mut command = Command::new(tool);
-    command
-        .env_remove("SSH_AUTH_SOCK")
-        .env_remove("SSH_AGENT_PID");
-    command
-}
 
 /// Makes a key with ssh-keygen: `kind` is `ed25519`, `ecdsa-256`, ... or
 /// `rsa-2048`. Returns the private key path (the public key is `.pub` beside it).

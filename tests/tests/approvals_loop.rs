@@ -16,9 +16,11 @@
 
 #![forbid(unsafe_code)]
 
-use gatehouse_e2e::{Run, assert_error, assert_no_host_panic, gatehouse, gatehouse_command};
+use gatehouse_e2e::{
+    Run, assert_error, assert_no_host_panic, gatehouse, gatehouse_command, openssh,
+};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// When the approvals are signed, and when eval decides (an hour later).
 const SIGNED_AT: &str = "2026-11-30T12:00:00Z";
@@ -30,22 +32,6 @@ const PEOPLE: [&str; 6] = ["alice", "bob", "carol", "dave", "mallory", "eve"];
 
 fn principal(who: &str) -> String {
     format!("{who}@example.com")
-}
-
-/// Runs an OpenSSH tool, failing the test with a hint when it is missing.
-fn openssh(tool: &str) -> Command {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()));
-    assert!(
-        found,
-        "{tool} is not installed: these tests need OpenSSH's client tools (Debian: apt-get install openssh-client; scripts/install-tools.sh does it)"
-    );
-    let mut command = Command::new(tool);
-    command
-        .env_remove("SSH_AUTH_SOCK")
-        .env_remove("SSH_AGENT_PID")
-        .stdin(Stdio::null());
-    command
 }
 
 fn sig_of(statement: &Path) -> PathBuf {

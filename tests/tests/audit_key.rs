@@ -15,31 +15,15 @@
 #![forbid(unsafe_code)]
 
 use gatehouse_e2e::{
-    Run, assert_error, assert_no_host_panic, gatehouse, gatehouse_command, policy, release_json,
-    sha256_hex, temp_file,
+    Run, assert_error, assert_no_host_panic, gatehouse, gatehouse_command, openssh, policy,
+    release_json, sha256_hex, temp_file,
 };
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// The sha256 of `gatehouse.audit/v1 genesis`: the first line's prev_sha256.
 const GENESIS: &str = "386ed3cf7c5ff8e4261ddd5a6eb82cbfbee197f0b760a841efbe2c7f5274b11d";
-
-/// Runs an OpenSSH tool without the caller's agent, failing the test with a
-/// hint when it is missing.
-fn openssh(tool: &str) -> Command {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()));
-    assert!(
-        found,
-        "{tool} is not installed: these tests need OpenSSH's client tools (Debian: apt-get install openssh-client)"
-    );
-    let mut command = Command::new(tool);
-    command
-        .env_remove("SSH_AUTH_SOCK")
-        .env_remove("SSH_AGENT_PID");
-    command
-}
 
 /// Makes an unencrypted key with ssh-keygen (`ed25519` or `ecdsa`); returns
 /// the private key path (the public key is `.pub` beside it).
