@@ -163,17 +163,35 @@ impl World {
         self.serve_set("gatehouse.toml", extra)
     }
 
-    /// Starts `gatehouse serve --config SET` on a free loopback port.
-    pub fn serve_set(&self, set: &str, extra: &[&str]) -> Server {
-        let mut child = gatehouse_command()
+    /// `gatehouse serve --config SET` on a free loopback port with this
+    /// world's store and tokens file, not yet started.
+    fn serve_command(&self, set: &str) -> Command {
+        let mut command = gatehouse_command();
+        command
             .args(["serve", "--listen", "127.0.0.1:0", "--store", &self.store()])
             .arg("--config")
             .arg(self.path(set))
             .arg("--tokens-file")
             .arg(self.path("tokens"))
-            .args(extra)
             .current_dir(self.dir.path())
-            .stdin(Stdio::null())
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Runs `gatehouse serve` expecting it not to start: what it printed and
+    /// its exit code.
+    pub fn serve_refused(&self) -> Run {
+        self.serve_command("gatehouse.toml")
+            .output()
+            .expect("serve")
+            .into()
+    }
+
+    /// Starts `gatehouse serve --config SET` on a free loopback port.
+    pub fn serve_set(&self, set: &str, extra: &[&str]) -> Server {
+        let mut child = self
+            .serve_command(set)
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

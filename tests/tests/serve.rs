@@ -24,9 +24,7 @@
 #![forbid(unsafe_code)]
 
 use gatehouse_e2e::serve::{World, destructive_release, harmless_release, post_to, principal};
-use gatehouse_e2e::{Run, gatehouse_command};
 use serde_json::{Value, json};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 #[test]
@@ -321,30 +319,8 @@ fn a_store_from_a_newer_gatehouse_is_refused() {
     let world = World::new();
     drop(world.serve(&[]));
     let url = world.store();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        use sqlx::Connection;
-        let mut conn = sqlx::SqliteConnection::connect(&url)
-            .await
-            .expect("connect");
-        sqlx::query("INSERT INTO gatehouse_schema (version) VALUES (999)")
-            .execute(&mut conn)
-            .await
-            .expect("bump the schema");
-    });
-    let run: Run = gatehouse_command()
-        .args(["serve", "--listen", "127.0.0.1:0", "--store", &url])
-        .arg("--config")
-        .arg(world.path("gatehouse.toml"))
-        .arg("--tokens-file")
-        .arg(world.path("tokens"))
-        .stdin(Stdio::null())
-        .output()
-        .expect("serve")
-        .into();
+    sqlite_execute(&url, "INSERT INTO gatehouse_schema (version) VALUES (999)");
+    let run = world.serve_refused();
     assert_eq!(run.code, 3, "{run:#?}");
     assert!(
         run.stderr
@@ -421,20 +397,7 @@ fn a_store_failure_is_a_5xx_never_a_verdict() {
     assert_eq!(server.evaluate(&world.evaluate, body).status, 200);
     // Break the store under the running server: its decisions table goes.
     let url = world.store();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        use sqlx::Connection;
-        let mut conn = sqlx::SqliteConnection::connect(&url)
-            .await
-            .expect("connect");
-        sqlx::query("DROP TABLE decisions")
-            .execute(&mut conn)
-            .await
-            .expect("drop the table");
-    });
+    sqlite_execute(&url, "DROP TABLE decisions");
     // Another release, which would open a request of its own.
     let other = json!({"release": destructive_release("prod-eu", true)});
     let answer = server.evaluate(&world.evaluate, other);
@@ -559,4 +522,20 @@ fn metrics_count_decisions_latency_pending_requests_waits_and_refused_approvals(
         Some(1.0),
         "{text}"
     );
+}
+
+/// Runs one SQL statement on the SQLite store at `url`, beside the server.
+fn sqlite_execute(url: &str, sql: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        sqlx::query(sql)
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    });
 }

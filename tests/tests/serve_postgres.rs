@@ -21,9 +21,7 @@
 
 use gatehouse_e2e::postgres::start_or_skip;
 use gatehouse_e2e::serve::{Answer, World, destructive_release, harmless_release, post_to};
-use gatehouse_e2e::{Run, gatehouse_command};
 use serde_json::{Value, json};
-use std::process::Stdio;
 use std::sync::{Arc, Barrier};
 
 fn request_id(answer: &Answer) -> String {
@@ -154,16 +152,7 @@ fn the_approval_loop_runs_on_postgres_and_survives_a_restart() {
         "postgres",
         "INSERT INTO gatehouse_schema (version) VALUES (999)",
     );
-    let run: Run = gatehouse_command()
-        .args(["serve", "--listen", "127.0.0.1:0", "--store", &pg.url()])
-        .arg("--config")
-        .arg(world.path("gatehouse.toml"))
-        .arg("--tokens-file")
-        .arg(world.path("tokens"))
-        .stdin(Stdio::null())
-        .output()
-        .expect("serve")
-        .into();
+    let run = world.serve_refused();
     assert_eq!(run.code, 3, "{run:#?}");
     assert!(
         run.stderr
