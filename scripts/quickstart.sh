@@ -81,7 +81,6 @@ if [ "$skip_build" = no ]; then
         # their own (cargo locks a target directory per build): the binary's
         # build is one long chain (cranelift, wasmtime, gatehouse-core) that
         # leaves a core idle, which the policies fill.
-        rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
         mkdir -p target
         policies_log=target/quickstart-policies.log
         echo "== building the Rust example policies (wasm32-wasip2, cargo profile 'policy'; log: $policies_log)"
