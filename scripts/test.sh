@@ -39,8 +39,13 @@ for manifest in example-policies/*/Cargo.toml tests/fixtures/*/Cargo.toml; do
 done
 cargo clippy --quiet --target wasm32-wasip2 -p gatehouse-sdk "${wasm_packages[@]}" -- -D warnings
 
-echo "== build gatehouse"
-cargo build --quiet -p gatehouse
+echo "== build gatehouse and the tests"
+# The end-to-end tests run target/debug/gatehouse. Built together with the
+# test targets, it shares their feature resolution (dev-dependencies turn on
+# features of shared crates such as serde_json and anyhow); a separate
+# `cargo build -p gatehouse` resolves without them and compiles wasmtime and
+# everything under it a second time (~10 minutes of CI on 2 cores).
+cargo build --quiet --workspace --bins --tests
 
 echo "== cargo test"
 cargo test --workspace

@@ -155,7 +155,7 @@ pub fn gatehouse_bin() -> PathBuf {
     let bin = profile_dir.join("gatehouse");
     assert!(
         bin.exists(),
-        "{} is missing: build it first with `cargo build -p gatehouse` (scripts/test.sh does)",
+        "{} is missing: build it first with `cargo build -p gatehouse` (scripts/test.sh builds it with the tests)",
         bin.display()
     );
     bin
