@@ -3,7 +3,8 @@
 //! allowed_signers file, a policy set with a trust section, a tokens file
 //! and a store; the real binary started on a free loopback port; approvals
 //! signed by `gatehouse approve` (and by `ssh-keygen -Y sign` for a
-//! rejection); a real HTTP client (ureq).
+//! rejection); a real HTTP client (ureq), every answer of which is checked
+//! against docs/openapi.json ([`crate::openapi::check`]).
 
 use crate::{Run, gatehouse_command, openssh};
 use serde_json::{Value, json};
@@ -421,7 +422,9 @@ pub fn post_to(base: &str, path: &str, token: Option<&str>, body: &[u8]) -> Answ
     if let Some(token) = token {
         request = request.header("Authorization", format!("Bearer {token}"));
     }
-    answer(request.send(body))
+    let answer = answer(request.send(body));
+    crate::openapi::check("POST", path, &answer);
+    answer
 }
 
 impl Server {
@@ -431,7 +434,9 @@ impl Server {
         if let Some(token) = token {
             request = request.header("Authorization", format!("Bearer {token}"));
         }
-        answer(request.call())
+        let answer = answer(request.call());
+        crate::openapi::check("GET", path, &answer);
+        answer
     }
 
     /// POSTs `body` to `path`, with a bearer token when given.
