@@ -186,20 +186,26 @@ impl Postgres {
             Some(user) => format!("runuser -u {user} -- "),
             None => String::new(),
         };
+        // In the background of a shell that exits at once (and is waited
+        // for), so the guard outlives this process without a zombie.
         let script = format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop}{pg_ctl} -D {data} -m immediate -w stop; rm -rf {dir}",
+            "(while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop}{pg_ctl} -D {data} -m immediate -w stop; rm -rf {dir}) >/dev/null 2>&1 &",
             pid = std::process::id(),
             pg_ctl = quote(&self.bin.join("pg_ctl")),
             data = quote(&self.data()),
             dir = quote(self.dir.path()),
         );
-        Command::new("sh")
+        let status = Command::new("sh")
             .args(["-c", &script])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .spawn()
+            .status()
             .expect("start the cluster's guard process");
+        assert!(
+            status.success(),
+            "the cluster's guard did not start: {status}"
+        );
     }
 
     fn data(&self) -> PathBuf {

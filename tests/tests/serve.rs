@@ -92,6 +92,7 @@ on_both_stores!(
     stalled_clients_are_cut_off_while_others_are_served_and_nothing_is_recorded,
     sigterm_finishes_and_records_the_request_in_flight_and_refuses_new_ones,
     json_logs_have_one_object_per_request_without_tokens_bodies_or_queries,
+    past_max_connections_a_client_waits_for_a_free_one,
     metrics_count_decisions_latency_pending_requests_waits_and_refused_approvals,
 );
 
@@ -590,6 +591,33 @@ fn stalled_clients_are_cut_off_while_others_are_served_and_nothing_is_recorded(w
     assert_eq!(recorded.len(), 1, "{recorded:#?}");
     assert_eq!(recorded[0]["decision_id"], honest.body["decision_id"]);
     assert_eq!(server.get("/healthz", None).status, 200);
+}
+
+fn past_max_connections_a_client_waits_for_a_free_one(world: World) {
+    let server = world.serve(&["--max-connections", "1", "--request-timeout", "2"]);
+    // The one connection: a client that never finishes its request head.
+    let mut stalled = connect(&server);
+    stalled
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: gate")
+        .expect("write");
+    // Another client is served only once the stalled one is closed (by
+    // --request-timeout): when its answer arrives, the stalled connection
+    // is already closed.
+    let honest = server.evaluate(
+        &world.evaluate,
+        json!({"release": harmless_release("prod-eu")}),
+    );
+    assert_eq!(honest.status, 200, "{honest:#?}");
+    stalled.set_nonblocking(true).expect("nonblocking");
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stalled.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("the stalled connection was still open when another was served: {e}"),
+        }
+    }
 }
 
 fn sigterm_finishes_and_records_the_request_in_flight_and_refuses_new_ones(world: World) {
