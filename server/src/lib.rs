@@ -17,6 +17,8 @@
 //! | module | job |
 //! |---|---|
 //! | `api/` | routes, authorisation, bounded bodies, the JSON answers |
+//! | `listener.rs` | the accept loop: header timeout, connection cap, graceful drain |
+//! | `logging.rs` | text or JSON lines on stderr, one per request |
 //! | `evaluate.rs` | a submission and uploaded approvals → the core's evaluation and its record |
 //! | `metrics.rs` | the counters and histograms `GET /metrics` shows |
 //! | `pool.rs` | at most N evaluations at once, M waiting, 503 beyond |
@@ -27,6 +29,8 @@
 
 pub mod api;
 pub mod evaluate;
+pub mod listener;
+pub mod logging;
 pub mod metrics;
 pub mod pool;
 pub mod store;
@@ -51,6 +55,17 @@ pub const DEFAULT_TOKENS_FILE: &str = "gatehouse.tokens";
 /// The default `--max-input-mib`.
 pub const DEFAULT_MAX_INPUT_MIB: u64 = 16;
 
+/// The default `--request-timeout`, in seconds: how long a client may take
+/// to send its request head, and then its body.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
+
+/// The default `--max-connections`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+/// The default `--shutdown-timeout`, in seconds: below Kubernetes' default
+/// 30 s grace period and systemd's 90 s stop timeout.
+pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 25;
+
 /// How long an approval request waits for a decision, by default.
 pub const DEFAULT_REQUEST_TTL_HOURS: u64 = 72;
 
@@ -73,6 +88,15 @@ pub struct ServeOptions {
     pub queue: Option<usize>,
     /// How long an approval request waits, in hours.
     pub request_ttl_hours: u64,
+    /// How long a client may take to send its request head, and then its
+    /// body, in seconds.
+    pub request_timeout_secs: u64,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// How long a shutdown waits for the requests in flight, in seconds.
+    pub shutdown_timeout_secs: u64,
+    /// How the log on stderr is written.
+    pub log_format: logging::LogFormat,
 }
 
 /// The state every request shares.
@@ -93,6 +117,10 @@ pub struct App {
     pub request_ttl_secs: i64,
     /// This replica's counters (`GET /metrics`).
     pub metrics: metrics::Metrics,
+    /// How long a client may take to send a request body (408 after).
+    pub request_timeout: std::time::Duration,
+    /// The log on stderr.
+    pub log: logging::Logger,
 }
 
 /// Loads the policy set and every policy in it (so that a broken or
@@ -116,14 +144,28 @@ pub fn load_policies(
 }
 
 /// Runs the service until SIGINT or SIGTERM: loads the policies, opens and
-/// migrates the store, listens, and prints `gatehouse: listening on
-/// http://ADDR` on stderr once it accepts connections. `log` gets each
-/// line the service writes.
+/// migrates the store, listens, and logs `listening on http://ADDR ...`
+/// once it accepts connections. `log` writes one text line (used with
+/// `--log-format text`). On the signal it stops accepting, finishes the
+/// requests in flight (each answered only after it is recorded) and
+/// returns, within `--shutdown-timeout`.
 pub fn serve(
     options: ServeOptions,
     engines: Arc<dyn EngineSource + Send + Sync>,
     log: fn(&str),
 ) -> Result<(), String> {
+    let logger = logging::Logger::new(options.log_format, log);
+    if options.request_timeout_secs == 0 {
+        return Err(
+            "--request-timeout 0: a client must get some time to send its request; use 1 or more seconds"
+                .into(),
+        );
+    }
+    let limits = listener::Limits {
+        header_timeout: std::time::Duration::from_secs(options.request_timeout_secs),
+        max_connections: options.max_connections.max(1),
+        shutdown_timeout: std::time::Duration::from_secs(options.shutdown_timeout_secs),
+    };
     let set = load_policies(&options.config, engines.as_ref())?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let workers = options.workers.unwrap_or(cores).max(1);
@@ -141,14 +183,14 @@ pub fn serve(
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let store = store::Store::open(&options.store)
             .await
             .map_err(|e| e.to_string())?;
         let tokens = tokens::TokenSource::new(&options.tokens_file);
         match tokens.current() {
-            Ok(t) if t.is_empty() => log(&format!(
-                "warning: {} holds no token, so every /v1 request is refused (401); add one with `gatehouse serve token add NAME --scopes evaluate,approve,read --tokens-file {}`",
+            Ok(t) if t.is_empty() => logger.warn(&format!(
+                "{} holds no token, so every /v1 request is refused (401); add one with `gatehouse serve token add NAME --scopes evaluate,approve,read --tokens-file {}`",
                 options.tokens_file.display(),
                 options.tokens_file.display()
             )),
@@ -165,6 +207,8 @@ pub fn serve(
             request_ttl_secs: i64::try_from(options.request_ttl_hours.saturating_mul(3600))
                 .unwrap_or(i64::MAX),
             metrics: metrics::Metrics::new(),
+            request_timeout: limits.header_timeout,
+            log: logger,
         });
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -172,16 +216,35 @@ pub fn serve(
         let bound = listener
             .local_addr()
             .map_err(|e| format!("--listen {listen}: {e}"))?;
-        log(&format!(
-            "listening on http://{bound} (store {}, {} policies, {workers} workers, queue {queue})",
-            store::redact(&options.store),
-            app.set.policies.len()
-        ));
-        axum::serve(listener, api::router(app))
-            .with_graceful_shutdown(shutdown())
-            .await
-            .map_err(|e| format!("the server stopped: {e}"))
-    })
+        logger.event(
+            "info",
+            &format!(
+                "listening on http://{bound} (store {}, {} policies, {workers} workers, queue {queue})",
+                store::redact(&options.store),
+                app.set.policies.len()
+            ),
+            serde_json::Map::from_iter([
+                ("event".to_string(), serde_json::json!("listening")),
+                ("address".to_string(), serde_json::json!(bound.to_string())),
+            ]),
+        );
+        let signal = async move {
+            shutdown().await;
+            logger.info("stopping: no new connections; finishing the requests in flight");
+        };
+        match listener::run(listener, api::router(app), limits, signal).await {
+            listener::Stopped::Drained => logger.info("stopped"),
+            listener::Stopped::TimedOut(open) => logger.warn(&format!(
+                "stopped after --shutdown-timeout {} s with {open} connections still open; their requests were not answered (and so count for nothing)",
+                limits.shutdown_timeout.as_secs()
+            )),
+        }
+        Ok(())
+    });
+    // An evaluation still running on a blocking thread ends by its own
+    // limits; do not wait for it past a moment.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
 }
 
 /// Resolves on SIGINT or SIGTERM: in-flight requests finish, then the

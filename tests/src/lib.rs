@@ -10,6 +10,8 @@
 
 /// The hostile text of the `forge-policy` fixture, and checks for it.
 pub mod forge;
+/// docs/openapi.json and the check of every serve answer against it.
+pub mod openapi;
 /// A throwaway PostgreSQL cluster (Debian's initdb and pg_ctl).
 pub mod postgres;
 /// A `gatehouse serve` world: keys, tokens, a policy set, servers, a client.

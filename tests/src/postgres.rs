@@ -9,6 +9,11 @@
 //! cluster's directory belongs to the `postgres` user and `initdb`,
 //! `pg_ctl` and so the server run as that user (`runuser -u postgres --`).
 //!
+//! [`shared_or_skip`] gives every test of one test binary the same cluster
+//! (each test makes its own database in it, [`fresh_database_or_skip`]): a
+//! guard process stops it and removes its directory when the test binary
+//! exits, however it exits.
+//!
 //! Without `initdb` a test skips, saying why (see [`start_or_skip`]); under
 //! `CI=true` a missing PostgreSQL fails it instead, so CI cannot pass by
 //! skipping.
@@ -61,6 +66,35 @@ pub fn start_or_skip(test: &str) -> Option<Postgres> {
         return None;
     };
     Some(Postgres::start(&bin))
+}
+
+/// The one cluster of this test binary, started on first use, or `None`
+/// (after a `skipped: ...` line) without PostgreSQL, as [`start_or_skip`].
+/// It is stopped, and its directory removed, by a guard process once this
+/// process has exited.
+pub fn shared_or_skip(test: &str) -> Option<&'static Postgres> {
+    static SHARED: std::sync::OnceLock<Postgres> = std::sync::OnceLock::new();
+    static START: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    if let Some(cluster) = SHARED.get() {
+        return Some(cluster);
+    }
+    // One start at a time; a start that panics leaves the cell empty.
+    let _starting = START.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(cluster) = SHARED.get() {
+        return Some(cluster);
+    }
+    let cluster = start_or_skip(test)?;
+    cluster.guard();
+    Some(SHARED.get_or_init(|| cluster))
+}
+
+/// A new, empty database in this test binary's cluster, for one test: its
+/// URL, or `None` without PostgreSQL (see [`shared_or_skip`]).
+pub fn fresh_database_or_skip(test: &str) -> Option<String> {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let cluster = shared_or_skip(test)?;
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    Some(cluster.create_database(&format!("test_{n}")))
 }
 
 fn running_as_root() -> bool {
@@ -142,6 +176,36 @@ impl Postgres {
         let log =
             std::fs::read_to_string(cluster.dir.path().join("server.log")).unwrap_or_default();
         panic!("pg_ctl start failed five times: {last:?}\nserver.log:\n{log}");
+    }
+
+    /// Starts a process that waits for this one to exit, then stops the
+    /// cluster and removes its directory (a `static` is never dropped).
+    fn guard(&self) {
+        let quote = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', "'\\''"));
+        let stop = match self.as_user {
+            Some(user) => format!("runuser -u {user} -- "),
+            None => String::new(),
+        };
+        // In the background of a shell that exits at once (and is waited
+        // for), so the guard outlives this process without a zombie.
+        let script = format!(
+            "(while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop}{pg_ctl} -D {data} -m immediate -w stop; rm -rf {dir}) >/dev/null 2>&1 &",
+            pid = std::process::id(),
+            pg_ctl = quote(&self.bin.join("pg_ctl")),
+            data = quote(&self.data()),
+            dir = quote(self.dir.path()),
+        );
+        let status = Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("start the cluster's guard process");
+        assert!(
+            status.success(),
+            "the cluster's guard did not start: {status}"
+        );
     }
 
     fn data(&self) -> PathBuf {

@@ -3,7 +3,8 @@
 //! allowed_signers file, a policy set with a trust section, a tokens file
 //! and a store; the real binary started on a free loopback port; approvals
 //! signed by `gatehouse approve` (and by `ssh-keygen -Y sign` for a
-//! rejection); a real HTTP client (ureq).
+//! rejection); a real HTTP client (ureq), every answer of which is checked
+//! against docs/openapi.json ([`crate::openapi::check`]).
 
 use crate::{Run, gatehouse_command, openssh};
 use serde_json::{Value, json};
@@ -210,15 +211,23 @@ impl World {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) => {
-                    if let Some(rest) = line.strip_prefix("gatehouse: listening on http://") {
-                        let addr = rest.split_whitespace().next().expect("address").to_string();
+                    let address = match line.strip_prefix("gatehouse: listening on http://") {
+                        Some(rest) => rest.split_whitespace().next().map(str::to_string),
+                        // --log-format json
+                        None => serde_json::from_str::<Value>(&line)
+                            .ok()
+                            .filter(|v| v["event"] == "listening")
+                            .and_then(|v| v["address"].as_str().map(str::to_string)),
+                    };
+                    seen.push(line);
+                    if let Some(addr) = address {
                         return Server {
                             child,
                             base: format!("http://{addr}"),
-                            _log: rx,
+                            log: rx,
+                            early: seen,
                         };
                     }
-                    seen.push(line);
                 }
                 Err(_) => {
                     let _ = child.kill();
@@ -328,7 +337,8 @@ pub struct Server {
     child: Child,
     /// `http://ADDR:PORT`.
     pub base: String,
-    _log: std::sync::mpsc::Receiver<String>,
+    log: std::sync::mpsc::Receiver<String>,
+    early: Vec<String>,
 }
 
 impl Server {
@@ -350,6 +360,49 @@ impl Server {
             assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+}
+
+impl Server {
+    /// The `host:port` it listens on.
+    pub fn address(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+
+    /// Sends SIGTERM and returns at once (see [`Server::wait_exit`]).
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+    }
+
+    /// Waits (at most a generous minute, a bound against hanging) for the
+    /// process to exit; its status and every line it wrote on stderr.
+    pub fn wait_exit(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "serve did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut lines = std::mem::take(&mut self.early);
+        // The reader ends at the end of stderr, which the exit closes.
+        while let Ok(line) = self.log.recv_timeout(Duration::from_secs(30)) {
+            lines.push(line);
+        }
+        (status, lines)
+    }
+
+    /// SIGTERM, then [`Server::wait_exit`]: it must exit 0; its stderr.
+    pub fn stop_with_log(self) -> Vec<String> {
+        self.terminate();
+        let (status, lines) = self.wait_exit();
+        assert!(status.success(), "serve exited with {status}: {lines:#?}");
+        lines
     }
 }
 
@@ -421,7 +474,9 @@ pub fn post_to(base: &str, path: &str, token: Option<&str>, body: &[u8]) -> Answ
     if let Some(token) = token {
         request = request.header("Authorization", format!("Bearer {token}"));
     }
-    answer(request.send(body))
+    let answer = answer(request.send(body));
+    crate::openapi::check("POST", path, &answer);
+    answer
 }
 
 impl Server {
@@ -431,7 +486,9 @@ impl Server {
         if let Some(token) = token {
             request = request.header("Authorization", format!("Bearer {token}"));
         }
-        answer(request.call())
+        let answer = answer(request.call());
+        crate::openapi::check("GET", path, &answer);
+        answer
     }
 
     /// POSTs `body` to `path`, with a bearer token when given.

@@ -1,8 +1,12 @@
 //! `gatehouse serve` end to end: the real binary listening on a free
-//! loopback port, a temporary SQLite store, the compiled example policies,
+//! loopback port, the compiled example policies,
 //! keys made with Debian's `ssh-keygen`, approvals signed by
 //! `gatehouse approve` (and by `ssh-keygen -Y sign` for a rejection), and a
-//! real HTTP client (ureq).
+//! real HTTP client (ureq) whose every answer is checked against
+//! docs/openapi.json. Every test runs twice, as `sqlite::NAME` (a temporary
+//! SQLite store) and `postgres::NAME` (a fresh database in this binary's
+//! one PostgreSQL cluster, from Debian's `initdb`; skipped, saying so,
+//! without PostgreSQL, a failure under CI=true).
 //!
 //! - the loop: require-approval opens a request, a second evaluation joins
 //!   it, approvals that do not count (unknown key, outside the group,
@@ -19,17 +23,80 @@
 //!   approvals by reason.
 //!
 //! The world (keys, tokens, servers, client) is `gatehouse_e2e::serve`;
-//! serve_postgres.rs runs the loop and two replicas on PostgreSQL.
+//! serve_postgres.rs runs two replicas on one PostgreSQL.
 
 #![forbid(unsafe_code)]
 
+use gatehouse_e2e::serve::Server;
 use gatehouse_e2e::serve::{World, destructive_release, harmless_release, post_to, principal};
 use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-#[test]
-fn a_release_waits_over_http_until_a_valid_approval_and_the_store_survives_a_restart() {
-    let world = World::new();
+/// The store a test runs on.
+#[derive(Debug, Clone, Copy)]
+enum On {
+    Sqlite,
+    Postgres,
+}
+
+/// A world on `on`'s store: a SQLite file in its directory, or a fresh
+/// database in this test binary's one PostgreSQL cluster; `None` (the test
+/// skips, saying so; a failure under CI=true) without PostgreSQL.
+fn world_on(on: On, test: &str) -> Option<World> {
+    match on {
+        On::Sqlite => Some(World::new()),
+        On::Postgres => Some(World::with_store(Some(
+            gatehouse_e2e::postgres::fresh_database_or_skip(test)?,
+        ))),
+    }
+}
+
+/// Every test below, as `sqlite::NAME` and `postgres::NAME`: the same API
+/// suite on both stores.
+macro_rules! on_both_stores {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $test() {
+                    if let Some(world) = super::world_on(super::On::Sqlite, stringify!($test)) {
+                        super::$test(world);
+                    }
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $test() {
+                    let name = concat!("serve::postgres::", stringify!($test));
+                    if let Some(world) = super::world_on(super::On::Postgres, name) {
+                        super::$test(world);
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_both_stores!(
+    a_release_waits_over_http_until_a_valid_approval_and_the_store_survives_a_restart,
+    a_signed_rejection_closes_the_request,
+    requests_without_the_right_token_are_refused_and_nothing_is_recorded,
+    oversized_and_malformed_bodies_are_4xx_and_nothing_is_recorded,
+    a_store_from_a_newer_gatehouse_is_refused,
+    a_full_pool_answers_503_with_retry_after_and_records_nothing_for_it,
+    a_store_failure_is_a_5xx_never_a_verdict,
+    stalled_clients_are_cut_off_while_others_are_served_and_nothing_is_recorded,
+    sigterm_finishes_and_records_the_request_in_flight_and_refuses_new_ones,
+    json_logs_have_one_object_per_request_without_tokens_bodies_or_queries,
+    past_max_connections_a_client_waits_for_a_free_one,
+    metrics_count_decisions_latency_pending_requests_waits_and_refused_approvals,
+);
+
+fn a_release_waits_over_http_until_a_valid_approval_and_the_store_survives_a_restart(world: World) {
     let server = world.serve(&[]);
     assert_eq!(server.get("/healthz", None).status, 200);
     assert_eq!(server.get("/readyz", None).status, 200);
@@ -156,9 +223,10 @@ fn a_release_waits_over_http_until_a_valid_approval_and_the_store_survives_a_res
     let again = server.post_approval(&world.approve, &id, &bob);
     assert_eq!(again.status, 409, "{again:#?}");
 
-    // The audit trail: every decision, queryable.
+    // The audit trail: every decision, queryable, and really in the store.
     let all = server.decisions(&world.read);
     assert_eq!(all.len(), decisions_before + 1);
+    assert_eq!(count_rows(&world.store(), "decisions"), all.len());
     let verdicts: Vec<&str> = all.iter().filter_map(|d| d["verdict"].as_str()).collect();
     assert_eq!(
         verdicts,
@@ -217,9 +285,7 @@ fn a_release_waits_over_http_until_a_valid_approval_and_the_store_survives_a_res
     assert_eq!(other.body["state"], "pending", "{other:#?}");
 }
 
-#[test]
-fn a_signed_rejection_closes_the_request() {
-    let world = World::new();
+fn a_signed_rejection_closes_the_request(world: World) {
     let server = world.serve(&[]);
     let release = destructive_release("prod-eu", false);
     let digest = world.digest(&release);
@@ -251,9 +317,7 @@ fn a_signed_rejection_closes_the_request() {
     assert_eq!(rejected.body["approval_requests"][0]["id"], id.as_str());
 }
 
-#[test]
-fn requests_without_the_right_token_are_refused_and_nothing_is_recorded() {
-    let world = World::new();
+fn requests_without_the_right_token_are_refused_and_nothing_is_recorded(world: World) {
     let server = world.serve(&[]);
     let body = json!({"release": destructive_release("prod-eu", false)}).to_string();
     let none = server.post("/v1/evaluations", None, body.as_bytes());
@@ -281,9 +345,7 @@ fn requests_without_the_right_token_are_refused_and_nothing_is_recorded() {
     assert_eq!(server.decisions(&world.read).len(), 1);
 }
 
-#[test]
-fn oversized_and_malformed_bodies_are_4xx_and_nothing_is_recorded() {
-    let world = World::new();
+fn oversized_and_malformed_bodies_are_4xx_and_nothing_is_recorded(world: World) {
     let server = world.serve(&["--max-input-mib", "1"]);
     let mut big = destructive_release("prod-eu", false);
     big["metadata"]["padding"] = json!("x".repeat(2 << 20));
@@ -302,6 +364,29 @@ fn oversized_and_malformed_bodies_are_4xx_and_nothing_is_recorded() {
         .as_str()
         .expect("message");
     assert!(message.contains("relase_stream"), "{message}");
+    // Unknown and mistyped fields deeper in: named, with where they are.
+    let nested = server.evaluate(
+        &world.evaluate,
+        json!({"release": harmless_release("prod-eu"),
+               "approvals": [{"statement": "s", "signature": "t", "sig": "x"}]}),
+    );
+    assert_eq!(nested.status, 400, "{nested:#?}");
+    let message = nested.body["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains("at approvals[0]") && message.contains("unknown field `sig`"),
+        "{message}"
+    );
+    let mistyped = server.evaluate(
+        &world.evaluate,
+        json!({"release": harmless_release("prod-eu"), "metadata": {"ticket": 7}}),
+    );
+    assert_eq!(mistyped.status, 400, "{mistyped:#?}");
+    let message = mistyped.body["error"]["message"].as_str().expect("message");
+    assert!(message.contains("at metadata.ticket"), "{message}");
+    let not_json = server.post("/v1/evaluations", Some(&world.evaluate), b"release=1");
+    assert_eq!(not_json.status, 400, "{not_json:#?}");
+    let unknown_query = server.get("/v1/decisions?verdictt=fail", Some(&world.read));
+    assert_eq!(unknown_query.status, 400, "{unknown_query:#?}");
     let not_a_release = server.evaluate(&world.evaluate, json!({"release": {"hello": 1}}));
     assert_eq!(not_a_release.status, 422, "{not_a_release:#?}");
     assert_eq!(not_a_release.body["error"]["code"], "invalid-request");
@@ -314,12 +399,12 @@ fn oversized_and_malformed_bodies_are_4xx_and_nothing_is_recorded() {
     assert_eq!(fine.status, 200, "{fine:#?}");
 }
 
-#[test]
-fn a_store_from_a_newer_gatehouse_is_refused() {
-    let world = World::new();
+fn a_store_from_a_newer_gatehouse_is_refused(world: World) {
     drop(world.serve(&[]));
-    let url = world.store();
-    sqlite_execute(&url, "INSERT INTO gatehouse_schema (version) VALUES (999)");
+    execute(
+        &world.store(),
+        "INSERT INTO gatehouse_schema (version) VALUES (999)",
+    );
     let run = world.serve_refused();
     assert_eq!(run.code, 3, "{run:#?}");
     assert!(
@@ -330,9 +415,7 @@ fn a_store_from_a_newer_gatehouse_is_refused() {
     );
 }
 
-#[test]
-fn a_full_pool_answers_503_with_retry_after_and_records_nothing_for_it() {
-    let world = World::new();
+fn a_full_pool_answers_503_with_retry_after_and_records_nothing_for_it(world: World) {
     // One policy that spins until its 1.5 s time budget ends (exit 3).
     std::fs::write(
         world.path("busy.toml"),
@@ -389,15 +472,12 @@ fn a_full_pool_answers_503_with_retry_after_and_records_nothing_for_it() {
     assert!(recorded.iter().all(|d| d["verdict"] == "error"));
 }
 
-#[test]
-fn a_store_failure_is_a_5xx_never_a_verdict() {
-    let world = World::new();
+fn a_store_failure_is_a_5xx_never_a_verdict(world: World) {
     let server = world.serve(&[]);
     let body = json!({"release": destructive_release("prod-eu", false)});
     assert_eq!(server.evaluate(&world.evaluate, body).status, 200);
     // Break the store under the running server: its decisions table goes.
-    let url = world.store();
-    sqlite_execute(&url, "DROP TABLE decisions");
+    execute(&world.store(), "DROP TABLE decisions");
     // Another release, which would open a request of its own.
     let other = json!({"release": destructive_release("prod-eu", true)});
     let answer = server.evaluate(&world.evaluate, other);
@@ -415,6 +495,255 @@ fn a_store_failure_is_a_5xx_never_a_verdict() {
     );
 }
 
+/// A raw TCP connection to `server` that reads with a bound (a guard
+/// against hanging, not a timed assertion).
+fn connect(server: &Server) -> TcpStream {
+    let stream = TcpStream::connect(server.address()).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("read timeout");
+    stream
+}
+
+/// Everything the server sends on `stream` until it closes it (a reset
+/// counts as closed).
+fn read_until_closed(mut stream: TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("the server neither answered nor closed the connection: {e}"),
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+fn stalled_clients_are_cut_off_while_others_are_served_and_nothing_is_recorded(world: World) {
+    let server = world.serve(&["--request-timeout", "2"]);
+    // Clients that never finish their request head.
+    let heads: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut stream = connect(&server);
+            stream
+                .write_all(b"POST /v1/evaluations HTTP/1.1\r\nHost: gatehouse\r\nContent-Ty")
+                .expect("write");
+            stream
+        })
+        .collect();
+    // Slowloris clients: a whole head, then the body a byte at a time,
+    // never all of it.
+    let body = json!({"release": harmless_release("prod-eu")}).to_string();
+    let trickles: Vec<(TcpStream, std::thread::JoinHandle<()>)> = (0..4)
+        .map(|_| {
+            let mut stream = connect(&server);
+            let head = format!(
+                "POST /v1/evaluations HTTP/1.1\r\nHost: gatehouse\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                world.evaluate,
+                body.len() + 1
+            );
+            stream.write_all(head.as_bytes()).expect("write");
+            let mut writer = stream.try_clone().expect("clone");
+            let bytes = body.clone().into_bytes();
+            let trickle = std::thread::spawn(move || {
+                for byte in bytes {
+                    if writer.write_all(&[byte]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
+            (stream, trickle)
+        })
+        .collect();
+    // Meanwhile an honest client is answered.
+    let honest = server.evaluate(
+        &world.evaluate,
+        json!({"release": destructive_release("prod-eu", false)}),
+    );
+    assert_eq!(honest.status, 200, "{honest:#?}");
+    // The stalled heads are closed without an answer; the trickling bodies
+    // get a 408 and a closed connection.
+    for stream in heads {
+        let got = read_until_closed(stream);
+        assert!(
+            got.is_empty() || got.starts_with("HTTP/1.1 408"),
+            "a stalled head got {got:?}"
+        );
+    }
+    for (stream, trickle) in trickles {
+        let got = read_until_closed(stream);
+        assert!(
+            got.starts_with("HTTP/1.1 408"),
+            "a trickling body got {got:?}"
+        );
+        assert!(got.contains("\"request-timeout\""), "{got}");
+        assert!(
+            got.to_ascii_lowercase().contains("connection: close"),
+            "{got}"
+        );
+        trickle.join().expect("trickle");
+    }
+    // Only the honest evaluation is recorded, and it still serves.
+    let recorded = server.decisions(&world.read);
+    assert_eq!(recorded.len(), 1, "{recorded:#?}");
+    assert_eq!(recorded[0]["decision_id"], honest.body["decision_id"]);
+    assert_eq!(server.get("/healthz", None).status, 200);
+}
+
+fn past_max_connections_a_client_waits_for_a_free_one(world: World) {
+    let server = world.serve(&["--max-connections", "1", "--request-timeout", "2"]);
+    // The one connection: a client that never finishes its request head.
+    let mut stalled = connect(&server);
+    stalled
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: gate")
+        .expect("write");
+    // Another client is served only once the stalled one is closed (by
+    // --request-timeout): when its answer arrives, the stalled connection
+    // is already closed.
+    let honest = server.evaluate(
+        &world.evaluate,
+        json!({"release": harmless_release("prod-eu")}),
+    );
+    assert_eq!(honest.status, 200, "{honest:#?}");
+    stalled.set_nonblocking(true).expect("nonblocking");
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stalled.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("the stalled connection was still open when another was served: {e}"),
+        }
+    }
+}
+
+fn sigterm_finishes_and_records_the_request_in_flight_and_refuses_new_ones(world: World) {
+    // One worker, no queue, and a policy that spins for its 1.5 s budget:
+    // a 503 proves the other client's evaluation is in flight.
+    std::fs::write(
+        world.path("slow.toml"),
+        format!(
+            "[[policy]]\nname = \"spin\"\npath = \"{}\"\n[policy.settings]\nmode = \"spin\"\n[policy.limits]\nfuel = 100000000000\ntimeout_ms = 1500\n",
+            gatehouse_e2e::fixture_policy("trap-policy").display()
+        ),
+    )
+    .expect("write");
+    let server = world.serve_set("slow.toml", &["--workers", "1", "--queue", "0"]);
+    let body = json!({"release": harmless_release("prod-eu")}).to_string();
+    let (base, token) = (server.base.clone(), world.evaluate.clone());
+    let in_flight = {
+        let body = body.clone();
+        std::thread::spawn(move || {
+            // Until this client's evaluation is the one that runs.
+            loop {
+                let answer = post_to(&base, "/v1/evaluations", Some(&token), body.as_bytes());
+                if answer.status != 503 {
+                    return answer;
+                }
+            }
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let answer = server.post("/v1/evaluations", Some(&world.evaluate), body.as_bytes());
+        if answer.status == 503 {
+            break;
+        }
+        assert_eq!(answer.status, 200, "{answer:#?}");
+        assert!(Instant::now() < deadline, "the other client never got in");
+    }
+    server.terminate();
+    let answer = in_flight.join().expect("client");
+    assert_eq!(answer.status, 200, "{answer:#?}");
+    assert_eq!(answer.body["exit_code"], 3, "{answer:#?}");
+    let id = answer.body["decision_id"].as_str().expect("id").to_string();
+    // Draining: no new connection is served.
+    let refused = TcpStream::connect(server.address())
+        .map(|mut stream| {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+            let _ = stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: gatehouse\r\n\r\n");
+            read_until_closed(stream)
+        })
+        .unwrap_or_default();
+    assert!(refused.is_empty(), "a new connection was served: {refused}");
+    let (status, log) = server.wait_exit();
+    assert!(status.success(), "{status}: {log:#?}");
+    assert!(log.iter().any(|l| l.contains("stopping")), "{log:#?}");
+    // The answered decision is in the store.
+    let server = world.serve_set("slow.toml", &[]);
+    let stored = server.get(&format!("/v1/decisions/{id}"), Some(&world.read));
+    assert_eq!(stored.status, 200, "{stored:#?}");
+    assert_eq!(stored.body["verdict"], "error");
+}
+
+fn json_logs_have_one_object_per_request_without_tokens_bodies_or_queries(world: World) {
+    let server = world.serve(&["--log-format", "json"]);
+    let mut release = destructive_release("prod-eu", false);
+    release["metadata"]["ticket"] = json!("BODY-MARKER-\u{1b}[31m");
+    let evaluated = server.evaluate(&world.evaluate, json!({"release": release}));
+    assert_eq!(evaluated.status, 200, "{evaluated:#?}");
+    let refused = server.post(
+        "/v1/evaluations?token=QUERY-MARKER",
+        Some("ght_nope"),
+        b"{}",
+    );
+    assert_eq!(refused.status, 401, "{refused:#?}");
+    let listed = server.get("/v1/decisions?environment=QUERY-MARKER", Some(&world.read));
+    assert_eq!(listed.status, 200, "{listed:#?}");
+    let lines = server.stop_with_log();
+    let objects: Vec<Value> = lines
+        .iter()
+        .map(|line| {
+            for secret in [
+                &world.evaluate,
+                &world.read,
+                "ght_nope",
+                "BODY-MARKER",
+                "QUERY-MARKER",
+            ] {
+                assert!(!line.contains(secret), "the log shows {secret}: {line}");
+            }
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+        })
+        .collect();
+    for object in &objects {
+        let time = object["time"].as_str().expect("time");
+        assert!(
+            gatehouse_e2e::openapi::pattern_matches(
+                "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
+                time
+            ),
+            "{object}"
+        );
+        assert!(
+            object["level"].is_string() && object["message"].is_string(),
+            "{object}"
+        );
+    }
+    let requests: Vec<&Value> = objects.iter().filter(|o| o["event"] == "request").collect();
+    let find = |method: &str, path: &str, status: u16| {
+        requests
+            .iter()
+            .find(|o| o["method"] == method && o["path"] == path && o["status"] == status)
+            .unwrap_or_else(|| panic!("no {method} {path} {status} in {requests:#?}"))
+    };
+    let evaluation = find("POST", "/v1/evaluations", 200);
+    assert_eq!(evaluation["decision_id"], evaluated.body["decision_id"]);
+    assert_eq!(evaluation["token"], "ci");
+    assert!(evaluation["latency_ms"].is_u64(), "{evaluation}");
+    let unauthorized = find("POST", "/v1/evaluations", 401);
+    assert_eq!(unauthorized["token"], Value::Null);
+    assert_eq!(unauthorized["decision_id"], Value::Null);
+    assert_eq!(find("GET", "/v1/decisions", 200)["token"], "auditor");
+    assert!(
+        objects.iter().any(|o| o["event"] == "listening"),
+        "{objects:#?}"
+    );
+}
+
 /// The value of one series (`name{labels}` exactly as rendered) in a
 /// Prometheus text exposition.
 fn sample(text: &str, series: &str) -> Option<f64> {
@@ -423,9 +752,7 @@ fn sample(text: &str, series: &str) -> Option<f64> {
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
-#[test]
-fn metrics_count_decisions_latency_pending_requests_waits_and_refused_approvals() {
-    let world = World::new();
+fn metrics_count_decisions_latency_pending_requests_waits_and_refused_approvals(world: World) {
     let server = world.serve(&[]);
     // The `read` scope, like the audit trail.
     assert_eq!(server.get("/metrics", None).status, 401);
@@ -524,7 +851,51 @@ fn metrics_count_decisions_latency_pending_requests_waits_and_refused_approvals(
     );
 }
 
-/// Runs one SQL statement on the SQLite store at `url`, beside the server.
+/// Runs one SQL statement on the store at `url` (either kind), beside the
+/// server.
+fn execute(url: &str, sql: &str) {
+    if url.starts_with("postgres://") {
+        let db = url
+            .rsplit('/')
+            .next()
+            .and_then(|tail| tail.split('?').next())
+            .expect("a database name");
+        let cluster = gatehouse_e2e::postgres::shared_or_skip("execute").expect("the cluster");
+        cluster.psql(db, sql);
+        return;
+    }
+    sqlite_execute(url, sql);
+}
+
+/// The rows of `table` in the store at `url` (either kind), read beside the
+/// server.
+fn count_rows(url: &str, table: &str) -> usize {
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    if url.starts_with("postgres://") {
+        let db = url
+            .rsplit('/')
+            .next()
+            .and_then(|tail| tail.split('?').next())
+            .expect("a database name");
+        let cluster = gatehouse_e2e::postgres::shared_or_skip("count_rows").expect("the cluster");
+        return cluster.psql(db, &sql).parse().expect("a count");
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        let n: i64 = sqlx::query_scalar(&sql)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        usize::try_from(n).expect("a count")
+    })
+}
+
+/// Runs one SQL statement on the SQLite store at `url`.
 fn sqlite_execute(url: &str, sql: &str) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -14,6 +14,9 @@
 //!   release racing on both replicas open exactly one pending request; the
 //!   decisions are numbered without gaps or duplicates.
 //!
+//! serve.rs runs its whole API suite on PostgreSQL too (`postgres::*`);
+//! the loop here stays as the test SECURITY.md names.
+//!
 //! Without PostgreSQL installed each test skips, saying why (a failure
 //! under `CI=true`).
 

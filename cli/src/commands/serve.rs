@@ -18,9 +18,11 @@ the endpoint names (evaluate, approve, read); make tokens with
 `gatehouse serve token add NAME --scopes ... --tokens-file FILE`.
 
 It listens on loopback unless --listen says otherwise; put TLS in a reverse proxy
-in front of it. It prints `gatehouse: listening on http://ADDR ...` on stderr once
-it accepts connections, and stops on SIGINT or SIGTERM after the requests in
-flight are answered.
+in front of it (docs/deployment.md). It prints `gatehouse: listening on
+http://ADDR ...` on stderr once it accepts connections (with --log-format json, an
+object with \"event\": \"listening\"), logs each request, and stops on SIGINT or
+SIGTERM: no new connections, the requests in flight answered and recorded, within
+--shutdown-timeout.
 
 Exit codes:
   0  stopped by a signal
@@ -62,6 +64,25 @@ pub struct ServeArgs {
     /// How long an approval request waits for a decision before it expires, in hours.
     #[arg(long, value_name = "HOURS", default_value_t = gatehouse_server::DEFAULT_REQUEST_TTL_HOURS)]
     pub request_ttl_hours: u64,
+
+    /// Seconds a client may take to send its request head, and then its body
+    /// (a stalled or slow client: connection closed, or 408; nothing recorded).
+    #[arg(long, value_name = "SECONDS", default_value_t = gatehouse_server::DEFAULT_REQUEST_TIMEOUT_SECS)]
+    pub request_timeout: u64,
+
+    /// Connections served at once; past them new ones wait in the kernel's backlog.
+    #[arg(long, value_name = "N", default_value_t = gatehouse_server::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+
+    /// Seconds a shutdown (SIGTERM, SIGINT) waits for the requests in flight.
+    #[arg(long, value_name = "SECONDS", default_value_t = gatehouse_server::DEFAULT_SHUTDOWN_TIMEOUT_SECS)]
+    pub shutdown_timeout: u64,
+
+    /// The log on stderr: text (`gatehouse: ...` lines) or json (one object per
+    /// line: time, level, message; for requests method, path, status,
+    /// latency_ms, decision_id, token name).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
 
     /// `token add`.
     #[command(subcommand)]
@@ -120,6 +141,16 @@ pub fn run(args: &ServeArgs, engines: &EngineSettings) -> i32 {
         workers: args.workers,
         queue: args.queue,
         request_ttl_hours: args.request_ttl_hours,
+        request_timeout_secs: args.request_timeout,
+        max_connections: args.max_connections,
+        shutdown_timeout_secs: args.shutdown_timeout,
+        log_format: match args.log_format.parse() {
+            Ok(format) => format,
+            Err(e) => {
+                print_error(&e);
+                return EXIT_ERROR;
+            }
+        },
     };
     let settings = engines.clone();
     let source = move |cache_dir: Option<&std::path::Path>| settings.for_policy_set(cache_dir);

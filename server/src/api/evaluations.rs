@@ -178,6 +178,7 @@ pub(crate) async fn create(
         .record_decision(&decision, request.as_ref())
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    crate::logging::note_decision(&decision.id);
     count_decision(&app, &evaluated, &decision.verdict);
     Ok(Json(json!({
         "decision_id": decision.id,

@@ -35,6 +35,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/decisions", get(decisions::list))
         .route("/v1/decisions/{id}", get(decisions::show))
         .fallback(|| async { ApiError::not_found("no such endpoint; see docs/api.md") })
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            crate::logging::requests,
+        ))
         .with_state(app)
 }
 
@@ -99,6 +103,7 @@ pub(crate) fn authorize(app: &App, headers: &HeaderMap, scope: Scope) -> Result<
     let entry = tokens
         .find(token)
         .ok_or_else(|| unauthorized("unknown token"))?;
+    crate::logging::note_token(&entry.name);
     if !entry.scopes.contains(&scope) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -122,10 +127,19 @@ const DRAIN_BYTES: usize = 64 << 20;
 const DRAIN_SECS: u64 = 10;
 
 /// Reads a JSON body of at most the server's `--max-input-mib` (413 above
-/// it) and parses it strictly (400 naming the problem).
+/// it) within its `--request-timeout` (408 for a client that stalls or
+/// trickles it), and parses it strictly (400 naming the problem and where).
 pub(crate) async fn json_body<T: DeserializeOwned>(app: &App, body: Body) -> Result<T, ApiError> {
+    let seconds = app.request_timeout.as_secs();
+    let bytes = tokio::time::timeout(app.request_timeout, read_body(app.max_body_bytes, body))
+        .await
+        .map_err(|_| ApiError::request_timeout(seconds))??;
+    parse_json(&bytes)
+}
+
+/// The body, whole, or 413 past `limit` bytes.
+async fn read_body(limit: usize, body: Body) -> Result<Vec<u8>, ApiError> {
     use http_body_util::BodyExt;
-    let limit = app.max_body_bytes;
     let mut body = body;
     let mut bytes: Vec<u8> = Vec::new();
     let mut over = false;
@@ -164,8 +178,37 @@ pub(crate) async fn json_body<T: DeserializeOwned>(app: &App, body: Body) -> Res
             ),
         ));
     }
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request(format!("the request body is not valid: {e}")))
+    Ok(bytes)
+}
+
+/// Parses a JSON body strictly: a syntax error, a wrong type, a missing or
+/// an unknown field is a 400 whose message says what and where
+/// (`at approvals[0]: unknown field ...`).
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let error = match serde_json::from_slice(bytes) {
+        Ok(value) => return Ok(value),
+        Err(error) => error,
+    };
+    // Where in the document: a second pass that tracks the path, used only
+    // when it finds the same problem.
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let path = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Err(tracked) if tracked.inner().to_string() == error.to_string() => {
+            let path = tracked.path().to_string();
+            (path != ".").then_some(path)
+        }
+        _ => None,
+    };
+    let fix = match error.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            "send one JSON object (docs/api.md)"
+        }
+        _ => "see the request body's fields in docs/api.md",
+    };
+    Err(ApiError::bad_request(match path {
+        Some(path) => format!("the request body is not valid at {path}: {error}; {fix}"),
+        None => format!("the request body is not valid: {error}; {fix}"),
+    }))
 }
 
 /// An id from a path or query: short, plain characters (anything else
@@ -184,4 +227,64 @@ pub(crate) fn new_id(prefix: &str) -> Result<String, ApiError> {
     getrandom::fill(&mut bytes)
         .map_err(|e| ApiError::internal(format!("cannot get random bytes: {e}")))?;
     Ok(format!("{prefix}{}", hex::encode(bytes)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Inner {
+        #[allow(dead_code)]
+        statement: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Outer {
+        #[allow(dead_code)]
+        release: Box<serde_json::value::RawValue>,
+        #[serde(default)]
+        #[allow(dead_code)]
+        approvals: Vec<Inner>,
+    }
+
+    fn message(body: &str) -> String {
+        match parse_json::<Outer>(body.as_bytes()) {
+            Ok(parsed) => panic!("{body} parsed: {parsed:?}"),
+            Err(e) => {
+                assert_eq!(e.status, StatusCode::BAD_REQUEST);
+                e.message
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_named_with_where_they_are() {
+        let top = message(r#"{"release": {}, "relase_stream": "x"}"#);
+        assert!(top.contains("unknown field `relase_stream`"), "{top}");
+        let nested =
+            message(r#"{"release": {"a": 1}, "approvals": [{"statement": "s", "sig": "x"}]}"#);
+        assert!(nested.contains("at approvals[0]"), "{nested}");
+        assert!(nested.contains("unknown field `sig`"), "{nested}");
+    }
+
+    #[test]
+    fn malformed_and_mistyped_bodies_say_what_is_wrong() {
+        let cut = message(r#"{"release": "#);
+        assert!(
+            cut.contains("EOF") && cut.contains("send one JSON object"),
+            "{cut}"
+        );
+        let missing = message(r#"{"approvals": []}"#);
+        assert!(missing.contains("missing field `release`"), "{missing}");
+        let typed = message(r#"{"release": 1, "approvals": {"statement": "s"}}"#);
+        assert!(
+            typed.contains("at approvals") && typed.contains("invalid type"),
+            "{typed}"
+        );
+        assert!(parse_json::<Outer>(br#"{"release": {"x": [1, 2]}}"#).is_ok());
+    }
 }

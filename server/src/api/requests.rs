@@ -334,6 +334,7 @@ async fn try_approve(
         .map_err(|e| ApiError::internal(e.to_string()))?;
     let row = match accepted {
         Accepted::Done(row) => {
+            crate::logging::note_decision(&decision.id);
             count_decision(app, &evaluated, &decision.verdict);
             if row.state == "approved" {
                 app.metrics
