@@ -89,7 +89,8 @@ pub enum Command {
     #[command(after_help = CHECK_HELP)]
     Check(CheckArgs),
     /// Check (`verify`) or re-evaluate (`replay`) an audit log written by
-    /// `eval --audit-log` (docs/audit.md).
+    /// `eval --audit-log`, or check or export (`export`) the audit chain of
+    /// a `gatehouse serve` store with `--store URL` (docs/audit.md).
     #[command(after_help = audit::AUDIT_HELP)]
     Audit(AuditArgs),
     /// Compile policies into the compile cache ahead of time (e.g. in a policy

@@ -1,7 +1,8 @@
-//! `gatehouse audit verify|replay` (docs/audit.md): check an audit log's
-//! chain and checkpoints, or re-evaluate its decisions
-//! ([`gatehouse_core::audit::replay`]) and print what differs. Writing the
-//! records is `eval`'s ([`super::eval_audit`]).
+//! `gatehouse audit verify|replay|export` (docs/audit.md): check an audit
+//! log's chain and checkpoints (a file, or the chain in a `gatehouse serve`
+//! store), re-evaluate its decisions ([`gatehouse_core::audit::replay`]) and
+//! print what differs, or export a store's chain as a file. Writing the
+//! records is `eval`'s ([`super::eval_audit`]) and the server's.
 
 use crate::args::OutputFormat;
 use crate::engines::EngineSettings;
@@ -31,6 +32,13 @@ Exit codes (replay):
   3  a record could not be replayed (policy or allowed_signers file not found,
      error), or the file cannot be read";
 
+/// Exit codes of `gatehouse audit export`.
+pub const EXPORT_HELP: &str = "\
+Exit codes:
+  0  every record was written
+  3  the store cannot be opened or read (or is at another schema version),
+     or the output cannot be written";
+
 /// Arguments of `gatehouse audit`.
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
@@ -46,9 +54,14 @@ pub enum AuditCommand {
     /// inserted, reordered or truncated line, or OK with the record count.
     #[command(after_help = AUDIT_HELP)]
     Verify {
-        /// The audit log (written by `eval --audit-log`).
-        #[arg(value_name = "FILE")]
-        file: PathBuf,
+        /// The audit log (written by `eval --audit-log`, or `audit export`).
+        #[arg(value_name = "FILE", required_unless_present = "store")]
+        file: Option<PathBuf>,
+        /// Verify the chain kept in a `gatehouse serve` store instead of a
+        /// file: sqlite://FILE or postgres://USER@HOST/DB (read only; never
+        /// created or migrated).
+        #[arg(long, value_name = "URL", conflicts_with_all = ["file", "allowed_signers"])]
+        store: Option<String>,
         /// Check every checkpoint's signature (`eval --audit-key`) against this
         /// OpenSSH allowed_signers file: the key must be listed, with the
         /// gatehouse-audit namespace allowed, valid at the checkpoint's time.
@@ -66,6 +79,18 @@ pub enum AuditCommand {
         /// Report format (github prints text).
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
+    },
+    /// Write the audit chain of a `gatehouse serve` store as JSON lines, one
+    /// record per line, exactly the stored bytes: `audit verify FILE`
+    /// accepts the result.
+    #[command(after_help = EXPORT_HELP)]
+    Export {
+        /// The store: sqlite://FILE or postgres://USER@HOST/DB (read only).
+        #[arg(long, value_name = "URL")]
+        store: String,
+        /// Write to this file (created or replaced) instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Re-evaluate every recorded input with the policy of the recorded digest
     /// and list the records whose verdict differs.
@@ -99,7 +124,16 @@ pub enum AuditCommand {
 pub fn run(args: &AuditArgs, engines: &EngineSettings) -> i32 {
     match &args.command {
         AuditCommand::Verify {
-            file,
+            store: Some(url), ..
+        } => verify_store(url, output_of(&args.command)),
+        AuditCommand::Export { store, output } => export(store, output.as_deref()),
+        AuditCommand::Verify { file: None, .. } => report_error(
+            &ErrorReport::new("audit verify: give a FILE or --store URL".to_string()),
+            output_of(&args.command),
+        ),
+        AuditCommand::Verify {
+            file: Some(file),
+            store: None,
             allowed_signers,
             principal,
             require_signed,
@@ -128,6 +162,122 @@ pub fn run(args: &AuditArgs, engines: &EngineSettings) -> i32 {
             engines,
         ),
     }
+}
+
+fn output_of(command: &AuditCommand) -> OutputFormat {
+    match command {
+        AuditCommand::Verify { output, .. } | AuditCommand::Replay { output, .. } => *output,
+        AuditCommand::Export { .. } => OutputFormat::Text,
+    }
+}
+
+/// Reads a store's chain, each line's bytes ([`gatehouse_server::store::chain`]).
+#[cfg(feature = "serve")]
+fn store_lines(
+    url: &str,
+    each: impl FnMut(i64, String) -> Result<(), String>,
+) -> Result<(), String> {
+    gatehouse_server::store::chain::read_chain(url, each)
+}
+
+/// The store URL for messages, a PostgreSQL password hidden.
+#[cfg(feature = "serve")]
+fn store_name(url: &str) -> String {
+    gatehouse_server::store::redact(url)
+}
+
+#[cfg(not(feature = "serve"))]
+fn store_name(url: &str) -> String {
+    line(url)
+}
+
+#[cfg(not(feature = "serve"))]
+fn store_lines(
+    _url: &str,
+    _each: impl FnMut(i64, String) -> Result<(), String>,
+) -> Result<(), String> {
+    Err("--store: this gatehouse was built without the `serve` feature; build the default features (cargo install gatehouse) to read a store".into())
+}
+
+/// `audit verify --store`: the same checks and messages as for a file; a
+/// line number is the record's seq (`SELECT * FROM decisions WHERE seq = N`).
+fn verify_store(url: &str, output: OutputFormat) -> i32 {
+    let name = format!("--store {}", store_name(url));
+    let mut lines: Vec<Vec<u8>> = Vec::new();
+    if let Err(e) = store_lines(url, |_, text| {
+        lines.push(text.into_bytes());
+        Ok(())
+    }) {
+        return report_error(&ErrorReport::new(e), output);
+    }
+    match gatehouse_core::audit::verify_lines(&lines) {
+        Err(mut problem) => {
+            problem.message = format!(
+                "{} (the record with seq {}: SELECT * FROM decisions WHERE seq = {} in the store)",
+                problem.message, problem.line, problem.line
+            );
+            verify_failed_named(&name, &problem, output)
+        }
+        Ok(verified) => {
+            if output == OutputFormat::Json {
+                print_json(&serde_json::json!({
+                    "schema": "gatehouse.audit-verify/v1",
+                    "ok": true,
+                    "records": verified.records,
+                    "last_sha256": verified.last_sha256,
+                    "undelivered": verified.undelivered,
+                    "lines": verified.lines,
+                    "checkpoints": 0,
+                    "signatures": "not-verified",
+                }));
+            } else {
+                println!(
+                    "OK: {} records, chain intact (last line sha256 {})",
+                    verified.records, verified.last_sha256
+                );
+            }
+            0
+        }
+    }
+}
+
+/// `audit export --store`: every chain line and a newline, as stored.
+fn export(url: &str, output: Option<&Path>) -> i32 {
+    use std::io::Write;
+    let text = OutputFormat::Text;
+    let mut out: Box<dyn Write> = match output {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(file) => Box::new(std::io::BufWriter::new(file)),
+            Err(e) => {
+                return report_error(
+                    &ErrorReport::new(format!(
+                        "--output {}: cannot create it: {e}",
+                        path.display()
+                    )),
+                    text,
+                );
+            }
+        },
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut count = 0u64;
+    let written = store_lines(url, |_, record| {
+        count += 1;
+        out.write_all(record.as_bytes())
+            .and_then(|()| out.write_all(b"\n"))
+            .map_err(|e| format!("cannot write the export: {e}"))
+    })
+    .and_then(|()| {
+        out.flush()
+            .map_err(|e| format!("cannot write the export: {e}"))
+    });
+    if let Err(e) = written {
+        return report_error(&ErrorReport::new(e), text);
+    }
+    if let Some(path) = output {
+        eprintln!("exported {count} records to {}", path.display());
+    }
+    0
 }
 
 fn print_json(value: &impl Serialize) {
@@ -313,12 +463,17 @@ fn verify_failed(
     problem: &gatehouse_core::audit::Problem,
     output: OutputFormat,
 ) -> i32 {
+    verify_failed_named(&file.display().to_string(), problem, output)
+}
+
+fn verify_failed_named(
+    name: &str,
+    problem: &gatehouse_core::audit::Problem,
+    output: OutputFormat,
+) -> i32 {
     crate::output::print_error(&format!(
         "{}: line {}: {}: {}",
-        file.display(),
-        problem.line,
-        problem.kind,
-        problem.message
+        name, problem.line, problem.kind, problem.message
     ));
     if output == OutputFormat::Json {
         print_json(&serde_json::json!({

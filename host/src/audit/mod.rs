@@ -566,6 +566,13 @@ pub fn verify(path: &Path) -> Result<Result<Verified, Problem>, String> {
     Ok(check_lines(&lines, truncated))
 }
 
+/// Checks lines read from somewhere other than a file (the service's store,
+/// `gatehouse audit verify --store`), each without its newline, exactly as
+/// [`verify`] checks a file's; line `n` is the 1-based position.
+pub fn verify_lines(lines: &[Vec<u8>]) -> Result<Verified, Problem> {
+    check_lines(lines, false)
+}
+
 fn check_lines(lines: &[Vec<u8>], truncated: bool) -> Result<Verified, Problem> {
     let problem = |line: usize, kind, message: String| Problem {
         line: line as u64 + 1,

@@ -10,14 +10,15 @@
 //! form of a statement gets it from [`super::Dialect`].
 
 /// The schema version this binary writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`: its statements, run in
 /// one transaction with the row recording it.
-pub const MIGRATIONS: &[&[&str]] = &[&[
-    // The audit trail: one row per decision (or evaluation error), with the
-    // report and the audit record as JSON. `seq` orders and pages it.
-    "CREATE TABLE decisions (
+pub const MIGRATIONS: &[&[&str]] = &[
+    &[
+        // The audit trail: one row per decision (or evaluation error), with the
+        // report and the audit record as JSON. `seq` orders and pages it.
+        "CREATE TABLE decisions (
         seq BIGINT PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
         created_at BIGINT NOT NULL,
@@ -32,14 +33,14 @@ pub const MIGRATIONS: &[&[&str]] = &[&[
         report TEXT NOT NULL,
         record TEXT NOT NULL
     )",
-    "CREATE INDEX decisions_by_environment ON decisions (environment, seq)",
-    "CREATE INDEX decisions_by_time ON decisions (created_at)",
-    // A release waiting for people: opened by a require-approval decision,
-    // joined by later ones for the same digest and environment, closed by
-    // approvals, a signed rejection or expiry. `submission` is the
-    // evaluation request (without approvals), so that it can be evaluated
-    // again with the approvals posted since.
-    "CREATE TABLE approval_requests (
+        "CREATE INDEX decisions_by_environment ON decisions (environment, seq)",
+        "CREATE INDEX decisions_by_time ON decisions (created_at)",
+        // A release waiting for people: opened by a require-approval decision,
+        // joined by later ones for the same digest and environment, closed by
+        // approvals, a signed rejection or expiry. `submission` is the
+        // evaluation request (without approvals), so that it can be evaluated
+        // again with the approvals posted since.
+        "CREATE TABLE approval_requests (
         id TEXT PRIMARY KEY,
         seq BIGINT NOT NULL UNIQUE,
         release_digest TEXT NOT NULL,
@@ -54,13 +55,13 @@ pub const MIGRATIONS: &[&[&str]] = &[&[
         updated_at BIGINT NOT NULL,
         resolution TEXT
     )",
-    // At most one pending request per release and environment, whichever
-    // replica opens it.
-    "CREATE UNIQUE INDEX approval_requests_one_pending
+        // At most one pending request per release and environment, whichever
+        // replica opens it.
+        "CREATE UNIQUE INDEX approval_requests_one_pending
         ON approval_requests (release_digest, environment) WHERE state = 'pending'",
-    // Signed approvals (and rejections) accepted onto a request: the
-    // statement and signature as uploaded, who signed, who uploaded.
-    "CREATE TABLE approvals (
+        // Signed approvals (and rejections) accepted onto a request: the
+        // statement and signature as uploaded, who signed, who uploaded.
+        "CREATE TABLE approvals (
         seq BIGINT PRIMARY KEY,
         request_id TEXT NOT NULL,
         statement TEXT NOT NULL,
@@ -71,8 +72,32 @@ pub const MIGRATIONS: &[&[&str]] = &[&[
         uploaded_by TEXT NOT NULL,
         created_at BIGINT NOT NULL
     )",
-    "CREATE INDEX approvals_by_request ON approvals (request_id, seq)",
-]];
+        "CREATE INDEX approvals_by_request ON approvals (request_id, seq)",
+    ],
+    &[
+        // Version 2: one audit chain per store (super::chain). `decisions.record`
+        // becomes the chain line (seq = the decision's seq, prev_sha256 = the
+        // sha256 of the line before), and `record_sha256` its sha256, so that
+        // the next append need not read and hash the last line. Decisions
+        // recorded before are chained in seq order by the migration itself
+        // ([`CHAIN_EXISTING`]), in the same transaction.
+        "ALTER TABLE decisions ADD COLUMN record_sha256 TEXT",
+        // A release, stored once per digest: the normalised release JSON a
+        // decision's audit record would otherwise carry in `input`.
+        "CREATE TABLE releases (
+        release_digest TEXT PRIMARY KEY,
+        release TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+    )",
+        // Reads check cheaply, without the write lock, whether anything is due
+        // to expire (Store::expire_now).
+        "CREATE INDEX approval_requests_by_expiry ON approval_requests (state, expires_at)",
+    ],
+];
+
+/// The migration after whose statements the decisions already recorded are
+/// chained (their records rewritten as chain lines, in seq order).
+pub const CHAIN_EXISTING: i64 = 2;
 
 #[cfg(test)]
 mod tests {

@@ -9,10 +9,16 @@
 //! read cannot always upgrade to a write), and for PostgreSQL replicas by an
 //! advisory transaction lock taken first in each write, so that `seq`
 //! numbers (`MAX + 1` inside the write) never fork.
+//!
+//! The decisions are one audit chain ([`chain`]): each decision's record is
+//! linked to the one before inside the transaction that records it, under
+//! that same serialisation, so every replica appends to one chain without
+//! forks, gaps or duplicates.
 
+pub mod chain;
 pub mod migrations;
 
-use migrations::{MIGRATIONS, SCHEMA_VERSION};
+use migrations::{CHAIN_EXISTING, MIGRATIONS, SCHEMA_VERSION};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::fmt;
@@ -81,7 +87,9 @@ pub struct NewDecision {
     pub approvers: Vec<String>,
     /// The report (or error report) JSON.
     pub report: String,
-    /// The audit record JSON.
+    /// The audit record JSON: as the evaluation built it when recording
+    /// (the store links it into the chain and moves its release out,
+    /// [`chain::link`]); as read, the chain line exactly as stored.
     pub record: String,
 }
 
@@ -230,10 +238,43 @@ impl Store {
     /// Opens (creating a SQLite file when missing) and migrates the store at
     /// `url`. A store whose schema is newer than this binary's is refused.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let store = Store::connect(url, true).await?;
+        store.migrate(url).await?;
+        Ok(store)
+    }
+
+    /// Opens an existing store to read it (`gatehouse audit verify|export
+    /// --store`): never creates or migrates one; a store at another schema
+    /// version than this binary's is refused, saying what to do.
+    pub async fn open_existing(url: &str) -> Result<Store, StoreError> {
+        let store = Store::connect(url, false).await?;
+        let version = store.schema_version().await.map_err(|e| {
+            StoreError(format!(
+                "--store {}: not a gatehouse store ({e}); pass the URL `gatehouse serve --store` uses",
+                redact(url)
+            ))
+        })?;
+        if version != SCHEMA_VERSION {
+            return Err(StoreError(format!(
+                "--store {}: the store is at schema version {version}, this gatehouse reads version {SCHEMA_VERSION}: {}",
+                redact(url),
+                if version < SCHEMA_VERSION {
+                    "start this version's `gatehouse serve --store URL` once to migrate it"
+                } else {
+                    "use the newer gatehouse that wrote it"
+                }
+            )));
+        }
+        Ok(store)
+    }
+
+    async fn connect(url: &str, create: bool) -> Result<Store, StoreError> {
         let dialect = Dialect::of(url)?;
         sqlx::any::install_default_drivers();
         let connect_url = match dialect {
-            Dialect::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            Dialect::Sqlite if !url.contains('?') => {
+                format!("{url}?mode={}", if create { "rwc" } else { "rw" })
+            }
             _ => url.to_string(),
         };
         let pool = AnyPoolOptions::new()
@@ -249,14 +290,13 @@ impl Store {
             dialect,
             writes: tokio::sync::Mutex::new(()),
         };
-        if dialect == Dialect::Sqlite {
+        if dialect == Dialect::Sqlite && create {
             // Readers do not block the writer, and the setting stays with the file.
             sqlx::query("PRAGMA journal_mode=WAL")
                 .fetch_optional(&store.pool)
                 .await
                 .map_err(db("enabling write-ahead logging"))?;
         }
-        store.migrate(url).await?;
         Ok(store)
     }
 
@@ -315,6 +355,9 @@ impl Store {
                     .await
                     .map_err(|e| StoreError(format!("store: migration {version}: {e}")))?;
             }
+            if version == CHAIN_EXISTING {
+                Store::chain_existing(&mut tx).await?;
+            }
             sqlx::query("INSERT INTO gatehouse_schema (version) VALUES ($1)")
                 .bind(version)
                 .execute(&mut *tx)
@@ -322,6 +365,65 @@ impl Store {
                 .map_err(db("recording the schema version"))?;
         }
         tx.commit().await.map_err(db("committing the migrations"))
+    }
+
+    /// Chains the decisions recorded before the store had a chain (schema
+    /// version 1), in seq order: each record becomes the chain line with its
+    /// decision's seq, linked to the line before, its release moved to
+    /// `releases`. Nothing else in a record changes.
+    async fn chain_existing(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    ) -> Result<(), StoreError> {
+        let rows = sqlx::query("SELECT seq, created_at, record FROM decisions ORDER BY seq")
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db("reading the decisions to chain"))?;
+        let mut prev: Option<String> = None;
+        for row in rows {
+            let seq: i64 = row.try_get("seq").map_err(db("reading a decision"))?;
+            let created_at: i64 = row
+                .try_get("created_at")
+                .map_err(db("reading a decision"))?;
+            let record: String = row.try_get("record").map_err(db("reading a decision"))?;
+            let linked = chain::link(&record, seq, prev.as_deref()).map_err(|e| {
+                StoreError(format!(
+                    "store: migration {CHAIN_EXISTING}: decision seq {seq}: {}",
+                    e.0
+                ))
+            })?;
+            Store::keep_release(tx, linked.release.as_ref(), created_at).await?;
+            sqlx::query("UPDATE decisions SET record = $1, record_sha256 = $2 WHERE seq = $3")
+                .bind(linked.line)
+                .bind(linked.sha256.clone())
+                .bind(seq)
+                .execute(&mut **tx)
+                .await
+                .map_err(db("chaining a decision"))?;
+            prev = Some(linked.sha256);
+        }
+        Ok(())
+    }
+
+    /// Stores a release once per digest (a later decision on the same
+    /// digest finds it there).
+    async fn keep_release(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        release: Option<&(String, String)>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let Some((digest, json)) = release else {
+            return Ok(());
+        };
+        sqlx::query(
+            "INSERT INTO releases (release_digest, release, created_at) VALUES ($1, $2, $3) ON CONFLICT (release_digest) DO NOTHING",
+        )
+        .bind(digest.clone())
+        .bind(json.clone())
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map_err(db("storing the release"))?;
+        Ok(())
     }
 
     /// Begins a write: the in-process lock, then the transaction, then (on
@@ -355,8 +457,22 @@ impl Store {
     }
 
     /// Expires what ran out (reads call this first, so that they never
-    /// show a stale request as pending).
+    /// show a stale request as pending). A read does not serialise on the
+    /// writers: it only looks (one indexed query) whether a pending request
+    /// is past its time, and takes the write lock only when one is, which
+    /// happens once per expired request. Writes expire inside their own
+    /// transaction ([`Store::record_decision`], [`Store::accept_approval`]).
     pub async fn expire_now(&self, now: i64) -> Result<(), StoreError> {
+        let due = sqlx::query(
+            "SELECT id FROM approval_requests WHERE state = 'pending' AND expires_at <= $1 LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("looking for expired requests"))?;
+        if due.is_none() {
+            return Ok(());
+        }
         let (mut tx, _lock) = self.begin_write().await?;
         Store::expire(&mut tx, now).await?;
         tx.commit().await.map_err(db("committing expiry"))
@@ -379,10 +495,32 @@ impl Store {
         d: &NewDecision,
         request_id: Option<&str>,
     ) -> Result<(), StoreError> {
-        let seq = Store::next_seq(tx, "decisions").await?;
+        // The chain's last line, under the write lock: its seq and sha256.
+        let last =
+            sqlx::query("SELECT seq, record_sha256 FROM decisions ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db("reading the audit chain's last line"))?;
+        let (seq, prev) = match last {
+            None => (1, None),
+            Some(row) => {
+                let seq: i64 = row.try_get("seq").map_err(db("reading the audit chain"))?;
+                let sha: Option<String> = row
+                    .try_get("record_sha256")
+                    .map_err(db("reading the audit chain"))?;
+                let sha = sha.ok_or_else(|| {
+                    StoreError(format!(
+                        "store: decision seq {seq} has no record_sha256: the audit chain was altered; run `gatehouse audit verify --store URL`"
+                    ))
+                })?;
+                (seq + 1, Some(sha))
+            }
+        };
+        let linked = chain::link(&d.record, seq, prev.as_deref())?;
+        Store::keep_release(tx, linked.release.as_ref(), d.created_at).await?;
         let approvers = serde_json::to_string(&d.approvers).unwrap_or_else(|_| "[]".into());
         sqlx::query(&format!(
-            "INSERT INTO decisions ({DECISION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            "INSERT INTO decisions ({DECISION_COLUMNS}, record_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         ))
         .bind(seq)
         .bind(d.id.clone())
@@ -396,7 +534,8 @@ impl Store {
         .bind(d.submitted_by.clone())
         .bind(approvers)
         .bind(d.report.clone())
-        .bind(d.record.clone())
+        .bind(linked.line)
+        .bind(linked.sha256)
         .execute(&mut **tx)
         .await
         .map_err(db("recording the decision"))?;
@@ -616,6 +755,43 @@ impl Store {
             .collect()
     }
 
+    /// The chain's lines after `after` (a seq), at most `limit`, in order:
+    /// each line's seq and its text exactly as stored (`audit verify
+    /// --store`, `audit export --store`).
+    pub async fn audit_page(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT seq, record FROM decisions WHERE seq > $1 ORDER BY seq LIMIT $2")
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db("reading the audit chain"))?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("seq").map_err(db("reading the audit chain"))?,
+                    row.try_get("record")
+                        .map_err(db("reading the audit chain"))?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The normalised release JSON stored for a digest.
+    pub async fn release(&self, digest: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT release FROM releases WHERE release_digest = $1")
+            .bind(digest.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading a release"))?;
+        row.map(|r| r.try_get("release").map_err(db("reading a release")))
+            .transpose()
+    }
+
     /// One decision.
     pub async fn decision(&self, id: &str) -> Result<Option<DecisionRow>, StoreError> {
         let row = sqlx::query(&format!(
@@ -772,8 +948,158 @@ mod tests {
             submitted_by: "ci".into(),
             approvers: Vec::new(),
             report: "{}".into(),
-            record: "{}".into(),
+            record: record_json("sha256:00"),
         }
+    }
+
+    /// An audit record as an evaluation builds it (unlinked, with its input).
+    fn record_json(digest: &str) -> String {
+        serde_json::json!({
+            "schema": gatehouse_core::audit::SCHEMA, "seq": 0, "time": "2026-01-01T00:00:00Z",
+            "evaluated_at": null, "host_version": "0", "input_sha256": "ab",
+            "input": {"environment": {"name": "prod"}, "changes": [1, 2, 3]}, "metadata": {},
+            "config": null, "policies": [], "verdict": "require-approval", "exit_code": 2,
+            "error": null, "limit_hit": null, "release_digest": digest, "prev_sha256": "",
+        })
+        .to_string()
+    }
+
+    async fn chain_lines(store: &Store) -> Vec<Vec<u8>> {
+        let page = store.audit_page(0, 1_000).await.expect("chain");
+        page.into_iter()
+            .map(|(_, line)| line.into_bytes())
+            .collect()
+    }
+
+    async fn count(store: &Store, table: &str) -> i64 {
+        let row = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+            .fetch_one(&store.pool)
+            .await
+            .expect("count");
+        row.try_get("n").expect("n")
+    }
+
+    #[tokio::test]
+    async fn decisions_are_one_verifiable_chain_and_a_release_is_kept_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("g.db").display());
+        let store = Store::open(&url).await.expect("open");
+        for id in ["d-1", "d-2", "d-3"] {
+            store
+                .record_decision(&decision(id), None)
+                .await
+                .expect("record");
+        }
+        let lines = chain_lines(&store).await;
+        let verified = gatehouse_core::audit::verify_lines(&lines).expect("an intact chain");
+        assert_eq!(verified.records, 3);
+        // The release is stored once, not in each line.
+        assert_eq!(count(&store, "releases").await, 1);
+        let release = store
+            .release("sha256:00")
+            .await
+            .expect("read")
+            .expect("kept");
+        assert!(release.contains("\"changes\":[1,2,3]"), "{release}");
+        for line in &lines {
+            let text = String::from_utf8_lossy(line);
+            assert!(text.contains("\"input\":null"), "{text}");
+        }
+        // What a decision reads back is its chain line, byte for byte.
+        let read = store.decision("d-2").await.expect("read").expect("there");
+        assert_eq!(read.decision.record.as_bytes(), &lines[1][..]);
+    }
+
+    #[tokio::test]
+    async fn a_version_1_store_is_chained_in_seq_order_by_the_migration() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("g.db").display());
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&format!("{url}?mode=rwc"))
+            .await
+            .expect("connect");
+        sqlx::query("CREATE TABLE gatehouse_schema (version BIGINT NOT NULL)")
+            .execute(&pool)
+            .await
+            .expect("schema table");
+        for statement in MIGRATIONS[0] {
+            sqlx::query(statement).execute(&pool).await.expect("v1");
+        }
+        sqlx::query("INSERT INTO gatehouse_schema (version) VALUES (1)")
+            .execute(&pool)
+            .await
+            .expect("v1 row");
+        for (seq, digest) in [(1_i64, "sha256:01"), (2, "sha256:02")] {
+            sqlx::query(&format!(
+                "INSERT INTO decisions ({DECISION_COLUMNS}) VALUES ($1, $2, 1000, $3, 'prod', 'main', 'require-approval', 2, NULL, 'ci', '[]', '{{}}', $4)"
+            ))
+            .bind(seq)
+            .bind(format!("d-{seq}"))
+            .bind(digest.to_string())
+            .bind(record_json(digest))
+            .execute(&pool)
+            .await
+            .expect("a version 1 decision");
+        }
+        pool.close().await;
+        let store = Store::open(&url).await.expect("migrate");
+        assert_eq!(
+            store.schema_version().await.expect("version"),
+            SCHEMA_VERSION
+        );
+        let lines = chain_lines(&store).await;
+        let verified = gatehouse_core::audit::verify_lines(&lines).expect("chained");
+        assert_eq!(verified.records, 2);
+        assert_eq!(count(&store, "releases").await, 2);
+        // New decisions continue the same chain.
+        store
+            .record_decision(&decision("d-3"), None)
+            .await
+            .expect("record");
+        let lines = chain_lines(&store).await;
+        assert_eq!(
+            gatehouse_core::audit::verify_lines(&lines)
+                .expect("chained")
+                .records,
+            3
+        );
+    }
+
+    #[tokio::test]
+    async fn a_read_does_not_wait_for_the_writers_when_nothing_expired() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("g.db").display());
+        let store = Store::open(&url).await.expect("open");
+        // A writer holds the lock: a read with nothing due must not queue
+        // behind it (it would wait forever here; the timeout only guards
+        // the test against hanging).
+        let held = store.writes.lock().await;
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(60), store.expire_now(1_000));
+        read.await
+            .expect("not blocked on the write lock")
+            .expect("expire");
+        drop(held);
+        // With a request due, it expires it.
+        let request = NewRequest {
+            id: "r-1".into(),
+            release_digest: "sha256:00".into(),
+            environment: "prod".into(),
+            release_stream: "main".into(),
+            owed: "[]".into(),
+            instructions: "[]".into(),
+            submission: "{}".into(),
+            expires_at: 1_500,
+        };
+        store
+            .record_decision(&decision("d-1"), Some(&request))
+            .await
+            .expect("record");
+        store.expire_now(2_000).await.expect("expire");
+        let row = store.request("r-1").await.expect("read").expect("there");
+        assert_eq!(row.state, "expired");
     }
 
     #[tokio::test]
