@@ -324,7 +324,7 @@ fn a_store_from_a_newer_gatehouse_is_refused() {
     assert_eq!(run.code, 3, "{run:#?}");
     assert!(
         run.stderr
-            .contains("schema version 999, newer than this gatehouse's (1)"),
+            .contains("schema version 999, newer than this gatehouse's (2)"),
         "{}",
         run.stderr
     );

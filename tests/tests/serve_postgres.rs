@@ -220,8 +220,8 @@ fn two_replicas_on_one_postgres_share_requests_approvals_and_the_audit_trail() {
     });
     assert_eq!(
         pg.psql("postgres", "SELECT COUNT(*) FROM gatehouse_schema"),
-        "1",
-        "one migration recorded"
+        "2",
+        "each migration recorded once"
     );
 
     // Opened through A; seen, joined and approved through B.

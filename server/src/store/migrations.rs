@@ -10,14 +10,16 @@
 //! form of a statement gets it from [`super::Dialect`].
 
 /// The schema version this binary writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`: its statements, run in
 /// one transaction with the row recording it.
-pub const MIGRATIONS: &[&[&str]] = &[&[
-    // The audit trail: one row per decision (or evaluation error), with the
-    // report and the audit record as JSON. `seq` orders and pages it.
-    "CREATE TABLE decisions (
+pub const MIGRATIONS: &[&[&str]] = &[
+    // 1: decisions, approval requests, approvals.
+    &[
+        // The audit trail: one row per decision (or evaluation error), with the
+        // report and the audit record as JSON. `seq` orders and pages it.
+        "CREATE TABLE decisions (
         seq BIGINT PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
         created_at BIGINT NOT NULL,
@@ -32,14 +34,14 @@ pub const MIGRATIONS: &[&[&str]] = &[&[
         report TEXT NOT NULL,
         record TEXT NOT NULL
     )",
-    "CREATE INDEX decisions_by_environment ON decisions (environment, seq)",
-    "CREATE INDEX decisions_by_time ON decisions (created_at)",
-    // A release waiting for people: opened by a require-approval decision,
-    // joined by later ones for the same digest and environment, closed by
-    // approvals, a signed rejection or expiry. `submission` is the
-    // evaluation request (without approvals), so that it can be evaluated
-    // again with the approvals posted since.
-    "CREATE TABLE approval_requests (
+        "CREATE INDEX decisions_by_environment ON decisions (environment, seq)",
+        "CREATE INDEX decisions_by_time ON decisions (created_at)",
+        // A release waiting for people: opened by a require-approval decision,
+        // joined by later ones for the same digest and environment, closed by
+        // approvals, a signed rejection or expiry. `submission` is the
+        // evaluation request (without approvals), so that it can be evaluated
+        // again with the approvals posted since.
+        "CREATE TABLE approval_requests (
         id TEXT PRIMARY KEY,
         seq BIGINT NOT NULL UNIQUE,
         release_digest TEXT NOT NULL,
@@ -54,13 +56,13 @@ pub const MIGRATIONS: &[&[&str]] = &[&[
         updated_at BIGINT NOT NULL,
         resolution TEXT
     )",
-    // At most one pending request per release and environment, whichever
-    // replica opens it.
-    "CREATE UNIQUE INDEX approval_requests_one_pending
+        // At most one pending request per release and environment, whichever
+        // replica opens it.
+        "CREATE UNIQUE INDEX approval_requests_one_pending
         ON approval_requests (release_digest, environment) WHERE state = 'pending'",
-    // Signed approvals (and rejections) accepted onto a request: the
-    // statement and signature as uploaded, who signed, who uploaded.
-    "CREATE TABLE approvals (
+        // Signed approvals (and rejections) accepted onto a request: the
+        // statement and signature as uploaded, who signed, who uploaded.
+        "CREATE TABLE approvals (
         seq BIGINT PRIMARY KEY,
         request_id TEXT NOT NULL,
         statement TEXT NOT NULL,
@@ -71,8 +73,32 @@ pub const MIGRATIONS: &[&[&str]] = &[&[
         uploaded_by TEXT NOT NULL,
         created_at BIGINT NOT NULL
     )",
-    "CREATE INDEX approvals_by_request ON approvals (request_id, seq)",
-]];
+        "CREATE INDEX approvals_by_request ON approvals (request_id, seq)",
+    ],
+    // 2: the approvers' page (`serve --page`). One-time login codes made by
+    // `gatehouse serve token login` and the sessions they open, both kept as
+    // SHA-256 hashes only, with the name and hash of the token they stand
+    // for (so that removing or replacing the token ends them), in the store
+    // so that every replica on one PostgreSQL honours them and a code is used
+    // once across all of them.
+    &[
+        "CREATE TABLE page_logins (
+        code_hash TEXT PRIMARY KEY,
+        token_name TEXT NOT NULL,
+        token_hash TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT
+    )",
+        "CREATE TABLE page_sessions (
+        session_hash TEXT PRIMARY KEY,
+        token_name TEXT NOT NULL,
+        token_hash TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+    )",
+    ],
+];
 
 #[cfg(test)]
 mod tests {
