@@ -18,6 +18,7 @@
 //! |---|---|
 //! | `api/` | routes, authorisation, bounded bodies, the JSON answers |
 //! | `evaluate.rs` | a submission and uploaded approvals → the core's evaluation and its record |
+//! | `page/` | the approvers' page (`--page`): HTML, login codes, sessions |
 //! | `metrics.rs` | the counters and histograms `GET /metrics` shows |
 //! | `pool.rs` | at most N evaluations at once, M waiting, 503 beyond |
 //! | `store/` | decisions, approval requests, approvals; versioned migrations |
@@ -28,6 +29,7 @@
 pub mod api;
 pub mod evaluate;
 pub mod metrics;
+pub mod page;
 pub mod pool;
 pub mod store;
 pub mod tokens;
@@ -73,6 +75,8 @@ pub struct ServeOptions {
     pub queue: Option<usize>,
     /// How long an approval request waits, in hours.
     pub request_ttl_hours: u64,
+    /// The approvers' page (`--page`): `None` leaves `/` a 404.
+    pub page: Option<page::PageOptions>,
 }
 
 /// The state every request shares.
@@ -93,6 +97,8 @@ pub struct App {
     pub request_ttl_secs: i64,
     /// This replica's counters (`GET /metrics`).
     pub metrics: metrics::Metrics,
+    /// The approvers' page, when enabled.
+    pub page: Option<page::PageState>,
 }
 
 /// Loads the policy set and every policy in it (so that a broken or
@@ -136,6 +142,7 @@ pub fn serve(
             gatehouse_core::untrusted::quote(&options.listen)
         )
     })?;
+    let page = options.page.clone().map(page::PageState::new).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores.clamp(1, 4))
         .enable_all()
@@ -165,6 +172,7 @@ pub fn serve(
             request_ttl_secs: i64::try_from(options.request_ttl_hours.saturating_mul(3600))
                 .unwrap_or(i64::MAX),
             metrics: metrics::Metrics::new(),
+            page,
         });
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -172,6 +180,9 @@ pub fn serve(
         let bound = listener
             .local_addr()
             .map_err(|e| format!("--listen {listen}: {e}"))?;
+        if let Some(page) = &app.page {
+            page.listening_on(bound);
+        }
         log(&format!(
             "listening on http://{bound} (store {}, {} policies, {workers} workers, queue {queue})",
             store::redact(&options.store),

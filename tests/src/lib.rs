@@ -9,6 +9,8 @@
 #![forbid(unsafe_code)]
 
 /// The hostile text of the `forge-policy` fixture, and checks for it.
+/// Headless Chromium from Debian's package (serve_page.rs).
+pub mod chromium;
 pub mod forge;
 /// A throwaway PostgreSQL cluster (Debian's initdb and pg_ctl).
 pub mod postgres;

@@ -11,6 +11,7 @@
 //! numbers (`MAX + 1` inside the write) never fork.
 
 pub mod migrations;
+pub mod sessions;
 
 use migrations::{MIGRATIONS, SCHEMA_VERSION};
 use sqlx::any::{AnyPoolOptions, AnyRow};
