@@ -12,6 +12,8 @@
 #     the approval tests (apt-get, when ssh-keygen is missing).
 #   - PostgreSQL: Debian's postgresql (initdb, pg_ctl, postgres, psql) for
 #     the server tests on PostgreSQL (apt-get, when initdb is missing).
+#   - Chromium: Debian's chromium, headless, for the approvers' page tests
+#     (apt-get, when /usr/bin/chromium is missing).
 # Idempotent and quick when the pinned versions are already there.
 # Needs Python 3 with the venv module (`PYTHON=...` picks the interpreter) and
 # access to PyPI.
@@ -142,6 +144,22 @@ install_postgresql() {
     exit 1
 }
 install_postgresql
+
+# Chromium: tests/tests/serve_page.rs opens the approvers' page (`serve
+# --page`) in Debian's headless chromium (--dump-dom, --screenshot).
+install_chromium() {
+    if [ -x /usr/bin/chromium ]; then
+        echo "install-tools: chromium present ($(/usr/bin/chromium --version 2>/dev/null || echo unknown version))"
+        return 0
+    fi
+    apt_install "(a headless browser) are needed by the approvers' page tests" \
+        "install Chromium by other means and set GATEHOUSE_CHROMIUM to its binary" chromium
+    if [ ! -x /usr/bin/chromium ]; then
+        echo "install-tools: apt-get installed chromium, yet /usr/bin/chromium does not exist" >&2
+        exit 1
+    fi
+}
+install_chromium
 
 COMPONENTIZE_PY_VERSION=0.25.1
 

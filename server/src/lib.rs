@@ -20,6 +20,7 @@
 //! | `listener.rs` | the accept loop: header timeout, connection cap, graceful drain |
 //! | `logging.rs` | text or JSON lines on stderr, one per request |
 //! | `evaluate.rs` | a submission and uploaded approvals → the core's evaluation and its record |
+//! | `page/` | the approvers' page (`--page`): HTML, login codes, sessions |
 //! | `metrics.rs` | the counters and histograms `GET /metrics` shows |
 //! | `pool.rs` | at most N evaluations at once, M waiting, 503 beyond |
 //! | `store/` | decisions, approval requests, approvals; versioned migrations |
@@ -32,6 +33,7 @@ pub mod evaluate;
 pub mod listener;
 pub mod logging;
 pub mod metrics;
+pub mod page;
 pub mod pool;
 pub mod store;
 pub mod tokens;
@@ -97,6 +99,8 @@ pub struct ServeOptions {
     pub shutdown_timeout_secs: u64,
     /// How the log on stderr is written.
     pub log_format: logging::LogFormat,
+    /// The approvers' page (`--page`): `None` leaves `/` a 404.
+    pub page: Option<page::PageOptions>,
 }
 
 /// The state every request shares.
@@ -121,6 +125,8 @@ pub struct App {
     pub request_timeout: std::time::Duration,
     /// The log on stderr.
     pub log: logging::Logger,
+    /// The approvers' page, when enabled.
+    pub page: Option<page::PageState>,
 }
 
 /// Loads the policy set and every policy in it (so that a broken or
@@ -178,6 +184,7 @@ pub fn serve(
             gatehouse_core::untrusted::quote(&options.listen)
         )
     })?;
+    let page = options.page.clone().map(page::PageState::new).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores.clamp(1, 4))
         .enable_all()
@@ -209,6 +216,7 @@ pub fn serve(
             metrics: metrics::Metrics::new(),
             request_timeout: limits.header_timeout,
             log: logger,
+            page,
         });
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -216,6 +224,9 @@ pub fn serve(
         let bound = listener
             .local_addr()
             .map_err(|e| format!("--listen {listen}: {e}"))?;
+        if let Some(page) = &app.page {
+            page.listening_on(bound);
+        }
         logger.event(
             "info",
             &format!(

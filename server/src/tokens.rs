@@ -166,6 +166,12 @@ impl Tokens {
         self.entries.is_empty()
     }
 
+    /// The entry named `name` (a login link names its token; the page
+    /// checks the entry on every request, so removing it ends the session).
+    pub fn by_name(&self, name: &str) -> Option<&TokenEntry> {
+        self.entries.iter().find(|e| e.name == name)
+    }
+
     /// The entry whose token `presented` is, comparing its hash with every
     /// entry's in constant time.
     pub fn find(&self, presented: &str) -> Option<&TokenEntry> {
@@ -178,6 +184,14 @@ impl Tokens {
         }
         found
     }
+}
+
+/// A new random secret for the page (a login code or a session id): 256
+/// bits from the OS CSPRNG as 64 lowercase hex digits.
+pub fn new_secret() -> Result<String, String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| format!("cannot get random bytes: {e}"))?;
+    Ok(hex::encode(bytes))
 }
 
 /// A new random token: `ght_` and 64 hex digits.

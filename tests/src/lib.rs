@@ -9,6 +9,8 @@
 #![forbid(unsafe_code)]
 
 /// The hostile text of the `forge-policy` fixture, and checks for it.
+/// Headless Chromium from Debian's package (serve_page.rs).
+pub mod chromium;
 pub mod forge;
 /// docs/openapi.json and the check of every serve answer against it.
 pub mod openapi;

@@ -409,7 +409,7 @@ fn a_store_from_a_newer_gatehouse_is_refused(world: World) {
     assert_eq!(run.code, 3, "{run:#?}");
     assert!(
         run.stderr
-            .contains("schema version 999, newer than this gatehouse's (2)"),
+            .contains("schema version 999, newer than this gatehouse's (3)"),
         "{}",
         run.stderr
     );

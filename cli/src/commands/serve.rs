@@ -1,6 +1,8 @@
 //! `gatehouse serve`: the approval loop as a service (crate
 //! `gatehouse-server`, docs/api.md), and `gatehouse serve token add`, which
-//! makes a bearer token and records its hash in the tokens file.
+//! makes a bearer token and records its hash in the tokens file, and
+//! `gatehouse serve token login`, which prints a one-time link to the
+//! approvers' page.
 
 use crate::engines::EngineSettings;
 use crate::output::{EXIT_ERROR, print_diagnostic_line, print_error};
@@ -84,7 +86,17 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
 
-    /// `token add`.
+    /// Serve the approvers' page at `/` (docs/approvers-page.md); without it `/` is 404.
+    /// Approvers sign in with a link from `gatehouse serve token login`.
+    #[arg(long)]
+    pub page: bool,
+
+    /// The URL approvers open the page at (shown in its approve commands; an
+    /// https:// URL makes the session cookie Secure). Default: http://LISTEN-ADDRESS.
+    #[arg(long, value_name = "URL", requires = "page")]
+    pub page_url: Option<String>,
+
+    /// `token add`, `token login`.
     #[command(subcommand)]
     pub command: Option<ServeCommand>,
 }
@@ -103,6 +115,30 @@ pub enum TokenCommand {
     /// Make a new random token for NAME with the given scopes, print it once on
     /// stdout, and append its SHA-256 (never the token) to the tokens file.
     Add(TokenAddArgs),
+    /// Print a one-time login link for the approvers' page (`serve --page`) for the
+    /// token NAME, which needs the read scope: opened once within 15 minutes, it
+    /// signs that browser in for 12 hours. Only the link's hash is kept, in the store.
+    Login(TokenLoginArgs),
+}
+
+/// Arguments of `gatehouse serve token login`.
+#[derive(Debug, clap::Args)]
+pub struct TokenLoginArgs {
+    /// The token (by name) the browser acts as; it needs the read scope.
+    pub name: String,
+
+    /// The tokens file the server reads.
+    #[arg(long, value_name = "FILE", default_value = gatehouse_server::DEFAULT_TOKENS_FILE)]
+    pub tokens_file: PathBuf,
+
+    /// The server's store (the link's hash is recorded there, so every replica
+    /// on it accepts the link once).
+    #[arg(long, value_name = "URL", default_value = gatehouse_server::DEFAULT_STORE)]
+    pub store: String,
+
+    /// The URL the server is reached at (its --page-url).
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
 }
 
 /// Arguments of `gatehouse serve token add`.
@@ -123,8 +159,10 @@ pub struct TokenAddArgs {
 
 /// Runs `gatehouse serve` (or `serve token add`) and returns the exit code.
 pub fn run(args: &ServeArgs, engines: &EngineSettings) -> i32 {
-    if let Some(ServeCommand::Token(TokenCommand::Add(add))) = &args.command {
-        return token_add(add);
+    match &args.command {
+        Some(ServeCommand::Token(TokenCommand::Add(add))) => return token_add(add),
+        Some(ServeCommand::Token(TokenCommand::Login(login))) => return token_login(login),
+        None => {}
     }
     let Some(config) = &args.config else {
         print_error(
@@ -151,6 +189,9 @@ pub fn run(args: &ServeArgs, engines: &EngineSettings) -> i32 {
                 return EXIT_ERROR;
             }
         },
+        page: args.page.then(|| gatehouse_server::page::PageOptions {
+            public_url: args.page_url.clone(),
+        }),
     };
     let settings = engines.clone();
     let source = move |cache_dir: Option<&std::path::Path>| settings.for_policy_set(cache_dir);
@@ -178,6 +219,29 @@ fn token_add(args: &TokenAddArgs) -> i32 {
                 print_error(
                     "cannot write the token to stdout; its hash is in the tokens file, so remove that line and add the token again",
                 );
+                return EXIT_ERROR;
+            }
+            0
+        }
+        Err(e) => {
+            print_error(&e);
+            EXIT_ERROR
+        }
+    }
+}
+
+/// `gatehouse serve token login`: the one-time link on stdout.
+fn token_login(args: &TokenLoginArgs) -> i32 {
+    match gatehouse_server::page::login::issue(
+        &args.store,
+        &args.tokens_file,
+        &args.name,
+        &args.url,
+    ) {
+        Ok(link) => {
+            let mut out = std::io::stdout().lock();
+            if writeln!(out, "{link}").and_then(|()| out.flush()).is_err() {
+                print_error("cannot write the login link to stdout; make another one");
                 return EXIT_ERROR;
             }
             0

@@ -21,8 +21,12 @@ use std::sync::Arc;
 
 /// The routes, over the shared state.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
-        .route("/healthz", get(health))
+    // The approvers' page only with `--page`: otherwise `/` is the 404 below.
+    let page = match app.page {
+        Some(_) => crate::page::routes(),
+        None => Router::new(),
+    };
+    page.route("/healthz", get(health))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
         .route("/v1/evaluations", post(evaluations::create))

@@ -10,11 +10,12 @@
 //! form of a statement gets it from [`super::Dialect`].
 
 /// The schema version this binary writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`: its statements, run in
 /// one transaction with the row recording it.
 pub const MIGRATIONS: &[&[&str]] = &[
+    // 1: decisions, approval requests, approvals.
     &[
         // The audit trail: one row per decision (or evaluation error), with the
         // report and the audit record as JSON. `seq` orders and pages it.
@@ -92,6 +93,29 @@ pub const MIGRATIONS: &[&[&str]] = &[
         // Reads check cheaply, without the write lock, whether anything is due
         // to expire (Store::expire_now).
         "CREATE INDEX approval_requests_by_expiry ON approval_requests (state, expires_at)",
+    ],
+    // 3: the approvers' page (`serve --page`). One-time login codes made by
+    // `gatehouse serve token login` and the sessions they open, both kept as
+    // SHA-256 hashes only, with the name and hash of the token they stand
+    // for (so that removing or replacing the token ends them), in the store
+    // so that every replica on one PostgreSQL honours them and a code is used
+    // once across all of them.
+    &[
+        "CREATE TABLE page_logins (
+        code_hash TEXT PRIMARY KEY,
+        token_name TEXT NOT NULL,
+        token_hash TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT
+    )",
+        "CREATE TABLE page_sessions (
+        session_hash TEXT PRIMARY KEY,
+        token_name TEXT NOT NULL,
+        token_hash TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+    )",
     ],
 ];
 

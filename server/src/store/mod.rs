@@ -17,6 +17,7 @@
 
 pub mod chain;
 pub mod migrations;
+pub mod sessions;
 
 use migrations::{CHAIN_EXISTING, MIGRATIONS, SCHEMA_VERSION};
 use sqlx::any::{AnyPoolOptions, AnyRow};
