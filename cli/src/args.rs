@@ -322,7 +322,7 @@ pub enum OutputFormat {
 
 /// Arguments of `gatehouse eval`.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("policy-source").required(true).args(["policies", "config"])))]
+#[command(group(clap::ArgGroup::new("policy-source").required(true).args(["policies", "config", "server"])))]
 pub struct EvalArgs {
     /// A policy component (.wasm). Repeat for several; the most restrictive verdict wins.
     #[arg(long = "policy", value_name = "P.wasm")]
@@ -420,6 +420,45 @@ pub struct EvalArgs {
     /// The metadata key naming the release's author (default: author).
     #[arg(long, value_name = "KEY", requires = "allowed_signers")]
     pub author_key: Option<String>,
+
+    /// Submit to a `gatehouse serve` instead of evaluating here.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `eval --server`: the release goes to a `gatehouse serve`, whose policy
+/// set decides and records the decision (docs/api.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerArgs {
+    /// Submit the release to this `gatehouse serve` (http://HOST:PORT, or
+    /// https:// behind a TLS reverse proxy) instead of evaluating it here: the
+    /// server's policy set decides, records the decision and answers it, and
+    /// a require-approval verdict opens an approval request there.
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with_all = ["settings", "fuel", "timeout_ms", "memory_mib", "allow_read", "allow_env", "allow_random", "audit_log", "allowed_signers", "now"]
+    )]
+    pub server: Option<String>,
+
+    /// The file holding the bearer token (scope evaluate; with --wait also
+    /// read), as `gatehouse serve token add` printed it (default:
+    /// $GATEHOUSE_TOKEN_FILE). Never on the command line; never printed.
+    #[arg(long, value_name = "FILE", requires = "server")]
+    pub token_file: Option<PathBuf>,
+
+    /// On require-approval, wait until the approval request is decided: exit
+    /// 0 approved, 1 rejected, 2 still pending at --wait-timeout (or expired).
+    #[arg(long, requires = "server")]
+    pub wait: bool,
+
+    /// How long --wait waits: 30s, 10m, 2h, 1d (at most 30d).
+    #[arg(long, value_name = "DURATION", default_value = "2h", requires = "wait")]
+    pub wait_timeout: String,
+
+    /// How often --wait asks the server: 5s, 1m (at least 1s).
+    #[arg(long, value_name = "DURATION", default_value = "5s", requires = "wait")]
+    pub poll_interval: String,
 }
 
 /// Parses `--meta KEY=VALUE` flags; a key may be given once.

@@ -10,6 +10,8 @@
 #![forbid(unsafe_code)]
 
 mod args;
+#[cfg(feature = "client")]
+mod client;
 mod commands;
 mod engines;
 mod output;

@@ -9,6 +9,10 @@ use gatehouse_core::report::{ErrorReport, Report};
 /// Exit code for every error, including command-line usage errors.
 pub const EXIT_ERROR: i32 = 3;
 
+/// What `--server` says in a binary built without the `client` feature.
+#[cfg(not(feature = "client"))]
+pub const NO_CLIENT: &str = "this gatehouse was built without the `client` feature (the quick start builds it so); build the full binary with `cargo build -p gatehouse` (default features) to use --server";
+
 /// Prints `gatehouse: error: MESSAGE` on stderr, the message escaped and
 /// bounded like every untrusted text ([`gatehouse_core::untrusted::line`]):
 /// errors quote policies, inputs and files.

@@ -21,9 +21,18 @@ the current directory) and its signature to FILE.sig. Check it with OpenSSH:
 private half is held by ssh-agent ($SSH_AUTH_SOCK). A passphrase-protected
 key is used through ssh-agent: ssh-add it first. Ed25519 and ECDSA keys.
 
+With --server URL --request ID (and --token-file), the statement is signed for
+the request's release digest and environment and uploaded to the server, which
+verifies it under its policy set's trust section (docs/api.md). This is the
+command the server's pages and answers print for approvers.
+
 Exit codes:
-  0  the statement and its signature were written
-  3  error: nothing usable was written (the reason is on stderr)";
+  0  the statement and its signature were written; with --server: the request
+     is approved
+  2  with --server: accepted, and the request still waits for more approvals
+  1  with --server: the request is rejected
+  3  error: nothing usable was written, or the server refused the approval or
+     could not be asked (the reason is on stderr)";
 
 /// Longest `--expires-in`: an approval is for one release, given when it is
 /// ready to ship, not a standing permission.
@@ -34,8 +43,8 @@ pub const MAX_EXPIRES_IN_SECONDS: i64 = 30 * 86_400;
 /// is for) and the others allowed only with `--input`.
 #[derive(Debug, clap::Args)]
 #[command(
-    group(clap::ArgGroup::new("release-source").required(true).args(["input", "digest"])),
-    mut_arg("environment", |a| a.required(true).help(
+    group(clap::ArgGroup::new("release-source").required(true).args(["input", "digest", "request"])),
+    mut_arg("environment", |a| a.required_unless_present("request").conflicts_with("request").help(
         "The environment the approval is for (with --input, also the release's environment, as eval --environment)"
     )),
     mut_arg("format", |a| a.requires("input")),
@@ -91,10 +100,54 @@ pub struct ApproveArgs {
     /// The approval time (RFC 3339) instead of the clock.
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
+
+    /// With --request: the `gatehouse serve` (http:// or https://) holding the
+    /// approval request; the signed statement is uploaded to it instead of
+    /// written to files (docs/api.md).
+    #[arg(long, value_name = "URL", requires = "request", conflicts_with_all = ["out", "force"])]
+    pub server: Option<String>,
+
+    /// The server's approval request to decide (its id, r-...): its release
+    /// digest and environment are what is signed.
+    #[arg(long, value_name = "ID", requires = "server")]
+    pub request: Option<String>,
+
+    /// With --server: the file holding the bearer token (scopes approve and
+    /// read), as `gatehouse serve token add` printed it (default:
+    /// $GATEHOUSE_TOKEN_FILE). The token is never taken on the command line.
+    #[arg(long, value_name = "FILE", requires = "server")]
+    pub token_file: Option<PathBuf>,
+
+    /// With --server: approve (the default), or reject, which closes the
+    /// request as rejected.
+    #[arg(long, value_enum, default_value_t = DecisionArg::Approve, requires = "server")]
+    pub decision: DecisionArg,
+}
+
+/// `--decision`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DecisionArg {
+    /// The release may proceed as far as this approver is concerned.
+    Approve,
+    /// The release must not proceed: the request closes as rejected.
+    Reject,
+}
+
+impl DecisionArg {
+    /// The statement's decision.
+    pub fn decision(self) -> Decision {
+        match self {
+            DecisionArg::Approve => Decision::Approve,
+            DecisionArg::Reject => Decision::Reject,
+        }
+    }
 }
 
 /// Runs `gatehouse approve` and returns the exit code.
 pub fn run(args: &ApproveArgs) -> i32 {
+    if let Some(server) = &args.server {
+        return run_server(args, server);
+    }
     match approve(args) {
         Ok(summary) => {
             let mut out = std::io::stdout().lock();
@@ -115,20 +168,112 @@ pub fn run(args: &ApproveArgs) -> i32 {
     }
 }
 
+/// `approve --server`: sign and upload onto the server's request.
+#[cfg(feature = "client")]
+fn run_server(args: &ApproveArgs, server: &str) -> i32 {
+    crate::client::approve::run(args, server)
+}
+
+/// `approve --server` in a binary built without the `client` feature.
+#[cfg(not(feature = "client"))]
+fn run_server(_args: &ApproveArgs, _server: &str) -> i32 {
+    crate::output::print_error(crate::output::NO_CLIENT);
+    EXIT_ERROR
+}
+
 /// Does the work; returns the summary to print.
 fn approve(args: &ApproveArgs) -> Result<String, String> {
-    let now = super::evaluation_time(args.now.as_deref()).map_err(|e| e.to_string())?;
-    let expires_in = parse_duration(&args.expires_in)?;
     let environment = args
         .release
         .environment
         .as_deref()
         .ok_or("pass --environment E: the environment the approval is for")?;
     check_name(environment).map_err(|why| format!("--environment {why}"))?;
+    let signed = sign(args, release_digest(args)?, environment, Decision::Approve)?;
+    let statement = &signed.statement;
+
+    let statement_path = match &args.out {
+        Some(path) => path.clone(),
+        None => PathBuf::from(default_file_name(statement)),
+    };
+    let signature_path = sig_path(&statement_path);
+    write_pair(
+        &statement_path,
+        &signed.json,
+        &signature_path,
+        &signed.armored,
+        args.force,
+    )?;
+    if !statement_path.to_string_lossy().ends_with(".approval.json") {
+        crate::output::print_warning(&format!(
+            "{} does not end in .approval.json: eval --approvals DIR reads only files named so",
+            statement_path.display()
+        ));
+    }
+    Ok(format!(
+        "statement: {}\nsignature: {}\n{}",
+        line(&statement_path.display().to_string()),
+        line(&signature_path.display().to_string()),
+        signed.summary(),
+    ))
+}
+
+/// A statement signed by the approver's key: what `approve` writes to
+/// files, or `approve --server` uploads.
+pub(crate) struct Signed {
+    /// The statement.
+    pub statement: Statement,
+    /// Its JSON text, exactly as signed.
+    pub json: String,
+    /// The armored SSH signature of `json`.
+    pub armored: String,
+    /// Whether the principal was taken from the key's comment.
+    from_comment: bool,
+    /// The key's fingerprint, algorithm and how it signed, for the summary.
+    key: String,
+}
+
+impl Signed {
+    /// The summary lines after the file names: release, environment,
+    /// principal, groups, expiry, key.
+    pub fn summary(&self) -> String {
+        let statement = &self.statement;
+        format!(
+            "release: {}\nenvironment: {}\n{}: {}{}\ngroups: {}\nexpires: {}\nkey: {}\n",
+            statement.release_digest,
+            line(&statement.environment),
+            match statement.decision {
+                Decision::Approve => "principal",
+                Decision::Reject => "rejected by",
+            },
+            line(&statement.principal),
+            if self.from_comment {
+                " (from the key's comment)"
+            } else {
+                ""
+            },
+            line_list(&statement.groups, ", "),
+            gatehouse_core::time::format_utc(statement.expires),
+            self.key,
+        )
+    }
+}
+
+/// Builds the statement for `release_digest` in `environment` from the
+/// flags (groups, principal, expiry, comment, time) and signs it with
+/// `--key`, exactly as `gatehouse approve` always has: the one signing path
+/// of both the local and the `--server` form.
+pub(crate) fn sign(
+    args: &ApproveArgs,
+    release_digest: String,
+    environment: &str,
+    decision: Decision,
+) -> Result<Signed, String> {
+    let now = super::evaluation_time(args.now.as_deref()).map_err(|e| e.to_string())?;
+    let expires_in = parse_duration(&args.expires_in)?;
     for group in &args.groups {
         check_name(group).map_err(|why| format!("--group {why}"))?;
     }
-    let release_digest = release_digest(args)?;
     let agent_socket = std::env::var_os("SSH_AUTH_SOCK")
         .filter(|s| !s.is_empty())
         .map(PathBuf::from);
@@ -154,7 +299,7 @@ fn approve(args: &ApproveArgs) -> Result<String, String> {
         environment: environment.to_string(),
         principal,
         groups: args.groups.clone(),
-        decision: Decision::Approve,
+        decision,
         time: now,
         expires: now.saturating_add(expires_in),
         comment: args.comment.clone(),
@@ -165,48 +310,23 @@ fn approve(args: &ApproveArgs) -> Result<String, String> {
     })?;
     let signature = signer.sign(json.as_bytes())?;
     let armored = gatehouse_core::approvals::armor(&signature)?;
-
-    let statement_path = match &args.out {
-        Some(path) => path.clone(),
-        None => PathBuf::from(default_file_name(&statement)),
-    };
-    let signature_path = sig_path(&statement_path);
-    write_pair(
-        &statement_path,
-        &json,
-        &signature_path,
-        &armored,
-        args.force,
-    )?;
-    if !statement_path.to_string_lossy().ends_with(".approval.json") {
-        crate::output::print_warning(&format!(
-            "{} does not end in .approval.json: eval --approvals DIR reads only files named so",
-            statement_path.display()
-        ));
-    }
-
     let key = signer.public_key();
     let via = match &signer {
         Signer::File(_) => "",
         Signer::Agent { .. } => ", via ssh-agent",
     };
-    Ok(format!(
-        "statement: {}\nsignature: {}\nrelease: {}\nenvironment: {}\nprincipal: {}{}\ngroups: {}\nexpires: {}\nkey: {} ({}{via})\n",
-        line(&statement_path.display().to_string()),
-        line(&signature_path.display().to_string()),
-        statement.release_digest,
-        line(&statement.environment),
-        line(&statement.principal),
-        if from_comment {
-            " (from the key's comment)"
-        } else {
-            ""
-        },
-        line_list(&statement.groups, ", "),
-        gatehouse_core::time::format_utc(statement.expires),
+    let key = format!(
+        "{} ({}{via})",
         gatehouse_core::approvals::fingerprint(key),
-        key.algorithm().as_str(),
-    ))
+        key.algorithm().as_str()
+    );
+    Ok(Signed {
+        statement,
+        json,
+        armored,
+        from_comment,
+        key,
+    })
 }
 
 /// The digest to sign: `--digest`, or that of `--input` read as eval reads

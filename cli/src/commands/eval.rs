@@ -18,6 +18,9 @@ use gatehouse_core::runtime::Limits;
 /// cannot be delivered, a second record says so, so that the log's final
 /// exit code for the decision is always the process's.
 pub fn run(args: &EvalArgs, engines: &EngineSettings) -> i32 {
+    if let Some(server) = &args.server.server {
+        return run_server(args, server);
+    }
     let mut seen = Observed::default();
     // `--audit-key` is loaded first: a key that cannot be used is an error
     // of this run, recorded as such, before any policy runs.
@@ -69,6 +72,21 @@ pub fn run(args: &EvalArgs, engines: &EngineSettings) -> i32 {
         message = format!("{message}; and --audit-log {}: {e}", log.display());
     }
     fail(ErrorReport::new(message))
+}
+
+/// `eval --server`: the server evaluates, records and answers.
+#[cfg(feature = "client")]
+fn run_server(args: &EvalArgs, server: &str) -> i32 {
+    crate::client::eval::run(args, server)
+}
+
+/// `eval --server` in a binary built without the `client` feature.
+#[cfg(not(feature = "client"))]
+fn run_server(args: &EvalArgs, _server: &str) -> i32 {
+    report_error(
+        &ErrorReport::new(crate::output::NO_CLIENT.to_string()),
+        args.output,
+    )
 }
 
 /// Reads the flags and the input, and hands them to the core's one
