@@ -142,10 +142,7 @@ pub fn run(bench: &Bench, seconds: f64) -> Value {
         let url = cluster.create_database("bench");
         rows.extend(store_rows(bench, "postgresql", Some(url), seconds));
     }
-    println!(
-        "{}",
-        heading("The service: audited decisions per second over HTTP")
-    );
+    heading("The service: audited decisions per second over HTTP");
     let mut table = Table::new(&[
         "store",
         "policy",
