@@ -11,7 +11,9 @@
 //! reference Rego rules in regorus against ours, interleaved), `breakdown`
 //! (where one evaluation's time goes), `cli` (`gatehouse eval` with a warm
 //! compile cache against the Facets Python hook, interleaved) and `rss`
-//! (wall time and peak RSS of `gatehouse eval` on the largest release).
+//! (wall time and peak RSS of `gatehouse eval` on the largest release), and
+//! `serve` (real `gatehouse serve` replicas on SQLite and PostgreSQL under
+//! 1, 8 and 32 keep-alive clients: `GATEHOUSE_BIN=target/release/gatehouse`).
 //! Every table is Markdown on stdout; `--json` also writes the numbers.
 
 mod cli;
@@ -19,6 +21,7 @@ mod generate;
 mod inproc;
 mod rego;
 mod report;
+mod serve;
 mod shared;
 mod stats;
 
@@ -49,10 +52,18 @@ const CLI_SIZES: [usize; 3] = [10, 1_000, 100_000];
 /// after the generated approvals.
 pub const NOW: &str = "2026-11-23T10:00:00Z";
 
-const SECTIONS: [&str; 6] = ["inproc", "twins", "rego", "breakdown", "cli", "rss"];
+const SECTIONS: [&str; 7] = [
+    "inproc",
+    "twins",
+    "rego",
+    "breakdown",
+    "cli",
+    "rss",
+    "serve",
+];
 
 const USAGE: &str = "usage: cargo run --release -p gatehouse-bench -- [--quick] [--only SECTION,...] [--sizes N,...] [--json FILE]
-sections: inproc, twins, rego, breakdown, cli, rss (default: all)
+sections: inproc, twins, rego, breakdown, cli, rss, serve (default: all)
 --quick   about a tenth of the time per measurement (a smoke run, not numbers to publish)
 --sizes   release sizes in resources (default 1,10,100,1000,10000,100000)
 --json    also write every number to FILE
@@ -60,7 +71,9 @@ Needs target/policies/*.wasm (bash scripts/build-policies.sh) and, for cli and r
 target/release/gatehouse, which the bench builds first (cargo build --release -p gatehouse)
 unless GATEHOUSE_BIN names the binary to measure. rego, cli and the hook row of rss need
 ../shared beside the repository (GATEHOUSE_SHARED_DIR names another directory) and say
-they skip without it.";
+they skip without it. serve starts GATEHOUSE_BIN (required for it: the binary
+to measure, e.g. target/release/gatehouse) as `gatehouse serve` on SQLite and on a
+PostgreSQL cluster it starts (skipped when PostgreSQL is not installed).";
 
 /// What every section needs: options, inputs and paths.
 pub struct Bench {
@@ -334,6 +347,13 @@ fn run(args: &Args) -> Result<(), String> {
     if wanted("cli") {
         let sizes: Vec<usize> = CLI_SIZES.into_iter().filter(|&n| n <= largest).collect();
         sections.insert("cli".into(), cli::versus_hook(&bench, &sizes, 5.0));
+    }
+    if wanted("serve") {
+        if std::env::var_os("GATEHOUSE_BIN").is_none() {
+            return Err("the serve section needs GATEHOUSE_BIN=target/release/gatehouse (build it with cargo build --release -p gatehouse)".into());
+        }
+        let seconds = if bench.quick { 0.5 } else { 5.0 };
+        sections.insert("serve".into(), serve::run(&bench, seconds));
     }
     if wanted("rss") && largest > 0 {
         let runs = if bench.quick { 2 } else { 5 };

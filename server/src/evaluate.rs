@@ -6,10 +6,10 @@
 
 use gatehouse_core::approvals::{ApprovalFile, Collected, MAX_APPROVAL_FILES};
 use gatehouse_core::audit::LimitsRecord;
-use gatehouse_core::config::PolicySet;
 use gatehouse_core::error::Error;
 use gatehouse_core::evaluation::{
-    ApprovalsInput, EngineSource, Evaluation, Observed, Policies, RecordContext, decision_record,
+    ApprovalsInput, EngineSource, Evaluation, Observed, Policies, PreparedSet, RecordContext,
+    decision_record,
 };
 use gatehouse_core::input::LoadedInput;
 use gatehouse_core::release::{Format, InputOptions, read_release};
@@ -152,11 +152,11 @@ impl Submission {
 }
 
 /// Evaluates a submission with the uploaded approvals against the policy
-/// set. Problems with the request itself (the release, a malformed
+/// set, whose policies were loaded once at start. Problems with the request itself (the release, a malformed
 /// approval list) are [`Failure::Refused`]; anything else that stops the evaluation
 /// is an outcome (exit 3), recorded like a decision, as `eval` records it.
 pub fn evaluate(
-    set: &PolicySet,
+    policies: &PreparedSet,
     engines: &dyn EngineSource,
     submission: &Submission,
     uploads: &[Upload],
@@ -178,7 +178,7 @@ pub fn evaluate(
         })
         .collect();
     let evaluation = Evaluation {
-        policies: Policies::Set(set),
+        policies: Policies::Prepared(policies),
         approvals: ApprovalsInput::Collected(Collected {
             signed,
             unsigned: Vec::new(),
@@ -192,7 +192,7 @@ pub fn evaluate(
         return Err(Refused(e.to_string()));
     }
     let context = RecordContext::now(
-        Some(set.path.display().to_string()),
+        Some(policies.set().path.display().to_string()),
         LimitsRecord {
             fuel: 0,
             memory_bytes: 0,

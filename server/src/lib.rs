@@ -39,8 +39,7 @@ pub mod store;
 pub mod tokens;
 
 use gatehouse_core::config::PolicySet;
-use gatehouse_core::error::Error;
-use gatehouse_core::evaluation::EngineSource;
+use gatehouse_core::evaluation::{EngineSource, PreparedSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -105,8 +104,10 @@ pub struct ServeOptions {
 
 /// The state every request shares.
 pub struct App {
-    /// The policy set, loaded once at start.
+    /// The policy set, read at start (the same as `policies.set()`).
     pub set: PolicySet,
+    /// The set's policies, loaded (compiled and linked) once at start.
+    pub policies: PreparedSet,
     /// Where engines come from (compile cache, key, warnings).
     pub engines: Arc<dyn EngineSource + Send + Sync>,
     /// The store.
@@ -129,24 +130,51 @@ pub struct App {
     pub page: Option<page::PageState>,
 }
 
-/// Loads the policy set and every policy in it (so that a broken or
-/// mis-pinned policy stops the start, and the compile cache is warm).
+/// Loads the policy set and every policy in it, once: compiled and linked
+/// into one engine that every evaluation of this process shares (each still
+/// gets fresh instances with its policy's limits and grants). A broken or
+/// mis-pinned policy stops the start.
 pub fn load_policies(
     config: &std::path::Path,
     engines: &dyn EngineSource,
-) -> Result<PolicySet, String> {
+) -> Result<PreparedSet, String> {
     let set = PolicySet::load(config).map_err(|problems| problems.join("; "))?;
-    for entry in &set.policies {
-        let runtime = engines
-            .builder_for(set.cache_dir.as_deref())
-            .limits(&entry.limits)
-            .build()
-            .map_err(|e| Error::from(e).to_string())?;
-        entry
-            .load_pinned(&runtime)
-            .map_err(|e| format!("policy {}: {e}", entry.name))?;
+    PreparedSet::prepare(set, engines).map_err(|e| e.to_string())
+}
+
+/// How often the policy files are compared with what was loaded.
+pub const POLICY_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Watches the policy files: the service evaluates what it loaded at start,
+/// so a file replaced since is logged (once per change) with the sha256
+/// still in use, and restarting the service loads it.
+async fn watch_policies(app: Arc<App>, logger: logging::Logger) {
+    let mut reported = Vec::new();
+    loop {
+        tokio::time::sleep(POLICY_CHECK_INTERVAL).await;
+        let shared = Arc::clone(&app);
+        let Ok(changed) =
+            tokio::task::spawn_blocking(move || shared.policies.changed_on_disk()).await
+        else {
+            continue;
+        };
+        for change in &changed {
+            if reported.contains(change) {
+                continue;
+            }
+            let now = match &change.now {
+                Ok(sha256) => format!("now holds sha256 {sha256}"),
+                Err(e) => format!("cannot be read ({e})"),
+            };
+            logger.warn(&format!(
+                "policy {} ({}) changed on disk since the start: it {now}; still evaluating the loaded version (sha256 {}); restart gatehouse serve to load the file",
+                gatehouse_core::untrusted::quote(&change.name),
+                change.path.display(),
+                change.loaded_sha256
+            ));
+        }
+        reported = changed;
     }
-    Ok(set)
 }
 
 /// Runs the service until SIGINT or SIGTERM: loads the policies, opens and
@@ -172,7 +200,7 @@ pub fn serve(
         max_connections: options.max_connections.max(1),
         shutdown_timeout: std::time::Duration::from_secs(options.shutdown_timeout_secs),
     };
-    let set = load_policies(&options.config, engines.as_ref())?;
+    let policies = load_policies(&options.config, engines.as_ref())?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let workers = options.workers.unwrap_or(cores).max(1);
     let queue = options.queue.unwrap_or(workers * 4);
@@ -205,7 +233,8 @@ pub fn serve(
             Err(e) => return Err(e),
         }
         let app = Arc::new(App {
-            set,
+            set: policies.set().clone(),
+            policies,
             engines,
             store,
             tokens,
@@ -239,6 +268,7 @@ pub fn serve(
                 ("address".to_string(), serde_json::json!(bound.to_string())),
             ]),
         );
+        tokio::spawn(watch_policies(Arc::clone(&app), logger));
         let signal = async move {
             shutdown().await;
             logger.info("stopping: no new connections; finishing the requests in flight");

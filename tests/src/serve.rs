@@ -520,3 +520,19 @@ impl Server {
             .clone()
     }
 }
+
+impl Server {
+    /// The first line the server logs (stderr) after the start that
+    /// contains `needle`, waiting at most `within` for it.
+    pub fn log_line(&self, needle: &str, within: Duration) -> Option<String> {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self._log.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return Some(line),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+    }
+}

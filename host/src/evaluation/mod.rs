@@ -42,9 +42,11 @@
 //! ```
 
 pub mod approvals;
+pub mod prepared;
 pub mod record;
 
 pub use approvals::Gathered;
+pub use prepared::PreparedSet;
 pub use record::{Observed, RecordContext, base_record, decision_record, limits_record};
 
 use crate::approvals::Collected;
@@ -81,8 +83,13 @@ pub enum Policies<'a> {
     /// A policy set file, loaded (and checked) when the evaluation reaches
     /// it, after the input: `gatehouse eval --config`.
     Config(&'a Path),
-    /// A policy set loaded already (a server loads it once).
+    /// A policy set loaded already; its policies are loaded (compiled and
+    /// linked) for this evaluation.
     Set(&'a PolicySet),
+    /// A policy set whose policies were loaded once ([`PreparedSet`]: a
+    /// server loads them at start); each is instantiated afresh with its
+    /// entry's limits and grants, as with [`Policies::Set`].
+    Prepared(&'a PreparedSet),
     /// Policy files, each with the same limits and grants.
     List(Box<PolicyList>),
 }
@@ -188,14 +195,15 @@ pub fn evaluate(
     seen.release = keep_release.then(|| release.clone());
 
     let loaded;
-    let (set, list) = match policies {
+    let (set, prepared, list) = match policies {
         Policies::Config(path) => {
             loaded =
                 PolicySet::load(path).map_err(|problems| Error::Config(problems.join("; ")))?;
-            (Some(&loaded), None)
+            (Some(&loaded), None, None)
         }
-        Policies::Set(set) => (Some(set), None),
-        Policies::List(list) => (None, Some(*list)),
+        Policies::Set(set) => (Some(set), None, None),
+        Policies::Prepared(prepared) => (Some(prepared.set()), Some(prepared), None),
+        Policies::List(list) => (None, None, Some(*list)),
     };
     let trust = match (&set, &list) {
         (Some(set), _) => set.trust.clone(),
@@ -226,7 +234,11 @@ pub fn evaluate(
             .map(|e| (e.name.clone(), e.limits.clone()))
             .collect();
         let input = InputSummary::new(source, input_sha256, release_digest, &release, warnings);
-        return evaluate_set(set, engines, &release, now, input, approvals);
+        let source = match prepared {
+            Some(prepared) => SetSource::Prepared(prepared),
+            None => SetSource::Load(engines),
+        };
+        return evaluate_set(set, source, &release, now, input, approvals);
     }
     let list = list.unwrap_or_default();
     let input = InputSummary::new(source, input_sha256, release_digest, &release, warnings);
@@ -287,13 +299,59 @@ fn evaluate_list(
         .ok_or_else(|| Error::Usage("no policy to evaluate; pass --policy or --config".into()))
 }
 
+/// Where a policy set's policies come from.
+enum SetSource<'a> {
+    /// Loaded for this evaluation, with engines from here.
+    Load(&'a dyn EngineSource),
+    /// Loaded once already.
+    Prepared(&'a PreparedSet),
+}
+
+impl SetSource<'_> {
+    /// The loaded policy and grants of each of `applicable` (entries of `set`).
+    fn load(
+        &self,
+        set: &PolicySet,
+        applicable: &[&PolicyEntry],
+    ) -> Result<Vec<(crate::runtime::LoadedPolicy, Grants)>, Error> {
+        let mut loaded = Vec::with_capacity(applicable.len());
+        match self {
+            SetSource::Load(engines) => {
+                let limits = PolicySet::max_limits(applicable.iter().copied());
+                let runtime = engines
+                    .builder_for(set.cache_dir.as_deref())
+                    .limits(&limits)
+                    .build()?;
+                for entry in applicable {
+                    let grants = entry.grants().map_err(Error::Config)?;
+                    loaded.push((entry.load_pinned(&runtime)?, grants));
+                }
+            }
+            SetSource::Prepared(prepared) => {
+                for entry in applicable {
+                    let found = set
+                        .policies
+                        .iter()
+                        .position(|e| std::ptr::eq(e, *entry))
+                        .and_then(|index| prepared.policy(index))
+                        .ok_or_else(|| {
+                            Error::Config(format!("policy {}: not loaded", entry.name))
+                        })?;
+                    loaded.push(found.clone());
+                }
+            }
+        }
+        Ok(loaded)
+    }
+}
+
 /// Evaluates the policies of a policy set whose conditions match the release;
 /// the others are reported as skipped. A release that some policy matches
 /// only when case is ignored is refused, and one that no policy applies to
 /// gets the set's `when-nothing-applies` (an error unless it says otherwise).
 fn evaluate_set(
     set: &PolicySet,
-    engines: &dyn EngineSource,
+    source: SetSource<'_>,
     release: &Release,
     now: i64,
     input: InputSummary,
@@ -329,16 +387,7 @@ fn evaluate_set(
             .satisfy_nothing_applied(&approvals.counted)
             .with_approvals(approvals.report));
     }
-    let limits = PolicySet::max_limits(applicable.iter().copied());
-    let runtime = engines
-        .builder_for(set.cache_dir.as_deref())
-        .limits(&limits)
-        .build()?;
-    let mut loaded = Vec::with_capacity(applicable.len());
-    for entry in &applicable {
-        let grants = entry.grants().map_err(Error::Config)?;
-        loaded.push((entry.load_pinned(&runtime)?, grants));
-    }
+    let loaded = source.load(set, &applicable)?;
     let mut reports = Vec::with_capacity(applicable.len());
     for (entry, (policy, grants)) in applicable.iter().zip(loaded) {
         let options = RunOptions::new(now, entry.limits.clone(), grants)

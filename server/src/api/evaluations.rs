@@ -49,7 +49,7 @@ pub(crate) async fn run_on_pool(
         .pool
         .run(move || {
             let result = crate::evaluate::evaluate(
-                &shared.set,
+                &shared.policies,
                 shared.engines.as_ref(),
                 &submission,
                 &uploads,
