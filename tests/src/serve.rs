@@ -528,7 +528,7 @@ impl Server {
         let deadline = Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match self._log.recv_timeout(left) {
+            match self.log.recv_timeout(left) {
                 Ok(line) if line.contains(needle) => return Some(line),
                 Ok(_) => {}
                 Err(_) => return None,
