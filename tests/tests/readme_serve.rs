@@ -98,8 +98,10 @@ fn the_readme_walkthrough_reaches_an_approved_release() {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let out = child.wait_with_output().expect("output");
+    // The server the walk-through started in the background holds the
+    // output pipes open: stop the group before reading them to the end.
     stop_group();
+    let out = child.wait_with_output().expect("output");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let eval_out = std::fs::read_to_string(dir.path().join("eval.out")).unwrap_or_default();

@@ -86,6 +86,15 @@ async fn metrics(
 /// The token holder's name, when the `Authorization: Bearer` token is
 /// known and has `scope`: 401 without a known token, 403 without the scope.
 pub(crate) fn authorize(app: &App, headers: &HeaderMap, scope: Scope) -> Result<String, ApiError> {
+    authorize_any(app, headers, &[scope])
+}
+
+/// Like [`authorize`], for an endpoint any one of `scopes` opens.
+pub(crate) fn authorize_any(
+    app: &App,
+    headers: &HeaderMap,
+    scopes: &[Scope],
+) -> Result<String, ApiError> {
     let unauthorized = |why: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", why);
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(unauthorized(
@@ -108,14 +117,15 @@ pub(crate) fn authorize(app: &App, headers: &HeaderMap, scope: Scope) -> Result<
         .find(token)
         .ok_or_else(|| unauthorized("unknown token"))?;
     crate::logging::note_token(&entry.name);
-    if !entry.scopes.contains(&scope) {
+    if !scopes.iter().any(|scope| entry.scopes.contains(scope)) {
+        let wanted: Vec<&str> = scopes.iter().map(|scope| scope.as_str()).collect();
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             format!(
                 "token {} lacks the {} scope this endpoint needs",
                 entry.name,
-                scope.as_str()
+                wanted.join(" or ")
             ),
         ));
     }

@@ -12,7 +12,7 @@
 
 use super::errors::ApiError;
 use super::evaluations::{count_decision, new_decision, owed, run_on_pool};
-use super::{authorize, check_id, json_body, views};
+use super::{authorize, authorize_any, check_id, json_body, views};
 use crate::App;
 use crate::evaluate::{Evaluated, Submission, Upload, upload_name};
 use crate::store::{Accepted, ApprovalRow, RequestRow, RequestUpdate};
@@ -84,13 +84,15 @@ async fn load(app: &App, id: &str) -> Result<(RequestRow, Vec<ApprovalRow>), Api
     Ok((row, approvals))
 }
 
-/// `GET /v1/approval-requests/{id}` (scope `read`).
+/// `GET /v1/approval-requests/{id}` (scope `read`, or `evaluate`: a pipeline
+/// waits on the request its evaluation opened, and `evaluate` already learns
+/// any request it could join by submitting the release; the list stays `read`).
 pub(crate) async fn show(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&app, &headers, Scope::Read)?;
+    authorize_any(&app, &headers, &[Scope::Read, Scope::Evaluate])?;
     let (row, approvals) = load(&app, &id).await?;
     Ok(Json(views::request(&row, Some(&approvals))))
 }
