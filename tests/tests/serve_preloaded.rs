@@ -26,11 +26,7 @@ fn a_policy_replaced_after_the_start_is_not_evaluated_and_is_reported() {
         serde_json::json!({"release": destructive_release("prod", false)}),
     );
     assert_eq!(before.status, 200, "{}", before.text);
-    assert_eq!(
-        before.body["verdict"], "fail",
-        "{}",
-        before.text
-    );
+    assert_eq!(before.body["verdict"], "fail", "{}", before.text);
     assert_eq!(
         before.body["report"]["policies"][0]["wasm_sha256"], original_sha256,
         "{}",
