@@ -207,7 +207,7 @@ mod tests {
         assert!(text.starts_with("REQUIRE APPROVAL (exit 2)\n"), "{text}");
         assert!(!text.contains('\u{1b}'), "{text}");
         assert!(
-            text.contains("  - deletes\\ndatabase [datastores/orders]"),
+            text.contains("  - deletes\\u{a}database [datastores/orders]"),
             "{text}"
         );
         assert!(text.contains("  approvers: dba (1 approval)"), "{text}");

@@ -87,7 +87,8 @@ mod tests {
             "-----BEGIN OPENSSH PRIVATE KEY-----".into(),
         ] {
             let err = parse(bad.as_bytes()).expect_err(&bad);
-            assert!(!err.contains(&bad) || bad.is_empty(), "{err}");
+            // The message names the form (`ght_`), never the content.
+            assert!(!err.contains(&bad) || bad.len() <= "ght_".len(), "{err}");
         }
     }
 }
