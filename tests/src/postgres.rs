@@ -9,7 +9,7 @@
 //! cluster's directory belongs to the `postgres` user and `initdb`,
 //! `pg_ctl` and so the server run as that user (`runuser -u postgres --`).
 //!
-//! [`shared_or_skip`] gives every test of one test binary the same cluster
+//! [`cluster_or_skip`] gives every test of one test binary the same cluster
 //! (each test makes its own database in it, [`fresh_database_or_skip`]): a
 //! guard process stops it and removes its directory when the test binary
 //! exits, however it exits.
@@ -72,7 +72,7 @@ pub fn start_or_skip(test: &str) -> Option<Postgres> {
 /// (after a `skipped: ...` line) without PostgreSQL, as [`start_or_skip`].
 /// It is stopped, and its directory removed, by a guard process once this
 /// process has exited.
-pub fn shared_or_skip(test: &str) -> Option<&'static Postgres> {
+pub fn cluster_or_skip(test: &str) -> Option<&'static Postgres> {
     static SHARED: std::sync::OnceLock<Postgres> = std::sync::OnceLock::new();
     static START: std::sync::Mutex<()> = std::sync::Mutex::new(());
     if let Some(cluster) = SHARED.get() {
@@ -89,10 +89,10 @@ pub fn shared_or_skip(test: &str) -> Option<&'static Postgres> {
 }
 
 /// A new, empty database in this test binary's cluster, for one test: its
-/// URL, or `None` without PostgreSQL (see [`shared_or_skip`]).
+/// URL, or `None` without PostgreSQL (see [`cluster_or_skip`]).
 pub fn fresh_database_or_skip(test: &str) -> Option<String> {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let cluster = shared_or_skip(test)?;
+    let cluster = cluster_or_skip(test)?;
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     Some(cluster.create_database(&format!("test_{n}")))
 }

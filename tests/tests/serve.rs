@@ -860,7 +860,7 @@ fn execute(url: &str, sql: &str) {
             .next()
             .and_then(|tail| tail.split('?').next())
             .expect("a database name");
-        let cluster = gatehouse_e2e::postgres::shared_or_skip("execute").expect("the cluster");
+        let cluster = gatehouse_e2e::postgres::cluster_or_skip("execute").expect("the cluster");
         cluster.psql(db, sql);
         return;
     }
@@ -877,7 +877,7 @@ fn count_rows(url: &str, table: &str) -> usize {
             .next()
             .and_then(|tail| tail.split('?').next())
             .expect("a database name");
-        let cluster = gatehouse_e2e::postgres::shared_or_skip("count_rows").expect("the cluster");
+        let cluster = gatehouse_e2e::postgres::cluster_or_skip("count_rows").expect("the cluster");
         return cluster.psql(db, &sql).parse().expect("a count");
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
