@@ -148,7 +148,10 @@ pub fn locate_shared(location: PathBuf, from_env: bool) -> Result<Shared, Shared
 /// The `gatehouse` binary built from this workspace (`GATEHOUSE_BIN` overrides).
 pub fn gatehouse_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("GATEHOUSE_BIN") {
-        return PathBuf::from(bin);
+        // Made absolute now: servers and CLIs are started in other
+        // directories (`GATEHOUSE_BIN=target/release/gatehouse` must work).
+        let bin = PathBuf::from(bin);
+        return std::path::absolute(&bin).unwrap_or(bin);
     }
     // Test executables live in target/<profile>/deps/; the binary in target/<profile>/.
     let exe = std::env::current_exe().expect("test executable path");
