@@ -78,8 +78,11 @@ pub struct Evaluated {
     pub outcome: Result<Report, Error>,
     /// What the evaluation observed.
     pub seen: Observed,
-    /// The audit record, JSON.
+    /// The audit record, JSON, without the release when it has a digest
+    /// (then in `release`).
     pub record: String,
+    /// The normalised release JSON the policies saw, moved out of `record`.
+    pub release: Option<String>,
     /// The report (or error report) JSON.
     pub report_json: serde_json::Value,
 }
@@ -199,8 +202,22 @@ pub fn evaluate(
             timeout_ms: 0,
         },
     );
-    let record = decision_record(&context, &seen, &outcome)
-        .and_then(|r| serde_json::to_string(&r).map_err(|e| e.to_string()))
+    // The release leaves the record here, on the evaluation's thread: the
+    // store keeps it once per digest, and its single writer then handles
+    // only the small record.
+    let (record, release) = decision_record(&context, &seen, &outcome)
+        .and_then(|mut r| {
+            let release = match (&r.release_digest, r.input.take()) {
+                (Some(_), Some(input)) => Some(input.to_string()),
+                (None, input) => {
+                    r.input = input;
+                    None
+                }
+                (Some(_), None) => None,
+            };
+            let record = serde_json::to_string(&r).map_err(|e| e.to_string())?;
+            Ok((record, release))
+        })
         .map_err(|e| Internal(format!("cannot record the evaluation: {e}")))?;
     let report_json = match &outcome {
         Ok(report) => serde_json::to_value(report),
@@ -213,6 +230,7 @@ pub fn evaluate(
         outcome,
         seen,
         record,
+        release,
         report_json,
     })
 }

@@ -98,6 +98,7 @@ pub(crate) fn new_decision(
             Err(_) => Vec::new(),
         },
         report: evaluated.report_json.to_string(),
+        release: evaluated.release.clone(),
         record: evaluated.record.clone(),
     })
 }

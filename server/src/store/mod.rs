@@ -23,6 +23,7 @@ use migrations::{CHAIN_EXISTING, MIGRATIONS, SCHEMA_VERSION};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::fmt;
+use std::sync::Arc;
 
 /// A store failure: what failed, for the log and a 5xx.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +89,9 @@ pub struct NewDecision {
     pub approvers: Vec<String>,
     /// The report (or error report) JSON.
     pub report: String,
+    /// The normalised release JSON, when the evaluation moved it out of
+    /// `record` (recording only; stored once per digest, in `releases`).
+    pub release: Option<String>,
     /// The audit record JSON: as the evaluation built it when recording
     /// (the store links it into the chain and moves its release out,
     /// [`chain::link`]); as read, the chain line exactly as stored.
@@ -223,14 +227,28 @@ pub enum Accepted {
 pub struct Store {
     pool: AnyPool,
     dialect: Dialect,
-    writes: tokio::sync::Mutex<()>,
+    /// Serialises this process's writes (see the module's doc).
+    writes: Arc<tokio::sync::Mutex<()>>,
+    /// Decisions waiting for the next group commit ([`Store::record_decision`]).
+    queue: Arc<std::sync::Mutex<Vec<Queued>>>,
 }
 
 /// An open write transaction, with the lock that serialises it.
-type Tx<'a> = (
+type Tx = (
     sqlx::Transaction<'static, sqlx::Any>,
-    tokio::sync::MutexGuard<'a, ()>,
+    tokio::sync::OwnedMutexGuard<()>,
 );
+
+/// At most this many decisions are committed in one transaction.
+const MAX_BATCH: usize = 256;
+
+/// A decision waiting to be recorded, and where its outcome goes.
+#[derive(Debug)]
+struct Queued {
+    decision: NewDecision,
+    request: Option<NewRequest>,
+    done: tokio::sync::oneshot::Sender<Result<Option<RequestRow>, StoreError>>,
+}
 
 const REQUEST_COLUMNS: &str = "id, release_digest, environment, release_stream, state, owed, instructions, submission, created_at, expires_at, updated_at, resolution";
 const DECISION_COLUMNS: &str = "seq, id, created_at, release_digest, environment, release_stream, verdict, exit_code, request_id, submitted_by, approvers, report, record";
@@ -289,7 +307,8 @@ impl Store {
         let store = Store {
             pool,
             dialect,
-            writes: tokio::sync::Mutex::new(()),
+            writes: Arc::new(tokio::sync::Mutex::new(())),
+            queue: Arc::new(std::sync::Mutex::new(Vec::new())),
         };
         if dialect == Dialect::Sqlite && create {
             // Readers do not block the writer, and the setting stays with the file.
@@ -392,7 +411,11 @@ impl Store {
                     e.0
                 ))
             })?;
-            Store::keep_release(tx, linked.release.as_ref(), created_at).await?;
+            let release = linked
+                .release
+                .as_ref()
+                .map(|(d, j)| (d.as_str(), j.as_str()));
+            Store::keep_release(tx, release, created_at).await?;
             sqlx::query("UPDATE decisions SET record = $1, record_sha256 = $2 WHERE seq = $3")
                 .bind(linked.line)
                 .bind(linked.sha256.clone())
@@ -409,7 +432,7 @@ impl Store {
     /// digest finds it there).
     async fn keep_release(
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        release: Option<&(String, String)>,
+        release: Option<(&str, &str)>,
         now: i64,
     ) -> Result<(), StoreError> {
         let Some((digest, json)) = release else {
@@ -418,8 +441,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO releases (release_digest, release, created_at) VALUES ($1, $2, $3) ON CONFLICT (release_digest) DO NOTHING",
         )
-        .bind(digest.clone())
-        .bind(json.clone())
+        .bind(digest.to_string())
+        .bind(json.to_string())
         .bind(now)
         .execute(&mut **tx)
         .await
@@ -429,16 +452,26 @@ impl Store {
 
     /// Begins a write: the in-process lock, then the transaction, then (on
     /// PostgreSQL) the advisory lock every replica's writes take.
-    async fn begin_write(&self) -> Result<Tx<'_>, StoreError> {
-        let lock = self.writes.lock().await;
-        let mut tx = self.pool.begin().await.map_err(db("beginning a write"))?;
-        if self.dialect == Dialect::Postgres {
+    async fn begin_write(&self) -> Result<Tx, StoreError> {
+        let lock = Arc::clone(&self.writes).lock_owned().await;
+        let tx = Store::begin_locked(&self.pool, self.dialect).await?;
+        Ok((tx, lock))
+    }
+
+    /// Begins a transaction and, on PostgreSQL, takes the advisory lock
+    /// that serialises the writes of every replica (held to its end).
+    async fn begin_locked(
+        pool: &AnyPool,
+        dialect: Dialect,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        let mut tx = pool.begin().await.map_err(db("beginning a write"))?;
+        if dialect == Dialect::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock(7411)")
                 .execute(&mut *tx)
                 .await
                 .map_err(db("taking the write lock"))?;
         }
-        Ok((tx, lock))
+        Ok(tx)
     }
 
     /// Marks pending requests whose time ran out as expired.
@@ -491,34 +524,47 @@ impl Store {
         Ok(max.unwrap_or(0) + 1)
     }
 
-    async fn insert_decision(
+    /// The chain's last line, read under the write lock: the seq and
+    /// sha256 the next line links to (`(0, None)` for an empty chain).
+    async fn chain_tail(
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        d: &NewDecision,
-        request_id: Option<&str>,
-    ) -> Result<(), StoreError> {
-        // The chain's last line, under the write lock: its seq and sha256.
+    ) -> Result<(i64, Option<String>), StoreError> {
         let last =
             sqlx::query("SELECT seq, record_sha256 FROM decisions ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(&mut **tx)
                 .await
                 .map_err(db("reading the audit chain's last line"))?;
-        let (seq, prev) = match last {
-            None => (1, None),
-            Some(row) => {
-                let seq: i64 = row.try_get("seq").map_err(db("reading the audit chain"))?;
-                let sha: Option<String> = row
-                    .try_get("record_sha256")
-                    .map_err(db("reading the audit chain"))?;
-                let sha = sha.ok_or_else(|| {
-                    StoreError(format!(
-                        "store: decision seq {seq} has no record_sha256: the audit chain was altered; run `gatehouse audit verify --store URL`"
-                    ))
-                })?;
-                (seq + 1, Some(sha))
-            }
+        let Some(row) = last else {
+            return Ok((0, None));
         };
-        let linked = chain::link(&d.record, seq, prev.as_deref())?;
-        Store::keep_release(tx, linked.release.as_ref(), d.created_at).await?;
+        let seq: i64 = row.try_get("seq").map_err(db("reading the audit chain"))?;
+        let sha: Option<String> = row
+            .try_get("record_sha256")
+            .map_err(db("reading the audit chain"))?;
+        let sha = sha.ok_or_else(|| {
+            StoreError(format!(
+                "store: decision seq {seq} has no record_sha256: the audit chain was altered; run `gatehouse audit verify --store URL`"
+            ))
+        })?;
+        Ok((seq, Some(sha)))
+    }
+
+    /// Inserts a decision as the chain's next line after `tail` (the seq
+    /// and sha256 of the line before), returning the new tail.
+    async fn insert_decision(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        tail: (i64, Option<String>),
+        d: &NewDecision,
+        request_id: Option<&str>,
+    ) -> Result<(i64, Option<String>), StoreError> {
+        let seq = tail.0 + 1;
+        let linked = chain::link(&d.record, seq, tail.1.as_deref())?;
+        let release = linked
+            .release
+            .as_ref()
+            .map(|(digest, json)| (digest.as_str(), json.as_str()))
+            .or_else(|| Some((d.release_digest.as_deref()?, d.release.as_deref()?)));
+        Store::keep_release(tx, release, d.created_at).await?;
         let approvers = serde_json::to_string(&d.approvers).unwrap_or_else(|_| "[]".into());
         sqlx::query(&format!(
             "INSERT INTO decisions ({DECISION_COLUMNS}, record_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
@@ -536,70 +582,181 @@ impl Store {
         .bind(approvers)
         .bind(d.report.clone())
         .bind(linked.line)
-        .bind(linked.sha256)
+        .bind(linked.sha256.clone())
         .execute(&mut **tx)
         .await
         .map_err(db("recording the decision"))?;
-        Ok(())
+        Ok((seq, Some(linked.sha256)))
     }
 
     /// Records a decision and, for a require-approval one (`request`),
     /// opens the pending request for its digest and environment or joins the
     /// one open already. Committed before it returns.
+    ///
+    /// Group commit: the decisions recorded at the same time are written
+    /// in one transaction (one lock, one chain append of several lines,
+    /// one fsync), each caller answered only after that commit. A caller
+    /// queues its decision, then waits for the write lock; whoever holds
+    /// it takes the queue (up to [`MAX_BATCH`]) and commits it, answering
+    /// every caller in it before it lets the lock go, so a caller that
+    /// gets the lock finds its outcome there or its decision still queued.
+    /// The commit runs in its own task: a caller that goes away (its client
+    /// disconnected) does not cancel the others' writes.
     pub async fn record_decision(
         &self,
         decision: &NewDecision,
         request: Option<&NewRequest>,
     ) -> Result<Option<RequestRow>, StoreError> {
-        let (mut tx, _lock) = self.begin_write().await?;
-        Store::expire(&mut tx, decision.created_at).await?;
-        let mut request_id = None;
-        if let Some(new) = request {
-            let open = sqlx::query(&format!(
-                "SELECT {REQUEST_COLUMNS} FROM approval_requests WHERE release_digest = $1 AND environment = $2 AND state = 'pending'"
-            ))
-            .bind(new.release_digest.clone())
-            .bind(new.environment.clone())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db("finding an open request"))?;
-            let id = match open {
-                Some(row) => request_row(&row)?.id,
-                None => {
-                    let seq = Store::next_seq(&mut tx, "approval_requests").await?;
-                    sqlx::query(&format!(
-                        "INSERT INTO approval_requests (seq, {REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, NULL)"
-                    ))
-                    .bind(seq)
-                    .bind(new.id.clone())
-                    .bind(new.release_digest.clone())
-                    .bind(new.environment.clone())
-                    .bind(new.release_stream.clone())
-                    .bind(new.owed.clone())
-                    .bind(new.instructions.clone())
-                    .bind(new.submission.clone())
-                    .bind(decision.created_at)
-                    .bind(new.expires_at)
-                    .bind(decision.created_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db("opening a request"))?;
-                    new.id.clone()
+        let (done, mut outcome) = tokio::sync::oneshot::channel();
+        self.queue
+            .lock()
+            .map_err(|_| StoreError("store: the write queue is poisoned".into()))?
+            .push(Queued {
+                decision: decision.clone(),
+                request: request.cloned(),
+                done,
+            });
+        loop {
+            let lock = Arc::clone(&self.writes).lock_owned().await;
+            match outcome.try_recv() {
+                Ok(result) => return result,
+                Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
+                    return Err(StoreError(
+                        "store: the write that held this decision stopped before answering; nothing is known to be recorded".into(),
+                    ));
                 }
+                Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
+            }
+            let batch: Vec<Queued> = {
+                let mut queue = self
+                    .queue
+                    .lock()
+                    .map_err(|_| StoreError("store: the write queue is poisoned".into()))?;
+                let take = queue.len().min(MAX_BATCH);
+                queue.drain(..take).collect()
             };
-            request_id = Some(id);
+            let pool = self.pool.clone();
+            let dialect = self.dialect;
+            let commit = tokio::spawn(async move {
+                Store::commit_group(&pool, dialect, batch).await;
+                drop(lock);
+            });
+            // A failed task drops its senders: the next try_recv says so.
+            let _ = commit.await;
         }
-        Store::insert_decision(&mut tx, decision, request_id.as_deref()).await?;
-        let row = match &request_id {
-            Some(id) => Some(
-                Store::request_in(&mut tx, id)
-                    .await?
-                    .ok_or_else(|| StoreError("store: the request just written is gone".into()))?,
-            ),
-            None => None,
-        };
+    }
+
+    /// Commits a group of queued decisions in one transaction and answers
+    /// each; when that transaction fails, each decision is tried alone, so
+    /// that one bad decision fails only its own caller.
+    async fn commit_group(pool: &AnyPool, dialect: Dialect, batch: Vec<Queued>) {
+        if batch.is_empty() {
+            return;
+        }
+        let jobs: Vec<(&NewDecision, Option<&NewRequest>)> = batch
+            .iter()
+            .map(|q| (&q.decision, q.request.as_ref()))
+            .collect();
+        match Store::write_group(pool, dialect, &jobs).await {
+            Ok(rows) => {
+                for (queued, row) in batch.into_iter().zip(rows) {
+                    let _ = queued.done.send(Ok(row));
+                }
+            }
+            Err(e) if batch.len() == 1 => {
+                for queued in batch {
+                    let _ = queued.done.send(Err(e.clone()));
+                }
+            }
+            Err(_) => {
+                for queued in batch {
+                    let alone = [(&queued.decision, queued.request.as_ref())];
+                    let result =
+                        Store::write_group(pool, dialect, &alone)
+                            .await
+                            .and_then(|mut rows| {
+                                rows.pop()
+                                    .ok_or_else(|| StoreError("store: a write lost its row".into()))
+                            });
+                    let _ = queued.done.send(result);
+                }
+            }
+        }
+    }
+
+    /// Writes decisions (each with the request it opens or joins) in one
+    /// transaction, in order, as consecutive lines of the chain; the
+    /// request row of each, after the commit.
+    async fn write_group(
+        pool: &AnyPool,
+        dialect: Dialect,
+        jobs: &[(&NewDecision, Option<&NewRequest>)],
+    ) -> Result<Vec<Option<RequestRow>>, StoreError> {
+        let mut tx = Store::begin_locked(pool, dialect).await?;
+        let now = jobs.iter().map(|(d, _)| d.created_at).max().unwrap_or(0);
+        Store::expire(&mut tx, now).await?;
+        let mut tail = Store::chain_tail(&mut tx).await?;
+        let mut rows = Vec::with_capacity(jobs.len());
+        for (decision, request) in jobs {
+            let request_id = match request {
+                Some(new) => Some(Store::open_or_join(&mut tx, new, decision.created_at).await?),
+                None => None,
+            };
+            tail = Store::insert_decision(&mut tx, tail, decision, request_id.as_deref()).await?;
+            rows.push(request_id);
+        }
+        let mut requests = Vec::with_capacity(rows.len());
+        for request_id in rows {
+            requests.push(match request_id {
+                Some(id) => {
+                    Some(Store::request_in(&mut tx, &id).await?.ok_or_else(|| {
+                        StoreError("store: the request just written is gone".into())
+                    })?)
+                }
+                None => None,
+            });
+        }
         tx.commit().await.map_err(db("committing the decision"))?;
-        Ok(row)
+        Ok(requests)
+    }
+
+    /// The pending request for `new`'s digest and environment: the one open
+    /// already, or `new` opened now. Its id.
+    async fn open_or_join(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        new: &NewRequest,
+        now: i64,
+    ) -> Result<String, StoreError> {
+        let open = sqlx::query(
+            "SELECT id FROM approval_requests WHERE release_digest = $1 AND environment = $2 AND state = 'pending'",
+        )
+        .bind(new.release_digest.clone())
+        .bind(new.environment.clone())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db("finding an open request"))?;
+        if let Some(row) = open {
+            return row.try_get("id").map_err(db("finding an open request"));
+        }
+        let seq = Store::next_seq(tx, "approval_requests").await?;
+        sqlx::query(&format!(
+            "INSERT INTO approval_requests (seq, {REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, NULL)"
+        ))
+        .bind(seq)
+        .bind(new.id.clone())
+        .bind(new.release_digest.clone())
+        .bind(new.environment.clone())
+        .bind(new.release_stream.clone())
+        .bind(new.owed.clone())
+        .bind(new.instructions.clone())
+        .bind(new.submission.clone())
+        .bind(now)
+        .bind(new.expires_at)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map_err(db("opening a request"))?;
+        Ok(new.id.clone())
     }
 
     async fn request_in(
@@ -663,7 +820,8 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(db("recording the approval"))?;
-        Store::insert_decision(&mut tx, decision, Some(request_id)).await?;
+        let tail = Store::chain_tail(&mut tx).await?;
+        Store::insert_decision(&mut tx, tail, decision, Some(request_id)).await?;
         sqlx::query(
             "UPDATE approval_requests SET state = $1, owed = $2, resolution = $3, updated_at = $4 WHERE id = $5",
         )
@@ -899,6 +1057,7 @@ fn decision_row(row: &AnyRow) -> Result<DecisionRow, StoreError> {
             submitted_by: text("submitted_by")?,
             approvers,
             report: text("report")?,
+            release: None,
             record: text("record")?,
         },
     })
@@ -949,6 +1108,7 @@ mod tests {
             submitted_by: "ci".into(),
             approvers: Vec::new(),
             report: "{}".into(),
+            release: None,
             record: record_json("sha256:00"),
         }
     }
@@ -1009,6 +1169,93 @@ mod tests {
         // What a decision reads back is its chain line, byte for byte.
         let read = store.decision("d-2").await.expect("read").expect("there");
         assert_eq!(read.decision.record.as_bytes(), &lines[1][..]);
+    }
+
+    fn request_for(id: &str) -> NewRequest {
+        NewRequest {
+            id: id.into(),
+            release_digest: "sha256:00".into(),
+            environment: "prod".into(),
+            release_stream: "main".into(),
+            owed: "[]".into(),
+            instructions: "[]".into(),
+            submission: "{}".into(),
+            expires_at: 10_000,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn decisions_recorded_at_once_are_committed_in_groups_as_one_chain() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("g.db").display());
+        let store = Arc::new(Store::open(&url).await.expect("open"));
+        let writers: Vec<_> = (0..300)
+            .map(|i| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move {
+                    let opened = store
+                        .record_decision(
+                            &decision(&format!("d-{i}")),
+                            Some(&request_for(&format!("r-{i}"))),
+                        )
+                        .await
+                        .expect("recorded");
+                    opened.expect("a request").id
+                })
+            })
+            .collect();
+        let mut requests = std::collections::BTreeSet::new();
+        for writer in writers {
+            requests.insert(writer.await.expect("joined"));
+        }
+        // Every decision joined the one request the first of them opened.
+        assert_eq!(requests.len(), 1, "{requests:?}");
+        assert_eq!(count(&store, "decisions").await, 300);
+        assert_eq!(count(&store, "approval_requests").await, 1);
+        let lines = chain_lines(&store).await;
+        let verified = gatehouse_core::audit::verify_lines(&lines).expect("an intact chain");
+        assert_eq!(verified.records, 300);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_decision_that_cannot_be_written_fails_alone_in_its_group() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("g.db").display());
+        let store = Arc::new(Store::open(&url).await.expect("open"));
+        store
+            .record_decision(&decision("d-taken"), None)
+            .await
+            .expect("recorded");
+        // Many at once, one of them reusing a taken id (a UNIQUE violation):
+        // it fails, every other one is recorded, the chain stays whole.
+        let writers: Vec<_> = (0..100)
+            .map(|i| {
+                let store = Arc::clone(&store);
+                let id = if i == 50 {
+                    "d-taken".to_string()
+                } else {
+                    format!("d-{i}")
+                };
+                tokio::spawn(async move { (i, store.record_decision(&decision(&id), None).await) })
+            })
+            .collect();
+        for writer in writers {
+            let (i, result) = writer.await.expect("joined");
+            if i == 50 {
+                let err = result.expect_err("a taken id");
+                assert!(err.0.contains("recording the decision"), "{err}");
+            } else {
+                result.expect("recorded");
+            }
+        }
+        assert_eq!(count(&store, "decisions").await, 100);
+        let lines = chain_lines(&store).await;
+        assert_eq!(
+            gatehouse_core::audit::verify_lines(&lines)
+                .expect("an intact chain")
+                .records,
+            100
+        );
     }
 
     #[tokio::test]
