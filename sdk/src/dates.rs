@@ -368,7 +368,43 @@ impl DateRange {
         self.first <= date && date <= self.last
     }
 
-    /// The first of `ranges` that contains `date`.
+    /// The first of `ranges` that contains `date`: the freeze rule of
+    /// docs/writing-policies.md ("Dates and time zones"), which this example
+    /// keeps compiling.
+    ///
+    /// ```
+    /// use gatehouse_sdk::dates::DateRange;
+    /// use gatehouse_sdk::{Decision, Settings, SettingsError, Timestamp, UtcOffset};
+    ///
+    /// pub struct Config {
+    ///     freezes: Vec<DateRange>,
+    ///     offset: UtcOffset,
+    /// }
+    ///
+    /// fn parse(settings: &Settings) -> Result<Config, SettingsError> {
+    ///     Ok(Config {
+    ///         freezes: settings.get_date_ranges("freeze-windows")?.unwrap_or_default(),
+    ///         offset: settings.get_utc_offset("utc-offset")?.unwrap_or(UtcOffset::UTC),
+    ///     })
+    /// }
+    ///
+    /// fn decide(config: &Config, now: Timestamp) -> Decision {
+    ///     let today = now.date(config.offset.minutes());
+    ///     match DateRange::find(&config.freezes, today) {
+    ///         Some(freeze) => Decision::fail(format!("{today} is inside the change freeze {freeze}")),
+    ///         None => Decision::approve(format!("{today} is outside every change freeze")),
+    ///     }
+    /// }
+    ///
+    /// let settings = Settings::from_pairs([("freeze-windows", "2026-12-20..2027-01-03")]);
+    /// let config = parse(&settings)?;
+    /// let christmas = Timestamp::parse_rfc3339("2026-12-25T09:00:00Z").expect("valid");
+    /// assert_eq!(
+    ///     decide(&config, christmas).reasons()[0].message,
+    ///     "2026-12-25 is inside the change freeze 2026-12-20..2027-01-03"
+    /// );
+    /// # Ok::<(), SettingsError>(())
+    /// ```
     pub fn find(ranges: &[DateRange], date: Date) -> Option<DateRange> {
         ranges.iter().copied().find(|r| r.contains(date))
     }
