@@ -111,3 +111,26 @@ fn test_and_inspect_announce_a_compile_and_small_policies_do_not() {
     assert_eq!(cold.code, 0, "{cold:#?}");
     assert_quiet(&cold, "a small policy");
 }
+
+#[test]
+fn the_notice_escapes_the_path_it_quotes() {
+    // A file name is text the runner does not control: a forged line in it
+    // stays inside the one notice line.
+    let dir = tempfile::tempdir().expect("dir");
+    let hostile = dir.path().join("x\n::error::forged.wasm");
+    std::fs::copy(policy("destructive-changes-js"), &hostile).expect("copy policy");
+    let hostile = hostile.to_str().expect("UTF-8 temp path").to_string();
+    let run = gatehouse(["--no-cache", "inspect", &hostile, "--output", "json"]);
+    assert_no_host_panic(&run);
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(notices(&run), 1, "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("x\\u{a}::error::forged.wasm (no compile cache)…"),
+        "{run:#?}"
+    );
+    assert!(
+        !run.stderr.lines().any(|l| l.starts_with("::error")),
+        "{run:#?}"
+    );
+}
