@@ -2,7 +2,8 @@
 //! print `gatehouse: compiling policy PATH (first run; cached afterwards)…`
 //! on stderr when a large policy (the JavaScript twin, 12 MiB) misses a cold
 //! compile cache, and nothing once the cache is warm or for a small Rust
-//! policy; stdout, `--output json` included, never carries it.
+//! policy (`bench` announces its uncached compile measurement the same way);
+//! stdout, `--output json` included, never carries it.
 
 use gatehouse_e2e::twins::example_release;
 use gatehouse_e2e::{Run, assert_no_host_panic, gatehouse, policy};
@@ -133,4 +134,49 @@ fn the_notice_escapes_the_path_it_quotes() {
         !run.stderr.lines().any(|l| l.starts_with("::error")),
         "{run:#?}"
     );
+}
+
+#[test]
+fn bench_announces_its_compile_measurement_once_and_keeps_stdout_json() {
+    let js = policy("destructive-changes-js").display().to_string();
+    let input = example_release("staging-update.json");
+    let run = gatehouse([
+        "bench",
+        "--policy",
+        &js,
+        "--input",
+        &input,
+        "--iterations",
+        "2",
+        "--compile-iterations",
+        "1",
+        "--output",
+        "json",
+    ]);
+    assert_no_host_panic(&run);
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(notices(&run), 1, "{run:#?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "gatehouse: compiling policy {js} (no compile cache)…\n"
+        )),
+        "{run:#?}"
+    );
+    assert_eq!(run.json()["schema"], "gatehouse.bench/v1");
+
+    // A small Rust policy: no notice.
+    let rust = policy("change-budget").display().to_string();
+    let small = gatehouse([
+        "bench",
+        "--policy",
+        &rust,
+        "--input",
+        &input,
+        "--iterations",
+        "2",
+        "--compile-iterations",
+        "1",
+    ]);
+    assert_eq!(small.code, 0, "{small:#?}");
+    assert_quiet(&small, "bench of a small policy");
 }
