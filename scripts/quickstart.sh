@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Quick start: builds the gatehouse binary and the five Rust example policies,
+# Quick start: builds the gatehouse binary and the six Rust example policies,
 # then gates three example releases the way CI would and explains each exit
 # code. Needs only Rust installed with rustup (https://rustup.rs); it adds the
 # wasm32-wasip2 target when missing. No root, apt-get, Python, Node or clang
@@ -149,6 +149,6 @@ demo 0 example-policies/releases/staging-update.json
 demo 2 example-policies/releases/staging-recreate-database.json --set destructive-changes:approver-groups=dba
 demo 1 example-policies/releases/prod-delete-database.json
 echo
-echo "Done. The binary is $gatehouse; the five example policies are in target/policies/."
+echo "Done. The binary is $gatehouse; the six example policies are in target/policies/."
 echo "Next: \"$gatehouse\" test example-policies runs the example policies' test suites;"
 echo "bash scripts/test.sh runs the whole test suite (it needs more than rustup: see README.md)."

@@ -5,7 +5,7 @@
 
 use crate::args::{Cli, Command};
 use crate::commands::cache::{CacheArgs, CacheCommand};
-use crate::output::{EXIT_ERROR, print_error, print_warning};
+use crate::output::{EXIT_ERROR, print_error, print_notice, print_warning};
 use gatehouse_core::runtime::cache::{CacheSetting, KeyError, KeySource, key};
 use gatehouse_core::runtime::{Runtime, RuntimeBuilder};
 use std::path::Path;
@@ -62,9 +62,13 @@ impl EngineSettings {
     }
 
     /// A runtime builder with this run's compile cache and key, its
-    /// warnings printed on stderr (`gatehouse: warning: ...`).
+    /// warnings printed on stderr (`gatehouse: warning: ...`), and a
+    /// progress notice there before a slow compile (`gatehouse: compiling
+    /// policy ... (first run; cached afterwards)…`).
     pub fn builder(&self) -> RuntimeBuilder {
-        self.quiet_builder().on_warning(print_warning)
+        self.quiet_builder()
+            .on_warning(print_warning)
+            .on_notice(print_notice)
     }
 
     /// [`EngineSettings::builder`] for a policy set: the set's `cache-dir`,

@@ -25,6 +25,14 @@ pub fn print_warning(message: &str) {
     print_diagnostic("warning", message);
 }
 
+/// Prints `gatehouse: MESSAGE` on stderr, escaped as by [`print_error`]: a
+/// progress notice (a slow compile), never on stdout.
+pub fn print_notice(message: &str) {
+    use std::io::Write;
+    let line = gatehouse_core::untrusted::line(message);
+    let _ = writeln!(std::io::stderr().lock(), "gatehouse: {line}");
+}
+
 /// Prints `gatehouse: MESSAGE` on stderr: a line of a long-running command's
 /// log (`serve`), escaped as by [`print_error`].
 #[cfg(feature = "serve")]

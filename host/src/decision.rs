@@ -43,6 +43,17 @@ pub struct Reason {
     pub resource_path: Option<String>,
 }
 
+impl Reason {
+    /// The path a text report shows after the message (`message [path]`):
+    /// the resource path, unless the message already contains it, so
+    /// `Reason::about(r, "DELETE of {path}")` is not printed with its path twice.
+    pub fn path_to_show(&self) -> Option<&str> {
+        self.resource_path
+            .as_deref()
+            .filter(|path| !self.message.contains(path))
+    }
+}
+
 /// A validated decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Decision {

@@ -15,7 +15,9 @@ impl Reason {
         }
     }
 
-    /// A reason about one resource; the report shows its path.
+    /// A reason about one resource. The text report shows its path after the
+    /// message (`message [path]`) unless the message already contains the
+    /// path, so `format!("DELETE of {}", r.resource_path)` is not shown twice.
     pub fn about(resource: &ResourceChange, message: impl Into<String>) -> Self {
         Reason {
             message: message.into(),

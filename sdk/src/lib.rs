@@ -65,17 +65,21 @@
 //! decide": the host reports an error (exit 3), never a verdict.
 
 pub mod bindings;
+pub mod dates;
 mod decision;
 pub mod glob;
 pub mod host;
 mod release;
 mod settings;
 pub mod time;
+pub mod windows;
 
+pub use dates::{Date, DateRange};
 pub use decision::{ApprovalRequest, Decision, Reason};
 pub use release::{Approval, ChangeKind, Release, ResourceChange};
 pub use settings::{Settings, SettingsError};
-pub use time::{Timestamp, Weekday};
+pub use time::{CivilTime, Timestamp, Weekday};
+pub use windows::{DailyHours, UtcOffset, WeeklyWindow};
 
 /// Who a policy is, for reports and audit.
 pub use bindings::gatehouse::policy::types::PolicyInfo;

@@ -6,6 +6,10 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::dates::{Date, DateRange, ParseError};
+use crate::time::Weekday;
+use crate::windows::{DailyHours, UtcOffset, parse_weekdays};
+
 /// A settings value that could not be used, naming the key and the problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingsError {
@@ -179,6 +183,67 @@ impl Settings {
             .map_err(|_| SettingsError::new(key, format!("expected {expected}, got {raw:?}")))
     }
 
+    /// A calendar date `YYYY-MM-DD` (see [`crate::dates`] for the time-zone rule).
+    ///
+    /// ```
+    /// use gatehouse_sdk::Settings;
+    /// let settings = Settings::from_pairs([("go-live", "2026-02-30")]);
+    /// assert_eq!(
+    ///     settings.get_date("go-live").unwrap_err().to_string(),
+    ///     "setting 'go-live': expected a date YYYY-MM-DD such as 2026-12-24, got \"2026-02-30\" (February 2026 has 28 days)"
+    /// );
+    /// ```
+    pub fn get_date(&self, key: &str) -> Result<Option<Date>, SettingsError> {
+        self.get_with(key, Date::parse)
+    }
+
+    /// A date range `START..END`, both days included, e.g. `2026-12-20..2027-01-03`.
+    pub fn get_date_range(&self, key: &str) -> Result<Option<DateRange>, SettingsError> {
+        self.get_with(key, DateRange::parse)
+    }
+
+    /// A comma-separated list of date ranges
+    /// (`2026-12-20..2027-01-03, 2027-04-01..2027-04-02`); empty items are
+    /// skipped, so an empty value is an empty list.
+    ///
+    /// ```
+    /// use gatehouse_sdk::Settings;
+    /// let settings = Settings::from_pairs([("freeze", "2026-12-20..2027-01-03, 2027-04-01..2027-04-01")]);
+    /// let ranges = settings.get_date_ranges("freeze")?.unwrap_or_default();
+    /// assert_eq!(ranges.len(), 2);
+    /// assert_eq!(ranges[1].days(), 1);
+    /// # Ok::<(), gatehouse_sdk::SettingsError>(())
+    /// ```
+    pub fn get_date_ranges(&self, key: &str) -> Result<Option<Vec<DateRange>>, SettingsError> {
+        self.get_with(key, DateRange::parse_list)
+    }
+
+    /// A fixed offset from UTC: `+01:00`, `-05:30`, `Z` or `UTC`.
+    pub fn get_utc_offset(&self, key: &str) -> Result<Option<UtcOffset>, SettingsError> {
+        self.get_with(key, UtcOffset::parse)
+    }
+
+    /// Days of the week: `mon-fri`, `mon,wed,fri`, `fri-mon` (wrapping), sorted Monday first.
+    pub fn get_weekdays(&self, key: &str) -> Result<Option<Vec<Weekday>>, SettingsError> {
+        self.get_with(key, parse_weekdays)
+    }
+
+    /// Hours of the day: `09:00-17:00`, `9-17`, overnight `22:00-02:00`.
+    pub fn get_daily_hours(&self, key: &str) -> Result<Option<DailyHours>, SettingsError> {
+        self.get_with(key, DailyHours::parse)
+    }
+
+    /// A value parsed by `parse`, whose error message follows `setting 'KEY': `.
+    pub fn get_with<T>(
+        &self,
+        key: &str,
+        parse: impl FnOnce(&str) -> Result<T, ParseError>,
+    ) -> Result<Option<T>, SettingsError> {
+        self.get_str(key)
+            .map(|raw| parse(raw).map_err(|e| SettingsError::new(key, e.message())))
+            .transpose()
+    }
+
     /// Every key given, in order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.pairs.iter().map(|(k, _)| k.as_str())
@@ -256,6 +321,66 @@ mod tests {
         assert_eq!(s.get_list("l"), Ok(Some(vec!["a".into(), "b".into()])));
         assert_eq!(s.get_list("e"), Ok(Some(vec![])));
         assert!(s.get_non_empty_list("e").is_err());
+    }
+
+    #[test]
+    fn date_getters_prefix_the_key() {
+        let s = Settings::from_pairs([
+            ("day", " 2024-02-29 "),
+            ("bad-day", "2026-02-29"),
+            ("freeze", "2026-12-20..2027-01-03,2027-04-01..2027-04-01"),
+            ("backwards", "2027-01-03..2026-12-20"),
+            ("none", ""),
+            ("tz", "+01:00"),
+            ("days", "mon-fri"),
+            ("hours", "22-2"),
+        ]);
+        assert_eq!(
+            s.get_date("day").map(|d| d.map(|d| d.to_string())),
+            Ok(Some("2024-02-29".into()))
+        );
+        assert_eq!(s.get_date("missing"), Ok(None));
+        assert_eq!(
+            s.get_date("bad-day").map_err(|e| e.to_string()),
+            Err("setting 'bad-day': expected a date YYYY-MM-DD such as 2026-12-24, got \"2026-02-29\" (February 2026 has 28 days)".into())
+        );
+        assert_eq!(
+            s.get_date_ranges("freeze").map(|r| r.map(|r| r.len())),
+            Ok(Some(2))
+        );
+        assert_eq!(s.get_date_ranges("none"), Ok(Some(vec![])));
+        assert_eq!(
+            s.get_date_range("backwards").map_err(|e| e.to_string()),
+            Err("setting 'backwards': the range \"2027-01-03..2026-12-20\" ends before it starts; write the earlier date first".into())
+        );
+        assert_eq!(
+            s.get_date_range("none").map_err(|e| e.to_string()),
+            Err("setting 'none': expected a date range START..END such as 2026-12-20..2027-01-03, got \"\"".into())
+        );
+        assert_eq!(
+            s.get_utc_offset("tz").map(|o| o.map(UtcOffset::minutes)),
+            Ok(Some(60))
+        );
+        assert_eq!(
+            s.get_weekdays("days").map(|d| d.map(|d| d.len())),
+            Ok(Some(5))
+        );
+        assert_eq!(
+            s.get_daily_hours("hours").map(|h| h.map(|h| h.overnight())),
+            Ok(Some(true))
+        );
+        assert_eq!(
+            s.get_utc_offset("day").map_err(|e| e.to_string()),
+            Err(
+                "setting 'day': expected an offset such as +01:00 or -05:30, got \"2024-02-29\""
+                    .into()
+            )
+        );
+        assert_eq!(
+            s.reject_unknown(),
+            Ok(()),
+            "every getter marks its key as read"
+        );
     }
 
     #[test]

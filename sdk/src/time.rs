@@ -76,7 +76,17 @@ impl fmt::Display for Weekday {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
 
-/// A calendar date and time of day.
+/// A calendar date and time of day at some offset from UTC, as
+/// [`Timestamp::civil`] computes it (no time-zone database, no daylight saving:
+/// the offset is fixed by the caller). [`CivilTime::date`] gives the day alone.
+///
+/// ```
+/// use gatehouse_sdk::{Timestamp, Weekday};
+/// let t = Timestamp::parse_rfc3339("2026-11-22T23:30:05Z").expect("valid");
+/// let c = t.civil(60); // +01:00
+/// assert_eq!((c.year, c.month, c.day, c.hour, c.minute, c.second), (2026, 11, 23, 0, 30, 5));
+/// assert_eq!(c.weekday, Weekday::Mon);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CivilTime {
     /// Year, e.g. 2026.
@@ -196,7 +206,7 @@ impl fmt::Display for Timestamp {
 }
 
 /// Days in a month of the proleptic Gregorian calendar.
-fn days_in_month(year: i64, month: u32) -> i64 {
+pub(crate) fn days_in_month(year: i64, month: u32) -> i64 {
     match month {
         2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
         2 => 28,
@@ -206,7 +216,7 @@ fn days_in_month(year: i64, month: u32) -> i64 {
 }
 
 /// Converts a civil date to days since 1970-01-01 (inverse of [`civil_from_days`]).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
@@ -218,7 +228,7 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 
 /// Converts days since 1970-01-01 to (year, month, day) in the proleptic
 /// Gregorian calendar (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -455,7 +455,7 @@ fn bad_input_is_an_error_like_converts() {
         &run(&["digest", "--input", &path], &[]),
         &[
             &path,
-            "names no environment or release stream; pass --environment and --release-stream",
+            "names no environment or release stream; pass --environment and --release-stream (a plan needs both, e.g. --environment prod-eu --release-stream PROD)",
         ],
     );
     let convert_run = run(&["convert", "--input", &path], &[]);

@@ -66,7 +66,7 @@ fn fail_gives_error_annotations_naming_resources() {
     assert_eq!(run.code, 1, "{run:#?}");
     assert!(
         run.stdout.contains(
-            "::error title=Gatehouse destructive-changes%3A fail::DELETE of mysql datastores/orders [datastores/orders]"
+            "::error title=Gatehouse destructive-changes%3A fail::DELETE of mysql datastores/orders\n"
         ),
         "{}",
         run.stdout

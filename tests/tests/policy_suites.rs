@@ -10,9 +10,10 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// The suite of every Rust example policy, as `gatehouse test` names them.
-const SUITES: [&str; 5] = [
+const SUITES: [&str; 6] = [
     "example-policies/approval-quorum/tests/approval-quorum.test.toml",
     "example-policies/change-budget/tests/change-budget.test.toml",
+    "example-policies/change-freeze/tests/change-freeze.test.toml",
     "example-policies/destructive-changes/tests/destructive-changes.test.toml",
     "example-policies/release-window/tests/release-window.test.toml",
     "example-policies/stream-approval/tests/stream-approval.test.toml",

@@ -181,7 +181,16 @@ fn bench(args: &BenchArgs, engines: &EngineSettings) -> Result<BenchReport, Erro
     })?;
 
     let limits = gatehouse_core::runtime::Limits::default();
-    // compile: no cache.
+    // compile: no cache. One notice for the whole measurement when a compile
+    // may take more than a second (stderr; stdout carries only the report).
+    if std::fs::metadata(&args.policy)
+        .is_ok_and(|m| m.len() >= gatehouse_core::runtime::SLOW_COMPILE_BYTES as u64)
+    {
+        crate::output::print_notice(&gatehouse_core::runtime::compile_notice(
+            &args.policy,
+            false,
+        ));
+    }
     let uncached = Runtime::builder().limits(&limits).build()?;
     let mut compile = repeat(args.compile_iterations, budget, || {
         Ok(uncached.load(&args.policy)?.compile_info().duration)

@@ -155,7 +155,7 @@ pub fn read_release(
             return Err(InputError::whole(
                 source,
                 format!(
-                    "{} names no environment or release stream; pass {}",
+                    "{} names no environment or release stream; pass {} (a plan needs both, e.g. --environment prod-eu --release-stream PROD)",
                     capitalise(format.describe()),
                     missing.join(" and ")
                 ),
@@ -476,7 +476,7 @@ mod tests {
         let err = read(PLAN, &InputOptions::default()).expect_err("no flags");
         assert_eq!(
             err,
-            "in.json: A Terraform plan names no environment or release stream; pass --environment and --release-stream"
+            "in.json: A Terraform plan names no environment or release stream; pass --environment and --release-stream (a plan needs both, e.g. --environment prod-eu --release-stream PROD)"
         );
         let options = InputOptions {
             release_stream: None,
@@ -485,7 +485,7 @@ mod tests {
         let err = read(PREVIEW, &options).expect_err("no stream");
         assert!(
             err.ends_with(
-                "A Pulumi preview names no environment or release stream; pass --release-stream"
+                "A Pulumi preview names no environment or release stream; pass --release-stream (a plan needs both, e.g. --environment prod-eu --release-stream PROD)"
             ),
             "{err}"
         );

@@ -93,7 +93,7 @@ pub fn write_annotations(report: &Report, out: &mut impl Write) -> io::Result<()
                 break;
             }
             let message = workflow_data(&reason.message);
-            match &reason.resource_path {
+            match reason.path_to_show() {
                 Some(path) => writeln!(
                     out,
                     "::{command} title={title}::{message} [{}]",
@@ -358,7 +358,7 @@ fn summary_row(policy: &PolicyReport, room: usize) -> Option<String> {
             item.push_str("<br>");
         }
         item.push_str(&markdown(&reason.message));
-        if let Some(path) = &reason.resource_path {
+        if let Some(path) = reason.path_to_show() {
             item.push_str(&format!(" (resource {})", markdown(path)));
         }
         if row.len() + item.len() + TAIL_ROOM > room {
@@ -443,7 +443,7 @@ mod tests {
 
     #[test]
     fn forged_names_and_reasons_stay_inside_their_annotation() {
-        let report = report_with(Verdict::Fail, 3, FORGED, Some(FORGED));
+        let report = report_with(Verdict::Fail, 3, FORGED, Some(&format!("path/{FORGED}")));
         let log = annotations(&report);
         assert_eq!(log.lines().count(), 4, "{log}");
         for line in log.lines() {
@@ -482,7 +482,12 @@ mod tests {
 
     #[test]
     fn the_summary_cannot_be_given_structure() {
-        let report = report_with(Verdict::RequireApproval, 2, FORGED, Some(FORGED));
+        let report = report_with(
+            Verdict::RequireApproval,
+            2,
+            FORGED,
+            Some(&format!("path/{FORGED}")),
+        );
         let summary = render_summary(&report, SUMMARY_MAX_BYTES);
         let headings: Vec<&str> = summary.lines().filter(|l| l.starts_with('#')).collect();
         assert_eq!(

@@ -90,9 +90,21 @@ pub fn write_text(report: &Report, out: &mut impl Write) -> io::Result<()> {
         } else {
             format!(" [{}]", shown(&policy.name))
         };
+        // Two policies reported under one name are told apart by their file.
+        let collides = report
+            .policies
+            .iter()
+            .filter(|other| other.label() == policy.label())
+            .count()
+            > 1;
+        let file = if collides {
+            format!(" ({})", shown(&policy.path))
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "\npolicy {}{described} {}: {} ({:.2} ms, {} fuel)",
+            "\npolicy {}{described} {}{file}: {} ({:.2} ms, {} fuel)",
             shown(policy.label()),
             shown(&policy.version),
             policy.verdict.as_str(),
@@ -100,7 +112,7 @@ pub fn write_text(report: &Report, out: &mut impl Write) -> io::Result<()> {
             policy.fuel_used
         )?;
         for reason in &policy.reasons {
-            match &reason.resource_path {
+            match reason.path_to_show() {
                 Some(path) => writeln!(out, "  - {} [{}]", shown(&reason.message), shown(path))?,
                 None => writeln!(out, "  - {}", shown(&reason.message))?,
             }
@@ -292,8 +304,46 @@ mod tests {
     use crate::untrusted::{MAX_SHOWN_CHARS, needs_escape};
 
     #[test]
+    fn a_path_already_in_the_message_is_not_repeated() {
+        let path = "datastores/orders";
+        let about = render_text(&report_with(
+            Verdict::Fail,
+            1,
+            "DELETE of datastores/orders",
+            Some(path),
+        ));
+        assert!(
+            about.contains("\n  - DELETE of datastores/orders\n"),
+            "{about}"
+        );
+        let plain = render_text(&report_with(Verdict::Fail, 1, "deleted", Some(path)));
+        assert!(
+            plain.contains("\n  - deleted [datastores/orders]\n"),
+            "{plain}"
+        );
+    }
+
+    #[test]
+    fn policies_sharing_a_name_are_told_apart_by_their_file() {
+        let mut report = report_with(Verdict::Fail, 1, "x", None);
+        let mut twin = report.policies[0].clone();
+        twin.path = "policies/twin.wasm".into();
+        report.policies.push(twin);
+        let text = render_text(&report);
+        assert!(text.contains(" (policies/forged.wasm): fail"), "{text}");
+        assert!(text.contains(" (policies/twin.wasm): fail"), "{text}");
+        let single = render_text(&report_with(Verdict::Fail, 1, "x", None));
+        assert!(!single.contains("(policies/forged.wasm)"), "{single}");
+    }
+
+    #[test]
     fn forged_text_cannot_add_lines() {
-        let report = report_with(Verdict::RequireApproval, 2, FORGED, Some(FORGED));
+        let report = report_with(
+            Verdict::RequireApproval,
+            2,
+            FORGED,
+            Some(&format!("path/{FORGED}")),
+        );
         let text = render_text(&report);
         assert!(
             !text.chars().any(|c| c != '\n' && needs_escape(c)),
@@ -326,7 +376,7 @@ mod tests {
         for (line, prefix) in lines.iter().zip(prefixes) {
             assert!(line.starts_with(prefix), "{line:?} vs {prefix:?}");
         }
-        assert!(lines[8].contains(" [ok\\u{a}## ✅"), "{}", lines[8]);
+        assert!(lines[8].contains(" [path/ok\\u{a}## ✅"), "{}", lines[8]);
         assert!(
             lines[10].contains(", dba (1 approval from each group)"),
             "{}",

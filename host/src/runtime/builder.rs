@@ -73,6 +73,7 @@ pub struct RuntimeBuilder {
     cache: CacheSetting,
     key: KeySource,
     on_warning: Option<WarningSink>,
+    on_notice: Option<WarningSink>,
 }
 
 impl std::fmt::Debug for RuntimeBuilder {
@@ -82,6 +83,7 @@ impl std::fmt::Debug for RuntimeBuilder {
             .field("cache", &self.cache)
             .field("key", &self.key)
             .field("on_warning", &self.on_warning.is_some())
+            .field("on_notice", &self.on_notice.is_some())
             .finish()
     }
 }
@@ -121,6 +123,15 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Sends a progress notice to `sink` just before a policy of at least
+    /// [`super::engine::SLOW_COMPILE_BYTES`] is compiled (a compile cache
+    /// miss, or no cache): [`super::engine::compile_notice`]. A cache hit,
+    /// or a smaller policy, sends nothing. Without it, nothing is sent.
+    pub fn on_notice(mut self, sink: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.on_notice = Some(Arc::new(sink));
+        self
+    }
+
     /// The compile cache this builder was given.
     pub fn cache_setting(&self) -> &CacheSetting {
         &self.cache
@@ -141,6 +152,7 @@ impl RuntimeBuilder {
             &self.cache,
             &self.key,
             self.on_warning.clone(),
+            self.on_notice.clone(),
         )
         .map_err(|e| EngineError::new(super::errors::first_line(&e)))?;
         if let Some(warning) = runtime.cache_warning() {

@@ -18,6 +18,24 @@ use wasmtime::{Config, Engine, PoolingAllocationConfig};
 /// entry it refused and replaced): a function of the warning's text.
 pub type WarningSink = Arc<dyn Fn(&str) + Send + Sync>;
 
+/// Components at least this large (1 MiB) get a progress notice before they
+/// are compiled: compiling takes about a second per few MiB (a Python or
+/// JavaScript policy, 12 to 18 MiB, takes seconds), a Rust policy of a few
+/// hundred KiB well under one.
+pub const SLOW_COMPILE_BYTES: usize = 1 << 20;
+
+/// The progress notice shown before a slow compile of the policy at `path`:
+/// `compiling policy PATH (first run; cached afterwards)…` with a compile
+/// cache, `compiling policy PATH (no compile cache)…` without one.
+pub fn compile_notice(path: &Path, cached: bool) -> String {
+    let why = if cached {
+        "first run; cached afterwards"
+    } else {
+        "no compile cache"
+    };
+    format!("compiling policy {} ({why})…", path.display())
+}
+
 /// The compiler and linker shared by every policy in a run, and the
 /// compile cache they share. Made by [`Runtime::builder`]; one runtime
 /// serves any number of policies and evaluations, on any threads.
@@ -41,6 +59,7 @@ pub struct Runtime {
     cache: Option<CompileCache>,
     cache_warning: Option<String>,
     on_warning: Option<WarningSink>,
+    on_notice: Option<WarningSink>,
     slots: super::slots::Slots,
 }
 
@@ -49,6 +68,13 @@ impl Runtime {
     pub(super) fn warn(&self, warning: &str) {
         if let Some(sink) = &self.on_warning {
             sink(warning);
+        }
+    }
+
+    /// Sends a progress notice to the builder's sink, if it was given one.
+    fn notice(&self, notice: &str) {
+        if let Some(sink) = &self.on_notice {
+            sink(notice);
         }
     }
 
@@ -63,6 +89,7 @@ impl Runtime {
         cache: &CacheSetting,
         key: &KeySource,
         on_warning: Option<WarningSink>,
+        on_notice: Option<WarningSink>,
     ) -> wasmtime::Result<Self> {
         let concurrency = concurrent_evaluations();
         let engine = Engine::new(&engine_config(limits, concurrency))?;
@@ -85,6 +112,7 @@ impl Runtime {
             cache,
             cache_warning,
             on_warning,
+            on_notice,
             slots: super::slots::Slots::new(concurrency as usize),
         })
     }
@@ -126,6 +154,9 @@ impl Runtime {
             // The size check guards compilation, the one cost fuel and
             // timeouts do not cover; a cache hit skips both.
             check_code_size(bytes).map_err(|kind| wasmtime::Error::new(SizeRefused(kind)))?;
+            if bytes.len() >= SLOW_COMPILE_BYTES {
+                self.notice(&compile_notice(path, self.cache.is_some()));
+            }
             Component::new(&self.engine, bytes)
         };
         let (component, cache, warning) =

@@ -26,7 +26,7 @@ mod worker;
 pub use bindings::WORLD;
 pub use builder::RuntimeBuilder;
 pub(crate) use engine::{MAX_CODE_BYTES, MAX_FUNCTIONS, check_header};
-pub use engine::{Runtime, WarningSink};
+pub use engine::{Runtime, SLOW_COMPILE_BYTES, WarningSink, compile_notice};
 pub use grants::Grants;
 pub use limits::Limits;
 pub use policy::{

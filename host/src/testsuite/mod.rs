@@ -182,6 +182,8 @@ struct RawCase {
     release_stream: Option<String>,
     #[serde(default)]
     settings: BTreeMap<String, Spanned<toml::Value>>,
+    #[serde(default, rename = "unset-settings")]
+    unset_settings: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     meta: BTreeMap<String, Spanned<toml::Value>>,
     approvals: Option<Spanned<Vec<toml::Value>>>,
@@ -328,7 +330,34 @@ pub fn parse(path: &Path, text: &str) -> Result<Suite, Vec<SuiteError>> {
             None => suite_now,
         };
         let mut settings = suite_settings.clone();
-        settings.extend(convert_settings(c.settings, text, &mut bad));
+        let case_settings = convert_settings(c.settings, text, &mut bad);
+        if let Some(unset) = c.unset_settings {
+            let l = line_of(text, unset.span().start);
+            for key in unset.into_inner() {
+                if case_settings.contains_key(&key) {
+                    bad(
+                        l,
+                        format!(
+                            "case {name:?}: unset-settings names {key:?}, which this case also sets; remove one of them"
+                        ),
+                    );
+                } else if settings.remove(&key).is_none() {
+                    let known: Vec<&str> = suite_settings.keys().map(String::as_str).collect();
+                    let known = if known.is_empty() {
+                        "the suite's [settings] is empty".to_string()
+                    } else {
+                        format!("the suite sets {}", known.join(", "))
+                    };
+                    bad(
+                        l,
+                        format!(
+                            "case {name:?}: unset-settings names {key:?}, which the suite's [settings] does not set ({known})"
+                        ),
+                    );
+                }
+            }
+        }
+        settings.extend(case_settings);
         let meta = convert_meta(c.meta, text, &mut bad);
         let approvals = c
             .approvals
@@ -707,6 +736,32 @@ resources = [ { resourceType = "mysql", resourceName = "o", resourcePath = "d/o"
         assert!(all.contains("contains ','"), "{all}");
         assert!(
             all.contains(":9: case \"a\": the name is already used on line 2"),
+            "{all}"
+        );
+    }
+
+    #[test]
+    fn unset_settings_removes_suite_settings_from_one_case() {
+        let suite = parse_ok(
+            "[settings]\nwindows = \"a\"\nmax = 5\n\n[[case]]\nname = \"without windows\"\ninput = \"x\"\nexpect = \"error\"\nunset-settings = [\"windows\"]\n\n[[case]]\nname = \"with\"\ninput = \"x\"\nexpect = \"approve\"\n",
+        );
+        assert_eq!(
+            suite.cases[0].settings,
+            [("max".to_string(), "5".to_string())]
+        );
+        assert_eq!(suite.cases[1].settings.len(), 2, "other cases keep it");
+        let errs = parse_err(
+            "[settings]\nwindows = \"a\"\n\n[[case]]\nname = \"a\"\ninput = \"x\"\nexpect = \"approve\"\nunset-settings = [\"window\", \"windows\"]\nsettings = { windows = \"b\" }\n",
+        );
+        let all = errs.join("\n");
+        assert!(
+            all.contains(":8: case \"a\": unset-settings names \"window\", which the suite's [settings] does not set (the suite sets windows)"),
+            "{all}"
+        );
+        assert!(
+            all.contains(
+                "unset-settings names \"windows\", which this case also sets; remove one of them"
+            ),
             "{all}"
         );
     }
