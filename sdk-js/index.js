@@ -3,6 +3,7 @@
 // it makes sense, with the same settings error messages, glob dialect and
 // decisions. See README.md.
 
+export { Date, DateRange, ParseError, UtcOffset, dateOf } from './dates.js';
 export { Decision, Reason } from './decision.js';
 export { EvaluationError, exportPolicy, validate } from './policy.js';
 export { Settings, SettingsError } from './settings.js';

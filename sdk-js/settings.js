@@ -5,6 +5,7 @@
 // so one test suite can check a policy and its twins in other languages; the
 // cases in `sdk/conformance/settings.json` pin them.
 
+import { Date, DateRange, ParseError, UtcOffset } from './dates.js';
 import { asciiLower, compareCodePoints, debugStr, trim } from './text.js';
 
 const U32_MAX = 4294967295n;
@@ -137,6 +138,41 @@ export class Settings {
       );
     }
     return items;
+  }
+
+  /**
+   * A value parsed by `parse`, whose `ParseError` message becomes the
+   * setting's error (`setting 'KEY': MESSAGE`).
+   */
+  getWith(key, parse) {
+    const raw = this.getStr(key);
+    if (raw === undefined) return undefined;
+    try {
+      return parse(raw);
+    } catch (e) {
+      if (e instanceof ParseError) throw new SettingsError(key, e.message);
+      throw e;
+    }
+  }
+
+  /** A date `YYYY-MM-DD`, e.g. `2026-12-24`. */
+  getDate(key) {
+    return this.getWith(key, (raw) => Date.parse(raw));
+  }
+
+  /** A date range `START..END`, both ends included, e.g. `2026-12-20..2027-01-03`. */
+  getDateRange(key) {
+    return this.getWith(key, (raw) => DateRange.parse(raw));
+  }
+
+  /** A comma-separated list of date ranges; an empty value is an empty list. */
+  getDateRanges(key) {
+    return this.getWith(key, (raw) => DateRange.parseList(raw));
+  }
+
+  /** A fixed offset from UTC: `+01:00`, `-05:30`, `+1`, `Z` or `UTC`. */
+  getUtcOffset(key) {
+    return this.getWith(key, (raw) => UtcOffset.parse(raw));
   }
 
   /** Every key given, in order. */

@@ -23,6 +23,10 @@ function call(settings, [getter, key, ...args]) {
     bool: 'getBool',
     list: 'getList',
     non_empty_list: 'getNonEmptyList',
+    date: 'getDate',
+    date_range: 'getDateRange',
+    date_ranges: 'getDateRanges',
+    utc_offset: 'getUtcOffset',
   };
   let value;
   try {
@@ -31,13 +35,14 @@ function call(settings, [getter, key, ...args]) {
     if (e instanceof SettingsError) return { error: e.toString() };
     throw e;
   }
-  if (typeof value === 'bigint') value = value.toString();
+  if (typeof value === 'bigint' || ['date', 'date_range', 'utc_offset'].includes(getter)) {
+    value = value === undefined ? undefined : value.toString();
+  }
+  if (getter === 'date_ranges' && value !== undefined) value = value.map(String);
   return { ok: value === undefined ? null : value };
 }
 
-test('settings getters answer as the shared cases say', () => {
-  const cases = load('settings.json');
-  assert.ok(cases.length >= 10);
+function runCases(cases) {
   cases.forEach((c, index) => {
     const settings = new Settings(c.settings);
     assert.equal(c.calls.length, c.results.length);
@@ -52,6 +57,18 @@ test('settings getters answer as the shared cases say', () => {
     }
     assert.equal(unknown, c.unknown, `case ${index}: rejectUnknown`);
   });
+}
+
+test('settings getters answer as the shared cases say', () => {
+  const cases = load('settings.json');
+  assert.ok(cases.length >= 10);
+  runCases(cases);
+});
+
+test('date, date range and offset getters answer as the shared cases say', () => {
+  const cases = load('dates.json');
+  assert.ok(cases.length >= 4);
+  runCases(cases);
 });
 
 test('globs match as the shared cases say', () => {

@@ -23,7 +23,8 @@ sense, with the same settings error messages, glob dialect and decisions:
     WitWorld = export(DeleteGuard())
 
 Modules: `settings` (typed getters, unknown-key detection), `glob`,
-`decision`, `releases` (helpers on the release record), `time`
+`decision`, `releases` (helpers on the release record), `dates` (`Date`,
+`DateRange`, `UtcOffset`), `time`
 (`Timestamp`), `host` (log, now; inside a component only), `text`
 (`debug_str`, Rust's `{:?}` quoting for messages). Only `host`,
 `Decision.to_wit` and `export` need the bindings componentize-py generates;
@@ -31,6 +32,7 @@ the rest is plain Python that runs anywhere.
 """
 
 from . import glob, host, releases
+from .dates import Date, DateRange, ParseError, UtcOffset, date_of
 from .decision import Decision, Reason
 from .policy import EvaluationError, Policy, export, validate
 from .settings import Settings, SettingsError
@@ -38,6 +40,11 @@ from .text import debug_str, trim
 from .time import Timestamp
 
 __all__ = [
+    "Date",
+    "DateRange",
+    "ParseError",
+    "UtcOffset",
+    "date_of",
     "Decision",
     "EvaluationError",
     "Policy",

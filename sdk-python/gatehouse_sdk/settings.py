@@ -14,9 +14,13 @@ cases in `sdk/conformance/settings.json` pin them.
     True
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
+from .dates import Date, DateRange, ParseError, UtcOffset
 from .text import ascii_lower, debug_str, trim
+
+T = TypeVar("T")
 
 U32_MAX = 4294967295
 U64_MAX = 18446744073709551615
@@ -142,6 +146,33 @@ class Settings:
                 "expected a comma-separated list with at least one item, got an empty value",
             )
         return items
+
+    def get_with(self, key: str, parse: Callable[[str], T]) -> T | None:
+        """A value parsed by `parse`, whose `ParseError` message becomes the
+        setting's error (`setting 'KEY': MESSAGE`)."""
+        raw = self.get_str(key)
+        if raw is None:
+            return None
+        try:
+            return parse(raw)
+        except ParseError as e:
+            raise SettingsError(key, str(e)) from None
+
+    def get_date(self, key: str) -> Date | None:
+        """A date `YYYY-MM-DD`, e.g. `2026-12-24`."""
+        return self.get_with(key, Date.parse)
+
+    def get_date_range(self, key: str) -> DateRange | None:
+        """A date range `START..END`, both ends included, e.g. `2026-12-20..2027-01-03`."""
+        return self.get_with(key, DateRange.parse)
+
+    def get_date_ranges(self, key: str) -> list[DateRange] | None:
+        """A comma-separated list of date ranges; an empty value is an empty list."""
+        return self.get_with(key, DateRange.parse_list)
+
+    def get_utc_offset(self, key: str) -> UtcOffset | None:
+        """A fixed offset from UTC: `+01:00`, `-05:30`, `+1`, `Z` or `UTC`."""
+        return self.get_with(key, UtcOffset.parse)
 
     def keys(self) -> list[str]:
         """Every key given, in order."""

@@ -56,7 +56,7 @@ def debug_str(text: str) -> str:
             or unicodedata.category(c) in ("Mn", "Me")
             or c in _OTHER_GRAPHEME_EXTEND
         ):
-            out.append(f"\\u{{{ord(c):x}}}")
+            out.append("\\u{" + format(ord(c), "x") + "}")
         else:
             out.append(c)
     out.append('"')

@@ -34,20 +34,31 @@ def call(settings: Settings, getter: str, key: str, *args: int):
         "bool": settings.get_bool,
         "list": settings.get_list,
         "non_empty_list": settings.get_non_empty_list,
+        "date": settings.get_date,
+        "date_range": settings.get_date_range,
+        "date_ranges": settings.get_date_ranges,
+        "utc_offset": settings.get_utc_offset,
     }
     try:
         value = methods[getter](key, *args)
     except SettingsError as e:
         return {"error": str(e)}
-    if getter in ("u64", "i64") and value is not None:
+    if getter in ("u64", "i64", "date", "date_range", "utc_offset") and value is not None:
         value = str(value)
+    if getter == "date_ranges" and value is not None:
+        value = [str(r) for r in value]
     return {"ok": value}
 
 
 class Conformance(unittest.TestCase):
     def test_settings(self) -> None:
-        cases = load("settings.json")
-        self.assertGreaterEqual(len(cases), 10)
+        self.run_cases(load("settings.json"), 10)
+
+    def test_dates(self) -> None:
+        self.run_cases(load("dates.json"), 4)
+
+    def run_cases(self, cases: list, at_least: int) -> None:
+        self.assertGreaterEqual(len(cases), at_least)
         for index, case in enumerate(cases):
             settings = Settings([tuple(pair) for pair in case["settings"]])
             for c, expected in zip(case["calls"], case["results"], strict=True):

@@ -33,7 +33,7 @@ fn run(program: &str, args: &[&str]) -> String {
 #[test]
 fn the_python_sdk_answers_the_shared_cases_as_the_rust_sdk() {
     let out = run("python3", &["sdk-python/tests/test_conformance.py", "-v"]);
-    for test in ["test_settings", "test_globs"] {
+    for test in ["test_settings", "test_dates", "test_globs"] {
         assert!(
             out.contains(&format!("{test} (")) && out.contains("OK"),
             "{out}"
@@ -47,12 +47,13 @@ fn the_python_sdk_answers_the_shared_cases_as_the_rust_sdk() {
 fn the_javascript_sdk_answers_the_shared_cases_as_the_rust_sdk() {
     let out = run("node", &["--test", "sdk-js/test/"]);
     assert!(
-        out.contains("# pass 5") && out.contains("# fail 0"),
+        out.contains("# pass 6") && out.contains("# fail 0"),
         "{out}"
     );
     assert!(
         out.contains("settings getters answer as the shared cases say")
-            && out.contains("globs match as the shared cases say"),
+            && out.contains("globs match as the shared cases say")
+            && out.contains("date, date range and offset getters answer as the shared cases say"),
         "{out}"
     );
 }
