@@ -77,8 +77,8 @@ fi
 # Python policies: `example-policies/<dir>/app.py` implements the `policy` world;
 # componentize-py generates the bindings from wit/ at build time and bundles a
 # CPython interpreter (~18 MB, 10-20 s per policy), so a policy is rebuilt only
-# when a Python file in its directory, a WIT file, or componentize-py itself (a
-# new pin) is newer than its component.
+# when a Python file in its directory or in the Python SDK (sdk-python/), a WIT
+# file, or componentize-py itself (a new pin) is newer than its component.
 build_python() {
     local apps=(example-policies/*/app.py)
     [ -e "${apps[0]}" ] || return 0
@@ -91,15 +91,16 @@ build_python() {
         dir=$(dirname "$app")
         name=$(basename "$dir")
         out=target/policies/$name.wasm
-        if [ -e "$out" ] && [ -z "$(find "$dir" wit "$componentize" -newer "$out" \( -name '*.py' -o -name '*.wit' -o -name componentize-py \) -not -path '*/__pycache__/*' | head -n 1)" ]; then
+        if [ -e "$out" ] && [ -z "$(find "$dir" sdk-python/gatehouse_sdk wit "$componentize" -newer "$out" \( -name '*.py' -o -name '*.wit' -o -name componentize-py \) -not -path '*/__pycache__/*' | head -n 1)" ]; then
             fresh+=("$name")
             continue
         fi
         echo "componentize-py: building $app into $out"
         # Build to a temporary file so an interrupted build never looks fresh.
         # VIRTUAL_ENV is cleared so an activated venv does not join the Python path.
+        # `-p sdk-python`: the Python SDK (gatehouse_sdk), beside the policy's own directory.
         (cd "$dir" && env -u VIRTUAL_ENV "$componentize" --quiet -d "$root/wit" -w policy \
-            componentize -p . app -o "$root/$out.tmp")
+            componentize -p . -p "$root/sdk-python" app -o "$root/$out.tmp")
         mv "$out.tmp" "$out"
         built+=("$name")
     done
@@ -116,10 +117,12 @@ build_python
 # JavaScript policies: `example-policies/<dir>/policy.js` implements the
 # `policy` world; componentize-js (pinned by scripts/js-tools/package-lock.json,
 # installed into target/tools/js) splices bindings generated from wit/ into a
-# SpiderMonkey engine and pre-initialises it with the module (~12 MB, ~10 s).
+# SpiderMonkey engine and pre-initialises it with the module and what it
+# imports, such as the JavaScript SDK in sdk-js/ (~12 MB, ~10 s).
 # Every WASI feature is disabled (`-d ...`): the component imports only
 # `gatehouse:policy`. A policy is rebuilt only when a JavaScript file in its
-# directory, a WIT file, or the installed tools (a new lock file) changed.
+# directory or in the SDK (sdk-js/), a WIT file, or the installed tools (a new
+# lock file) changed.
 JS_DISABLED_FEATURES=(stdio random clocks http fetch-event)
 build_js() {
     local sources=(example-policies/*/policy.js)
@@ -134,15 +137,18 @@ build_js() {
         dir=$(dirname "$source")
         name=$(basename "$dir")
         out=target/policies/$name.wasm
-        if [ -e "$out" ] && [ -z "$(find "$dir" wit "$stamp" -newer "$out" \( -name '*.js' -o -name '*.mjs' -o -name '*.wit' -o -name installed-package-lock.json \) -not -path '*/node_modules/*' | head -n 1)" ]; then
+        if [ -e "$out" ] && [ -z "$(find "$dir" sdk-js wit "$stamp" -newer "$out" \( -name '*.js' -o -name '*.mjs' -o -name '*.wit' -o -name installed-package-lock.json \) -not -path '*/node_modules/*' | head -n 1)" ]; then
             fresh+=("$name")
             continue
         fi
         echo "componentize-js: building $source into $out"
         # Build to a temporary file (named for this process, so that two builds
         # at once do not collide) so an interrupted build never looks fresh.
-        (cd "$dir" && "$componentize" policy.js --wit "$root/wit" --world-name policy \
-            --disable "${JS_DISABLED_FEATURES[@]}" --out "$root/$out.$$.tmp")
+        # Run in the repository root with the absolute source path: componentize-js
+        # then maps the root into the engine, so the policy's relative import of
+        # the JavaScript SDK (../../sdk-js/index.js) resolves.
+        "$componentize" "$root/$source" --wit "$root/wit" --world-name policy \
+            --disable "${JS_DISABLED_FEATURES[@]}" --out "$root/$out.$$.tmp"
         mv "$out.$$.tmp" "$out"
         built+=("$name")
     done

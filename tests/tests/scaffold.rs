@@ -5,7 +5,9 @@
 //! Builds are kept cheap: the Rust project builds into `target/scaffold-test`
 //! (so the SDK and wit-bindgen compile once across runs), the Python and
 //! JavaScript ones with the tools `scripts/install-tools.sh` put in
-//! `target/tools/` (no download at test time).
+//! `target/tools/`, after the project is moved elsewhere, inside a network
+//! namespace with no network (`unshare -rn`; the tests prove that fetches from
+//! PyPI and npm fail there).
 
 use gatehouse_e2e::{Run, assert_error, assert_no_host_panic, gatehouse, workspace_root};
 use std::path::{Path, PathBuf};
@@ -173,11 +175,104 @@ fn a_rust_project_builds_and_passes_its_suite() {
     assert_suite_passes(&dir, "protect-prod");
 }
 
+/// Moves a new project elsewhere (a project must not depend on where it was
+/// created) and checks that no file names this checkout: the SDK is copied in.
+fn moved(root: &Path, dir: &Path) -> PathBuf {
+    let to = root.join("elsewhere/moved");
+    std::fs::create_dir_all(root.join("elsewhere")).expect("mkdir");
+    std::fs::rename(dir, &to).expect("move the project");
+    let checkout = workspace_root().display().to_string();
+    let mut stack = vec![to.clone()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).expect("read dir") {
+                stack.push(entry.expect("entry").path());
+            }
+        } else {
+            let text = std::fs::read_to_string(&path).expect("a text file");
+            assert!(
+                !text.contains(&checkout),
+                "{} names the checkout {checkout}",
+                path.display()
+            );
+        }
+    }
+    to
+}
+
+/// Arguments that run `program args` in a new user and network namespace
+/// (`unshare -rn`), where only the loopback interface exists.
+fn offline<'a>(program: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    [&["-rn", "--", program][..], args].concat()
+}
+
+/// Proves the namespace of [`offline`] has no network: only `lo`, and a
+/// fetch from PyPI (Python) and from the npm registry (Node) fails there.
+fn assert_network_is_blocked() {
+    let run = |program: &str, args: &[&str]| {
+        Command::new("unshare")
+            .args(offline(program, args))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("cannot run unshare (util-linux, with user namespaces enabled): {e}")
+            })
+    };
+    let interfaces = run(
+        "python3",
+        &[
+            "-c",
+            "import socket; print(sorted(n for _, n in socket.if_nameindex()))",
+        ],
+    );
+    assert!(
+        interfaces.status.success(),
+        "unshare -rn must work here (util-linux, user namespaces enabled): {}",
+        String::from_utf8_lossy(&interfaces.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&interfaces.stdout).trim(), "['lo']");
+    let pypi = run(
+        "python3",
+        &[
+            "-c",
+            "import urllib.request; urllib.request.urlopen('https://pypi.org/simple/componentize-py/', timeout=20)",
+        ],
+    );
+    assert!(!pypi.status.success(), "PyPI is reachable offline");
+    assert!(
+        String::from_utf8_lossy(&pypi.stderr).contains("URLError"),
+        "{}",
+        String::from_utf8_lossy(&pypi.stderr)
+    );
+    let npm = run(
+        "node",
+        &[
+            "-e",
+            "fetch('https://registry.npmjs.org/@bytecodealliance%2fcomponentize-js').then(() => process.exit(0), (e) => { console.error('fetch failed:', e.message); process.exit(1); })",
+        ],
+    );
+    assert!(
+        !npm.status.success(),
+        "the npm registry is reachable offline"
+    );
+    assert!(
+        String::from_utf8_lossy(&npm.stderr).contains("fetch failed"),
+        "{}",
+        String::from_utf8_lossy(&npm.stderr)
+    );
+}
+
+/// A new Python project, moved elsewhere, builds with the command its README
+/// shows and the componentize-py that `scripts/install-tools.sh` installed,
+/// with the network blocked (proved in the same namespace), and passes its
+/// suite: the SDK it imports (`gatehouse_sdk/`) is in the project.
 #[test]
-fn a_python_project_builds_and_passes_its_suite() {
-    let (_root, dir) = new_project("protect-py", "python");
+fn a_python_project_builds_offline_when_moved_and_passes_its_suite() {
+    let (root, dir) = new_project("protect-py", "python");
     let command = "componentize-py -d wit -w policy componentize app -o protect-py.wasm";
     assert_readme_has(&dir, command);
+    assert_readme_has(&dir, "target/tools/venv/bin");
+    assert!(dir.join("gatehouse_sdk/settings.py").is_file());
     let requirements = std::fs::read_to_string(dir.join("requirements.txt")).expect("requirements");
     let install_tools = std::fs::read_to_string(workspace_root().join("scripts/install-tools.sh"))
         .expect("install-tools.sh");
@@ -189,30 +284,44 @@ fn a_python_project_builds_and_passes_its_suite() {
         install_tools.contains(&format!("COMPONENTIZE_PY_VERSION={pin}")),
         "requirements.txt pins the repository's componentize-py"
     );
+    let dir = moved(root.path(), &dir);
     let bin = pinned_tool("target/tools/venv/bin/componentize-py");
-    let args: Vec<&str> = command.split(' ').skip(1).collect();
-    run_tool(&dir, "componentize-py", &args, &[], bin.parent());
+    assert_network_is_blocked();
+    let args: Vec<&str> = command.split(' ').collect();
+    let args = offline(args[0], &args[1..]);
+    run_tool(&dir, "unshare", &args, &[], bin.parent());
     assert_suite_passes(&dir, "protect-py");
 }
 
+/// A new JavaScript project, moved elsewhere, builds with `npm run build` and
+/// the componentize-js that `scripts/install-tools.sh` installed, with the
+/// network blocked (proved in the same namespace), and passes its suite: the
+/// SDK it imports (`gatehouse-sdk/`) is in the project.
 #[test]
-fn a_javascript_project_builds_and_passes_its_suite() {
-    let (_root, dir) = new_project("protect-js", "js");
+fn a_javascript_project_builds_offline_when_moved_and_passes_its_suite() {
+    let (root, dir) = new_project("protect-js", "js");
     assert_readme_has(&dir, "npm ci");
     assert_readme_has(&dir, "npm run build");
+    assert_readme_has(&dir, "target/tools/js/node_modules/.bin");
+    assert!(dir.join("gatehouse-sdk/index.js").is_file());
+    let dir = moved(root.path(), &dir);
     let bin = pinned_tool("target/tools/js/node_modules/.bin/componentize-js");
+    assert_network_is_blocked();
     // package.json and package-lock.json agree (what `npm ci` needs), without a download.
     run_tool(
         &dir,
-        "npm",
-        &[
-            "ci",
-            "--dry-run",
-            "--offline",
-            "--ignore-scripts",
-            "--no-audit",
-            "--no-fund",
-        ],
+        "unshare",
+        &offline(
+            "npm",
+            &[
+                "ci",
+                "--dry-run",
+                "--offline",
+                "--ignore-scripts",
+                "--no-audit",
+                "--no-fund",
+            ],
+        ),
         &[],
         None,
     );
@@ -220,8 +329,8 @@ fn a_javascript_project_builds_and_passes_its_suite() {
     // instead of an `npm ci` into the project.
     run_tool(
         &dir,
-        "npm",
-        &["run", "build", "--silent"],
+        "unshare",
+        &offline("npm", &["run", "build", "--silent"]),
         &[],
         bin.parent(),
     );

@@ -81,17 +81,17 @@ pub fn run(args: &NewArgs) -> i32 {
             if options.lang == Lang::Rust {
                 println!("  rustup target add wasm32-wasip2    # once");
             }
-            if options.lang == Lang::Python {
-                println!(
-                    "  python3 -m venv .venv && .venv/bin/pip install -r requirements.txt    # once"
-                );
-                for command in &project.build_commands {
-                    println!("  .venv/bin/{command}");
-                }
-            } else {
-                for command in &project.build_commands {
-                    println!("  {command}");
-                }
+            match options.lang {
+                Lang::Python => println!(
+                    "  export PATH=\"/path/to/gatehouse/target/tools/venv/bin:$PATH\"    # componentize-py: a checkout's scripts/install-tools.sh, or pip install -r requirements.txt"
+                ),
+                Lang::Js => println!(
+                    "  export PATH=\"/path/to/gatehouse/target/tools/js/node_modules/.bin:$PATH\"    # componentize-js: a checkout's scripts/install-tools.sh, or npm ci"
+                ),
+                Lang::Rust => {}
+            }
+            for command in &project.build_commands {
+                println!("  {command}");
             }
             println!(
                 "  gatehouse test                     # runs tests/{}.test.toml",

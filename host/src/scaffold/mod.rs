@@ -12,7 +12,9 @@ mod templates;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use templates::{COMPONENTIZE_JS_PACKAGE, componentize_py_version, js_tool_versions};
+pub use templates::{
+    COMPONENTIZE_JS_PACKAGE, JS_SDK_DIR, PY_SDK_DIR, componentize_py_version, js_tool_versions,
+};
 
 /// The WIT world every generated project carries as `wit/policy.wit`.
 pub const POLICY_WIT: &str = include_str!("../../wit/policy.wit");

@@ -10,6 +10,102 @@ const INSTALL_TOOLS: &str = include_str!("../../scaffold-assets/install-tools.sh
 const JS_TOOLS_PACKAGE: &str = include_str!("../../scaffold-assets/js-tools/package.json");
 /// Their lock file: every transitive version and integrity hash.
 const JS_TOOLS_LOCK: &str = include_str!("../../scaffold-assets/js-tools/package-lock.json");
+/// The Python SDK (`sdk-python/gatehouse_sdk`), copied into every Python
+/// project as `gatehouse_sdk/` so that it builds offline and stays valid when moved.
+const PY_SDK: &[(&str, &str)] = &[
+    (
+        "__init__.py",
+        include_str!("../../scaffold-assets/sdk-python/__init__.py"),
+    ),
+    (
+        "dates.py",
+        include_str!("../../scaffold-assets/sdk-python/dates.py"),
+    ),
+    (
+        "decision.py",
+        include_str!("../../scaffold-assets/sdk-python/decision.py"),
+    ),
+    (
+        "glob.py",
+        include_str!("../../scaffold-assets/sdk-python/glob.py"),
+    ),
+    (
+        "host.py",
+        include_str!("../../scaffold-assets/sdk-python/host.py"),
+    ),
+    (
+        "policy.py",
+        include_str!("../../scaffold-assets/sdk-python/policy.py"),
+    ),
+    (
+        "releases.py",
+        include_str!("../../scaffold-assets/sdk-python/releases.py"),
+    ),
+    (
+        "settings.py",
+        include_str!("../../scaffold-assets/sdk-python/settings.py"),
+    ),
+    (
+        "text.py",
+        include_str!("../../scaffold-assets/sdk-python/text.py"),
+    ),
+    (
+        "time.py",
+        include_str!("../../scaffold-assets/sdk-python/time.py"),
+    ),
+];
+/// The JavaScript SDK's modules (`sdk-js/`), copied into every JavaScript
+/// project as `gatehouse-sdk/`, for the same reasons.
+const JS_SDK: &[(&str, &str)] = &[
+    (
+        "dates.js",
+        include_str!("../../scaffold-assets/sdk-js/dates.js"),
+    ),
+    (
+        "decision.js",
+        include_str!("../../scaffold-assets/sdk-js/decision.js"),
+    ),
+    (
+        "glob.js",
+        include_str!("../../scaffold-assets/sdk-js/glob.js"),
+    ),
+    (
+        "host.js",
+        include_str!("../../scaffold-assets/sdk-js/host.js"),
+    ),
+    (
+        "index.js",
+        include_str!("../../scaffold-assets/sdk-js/index.js"),
+    ),
+    (
+        "policy.js",
+        include_str!("../../scaffold-assets/sdk-js/policy.js"),
+    ),
+    (
+        "releases.js",
+        include_str!("../../scaffold-assets/sdk-js/releases.js"),
+    ),
+    (
+        "settings.js",
+        include_str!("../../scaffold-assets/sdk-js/settings.js"),
+    ),
+    (
+        "text.js",
+        include_str!("../../scaffold-assets/sdk-js/text.js"),
+    ),
+    (
+        "time.js",
+        include_str!("../../scaffold-assets/sdk-js/time.js"),
+    ),
+    (
+        "unicode-tables.js",
+        include_str!("../../scaffold-assets/sdk-js/unicode-tables.js"),
+    ),
+];
+/// Where each language's SDK goes in a project.
+pub const PY_SDK_DIR: &str = "gatehouse_sdk";
+/// Where the JavaScript SDK goes in a project (`import ... from './gatehouse-sdk/index.js'`).
+pub const JS_SDK_DIR: &str = "gatehouse-sdk";
 /// The name `package-lock.json` gives the pinned tools' own package.
 const JS_TOOLS_NAME: &str = "gatehouse-js-tools";
 
@@ -151,10 +247,7 @@ pub(super) fn render(name: &str, lang: Lang) -> Result<Rendered, ScaffoldError> 
                 "componentize-py -d wit -w policy componentize app -o {name}.wasm"
             )],
         ),
-        Lang::Js => (
-            format!("{name}.wasm"),
-            vec!["npm ci".to_string(), "npm run build".to_string()],
-        ),
+        Lang::Js => (format!("{name}.wasm"), vec!["npm run build".to_string()]),
     };
     let policy_path = format!("../{wasm_path}");
     let common: [(&str, &str); 3] = [
@@ -194,6 +287,11 @@ pub(super) fn render(name: &str, lang: Lang) -> Result<Rendered, ScaffoldError> 
                 .into_iter()
                 .chain([("componentize_py_version", py_version)])
                 .collect();
+            files.extend(
+                PY_SDK
+                    .iter()
+                    .map(|(file, text)| (format!("{PY_SDK_DIR}/{file}"), (*text).to_string())),
+            );
             files.extend([
                 ("app.py".to_string(), fill(PY_APP, &values)?),
                 (
@@ -223,6 +321,11 @@ pub(super) fn render(name: &str, lang: Lang) -> Result<Rendered, ScaffoldError> 
                     ("js_dependencies", dependencies.as_str()),
                 ])
                 .collect();
+            files.extend(
+                JS_SDK
+                    .iter()
+                    .map(|(file, text)| (format!("{JS_SDK_DIR}/{file}"), (*text).to_string())),
+            );
             files.extend([
                 ("policy.js".to_string(), fill(JS_POLICY, &values)?),
                 ("package.json".to_string(), fill(JS_PACKAGE, &values)?),
@@ -264,6 +367,43 @@ mod tests {
             );
         }
         assert!(!lock.contains(JS_TOOLS_NAME));
+    }
+
+    /// The `.py` / `.js` files of a directory under `scaffold-assets/`.
+    fn sources(dir: &str, ext: &str) -> Vec<String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scaffold-assets")
+            .join(dir);
+        let mut names: Vec<String> = std::fs::read_dir(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .filter(|name| name.ends_with(ext))
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn projects_carry_every_module_of_the_sdks() {
+        let listed =
+            |sdk: &[(&str, &str)]| sdk.iter().map(|(f, _)| f.to_string()).collect::<Vec<_>>();
+        assert_eq!(listed(PY_SDK), sources("sdk-python", ".py"));
+        assert_eq!(listed(JS_SDK), sources("sdk-js", ".js"));
+        for (lang, dir) in [(Lang::Python, PY_SDK_DIR), (Lang::Js, JS_SDK_DIR)] {
+            let rendered = render("protect-prod", lang).expect("rendered");
+            let sdk = rendered
+                .files
+                .iter()
+                .filter(|(path, _)| path.starts_with(&format!("{dir}/")))
+                .count();
+            assert!(sdk >= 9, "{lang}: {sdk} SDK files");
+        }
     }
 
     #[test]

@@ -1,0 +1,81 @@
+"""The cases in sdk/conformance/ that the Rust, Python and JavaScript SDKs must
+answer alike, byte for byte. Run from the repository root with the host's
+Python (tests/tests/sdk_conformance.rs does):
+
+    python3 sdk-python/tests/test_conformance.py
+"""
+
+import json
+import pathlib
+import sys
+import unittest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "sdk-python"))
+
+from gatehouse_sdk import Settings, SettingsError, glob  # noqa: E402
+
+CONFORMANCE = ROOT / "sdk" / "conformance"
+
+
+def load(name: str) -> list:
+    return json.loads((CONFORMANCE / name).read_text(encoding="utf-8"))
+
+
+def call(settings: Settings, getter: str, key: str, *args: int):
+    """One getter call as the conformance files write its result."""
+    methods = {
+        "str": settings.get_str,
+        "require_str": settings.require_str,
+        "u32": settings.get_u32,
+        "u32_at_least": settings.get_u32_at_least,
+        "u64": settings.get_u64,
+        "i64": settings.get_i64,
+        "bool": settings.get_bool,
+        "list": settings.get_list,
+        "non_empty_list": settings.get_non_empty_list,
+        "date": settings.get_date,
+        "date_range": settings.get_date_range,
+        "date_ranges": settings.get_date_ranges,
+        "utc_offset": settings.get_utc_offset,
+    }
+    try:
+        value = methods[getter](key, *args)
+    except SettingsError as e:
+        return {"error": str(e)}
+    if getter in ("u64", "i64", "date", "date_range", "utc_offset") and value is not None:
+        value = str(value)
+    if getter == "date_ranges" and value is not None:
+        value = [str(r) for r in value]
+    return {"ok": value}
+
+
+class Conformance(unittest.TestCase):
+    def test_settings(self) -> None:
+        self.run_cases(load("settings.json"), 10)
+
+    def test_dates(self) -> None:
+        self.run_cases(load("dates.json"), 4)
+
+    def run_cases(self, cases: list, at_least: int) -> None:
+        self.assertGreaterEqual(len(cases), at_least)
+        for index, case in enumerate(cases):
+            settings = Settings([tuple(pair) for pair in case["settings"]])
+            for c, expected in zip(case["calls"], case["results"], strict=True):
+                self.assertEqual(call(settings, *c), expected, f"case {index}, call {c}")
+            try:
+                settings.reject_unknown()
+                unknown = None
+            except SettingsError as e:
+                unknown = str(e)
+            self.assertEqual(unknown, case["unknown"], f"case {index}: reject_unknown")
+
+    def test_globs(self) -> None:
+        cases = load("globs.json")
+        self.assertGreaterEqual(len(cases), 50)
+        for pattern, text, expected in cases:
+            self.assertEqual(glob.matches(pattern, text), expected, f"{pattern!r} {text!r}")
+
+
+if __name__ == "__main__":
+    unittest.main()
