@@ -85,12 +85,20 @@ fn the_sdk_carries_an_identical_copy_of_the_wit() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     files.sort();
-    assert_eq!(files, ["0.2.0", "policy.wit"], "every file of wit/ is copied");
+    assert_eq!(
+        files,
+        ["0.2.0", "policy.wit"],
+        "every file of wit/ is copied"
+    );
     let versions: Vec<String> = std::fs::read_dir(root.join("wit/0.2.0"))
         .expect("wit/0.2.0")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(versions, ["policy.wit"], "every file of wit/0.2.0 is copied");
+    assert_eq!(
+        versions,
+        ["policy.wit"],
+        "every file of wit/0.2.0 is copied"
+    );
     let bindings = std::fs::read_to_string(root.join("sdk/src/bindings.rs")).expect("bindings");
     assert!(
         bindings.contains("path: \"wit\","),
