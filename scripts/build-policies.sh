@@ -2,7 +2,8 @@
 # Builds the example and test fixture policies into WebAssembly components
 # (wasm32-wasip2):
 #   - every Rust example policy (example-policies/<dir>/Cargo.toml) to
-#     target/policies/<name>.wasm, and every Rust test fixture policy
+#     target/policies/<name>.wasm (world gatehouse:policy@0.2.0) and to
+#     target/policies-0.1/<name>.wasm (@0.1.0), and every Rust test fixture policy
 #     (tests/fixtures/<dir>/Cargo.toml) to target/test-policies/<name>.wasm;
 #   - every Python example policy (example-policies/<dir>/app.py) to
 #     target/policies/<dir>.wasm with componentize-py (installed into
@@ -49,6 +50,7 @@ cargo_target=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target
 
 build_dir() {
     local src_root=$1 out_dir=$2
+    shift 2
     local packages=() names=()
     for manifest in "$src_root"/*/Cargo.toml; do
         [ -e "$manifest" ] || continue
@@ -58,7 +60,7 @@ build_dir() {
         names+=("$name")
     done
     [ ${#names[@]} -gt 0 ] || return 0
-    cargo build --quiet --profile policy --target wasm32-wasip2 "${packages[@]}"
+    cargo build --quiet --profile policy --target wasm32-wasip2 "${packages[@]}" "$@"
     mkdir -p "$out_dir"
     for name in "${names[@]}"; do
         cp "$cargo_target/wasm32-wasip2/policy/${name//-/_}.wasm" "$out_dir/$name.wasm"
@@ -67,6 +69,10 @@ build_dir() {
 }
 
 build_dir example-policies target/policies
+# The same Rust examples for the gatehouse:policy@0.1.0 world (the SDK's
+# feature `wit-0-1`): tests/tests/world_versions.rs checks that both builds
+# give identical verdicts and reasons, and that the host still runs 0.1.0.
+build_dir example-policies target/policies-0.1 --features gatehouse-sdk/wit-0-1
 if [ "$fixtures" = yes ]; then
     build_dir tests/fixtures target/test-policies
 fi

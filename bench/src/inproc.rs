@@ -9,6 +9,7 @@ use gatehouse_core::decision::Decision;
 use gatehouse_core::release::{InputOptions, Release, read_release};
 use gatehouse_core::runtime::{LoadedPolicy, RunOptions};
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A loaded policy and the settings it is evaluated with.
@@ -51,9 +52,11 @@ pub fn eval_text(subject: &Subject, text: &str) -> Result<Timed, String> {
     let (release, _) = read_release(text.as_bytes(), "generated", &InputOptions::default())
         .map_err(|e| e.to_string())?;
     let parsed = Instant::now();
+    // Shared, not copied: a 0.2.0 policy reads it in place.
+    let release = Arc::new(release);
     let run = subject
         .policy
-        .evaluate(&release, &subject.settings, &subject.options)
+        .evaluate_shared(&release, &subject.settings, &subject.options)
         .map_err(|e| e.to_string())?;
     let done = Instant::now();
     Ok(Timed {
@@ -286,6 +289,7 @@ fn phases(bench: &Bench, subject: &Subject, n: usize, seconds: f64) -> Result<Ph
             .map_err(|e| e.to_string())
     };
     let release = parse_release()?;
+    let shared = Arc::new(release.clone());
     let policy = &subject.policy;
     let options = &subject.options;
     let thread = median_of(budget, || {
@@ -317,7 +321,7 @@ fn phases(bench: &Bench, subject: &Subject, n: usize, seconds: f64) -> Result<Ph
     let evaluate = median_of(budget, || {
         let (elapsed, run) = timed(|| {
             policy
-                .evaluate(&release, &subject.settings, options)
+                .evaluate_shared(&shared, &subject.settings, options)
                 .map_err(|e| e.to_string())
         })?;
         runs.push(run.duration);

@@ -142,7 +142,7 @@ pub enum LoadErrorKind {
     },
     /// The component imports interfaces the sandbox does not provide.
     #[error(
-        "imports {0}, which Gatehouse does not provide; a policy may import only gatehouse:policy/host and types (0.1) and WASI 0.2 cli, clocks, filesystem, io, random and sockets (granted nothing by default)"
+        "imports {0}, which Gatehouse does not provide; a policy may import only gatehouse:policy/host and types (0.1, 0.2) and input (0.2) and WASI 0.2 cli, clocks, filesystem, io, random and sockets (granted nothing by default)"
     )]
     ForbiddenImports(String),
     /// The component is too large to compile within bounded time and memory.

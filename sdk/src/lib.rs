@@ -3,8 +3,10 @@
 //! A Gatehouse policy is a WebAssembly component that looks at a release change
 //! (environment, release stream, the resources it touches and how) and answers
 //! **auto-approve**, **require approval** or **fail**. This crate is the
-//! idiomatic layer over the bindings generated from `wit/policy.wit`: implement
-//! [`Policy`], call [`export_policy!`], build for `wasm32-wasip2`.
+//! idiomatic layer over the bindings generated from the policy world
+//! (`gatehouse:policy@0.2.0`, or 0.1.0 with the feature `wit-0-1`; the
+//! source of a policy is the same for both): implement [`Policy`], call
+//! [`export_policy!`], build for `wasm32-wasip2`.
 //!
 //! ```
 //! use gatehouse_sdk::{export_policy, ChangeKind, Decision, EvaluationError, Policy,
@@ -57,18 +59,26 @@
 //! `cdylib`) and run it with
 //! `gatehouse eval --policy target/wasm32-wasip2/release/delete_guard.wasm --input release.json`.
 //!
-//! How the host calls a policy: `describe` once, then `validate_settings` with
-//! the user's settings (an error stops the run with exit 3 and your message),
-//! then `evaluate` with the release and the same settings. Every setting key
-//! that `validate_settings` never reads is rejected as unknown, so typos fail
-//! loudly. Returning `Err` from `evaluate` means "this policy could not
+//! How the host calls a policy: `describe` once per loaded policy, then
+//! `validate_settings` once per distinct settings (an error stops the run
+//! with exit 3 and your message), then `evaluate` with the release and the
+//! same settings, in a fresh instance each time. Every setting key that
+//! `validate_settings` never reads is rejected as unknown, so typos fail
+//! loudly. `evaluate` gets its `Config` from `validate_settings` again (the
+//! host hands over the settings it accepted), so keep that function free of
+//! side effects. Returning `Err` from `evaluate` means "this policy could not
 //! decide": the host reports an error (exit 3), never a verdict.
+//!
+//! The [`Release`] is read from the host as the policy uses it: a policy
+//! that only looks at the environment, the stream or
+//! [`Release::count_by_kind`] never copies a resource.
 
 pub mod bindings;
 pub mod dates;
 mod decision;
 pub mod glob;
 pub mod host;
+mod lists;
 mod release;
 mod settings;
 pub mod time;
@@ -76,6 +86,7 @@ pub mod windows;
 
 pub use dates::{Date, DateRange};
 pub use decision::{ApprovalRequest, Decision, Reason};
+pub use lists::{HostList, Resources};
 pub use release::{Approval, ChangeKind, Release, ResourceChange};
 pub use settings::{Settings, SettingsError};
 pub use time::{CivilTime, Timestamp, Weekday};
@@ -153,6 +164,7 @@ pub trait Policy {
 /// Exports a [`Policy`] implementation as the component's `policy` world.
 ///
 /// Use it once per crate, at the top level: `export_policy!(MyPolicy);`.
+#[cfg(not(feature = "wit-0-1"))]
 #[macro_export]
 macro_rules! export_policy {
     ($policy:ty) => {
@@ -171,18 +183,50 @@ macro_rules! export_policy {
                 }
 
                 fn evaluate(
-                    release: $crate::Release,
+                    release: &$crate::bindings::gatehouse::policy::input::Release,
                     settings: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
                 ) -> ::std::result::Result<
                     $crate::bindings::gatehouse::policy::types::Decision,
                     ::std::string::String,
                 > {
-                    let decision = $crate::__private::evaluate::<$policy>(&release, settings);
-                    // Gatehouse discards the instance after every evaluation,
-                    // so freeing the release piece by piece (hundreds of
-                    // thousands of strings for a large plan) is pure cost.
-                    ::std::mem::forget(release);
-                    decision
+                    $crate::__private::evaluate_in_host::<$policy>(release, settings)
+                }
+            }
+
+            $crate::bindings::__export_policy_world!(GatehouseExport with_types_in $crate::bindings);
+        };
+    };
+}
+
+/// Exports a [`Policy`] implementation as the component's `policy` world.
+///
+/// Use it once per crate, at the top level: `export_policy!(MyPolicy);`.
+#[cfg(feature = "wit-0-1")]
+#[macro_export]
+macro_rules! export_policy {
+    ($policy:ty) => {
+        const _: () = {
+            struct GatehouseExport;
+
+            impl $crate::bindings::Guest for GatehouseExport {
+                fn describe() -> $crate::PolicyInfo {
+                    <$policy as $crate::Policy>::describe()
+                }
+
+                fn validate_settings(
+                    settings: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+                ) -> ::std::result::Result<(), ::std::string::String> {
+                    $crate::__private::validate::<$policy>(settings).map(|_| ())
+                }
+
+                fn evaluate(
+                    release: $crate::bindings::gatehouse::policy::types::Release,
+                    settings: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+                ) -> ::std::result::Result<
+                    $crate::bindings::gatehouse::policy::types::Decision,
+                    ::std::string::String,
+                > {
+                    $crate::__private::evaluate_record::<$policy>(release, settings)
                 }
             }
 
@@ -207,14 +251,42 @@ pub mod __private {
         Ok(config)
     }
 
-    /// Validates settings again (the host may call `evaluate` alone) and evaluates.
-    pub fn evaluate<P: Policy>(
-        release: &Release,
+    /// Evaluates the release with the config `validate_settings` makes of
+    /// `raw`, then lets the instance end without freeing the release piece by
+    /// piece (Gatehouse discards the instance after every evaluation, so
+    /// that would be pure cost: hundreds of thousands of strings for a large plan).
+    fn evaluate<P: Policy>(
+        release: Release,
         raw: Vec<(String, String)>,
     ) -> Result<types::Decision, String> {
-        let config = validate::<P>(raw).map_err(|e| format!("invalid settings: {e}"))?;
-        P::evaluate(release, &config)
-            .map(Into::into)
-            .map_err(|e| e.to_string())
+        // The host may call `evaluate` in an instance that never ran
+        // `validate-settings`, so the config is made again here.
+        let decision = validate::<P>(raw)
+            .map_err(|e| format!("invalid settings: {e}"))
+            .and_then(|config| {
+                P::evaluate(&release, &config)
+                    .map(Into::into)
+                    .map_err(|e| e.to_string())
+            });
+        std::mem::forget(release);
+        decision
+    }
+
+    /// `evaluate` of `gatehouse:policy@0.2.0`: the release stays in the host.
+    #[cfg(not(feature = "wit-0-1"))]
+    pub fn evaluate_in_host<P: Policy>(
+        release: &crate::bindings::gatehouse::policy::input::Release,
+        raw: Vec<(String, String)>,
+    ) -> Result<types::Decision, String> {
+        evaluate::<P>(Release::from_host(release), raw)
+    }
+
+    /// `evaluate` of `gatehouse:policy@0.1.0`: the release arrives whole.
+    #[cfg(feature = "wit-0-1")]
+    pub fn evaluate_record<P: Policy>(
+        release: types::Release,
+        raw: Vec<(String, String)>,
+    ) -> Result<types::Decision, String> {
+        evaluate::<P>(Release::from_record(release), raw)
     }
 }

@@ -3,15 +3,37 @@
 
 use crate::bindings::gatehouse::policy::types;
 use crate::glob;
+use crate::lists::{HostList, Resources, Selection};
 
 /// An approval already recorded for the release.
 pub use types::Approval;
 /// How one resource changes (the Facets `changeType`).
 pub use types::ChangeKind;
-/// The release change under decision.
-pub use types::Release;
 /// One resource touched by the release.
 pub use types::ResourceChange;
+
+/// The release change under decision.
+///
+/// Under `gatehouse:policy@0.2.0` the release stays in the host: the
+/// environment, stream and counts come with it, and each list is read the
+/// first time the policy looks at it (`release.resources.iter()`), in
+/// batches; [`Release::changes_of_kind`], [`Release::destructive_changes`]
+/// and [`Release::changed_resources`] read only the resources they select.
+/// A policy that never looks at resources never pays for them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Release {
+    /// The target environment, e.g. `prod-eu`.
+    pub environment_name: String,
+    /// The release stream, e.g. `PROD`, `QA`.
+    pub release_stream: String,
+    /// Every resource the release touches, in input order. Build it from a
+    /// `Vec` (`vec![..].into()`) or with `collect()`.
+    pub resources: Resources,
+    /// Free-form context from the pipeline (commit, author, ...), sorted by key.
+    pub metadata: HostList<(String, String)>,
+    /// Approvals already recorded for this release, in input order.
+    pub approvals: HostList<Approval>,
+}
 
 impl ChangeKind {
     /// Every kind, in the order of the WIT enum.
@@ -122,7 +144,7 @@ impl Release {
     /// ```
     /// use gatehouse_sdk::{ChangeKind, Release, ResourceChange};
     /// let release = Release {
-    ///     resources: vec![ResourceChange::new(ChangeKind::Create, "service", "services/api")],
+    ///     resources: vec![ResourceChange::new(ChangeKind::Create, "service", "services/api")].into(),
     ///     ..Release::new("production", "PROD")
     /// };
     /// assert_eq!(release.changed_resources().count(), 1);
@@ -131,9 +153,38 @@ impl Release {
         Release {
             environment_name: environment_name.into(),
             release_stream: release_stream.into(),
-            resources: Vec::new(),
-            metadata: Vec::new(),
-            approvals: Vec::new(),
+            ..Release::default()
+        }
+    }
+
+    /// The release behind the host's handle, as `evaluate` receives it: the
+    /// summary now, every list on first use.
+    #[cfg(not(feature = "wit-0-1"))]
+    pub(crate) fn from_host(release: &crate::bindings::gatehouse::policy::input::Release) -> Self {
+        let source = crate::lists::Source(release.handle());
+        let summary = release.summary();
+        let mut counts = [0u32; 6];
+        for (count, given) in counts.iter_mut().zip(&summary.counts_by_kind) {
+            *count = *given;
+        }
+        Release {
+            environment_name: summary.environment_name,
+            release_stream: summary.release_stream,
+            resources: Resources::from_host(source, counts),
+            metadata: HostList::from_host(source),
+            approvals: HostList::from_host(source),
+        }
+    }
+
+    /// The release `evaluate` receives whole under `gatehouse:policy@0.1.0`.
+    #[cfg(feature = "wit-0-1")]
+    pub(crate) fn from_record(release: types::Release) -> Self {
+        Release {
+            environment_name: release.environment_name,
+            release_stream: release.release_stream,
+            resources: release.resources.into(),
+            metadata: release.metadata.into(),
+            approvals: release.approvals.into(),
         }
     }
 
@@ -148,7 +199,7 @@ impl Release {
     ///         ResourceChange::new(ChangeKind::Delete, "mysql", "db/a"),
     ///         ResourceChange::new(ChangeKind::Create, "service", "svc/b"),
     ///         ResourceChange::new(ChangeKind::Delete, "mysql", "db/c"),
-    ///     ],
+    ///     ].into(),
     ///     ..Release::new("prod", "PROD")
     /// };
     /// assert_eq!(release.count_by_kind(), [(ChangeKind::Create, 1), (ChangeKind::Delete, 2)]);
@@ -156,24 +207,32 @@ impl Release {
     pub fn count_by_kind(&self) -> Vec<(ChangeKind, usize)> {
         ChangeKind::ALL
             .into_iter()
-            .map(|kind| (kind, self.changes_of_kind(kind).count()))
+            .zip(self.resources.counts())
             .filter(|(_, count)| *count > 0)
             .collect()
     }
 
+    /// The resources of `selection`, read from the host only as far as needed.
+    fn selected(&self, selection: Selection) -> impl Iterator<Item = &ResourceChange> {
+        self.resources
+            .selection(selection)
+            .iter()
+            .filter(move |r| selection.selects(r))
+    }
+
     /// Resources changed in exactly this way.
     pub fn changes_of_kind(&self, kind: ChangeKind) -> impl Iterator<Item = &ResourceChange> {
-        self.resources.iter().filter(move |r| r.change == kind)
+        self.selected(Selection::Kind(kind))
     }
 
     /// Resources that really change (everything but no-operation).
     pub fn changed_resources(&self) -> impl Iterator<Item = &ResourceChange> {
-        self.resources.iter().filter(|r| r.change.is_change())
+        self.selected(Selection::Changed)
     }
 
     /// Resources deleted, replaced or recreated.
     pub fn destructive_changes(&self) -> impl Iterator<Item = &ResourceChange> {
-        self.resources.iter().filter(|r| r.change.is_destructive())
+        self.selected(Selection::Destructive)
     }
 
     /// Resources of one type, compared exactly (`mysql`).
@@ -241,8 +300,9 @@ mod tests {
                 change("datastores/users", ChangeKind::NoOperation),
                 change("services/api", ChangeKind::UpdateInPlace),
                 change("datastores/cache", ChangeKind::Recreate),
-            ],
-            metadata: vec![("commit".into(), "abc".into())],
+            ]
+            .into(),
+            metadata: vec![("commit".into(), "abc".into())].into(),
             approvals: vec![
                 Approval {
                     approver: "ann".into(),
@@ -259,7 +319,8 @@ mod tests {
                     groups: vec!["dba".into()],
                     at: "2026-11-20T12:00:00Z".into(),
                 },
-            ],
+            ]
+            .into(),
         }
     }
 

@@ -389,7 +389,9 @@ fn fuel_use_is_deterministic() {
         "the same policy on the same input uses the same fuel"
     );
 
-    // More resources to lower into the guest cost more fuel: the number is real.
+    // The number is real: 200 more resources cost the 0.1.0 build, which has
+    // them lowered into it, more fuel; the 0.2.0 build never reads a
+    // resource (it asks the host for the stream), so it pays nothing for them.
     let big: Vec<(String, String)> = (0..200)
         .map(|i| (format!("r{i}"), format!("group/r{i}")))
         .collect();
@@ -398,15 +400,23 @@ fn fuel_use_is_deterministic() {
         .map(|(n, p)| ("mysql", n.as_str(), p.as_str(), "CREATE"))
         .collect();
     let big_input = temp_file(release_json("prod-eu", "PROD", &resources), ".json");
-    let run = eval(
-        &[&policy("stream-approval")],
-        big_input.path(),
-        &["--output", "json", "--now", "2026-11-22T10:00:00Z"],
-    );
-    let big_fuel = run.json()["policies"][0]["fuel_used"]
-        .as_u64()
-        .expect("fuel_used is a number");
-    assert!(big_fuel > first, "{big_fuel} <= {first}");
+    let fuel_of = |wasm: &Path, input: &Path| {
+        let run = eval(
+            &[wasm],
+            input,
+            &["--output", "json", "--now", "2026-11-22T10:00:00Z"],
+        );
+        assert_eq!(run.code, 2, "{run:#?}");
+        run.json()["policies"][0]["fuel_used"]
+            .as_u64()
+            .expect("fuel_used is a number")
+    };
+    let v0_1 = workspace_root().join("target/policies-0.1/stream-approval.wasm");
+    let small_0_1 = fuel_of(&v0_1, input.path());
+    let big_0_1 = fuel_of(&v0_1, big_input.path());
+    assert!(big_0_1 > small_0_1, "{big_0_1} <= {small_0_1}");
+    let big_fuel = fuel_of(&policy("stream-approval"), big_input.path());
+    assert_eq!(big_fuel, first, "0.2.0 pays nothing per unread resource");
 }
 
 #[test]

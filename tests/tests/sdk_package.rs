@@ -18,7 +18,10 @@ use std::process::{Command, Stdio};
 /// `Cargo.toml` and `README.md`.
 const PUBLISHED: [(&str, &[&str]); 4] = [
     ("gatehouse-glob", &["src/lib.rs"]),
-    ("gatehouse-sdk", &["src/lib.rs", "wit/policy.wit"]),
+    (
+        "gatehouse-sdk",
+        &["src/lib.rs", "wit/policy.wit", "wit/0.2.0/policy.wit"],
+    ),
     (
         "gatehouse-core",
         &[
@@ -71,18 +74,35 @@ fn package(name: &str) -> Value {
 #[test]
 fn the_sdk_carries_an_identical_copy_of_the_wit() {
     let root = workspace_root();
-    let canonical = std::fs::read_to_string(root.join("wit/policy.wit")).expect("wit/");
-    let copy = std::fs::read_to_string(root.join("sdk/wit/policy.wit")).expect("sdk/wit/");
-    assert!(
-        copy == canonical,
-        "sdk/wit/policy.wit differs from wit/policy.wit: copy wit/policy.wit to sdk/wit/ \
-         (the SDK's bindings are generated from its own copy, so the published crate builds)"
-    );
-    let files: Vec<String> = std::fs::read_dir(root.join("wit"))
+    // One file per world version: 0.1.0 at the top, 0.2.0 in its directory.
+    for file in ["policy.wit", "0.2.0/policy.wit"] {
+        let canonical = std::fs::read_to_string(root.join("wit").join(file)).expect("wit/");
+        let copy = std::fs::read_to_string(root.join("sdk/wit").join(file)).expect("sdk/wit/");
+        assert!(
+            copy == canonical,
+            "sdk/wit/{file} differs from wit/{file}: copy wit/{file} to sdk/wit/ \
+             (the SDK's bindings are generated from its own copy, so the published crate builds)"
+        );
+    }
+    let mut files: Vec<String> = std::fs::read_dir(root.join("wit"))
         .expect("wit/")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(files, ["policy.wit"], "every file of wit/ is copied");
+    files.sort();
+    assert_eq!(
+        files,
+        ["0.2.0", "policy.wit"],
+        "every file of wit/ is copied"
+    );
+    let versions: Vec<String> = std::fs::read_dir(root.join("wit/0.2.0"))
+        .expect("wit/0.2.0")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        versions,
+        ["policy.wit"],
+        "every file of wit/0.2.0 is copied"
+    );
     let bindings = std::fs::read_to_string(root.join("sdk/src/bindings.rs")).expect("bindings");
     assert!(
         bindings.contains("path: \"wit\","),

@@ -207,7 +207,7 @@ mod tests {
 
     fn release(approvals: Vec<Approval>) -> Release {
         Release {
-            approvals,
+            approvals: approvals.into(),
             ..Release::new("prod", "PROD")
         }
     }

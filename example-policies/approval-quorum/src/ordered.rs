@@ -246,7 +246,7 @@ mod tests {
 
     fn run(config: &Config, approvals: Vec<Approval>) -> Decision {
         let release = Release {
-            approvals,
+            approvals: approvals.into(),
             ..Release::new("prod", "PROD")
         };
         decide(&release, config, NOW).expect("decides")

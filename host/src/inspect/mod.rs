@@ -19,7 +19,7 @@ pub use scan::{Counts, Producers, Tool};
 
 use crate::error::{LoadError, LoadErrorKind};
 use crate::report::LimitReport;
-use crate::runtime::bindings::{REQUIRED_EXPORTS, WORLD};
+use crate::runtime::bindings::{REQUIRED_EXPORTS, WORLD, WORLD_0_2};
 use crate::runtime::imports::{
     ImportClass, SandboxTreatment, Treatment, sandbox_treatment, type_import_treatment,
 };
@@ -81,7 +81,8 @@ pub struct LoadStatus {
 /// The component's world, as far as its import and export names tell.
 #[derive(Debug, Clone, Serialize)]
 pub struct WorldInfo {
-    /// The world Gatehouse runs: `gatehouse:policy/policy@0.1.0`.
+    /// The world Gatehouse runs for this component: `gatehouse:policy/policy@0.2.0`
+    /// when its names carry version 0.2.0, else `gatehouse:policy/policy@0.1.0`.
     pub expected: &'static str,
     /// True when the component exports every function of that world.
     pub targets_policy_world: bool,
@@ -416,7 +417,13 @@ fn world_info(scanned: &scan::Scan) -> WorldInfo {
         }
     }
     WorldInfo {
-        expected: WORLD,
+        // The names tell the version; a component that shows none is
+        // measured against the first world.
+        expected: if policy_versions.iter().any(|v| v == "0.2.0") {
+            WORLD_0_2
+        } else {
+            WORLD
+        },
         targets_policy_world: missing_exports.is_empty(),
         missing_exports,
         policy_interfaces,

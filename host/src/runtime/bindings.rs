@@ -1,4 +1,6 @@
-//! Host bindings generated from `wit/policy.wit`, the contract shared with the SDK.
+//! Host bindings generated from the WIT shared with the SDK: `wit/policy.wit`
+//! (`gatehouse:policy@0.1.0`, at the top of this module, where it has always
+//! been) and `wit/0.2.0/policy.wit` ([`v0_2`]). The host runs both.
 
 #![allow(missing_docs)]
 
@@ -10,8 +12,26 @@ wasmtime::component::bindgen!({
     imports: { default: trappable },
 });
 
-/// The world every policy must target, as named in error messages.
+/// Bindings of `gatehouse:policy@0.2.0`: the release is a host resource the
+/// policy reads through accessors ([`super::input`]).
+pub mod v0_2 {
+    wasmtime::component::bindgen!({
+        path: "wit/0.2.0",
+        world: "policy",
+        imports: { default: trappable },
+        with: {
+            "gatehouse:policy/input.release": crate::runtime::input::ReleaseHandle,
+        },
+    });
+}
+
+/// The first policy world, named in error messages about a component that
+/// shows no version of its own.
 pub const WORLD: &str = "gatehouse:policy/policy@0.1.0";
 
-/// The exports that make a component a Gatehouse policy.
+/// The world whose release is a resource read in place.
+pub const WORLD_0_2: &str = "gatehouse:policy/policy@0.2.0";
+
+/// The exports that make a component a Gatehouse policy (the same names in
+/// every version).
 pub const REQUIRED_EXPORTS: [&str; 3] = ["describe", "validate-settings", "evaluate"];

@@ -2,6 +2,7 @@
 //! in, the decision coming out (checked against the contract).
 
 use super::bindings::gatehouse::policy::types as wit;
+use super::bindings::v0_2::gatehouse::policy::types as wit2;
 use crate::decision::{Decision, Reason, Verdict};
 use crate::release::{ChangeKind, Release};
 
@@ -61,6 +62,32 @@ fn reasons_from_wit(reasons: Vec<wit::Reason>) -> Vec<Reason> {
             resource_path: r.resource_path,
         })
         .collect()
+}
+
+/// Lifts a `gatehouse:policy@0.2.0` decision: the same shape as 0.1.0's,
+/// checked by [`decision_from_wit`].
+pub fn decision_from_wit_0_2(decision: wit2::Decision) -> Result<Decision, String> {
+    let reasons = |reasons: Vec<wit2::Reason>| -> Vec<wit::Reason> {
+        reasons
+            .into_iter()
+            .map(|r| wit::Reason {
+                message: r.message,
+                resource_path: r.resource_path,
+            })
+            .collect()
+    };
+    decision_from_wit(match decision {
+        wit2::Decision::AutoApprove(r) => wit::Decision::AutoApprove(reasons(r)),
+        wit2::Decision::Fail(r) => wit::Decision::Fail(reasons(r)),
+        wit2::Decision::RequireApproval(request) => {
+            wit::Decision::RequireApproval(wit::ApprovalRequest {
+                reasons: reasons(request.reasons),
+                approver_groups: request.approver_groups,
+                min_approvals: request.min_approvals,
+                instructions: request.instructions,
+            })
+        }
+    })
 }
 
 /// Most reasons a decision may carry: enough for one per resource of a very

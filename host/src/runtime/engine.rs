@@ -1,11 +1,11 @@
 //! One wasmtime engine per process and the linker every policy is
 //! instantiated against: our host interface plus WASI with nothing granted.
 
-use super::bindings::{Policy, PolicyPre, REQUIRED_EXPORTS, WORLD};
+use super::bindings::{Policy, PolicyPre, REQUIRED_EXPORTS, WORLD, v0_2};
 use super::cache::{CacheSetting, CompileCache, KeySource};
 use super::errors::first_line;
 use super::limits::{Limits, MAX_WASM_STACK};
-use super::policy::{CompileInfo, LoadedPolicy};
+use super::policy::{CompileInfo, LoadedPolicy, WorldPre};
 use super::sandbox::SandboxState;
 use crate::error::{LoadError, LoadErrorKind};
 use sha2::{Digest, Sha256};
@@ -99,6 +99,7 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         super::clock_imports::shadow_wasi(&mut linker)?;
         Policy::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        v0_2::Policy::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         let (cache, cache_warning) = match cache {
             CacheSetting::Disabled => (None, None),
             CacheSetting::Dir(dir) => match CompileCache::open(dir, &engine, key) {
@@ -181,8 +182,17 @@ impl Runtime {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| fail(LoadErrorKind::Link(first_line(&e))))?;
-        let pre = PolicyPre::new(instance_pre)
-            .map_err(|e| fail(LoadErrorKind::Link(format!("{e:#}"))))?;
+        let pre = if imports_world_0_2(&self.engine, &component) {
+            WorldPre::V0_2(
+                v0_2::PolicyPre::new(instance_pre)
+                    .map_err(|e| fail(LoadErrorKind::Link(format!("{e:#}"))))?,
+            )
+        } else {
+            WorldPre::V0_1(
+                PolicyPre::new(instance_pre)
+                    .map_err(|e| fail(LoadErrorKind::Link(format!("{e:#}"))))?,
+            )
+        };
         Ok(LoadedPolicy::new(
             path,
             sha256,
@@ -323,6 +333,16 @@ fn check_code_size(bytes: &[u8]) -> Result<(), LoadErrorKind> {
         )));
     }
     Ok(())
+}
+
+/// True when the component imports an interface of `gatehouse:policy@0.2.0`
+/// (every 0.2.0 policy does: its `evaluate` borrows `input.release`), so it
+/// is run as that world; every other component as 0.1.0.
+fn imports_world_0_2(engine: &Engine, component: &Component) -> bool {
+    component
+        .component_type()
+        .imports(engine)
+        .any(|(name, _)| name.starts_with("gatehouse:policy/") && name.ends_with("@0.2.0"))
 }
 
 /// Names every required export the component lacks.

@@ -1,7 +1,7 @@
 //! What a component may import, checked before instantiation.
 //!
 //! Allowed: our host interface (`gatehouse:policy/host` and `types`, version
-//! 0.1.x) and the WASI 0.2 interfaces that language runtimes import at start-up
+//! 0.1.x; `host`, `types` and `input`, version 0.2.x) and the WASI 0.2 interfaces that language runtimes import at start-up
 //! even when they never use them (cli, clocks, filesystem, io, random,
 //! sockets). The sandbox links all of these but grants nothing: no
 //! directories, no environment, no network. Anything else — `wasi:http`, an
@@ -11,6 +11,7 @@
 use serde::Serialize;
 use wasmtime::Engine;
 use wasmtime::component::Component;
+use wasmtime::component::types::ComponentItem;
 
 /// What an import gives a policy, for reviewers and error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,7 +51,9 @@ impl ImportClass {
         };
         let (major, minor) = major_minor(version);
         match namespace_package {
-            "gatehouse:policy" if (major, minor) == (Some(0), Some(1)) => ImportClass::Gatehouse,
+            "gatehouse:policy" if major == Some(0) && matches!(minor, Some(1 | 2)) => {
+                ImportClass::Gatehouse
+            }
             wasi if major == Some(0) && minor == Some(2) => match wasi {
                 "wasi:cli" => ImportClass::WasiCli,
                 "wasi:clocks" => ImportClass::WasiClocks,
@@ -149,6 +152,11 @@ pub fn sandbox_treatment(name: &str) -> SandboxTreatment {
             "host" => (
                 Allowed,
                 "`log` lines go to the report (bounded in lines and bytes); `now` returns the fixed evaluation time",
+                None,
+            ),
+            "input" => (
+                Allowed,
+                "reads the release under decision (0.2): accessors on a handle the host lends to `evaluate`",
                 None,
             ),
             _ => (Allowed, "type definitions only; gives no capability", None),
@@ -257,7 +265,7 @@ fn refusal_reason(name: &str) -> String {
     let (major, minor) = major_minor(version);
     match namespace_package {
         "gatehouse:policy" => format!(
-            "gatehouse:policy version {version}: this host provides 0.1.x; rebuild the policy against wit/policy.wit"
+            "gatehouse:policy version {version}: this host provides 0.1.x and 0.2.x; rebuild the policy against wit/0.2.0/policy.wit"
         ),
         "wasi:http" => "wasi:http is not provided: policies get no network access".to_string(),
         wasi if wasi.starts_with("wasi:") => {
@@ -284,12 +292,21 @@ fn major_minor(version: &str) -> (Option<u64>, Option<u64>) {
     (major, minor)
 }
 
-/// Every import of a component with its class, in declaration order.
+/// Every import of a component with its class, in declaration order. A
+/// resource type imported under a plain name (a world's `use` of
+/// `input.release` in 0.2.0) names a type and gives no capability: its
+/// methods are imported, and classified, with their interface.
 pub fn classify_imports(engine: &Engine, component: &Component) -> Vec<(String, ImportClass)> {
     component
         .component_type()
         .imports(engine)
-        .map(|(name, _)| (name.to_string(), ImportClass::of(name)))
+        .map(|(name, item)| {
+            let class = match item.ty {
+                ComponentItem::Resource(_) if !name.contains([':', '/', '@']) => ImportClass::Type,
+                _ => ImportClass::of(name),
+            };
+            (name.to_string(), class)
+        })
         .collect()
 }
 
@@ -312,7 +329,7 @@ mod tests {
         let cases: [(&str, ImportClass); 12] = [
             ("gatehouse:policy/host@0.1.0", Gatehouse),
             ("gatehouse:policy/types@0.1.3", Gatehouse),
-            ("gatehouse:policy/host@0.2.0", Forbidden),
+            ("gatehouse:policy/host@0.2.0", Gatehouse),
             ("wasi:cli/stdout@0.2.3", WasiCli),
             ("wasi:io/streams@0.2.0", WasiIo),
             ("wasi:clocks/wall-clock@0.2.6", WasiClocks),
@@ -405,10 +422,10 @@ mod tests {
                 "`test:evil`",
             ),
             (
-                "gatehouse:policy/host@0.2.0",
+                "gatehouse:policy/host@0.3.0",
                 Treatment::Refused,
                 None,
-                "provides 0.1.x",
+                "provides 0.1.x and 0.2.x",
             ),
             (
                 "evil-host-function",

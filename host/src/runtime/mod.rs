@@ -14,6 +14,7 @@ mod engine;
 mod errors;
 pub mod grants;
 pub mod imports;
+pub mod input;
 mod limiter;
 pub mod limits;
 mod policy;

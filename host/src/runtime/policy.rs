@@ -1,11 +1,11 @@
 //! A compiled, linked policy and one evaluation of it in a fresh sandbox.
 
-use super::bindings::gatehouse::policy::types::PolicyInfo as WitPolicyInfo;
 use super::bindings::gatehouse::policy::types::Release as WitRelease;
-use super::bindings::{Policy, PolicyPre};
+use super::bindings::{Policy, PolicyPre, WORLD, WORLD_0_2, v0_2};
 use super::capture::{Captured, LogLine};
-use super::convert::{decision_from_wit, release_to_wit};
+use super::convert::{decision_from_wit, decision_from_wit_0_2, release_to_wit};
 use super::grants::Grants;
+use super::input::ReleaseHandle;
 use super::limiter::LimitHit;
 use super::limits::Limits;
 use super::random::{RandomSource, random_seed};
@@ -17,7 +17,7 @@ use crate::error::{PolicyError, PolicyErrorKind};
 use crate::release::Release;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use wasmtime::{Store, Trap};
 
@@ -45,9 +45,64 @@ pub struct LoadedPolicy {
     path: PathBuf,
     sha256: String,
     size: usize,
-    pre: PolicyPre<SandboxState>,
+    pre: WorldPre,
     compile: CompileInfo,
     slots: super::slots::Slots,
+    known: Arc<Known>,
+}
+
+/// A policy's instance factory, per world version it targets.
+#[derive(Clone)]
+pub(crate) enum WorldPre {
+    /// `gatehouse:policy@0.1.0`: the release is lowered whole into `evaluate`.
+    V0_1(PolicyPre<SandboxState>),
+    /// `gatehouse:policy@0.2.0`: the release is a resource read in place.
+    V0_2(v0_2::PolicyPre<SandboxState>),
+}
+
+/// One instance of a policy, per world version.
+enum Instance {
+    V0_1(Policy),
+    V0_2(v0_2::Policy),
+}
+
+/// The release as an evaluation hands it in, per world version.
+enum Input {
+    /// Lowered whole into the 0.1.0 `evaluate`.
+    Record(WitRelease),
+    /// Shared with the 0.2.0 policy's `release` resource.
+    Shared(Arc<Release>),
+}
+
+/// Most distinct settings whose acceptance one loaded 0.2.0 policy keeps;
+/// past it the oldest is forgotten (and validated again when it returns).
+const MAX_KNOWN_SETTINGS: usize = 64;
+
+/// What a loaded 0.2.0 policy's `describe` and `validate-settings` answered,
+/// kept so that each is called once per loaded policy (and settings), not
+/// per evaluation. 0.1.0 policies keep their per-instance calls.
+#[derive(Default)]
+struct Known {
+    info: OnceLock<PolicyInfo>,
+    accepted: Mutex<Vec<Vec<(String, String)>>>,
+}
+
+impl Known {
+    fn accepts(&self, settings: &[(String, String)]) -> bool {
+        let accepted = self.accepted.lock().unwrap_or_else(|p| p.into_inner());
+        accepted.iter().any(|known| known.as_slice() == settings)
+    }
+
+    fn accept(&self, settings: &[(String, String)]) {
+        let mut accepted = self.accepted.lock().unwrap_or_else(|p| p.into_inner());
+        if accepted.iter().any(|known| known.as_slice() == settings) {
+            return;
+        }
+        if accepted.len() == MAX_KNOWN_SETTINGS {
+            accepted.remove(0);
+        }
+        accepted.push(settings.to_vec());
+    }
 }
 
 /// How a policy's machine code was obtained when it was loaded.
@@ -141,7 +196,7 @@ impl LoadedPolicy {
         path: &Path,
         sha256: String,
         size: usize,
-        pre: PolicyPre<SandboxState>,
+        pre: WorldPre,
         compile: CompileInfo,
         slots: super::slots::Slots,
     ) -> Self {
@@ -152,6 +207,15 @@ impl LoadedPolicy {
             pre,
             compile,
             slots,
+            known: Arc::default(),
+        }
+    }
+
+    /// The world the policy targets, e.g. `gatehouse:policy/policy@0.2.0`.
+    pub fn world(&self) -> &'static str {
+        match self.pre {
+            WorldPre::V0_1(_) => WORLD,
+            WorldPre::V0_2(_) => WORLD_0_2,
         }
     }
 
@@ -188,6 +252,11 @@ impl LoadedPolicy {
     /// the time budget covers them all (see [`Limits::timeout_ms`]). Runs on a thread whose native
     /// stack is far larger than the guest stack limit, so deep guest
     /// recursion ends in a stack-overflow trap, never a host crash.
+    ///
+    /// A 0.2.0 policy reads the release in place: this copies it once to
+    /// share it with the evaluation; [`LoadedPolicy::evaluate_shared`]
+    /// avoids even that. Its `describe` and `validate-settings` run in the
+    /// first evaluation only (per settings); later ones reuse the answers.
     pub fn evaluate(
         &self,
         release: &Release,
@@ -195,12 +264,41 @@ impl LoadedPolicy {
         options: &RunOptions,
     ) -> Result<PolicyRun, PolicyError> {
         let started = Instant::now();
-        let wit_release = release_to_wit(release);
+        let input = match &self.pre {
+            WorldPre::V0_1(_) => Input::Record(release_to_wit(release)),
+            WorldPre::V0_2(_) => Input::Shared(Arc::new(release.clone())),
+        };
+        self.evaluate_input(started, input, settings, options)
+    }
+
+    /// [`LoadedPolicy::evaluate`] on a shared release: a 0.2.0 policy reads
+    /// it in place, without a copy.
+    pub fn evaluate_shared(
+        &self,
+        release: &Arc<Release>,
+        settings: &[(String, String)],
+        options: &RunOptions,
+    ) -> Result<PolicyRun, PolicyError> {
+        let started = Instant::now();
+        let input = match &self.pre {
+            WorldPre::V0_1(_) => Input::Record(release_to_wit(release)),
+            WorldPre::V0_2(_) => Input::Shared(Arc::clone(release)),
+        };
+        self.evaluate_input(started, input, settings, options)
+    }
+
+    fn evaluate_input(
+        &self,
+        started: Instant,
+        input: Input,
+        settings: &[(String, String)],
+        options: &RunOptions,
+    ) -> Result<PolicyRun, PolicyError> {
         let this = self.clone();
         let settings = settings.to_vec();
         let job_options = options.clone();
         self.on_big_stack(options, move |job| {
-            this.evaluate_here(job, started, wit_release, settings, &job_options)
+            this.evaluate_here(job, started, input, settings, &job_options)
         })
     }
 
@@ -221,25 +319,42 @@ impl LoadedPolicy {
 
     /// Instantiates the policy in a fresh store and calls `describe` only:
     /// who the policy says it is, without settings (`gatehouse inspect`).
+    /// A 0.2.0 policy's answer is kept: it is asked once per loaded policy.
     pub fn describe(&self, options: &RunOptions) -> Result<PolicyInfo, PolicyError> {
+        if let Some(info) = self.known_info() {
+            return Ok(info.clone());
+        }
         let this = self.clone();
         let job_options = options.clone();
         self.on_big_stack(options, move |job| {
             let mut store = this.new_store(job, &job_options)?;
             let mut fuel_used = 0u64;
-            let (_, info, _) =
-                this.instantiate_and_describe(&mut store, &job_options, &mut fuel_used)?;
-            Ok(PolicyInfo {
-                name: info.name,
-                version: info.version,
-                description: info.description,
-            })
+            let (instance, _) = this.instantiate(&mut store, &job_options, &mut fuel_used)?;
+            this.describe_in(&mut store, &instance, &job_options, &mut fuel_used)
         })
+    }
+
+    /// The kept `describe` answer of a 0.2.0 policy, once there is one.
+    fn known_info(&self) -> Option<&PolicyInfo> {
+        match self.pre {
+            WorldPre::V0_1(_) => None,
+            WorldPre::V0_2(_) => self.known.info.get(),
+        }
     }
 
     /// The compiled component, for reading its import and export types.
     pub(crate) fn component(&self) -> &wasmtime::component::Component {
-        self.pre.instance_pre().component()
+        match &self.pre {
+            WorldPre::V0_1(pre) => pre.instance_pre().component(),
+            WorldPre::V0_2(pre) => pre.instance_pre().component(),
+        }
+    }
+
+    fn engine(&self) -> &wasmtime::Engine {
+        match &self.pre {
+            WorldPre::V0_1(pre) => pre.engine(),
+            WorldPre::V0_2(pre) => pre.engine(),
+        }
     }
 
     /// Takes an evaluation slot (waiting a bounded time), then runs `work`
@@ -302,68 +417,118 @@ impl LoadedPolicy {
         let mut store = self.new_store(job, options)?;
         let mut fuel_used = 0u64;
         let (_, info, _) = self.start(&mut store, settings, options, &mut fuel_used)?;
-        Ok(PolicyInfo {
-            name: info.name,
-            version: info.version,
-            description: info.description,
-        })
+        Ok(info)
     }
 
-    /// Instantiates the policy in `store` and calls `describe` and
-    /// `validate-settings`: the common start of every evaluation and check.
+    /// Instantiates the policy in `store` and makes sure of who it is and
+    /// that it accepts `settings`: the common start of every evaluation and
+    /// check. A 0.1.0 policy is asked `describe` and `validate-settings` in
+    /// every instance, as its world promises; a 0.2.0 policy only until the
+    /// answers are kept ([`Known`]). The instant returned is when
+    /// instantiation finished.
     fn start(
         &self,
         store: &mut Store<SandboxState>,
         settings: &[(String, String)],
         options: &RunOptions,
         fuel_used: &mut u64,
-    ) -> Result<(Policy, WitPolicyInfo, Instant), PolicyError> {
-        let (policy, info, instantiated) =
-            self.instantiate_and_describe(store, options, fuel_used)?;
-        let validated = self.call(
-            store,
-            "validate-settings",
-            &info.name,
-            &options.limits,
-            fuel_used,
-            |store| policy.call_validate_settings(store, &settings.to_vec()),
-        )?;
-        validated.map_err(|message| {
-            self.error(&info.name, PolicyErrorKind::SettingsRejected(message))
-        })?;
-        Ok((policy, info, instantiated))
+    ) -> Result<(Instance, PolicyInfo, Instant), PolicyError> {
+        let (instance, instantiated) = self.instantiate(store, options, fuel_used)?;
+        let info = match self.known_info() {
+            Some(info) => {
+                store.data().progress().named(&info.name);
+                info.clone()
+            }
+            None => self.describe_in(store, &instance, options, fuel_used)?,
+        };
+        let v0_2 = matches!(instance, Instance::V0_2(_));
+        if !(v0_2 && self.known.accepts(settings)) {
+            let validated = self.call(
+                store,
+                "validate-settings",
+                &info.name,
+                &options.limits,
+                fuel_used,
+                |store| match &instance {
+                    Instance::V0_1(policy) => {
+                        policy.call_validate_settings(store, &settings.to_vec())
+                    }
+                    Instance::V0_2(policy) => {
+                        policy.call_validate_settings(store, &settings.to_vec())
+                    }
+                },
+            )?;
+            validated.map_err(|message| {
+                self.error(&info.name, PolicyErrorKind::SettingsRejected(message))
+            })?;
+            if v0_2 {
+                self.known.accept(settings);
+            }
+        }
+        Ok((instance, info, instantiated))
     }
 
-    /// Instantiates the policy in `store` and calls `describe`; the instant
-    /// returned is when instantiation finished.
-    fn instantiate_and_describe(
+    /// Instantiates the policy in `store`; the instant returned is when
+    /// instantiation finished.
+    fn instantiate(
         &self,
         store: &mut Store<SandboxState>,
         options: &RunOptions,
         fuel_used: &mut u64,
-    ) -> Result<(Policy, WitPolicyInfo, Instant), PolicyError> {
+    ) -> Result<(Instance, Instant), PolicyError> {
         let stem = self.file_stem();
-        let policy = self.call(
+        let instance = self.call(
             store,
             "instantiation",
             &stem,
             &options.limits,
             fuel_used,
-            |store| self.pre.instantiate(store),
+            |store| match &self.pre {
+                WorldPre::V0_1(pre) => pre.instantiate(store).map(Instance::V0_1),
+                WorldPre::V0_2(pre) => pre.instantiate(store).map(Instance::V0_2),
+            },
         )?;
-        let instantiated = Instant::now();
+        Ok((instance, Instant::now()))
+    }
+
+    /// Calls `describe` in `instance` and checks the answer; a 0.2.0
+    /// policy's answer is kept.
+    fn describe_in(
+        &self,
+        store: &mut Store<SandboxState>,
+        instance: &Instance,
+        options: &RunOptions,
+        fuel_used: &mut u64,
+    ) -> Result<PolicyInfo, PolicyError> {
+        let stem = self.file_stem();
         let info = self.call(
             store,
             "describe",
             &stem,
             &options.limits,
             fuel_used,
-            |store| policy.call_describe(store),
+            |store| match instance {
+                Instance::V0_1(policy) => policy.call_describe(store).map(|i| PolicyInfo {
+                    name: i.name,
+                    version: i.version,
+                    description: i.description,
+                }),
+                Instance::V0_2(policy) => policy.call_describe(store).map(|i| PolicyInfo {
+                    name: i.name,
+                    version: i.version,
+                    description: i.description,
+                }),
+            },
         )?;
         super::describe::check(&info.name, &info.version, &info.description)
             .map_err(|message| self.error(&stem, PolicyErrorKind::InvalidDescribe(message)))?;
         store.data().progress().named(&info.name);
-        Ok((policy, info, instantiated))
+        if matches!(instance, Instance::V0_2(_)) {
+            // Another evaluation may have got there first; both answers
+            // come from the same code, so either may be kept.
+            let _ = self.known.info.set(info.clone());
+        }
+        Ok(info)
     }
 
     /// Where this evaluation's `wasi:random` comes from: the host's when
@@ -384,7 +549,7 @@ impl LoadedPolicy {
         options: &RunOptions,
     ) -> Result<Store<SandboxState>, PolicyError> {
         let store = new_store(
-            self.pre.engine(),
+            self.engine(),
             StoreConfig {
                 limits: &options.limits,
                 grants: &options.grants,
@@ -409,30 +574,67 @@ impl LoadedPolicy {
         &self,
         job: &Job<'_>,
         started: Instant,
-        wit_release: WitRelease,
+        input: Input,
         settings: Vec<(String, String)>,
         options: &RunOptions,
     ) -> Result<PolicyRun, PolicyError> {
         let entered = Instant::now();
         let mut store = self.new_store(job, options)?;
         let mut fuel_used = 0u64;
-        let (policy, info, instantiated) =
+        let (instance, info, instantiated) =
             self.start(&mut store, &settings, options, &mut fuel_used)?;
         let instantiate = instantiated.duration_since(entered);
         let name = info.name.clone();
 
-        let outcome = self.call(
-            &mut store,
-            "evaluate",
-            &name,
-            &options.limits,
-            &mut fuel_used,
-            |store| policy.call_evaluate(store, &wit_release, &settings),
-        )?;
-        let wit_decision = outcome
-            .map_err(|message| self.error(&name, PolicyErrorKind::CouldNotDecide(message)))?;
-        let decision = decision_from_wit(wit_decision)
-            .map_err(|message| self.error(&name, PolicyErrorKind::InvalidDecision(message)))?;
+        let decision = match (&instance, input) {
+            (Instance::V0_1(policy), Input::Record(release)) => {
+                let outcome = self.call(
+                    &mut store,
+                    "evaluate",
+                    &name,
+                    &options.limits,
+                    &mut fuel_used,
+                    |store| policy.call_evaluate(store, &release, &settings),
+                )?;
+                let wit_decision = outcome.map_err(|message| {
+                    self.error(&name, PolicyErrorKind::CouldNotDecide(message))
+                })?;
+                decision_from_wit(wit_decision)
+            }
+            (Instance::V0_2(policy), Input::Shared(release)) => {
+                let handle = store
+                    .data_mut()
+                    .table()
+                    .push(ReleaseHandle::new(release))
+                    .map_err(|e| {
+                        self.error(
+                            &name,
+                            PolicyErrorKind::Internal(format!("cannot hand over the release: {e}")),
+                        )
+                    })?;
+                let outcome = self.call(
+                    &mut store,
+                    "evaluate",
+                    &name,
+                    &options.limits,
+                    &mut fuel_used,
+                    |store| policy.call_evaluate(store, handle, &settings),
+                )?;
+                let wit_decision = outcome.map_err(|message| {
+                    self.error(&name, PolicyErrorKind::CouldNotDecide(message))
+                })?;
+                decision_from_wit_0_2(wit_decision)
+            }
+            _ => {
+                return Err(self.error(
+                    &name,
+                    PolicyErrorKind::Internal(
+                        "the release was prepared for another world version".into(),
+                    ),
+                ));
+            }
+        }
+        .map_err(|message| self.error(&name, PolicyErrorKind::InvalidDecision(message)))?;
 
         let duration = started.elapsed();
         let state = store.into_data();
@@ -440,11 +642,7 @@ impl LoadedPolicy {
         let stderr = state.stderr.contents();
         let (logs, logs_dropped) = state.logs.finish();
         Ok(PolicyRun {
-            info: PolicyInfo {
-                name: info.name,
-                version: info.version,
-                description: info.description,
-            },
+            info,
             decision,
             logs,
             logs_dropped,

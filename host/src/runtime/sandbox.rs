@@ -140,6 +140,11 @@ impl SandboxState {
     pub(crate) fn progress(&self) -> &Progress {
         &self.progress
     }
+
+    /// The evaluation time, Unix seconds (`host.now` of every world version).
+    pub(crate) fn now_seconds(&self) -> i64 {
+        self.now
+    }
 }
 
 impl WasiView for SandboxState {
