@@ -150,7 +150,7 @@ mod tests {
 
     fn release(env: &str, resources: Vec<ResourceChange>) -> Release {
         Release {
-            resources,
+            resources: resources.into(),
             ..Release::new(env, "PROD")
         }
     }
