@@ -20,9 +20,23 @@ pub mod v0_2 {
         world: "policy",
         imports: { default: trappable },
         with: {
-            "gatehouse:policy/input.release": crate::runtime::input::ReleaseHandle,
+            "gatehouse:policy/input.release": super::ReleaseHandle,
         },
     });
+}
+
+/// The release behind a policy's `borrow<release>`: the caller's release,
+/// shared with the evaluation. Defined here, below the accessors that read
+/// it ([`super::input`]), so that the generated bindings need nothing above them.
+pub struct ReleaseHandle {
+    pub(crate) release: std::sync::Arc<crate::release::Release>,
+}
+
+impl ReleaseHandle {
+    /// A handle on `release`.
+    pub fn new(release: std::sync::Arc<crate::release::Release>) -> Self {
+        ReleaseHandle { release }
+    }
 }
 
 /// The first policy world, named in error messages about a component that

@@ -1,9 +1,10 @@
 //! The release a `gatehouse:policy@0.2.0` policy reads in place: a host
-//! resource ([`ReleaseHandle`]) over the caller's release, shared, never
+//! resource ([`super::bindings::ReleaseHandle`]) over the caller's release, shared, never
 //! copied or lowered whole. Each accessor copies into the guest only what it
 //! returns, so a policy pays for what it reads, and filters and counts run
 //! here, in native code.
 
+use super::bindings::ReleaseHandle;
 use super::bindings::v0_2::gatehouse::policy::{host, input, types};
 use super::capture::LogLevel;
 use super::sandbox::SandboxState;
@@ -15,19 +16,6 @@ use wasmtime::component::Resource;
 /// that a large release takes few calls, few enough that one call's copy
 /// stays small next to the hostcall data limit.
 pub const MAX_PAGE: u32 = 1024;
-
-/// The release behind a policy's `borrow<release>`: the caller's release,
-/// shared with the evaluation.
-pub struct ReleaseHandle {
-    release: Arc<Release>,
-}
-
-impl ReleaseHandle {
-    /// A handle on `release`.
-    pub fn new(release: Arc<Release>) -> Self {
-        ReleaseHandle { release }
-    }
-}
 
 /// The position of a change kind in the WIT `change-kind` enum.
 fn kind_index(kind: ChangeKind) -> usize {

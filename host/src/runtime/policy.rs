@@ -1,11 +1,11 @@
 //! A compiled, linked policy and one evaluation of it in a fresh sandbox.
 
+use super::bindings::ReleaseHandle;
 use super::bindings::gatehouse::policy::types::Release as WitRelease;
 use super::bindings::{Policy, PolicyPre, WORLD, WORLD_0_2, v0_2};
 use super::capture::{Captured, LogLine};
 use super::convert::{decision_from_wit, decision_from_wit_0_2, release_to_wit};
 use super::grants::Grants;
-use super::input::ReleaseHandle;
 use super::limiter::LimitHit;
 use super::limits::Limits;
 use super::random::{RandomSource, random_seed};
