@@ -22,6 +22,37 @@ const SIZES: [usize; 2] = [10, 1_000];
 /// Policies measured, each alone in its policy set.
 const POLICIES: [&str; 2] = ["stream-approval", "destructive-changes"];
 
+/// The values of `env` (a comma-separated list) when it is set, else `all`:
+/// lets a profiling run measure one row, e.g.
+/// `GATEHOUSE_BENCH_SERVE_CLIENTS=32 GATEHOUSE_BENCH_SERVE_STORES=sqlite`.
+fn chosen<T: Copy + ToString>(env: &str, all: &[T]) -> Vec<T> {
+    match std::env::var(env) {
+        Ok(list) => all
+            .iter()
+            .copied()
+            .filter(|v| list.split(',').any(|w| w.trim() == v.to_string()))
+            .collect(),
+        Err(_) => all.to_vec(),
+    }
+}
+
+/// CPU time (user + system, every thread) the processes `pids` have used
+/// so far, from /proc (Linux; `None` elsewhere). Clock ticks are 1/100 s on
+/// Linux, fine over a run of seconds.
+fn cpu_seconds(pids: &[u32]) -> Option<f64> {
+    let mut ticks = 0u64;
+    for pid in pids {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the command name (which may hold spaces) in parentheses.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let fields: Vec<&str> = rest.split(' ').collect();
+        // utime and stime are fields 14 and 15 of the line, 12 and 13 here.
+        ticks += fields.get(11)?.parse::<u64>().ok()?;
+        ticks += fields.get(12)?.parse::<u64>().ok()?;
+    }
+    Some(ticks as f64 / 100.0)
+}
+
 /// What one load run measured.
 struct Load {
     ok: usize,
@@ -97,17 +128,25 @@ fn policy_set(world: &World, bench: &Bench, policy: &str) -> String {
 fn store_rows(bench: &Bench, store: &str, url: Option<String>, seconds: f64) -> Vec<Value> {
     let world = World::with_store(url);
     let mut rows = Vec::new();
-    for policy in POLICIES {
+    for policy in chosen("GATEHOUSE_BENCH_SERVE_POLICIES", &POLICIES) {
         let set = policy_set(&world, bench, policy);
-        for replicas in [1, 2] {
+        for replicas in chosen("GATEHOUSE_BENCH_SERVE_REPLICAS", &[1, 2]) {
             let servers: Vec<Server> = (0..replicas).map(|_| world.serve_set(&set, &[])).collect();
             let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
-            for n in SIZES {
+            for n in chosen("GATEHOUSE_BENCH_SERVE_SIZES", &SIZES) {
                 let body = format!("{{\"release\":{}}}", generate::release_json(n));
                 // Warm-up: connections, the store's caches, the first instances.
                 load(&bases, &world.evaluate, &body, 2, seconds / 5.0);
-                for clients in CLIENTS {
+                let pids: Vec<u32> = servers.iter().map(Server::pid).collect();
+                for clients in chosen("GATEHOUSE_BENCH_SERVE_CLIENTS", &CLIENTS) {
+                    let cpu_before = cpu_seconds(&pids);
                     let run = load(&bases, &world.evaluate, &body, clients, seconds);
+                    let server_cpu_us = match (cpu_before, cpu_seconds(&pids)) {
+                        (Some(before), Some(after)) if run.ok > 0 => {
+                            Some((after - before) * 1e6 / run.ok as f64)
+                        }
+                        _ => None,
+                    };
                     let rate = run.ok as f64 / run.elapsed.as_secs_f64();
                     let summary = Summary::of(&run.latencies);
                     rows.push(json!({
@@ -118,6 +157,7 @@ fn store_rows(bench: &Bench, store: &str, url: Option<String>, seconds: f64) -> 
                         "clients": clients,
                         "decisions": run.ok,
                         "not_decided": run.other,
+                        "server_cpu_us_per_decision": server_cpu_us,
                         "per_second": rate,
                         "p50_us": summary.map(|s| crate::stats::micros(s.median)),
                         "p99_us": summary.map(|s| crate::stats::micros(s.p99)),
@@ -136,8 +176,16 @@ fn store_rows(bench: &Bench, store: &str, url: Option<String>, seconds: f64) -> 
 
 /// Runs the section and prints its table.
 pub fn run(bench: &Bench, seconds: f64) -> Value {
-    let mut rows = store_rows(bench, "sqlite", None, seconds);
-    let cluster = postgres::start_or_skip("gatehouse-bench serve");
+    let stores = chosen("GATEHOUSE_BENCH_SERVE_STORES", &["sqlite", "postgresql"]);
+    let mut rows = Vec::new();
+    if stores.contains(&"sqlite") {
+        rows = store_rows(bench, "sqlite", None, seconds);
+    }
+    let cluster = if stores.contains(&"postgresql") {
+        postgres::start_or_skip("gatehouse-bench serve")
+    } else {
+        None
+    };
     if let Some(cluster) = &cluster {
         let url = cluster.create_database("bench");
         rows.extend(store_rows(bench, "postgresql", Some(url), seconds));
@@ -153,6 +201,7 @@ pub fn run(bench: &Bench, seconds: f64) -> Value {
         "p50",
         "p99",
         "not decided",
+        "server CPU / decision",
     ]);
     for row in &rows {
         table.row(vec![
@@ -165,6 +214,10 @@ pub fn run(bench: &Bench, seconds: f64) -> Value {
             row["p50"].as_str().unwrap_or_default().to_string(),
             row["p99"].as_str().unwrap_or_default().to_string(),
             row["not_decided"].to_string(),
+            row["server_cpu_us_per_decision"]
+                .as_f64()
+                .map(|us| format!("{us:.0} µs"))
+                .unwrap_or_default(),
         ]);
     }
     table.print();

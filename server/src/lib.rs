@@ -56,6 +56,13 @@ pub const DEFAULT_TOKENS_FILE: &str = "gatehouse.tokens";
 /// The default `--max-input-mib`.
 pub const DEFAULT_MAX_INPUT_MIB: u64 = 16;
 
+/// The default `--queue` is this many waiting evaluations per worker: enough
+/// that 32 clients on 2 cores wait their turn instead of being refused and
+/// resending (which costs the server a request each time), while the bodies
+/// held stay bounded by (workers + queue) × `--max-input-mib` (34 × 16 MiB on
+/// 2 cores). A refused request is answered before its body is read.
+pub const DEFAULT_QUEUE_PER_WORKER: usize = 16;
+
 /// The default `--request-timeout`, in seconds: how long a client may take
 /// to send its request head, and then its body.
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
@@ -85,7 +92,7 @@ pub struct ServeOptions {
     pub max_input_mib: u64,
     /// Evaluations at once (default: the cores).
     pub workers: Option<usize>,
-    /// Evaluations waiting beyond those (default: 4 per worker).
+    /// Evaluations waiting beyond those (default: [`DEFAULT_QUEUE_PER_WORKER`] per worker).
     pub queue: Option<usize>,
     /// How long an approval request waits, in hours.
     pub request_ttl_hours: u64,
@@ -203,7 +210,7 @@ pub fn serve(
     let policies = load_policies(&options.config, engines.as_ref())?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let workers = options.workers.unwrap_or(cores).max(1);
-    let queue = options.queue.unwrap_or(workers * 4);
+    let queue = options.queue.unwrap_or(workers * DEFAULT_QUEUE_PER_WORKER);
     let max_body_bytes = usize::try_from(options.max_input_mib.saturating_mul(1 << 20))
         .map_err(|_| format!("--max-input-mib {} is too large", options.max_input_mib))?;
     let listen: SocketAddr = options.listen.parse().map_err(|e| {

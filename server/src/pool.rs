@@ -5,7 +5,7 @@
 //! without bound.
 
 use std::sync::Arc;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Why a job gave no result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,16 +33,45 @@ impl Pool {
         }
     }
 
+    /// Takes a place (running or waiting) for one job, or
+    /// [`PoolError::Busy`] at once when every place is taken. Handlers take
+    /// it before they read the request body, so a refused request costs
+    /// neither the body's memory nor its parse.
+    pub fn admit(&self) -> Result<Admission, PoolError> {
+        let admitted = Arc::clone(&self.admitted)
+            .try_acquire_owned()
+            .map_err(|_| PoolError::Busy)?;
+        Ok(Admission {
+            running: Arc::clone(&self.running),
+            admitted,
+        })
+    }
+
     /// Runs `job` on a blocking thread when a worker is free; [`PoolError::Busy`]
     /// at once when every running and waiting place is taken.
     pub async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, PoolError> {
-        let admitted = Arc::clone(&self.admitted)
-            .try_acquire_owned()
-            .map_err(|_| PoolError::Busy)?;
-        let running = Arc::clone(&self.running)
+        self.admit()?.run(job).await
+    }
+}
+
+/// A place in the pool, held until its job has run (or it is dropped).
+#[derive(Debug)]
+pub struct Admission {
+    running: Arc<Semaphore>,
+    admitted: OwnedSemaphorePermit,
+}
+
+impl Admission {
+    /// Runs `job` on a blocking thread when a worker is free.
+    pub async fn run<T: Send + 'static>(
+        self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PoolError> {
+        let Admission { running, admitted } = self;
+        let running = running
             .acquire_owned()
             .await
             .map_err(|e| PoolError::Failed(e.to_string()))?;
@@ -95,5 +124,17 @@ mod tests {
         assert_eq!(first.await.expect("join"), Ok(1));
         assert_eq!(second.await.expect("join"), Ok(2));
         assert_eq!(pool.run(|| 4).await, Ok(4));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_admission_holds_its_place_until_its_job_has_run() {
+        let pool = Pool::new(1, 0);
+        let place = pool.admit().expect("a free place");
+        // Nothing runs yet, but the only place is taken.
+        assert_eq!(pool.admit().err(), Some(PoolError::Busy));
+        assert_eq!(place.run(|| 5).await, Ok(5));
+        let place = pool.admit().expect("free again after the job");
+        drop(place);
+        assert!(pool.admit().is_ok(), "a dropped admission frees its place");
     }
 }

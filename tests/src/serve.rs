@@ -342,6 +342,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// The server process's id (for the bench's CPU accounting).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the server with SIGTERM and waits for it: it must exit 0
     /// (graceful shutdown) within a generous bound.
     pub fn stop(mut self) {

@@ -58,7 +58,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
 
-    /// Evaluations that may wait for a worker (default: 4 per worker); beyond
+    /// Evaluations that may wait for a worker (default: 16 per worker); beyond
     /// them the server answers 503 with Retry-After.
     #[arg(long, value_name = "N")]
     pub queue: Option<usize>,

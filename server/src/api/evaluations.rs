@@ -5,7 +5,7 @@ use super::errors::ApiError;
 use super::{authorize, json_body, new_id, views};
 use crate::App;
 use crate::evaluate::{Evaluated, Failure, Submission, Upload};
-use crate::pool::PoolError;
+use crate::pool::{Admission, PoolError};
 use crate::store::{NewDecision, NewRequest};
 use crate::tokens::Scope;
 use axum::Json;
@@ -36,17 +36,25 @@ struct EvaluationBody {
     approvals: Vec<Upload>,
 }
 
-/// Runs an evaluation on the pool, mapping what stops it to an answer.
+/// A place on the evaluation pool, or 503 `busy` at once when none is free.
+pub(crate) fn admit(app: &App) -> Result<Admission, ApiError> {
+    app.pool.admit().map_err(|e| match e {
+        PoolError::Busy => ApiError::busy(),
+        PoolError::Failed(e) => ApiError::internal(format!("the evaluation pool failed: {e}")),
+    })
+}
+
+/// Runs an evaluation in its place on the pool, mapping what stops it to an answer.
 pub(crate) async fn run_on_pool(
     app: &Arc<App>,
+    place: Admission,
     submission: Submission,
     uploads: Vec<Upload>,
     now: i64,
 ) -> Result<(Evaluated, Submission), ApiError> {
     let shared = Arc::clone(app);
     let started = std::time::Instant::now();
-    let outcome = app
-        .pool
+    let outcome = place
         .run(move || {
             let result = crate::evaluate::evaluate(
                 &shared.policies,
@@ -146,6 +154,8 @@ pub(crate) async fn create(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     let principal = authorize(&app, &headers, Scope::Evaluate)?;
+    // The place first: a busy server refuses before reading the body.
+    let place = admit(&app)?;
     let body: EvaluationBody = json_body(&app, body).await?;
     let submission = Submission {
         release: body.release,
@@ -155,7 +165,7 @@ pub(crate) async fn create(
         metadata: body.metadata,
     };
     let now = gatehouse_core::time::now_unix();
-    let (evaluated, submission) = run_on_pool(&app, submission, body.approvals, now).await?;
+    let (evaluated, submission) = run_on_pool(&app, place, submission, body.approvals, now).await?;
     let decision = new_decision(&evaluated, &principal, now)?;
     let request = match &evaluated.outcome {
         Ok(report) if report.exit_code == 2 => {

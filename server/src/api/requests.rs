@@ -11,7 +11,7 @@
 //! reason, and the request is left as it was.
 
 use super::errors::ApiError;
-use super::evaluations::{count_decision, new_decision, owed, run_on_pool};
+use super::evaluations::{admit, count_decision, new_decision, owed, run_on_pool};
 use super::{authorize, authorize_any, check_id, json_body, views};
 use crate::App;
 use crate::evaluate::{Evaluated, Submission, Upload, upload_name};
@@ -229,7 +229,8 @@ async fn try_approve(
     let index = uploads.len();
     uploads.push(upload.clone());
     let now = gatehouse_core::time::now_unix();
-    let (evaluated, _) = run_on_pool(app, submission, uploads, now).await?;
+    let place = admit(app)?;
+    let (evaluated, _) = run_on_pool(app, place, submission, uploads, now).await?;
     let Ok(report) = &evaluated.outcome else {
         let message = evaluated
             .outcome

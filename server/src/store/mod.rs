@@ -22,6 +22,7 @@ pub mod sessions;
 use migrations::{CHAIN_EXISTING, MIGRATIONS, SCHEMA_VERSION};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -252,6 +253,23 @@ struct Queued {
 
 const REQUEST_COLUMNS: &str = "id, release_digest, environment, release_stream, state, owed, instructions, submission, created_at, expires_at, updated_at, resolution";
 const DECISION_COLUMNS: &str = "seq, id, created_at, release_digest, environment, release_stream, verdict, exit_code, request_id, submitted_by, approvers, report, record";
+
+/// Values bound per decision row: [`DECISION_COLUMNS`] and `record_sha256`.
+const DECISION_BINDS: usize = 14;
+
+/// Decision rows per `INSERT`: 64 × [`DECISION_BINDS`] = 896 bound values,
+/// under SQLite's oldest limit of 999 per statement (PostgreSQL allows 65,535).
+const ROWS_PER_INSERT: usize = 64;
+
+/// A decision ready to insert: its seq, its chain line and that line's
+/// sha256, and the approval request it opened or joined.
+struct ChainedDecision<'a> {
+    decision: &'a NewDecision,
+    seq: i64,
+    line: String,
+    sha256: String,
+    request_id: Option<String>,
+}
 
 impl Store {
     /// Opens (creating a SQLite file when missing) and migrates the store at
@@ -549,44 +567,94 @@ impl Store {
         Ok((seq, Some(sha)))
     }
 
-    /// Inserts a decision as the chain's next line after `tail` (the seq
-    /// and sha256 of the line before), returning the new tail.
-    async fn insert_decision(
+    /// Makes `decisions` (each with the request it opened or joined) the
+    /// chain's next lines after `tail` (the seq and sha256 of the line
+    /// before), keeping each release once per digest.
+    async fn chain_decisions<'a>(
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        tail: (i64, Option<String>),
-        d: &NewDecision,
-        request_id: Option<&str>,
-    ) -> Result<(i64, Option<String>), StoreError> {
-        let seq = tail.0 + 1;
-        let linked = chain::link(&d.record, seq, tail.1.as_deref())?;
-        let release = linked
-            .release
-            .as_ref()
-            .map(|(digest, json)| (digest.as_str(), json.as_str()))
-            .or_else(|| Some((d.release_digest.as_deref()?, d.release.as_deref()?)));
-        Store::keep_release(tx, release, d.created_at).await?;
-        let approvers = serde_json::to_string(&d.approvers).unwrap_or_else(|_| "[]".into());
-        sqlx::query(&format!(
-            "INSERT INTO decisions ({DECISION_COLUMNS}, record_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-        ))
-        .bind(seq)
-        .bind(d.id.clone())
-        .bind(d.created_at)
-        .bind(d.release_digest.clone())
-        .bind(d.environment.clone())
-        .bind(d.release_stream.clone())
-        .bind(d.verdict.clone())
-        .bind(d.exit_code)
-        .bind(request_id.map(str::to_string))
-        .bind(d.submitted_by.clone())
-        .bind(approvers)
-        .bind(d.report.clone())
-        .bind(linked.line)
-        .bind(linked.sha256.clone())
-        .execute(&mut **tx)
-        .await
-        .map_err(db("recording the decision"))?;
-        Ok((seq, Some(linked.sha256)))
+        mut tail: (i64, Option<String>),
+        decisions: &[(&'a NewDecision, Option<String>)],
+    ) -> Result<Vec<ChainedDecision<'a>>, StoreError> {
+        let mut kept: HashSet<String> = HashSet::new();
+        let mut lines = Vec::with_capacity(decisions.len());
+        for (decision, request_id) in decisions {
+            let seq = tail.0 + 1;
+            let linked = chain::link(&decision.record, seq, tail.1.as_deref())?;
+            let release = linked
+                .release
+                .as_ref()
+                .map(|(digest, json)| (digest.as_str(), json.as_str()))
+                .or_else(|| {
+                    Some((
+                        decision.release_digest.as_deref()?,
+                        decision.release.as_deref()?,
+                    ))
+                });
+            if let Some((digest, _)) = release
+                && kept.insert(digest.to_string())
+            {
+                Store::keep_release(tx, release, decision.created_at).await?;
+            }
+            tail = (seq, Some(linked.sha256.clone()));
+            lines.push(ChainedDecision {
+                decision,
+                seq,
+                line: linked.line,
+                sha256: linked.sha256,
+                request_id: request_id.clone(),
+            });
+        }
+        Ok(lines)
+    }
+
+    /// Inserts `lines` (each a decision, its chain line and seq, and its
+    /// request's id) with as few statements as the bind limit allows: one
+    /// multi-row `INSERT` per [`ROWS_PER_INSERT`] decisions.
+    async fn insert_decisions(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        lines: &[ChainedDecision<'_>],
+    ) -> Result<(), StoreError> {
+        for chunk in lines.chunks(ROWS_PER_INSERT) {
+            let mut sql =
+                format!("INSERT INTO decisions ({DECISION_COLUMNS}, record_sha256) VALUES ");
+            for row in 0..chunk.len() {
+                if row > 0 {
+                    sql.push_str(", ");
+                }
+                let first = row * DECISION_BINDS;
+                let places: Vec<String> = (1..=DECISION_BINDS)
+                    .map(|i| format!("${}", first + i))
+                    .collect();
+                sql.push('(');
+                sql.push_str(&places.join(", "));
+                sql.push(')');
+            }
+            let mut query = sqlx::query(&sql);
+            for line in chunk {
+                let d = line.decision;
+                let approvers = serde_json::to_string(&d.approvers).unwrap_or_else(|_| "[]".into());
+                query = query
+                    .bind(line.seq)
+                    .bind(d.id.clone())
+                    .bind(d.created_at)
+                    .bind(d.release_digest.clone())
+                    .bind(d.environment.clone())
+                    .bind(d.release_stream.clone())
+                    .bind(d.verdict.clone())
+                    .bind(d.exit_code)
+                    .bind(line.request_id.clone())
+                    .bind(d.submitted_by.clone())
+                    .bind(approvers)
+                    .bind(d.report.clone())
+                    .bind(line.line.clone())
+                    .bind(line.sha256.clone());
+            }
+            query
+                .execute(&mut **tx)
+                .await
+                .map_err(db("recording the decision"))?;
+        }
+        Ok(())
     }
 
     /// Records a decision and, for a require-approval one (`request`),
@@ -695,27 +763,46 @@ impl Store {
         let mut tx = Store::begin_locked(pool, dialect).await?;
         let now = jobs.iter().map(|(d, _)| d.created_at).max().unwrap_or(0);
         Store::expire(&mut tx, now).await?;
-        let mut tail = Store::chain_tail(&mut tx).await?;
-        let mut rows = Vec::with_capacity(jobs.len());
+        // The requests: one lookup (or opening) per digest and environment.
+        let mut joined: HashMap<(&str, &str), String> = HashMap::new();
+        let mut request_ids = Vec::with_capacity(jobs.len());
         for (decision, request) in jobs {
-            let request_id = match request {
-                Some(new) => Some(Store::open_or_join(&mut tx, new, decision.created_at).await?),
-                None => None,
-            };
-            tail = Store::insert_decision(&mut tx, tail, decision, request_id.as_deref()).await?;
-            rows.push(request_id);
-        }
-        let mut requests = Vec::with_capacity(rows.len());
-        for request_id in rows {
-            requests.push(match request_id {
-                Some(id) => {
-                    Some(Store::request_in(&mut tx, &id).await?.ok_or_else(|| {
-                        StoreError("store: the request just written is gone".into())
-                    })?)
+            request_ids.push(match request {
+                Some(new) => {
+                    let key = (new.release_digest.as_str(), new.environment.as_str());
+                    if let Some(id) = joined.get(&key) {
+                        Some(id.clone())
+                    } else {
+                        let id = Store::open_or_join(&mut tx, new, decision.created_at).await?;
+                        joined.insert(key, id.clone());
+                        Some(id)
+                    }
                 }
                 None => None,
             });
         }
+        let tail = Store::chain_tail(&mut tx).await?;
+        let decisions: Vec<(&NewDecision, Option<String>)> = jobs
+            .iter()
+            .zip(request_ids.iter())
+            .map(|((decision, _), id)| (*decision, id.clone()))
+            .collect();
+        let lines = Store::chain_decisions(&mut tx, tail, &decisions).await?;
+        Store::insert_decisions(&mut tx, &lines).await?;
+        // The requests as they stand now, read once each.
+        let mut read: HashMap<&str, RequestRow> = HashMap::new();
+        for id in request_ids.iter().flatten() {
+            if !read.contains_key(id.as_str()) {
+                let row = Store::request_in(&mut tx, id)
+                    .await?
+                    .ok_or_else(|| StoreError("store: the request just written is gone".into()))?;
+                read.insert(id.as_str(), row);
+            }
+        }
+        let requests = request_ids
+            .iter()
+            .map(|id| id.as_deref().and_then(|id| read.get(id).cloned()))
+            .collect();
         tx.commit().await.map_err(db("committing the decision"))?;
         Ok(requests)
     }
@@ -821,7 +908,10 @@ impl Store {
         .await
         .map_err(db("recording the approval"))?;
         let tail = Store::chain_tail(&mut tx).await?;
-        Store::insert_decision(&mut tx, tail, decision, Some(request_id)).await?;
+        let lines =
+            Store::chain_decisions(&mut tx, tail, &[(decision, Some(request_id.to_string()))])
+                .await?;
+        Store::insert_decisions(&mut tx, &lines).await?;
         sqlx::query(
             "UPDATE approval_requests SET state = $1, owed = $2, resolution = $3, updated_at = $4 WHERE id = $5",
         )
