@@ -83,8 +83,9 @@ pub struct Evaluated {
     pub record: String,
     /// The normalised release JSON the policies saw, moved out of `record`.
     pub release: Option<String>,
-    /// The report (or error report) JSON.
-    pub report_json: serde_json::Value,
+    /// The report (or error report) JSON, serialised once: stored with the
+    /// decision and sent in the answer as it is.
+    pub report: Box<RawValue>,
 }
 
 impl Evaluated {
@@ -219,18 +220,19 @@ pub fn evaluate(
             Ok((record, release))
         })
         .map_err(|e| Internal(format!("cannot record the evaluation: {e}")))?;
-    let report_json = match &outcome {
-        Ok(report) => serde_json::to_value(report),
-        Err(e) => serde_json::to_value(
-            ErrorReport::from_error(e).with_release_digest(seen.release_digest.clone()),
+    let report = match &outcome {
+        Ok(report) => serde_json::to_string(report),
+        Err(e) => serde_json::to_string(
+            &ErrorReport::from_error(e).with_release_digest(seen.release_digest.clone()),
         ),
     }
+    .and_then(RawValue::from_string)
     .map_err(|e| Internal(format!("cannot serialise the report: {e}")))?;
     Ok(Evaluated {
         outcome,
         seen,
         record,
         release,
-        report_json,
+        report,
     })
 }

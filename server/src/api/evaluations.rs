@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use gatehouse_core::report::Report;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -80,9 +80,10 @@ pub(crate) async fn run_on_pool(
     }
 }
 
-/// The decision row of an evaluation.
+/// The decision row of an evaluation; the record and the release move into
+/// it (the answer needs neither).
 pub(crate) fn new_decision(
-    evaluated: &Evaluated,
+    evaluated: &mut Evaluated,
     submitted_by: &str,
     now: i64,
 ) -> Result<NewDecision, ApiError> {
@@ -105,9 +106,9 @@ pub(crate) fn new_decision(
                 .collect(),
             Err(_) => Vec::new(),
         },
-        report: evaluated.report_json.to_string(),
-        release: evaluated.release.clone(),
-        record: evaluated.record.clone(),
+        report: evaluated.report.get().to_string(),
+        release: evaluated.release.take(),
+        record: std::mem::take(&mut evaluated.record),
     })
 }
 
@@ -147,12 +148,24 @@ pub(crate) fn owed(report: &Report) -> (Value, Value) {
     (Value::Array(owed), json!(instructions))
 }
 
+/// The answer to `POST /v1/evaluations`.
+#[derive(Debug, Serialize)]
+pub(crate) struct EvaluationAnswer {
+    decision_id: String,
+    release_digest: Option<String>,
+    verdict: String,
+    exit_code: i64,
+    /// The report as the evaluation serialised it (not parsed again).
+    report: Box<RawValue>,
+    approval_request: Option<Value>,
+}
+
 /// `POST /v1/evaluations` (scope `evaluate`).
 pub(crate) async fn create(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EvaluationAnswer>, ApiError> {
     let principal = authorize(&app, &headers, Scope::Evaluate)?;
     // The place first: a busy server refuses before reading the body.
     let place = admit(&app)?;
@@ -165,8 +178,9 @@ pub(crate) async fn create(
         metadata: body.metadata,
     };
     let now = gatehouse_core::time::now_unix();
-    let (evaluated, submission) = run_on_pool(&app, place, submission, body.approvals, now).await?;
-    let decision = new_decision(&evaluated, &principal, now)?;
+    let (mut evaluated, submission) =
+        run_on_pool(&app, place, submission, body.approvals, now).await?;
+    let decision = new_decision(&mut evaluated, &principal, now)?;
     let request = match &evaluated.outcome {
         Ok(report) if report.exit_code == 2 => {
             let (owed, instructions) = owed(report);
@@ -184,19 +198,25 @@ pub(crate) async fn create(
         }
         _ => None,
     };
+    let (decision_id, release_digest, verdict, exit_code) = (
+        decision.id.clone(),
+        decision.release_digest.clone(),
+        decision.verdict.clone(),
+        decision.exit_code,
+    );
     let opened = app
         .store
-        .record_decision(&decision, request.as_ref())
+        .record_decision(decision, request)
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    crate::logging::note_decision(&decision.id);
-    count_decision(&app, &evaluated, &decision.verdict);
-    Ok(Json(json!({
-        "decision_id": decision.id,
-        "release_digest": decision.release_digest,
-        "verdict": decision.verdict,
-        "exit_code": decision.exit_code,
-        "report": evaluated.report_json,
-        "approval_request": opened.as_ref().map(|r| views::request(r, None)),
-    })))
+    crate::logging::note_decision(&decision_id);
+    count_decision(&app, &evaluated, &verdict);
+    Ok(Json(EvaluationAnswer {
+        decision_id,
+        release_digest,
+        verdict,
+        exit_code,
+        report: evaluated.report,
+        approval_request: opened.as_ref().map(|r| views::request(r, None)),
+    }))
 }

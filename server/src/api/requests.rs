@@ -230,7 +230,7 @@ async fn try_approve(
     uploads.push(upload.clone());
     let now = gatehouse_core::time::now_unix();
     let place = admit(app)?;
-    let (evaluated, _) = run_on_pool(app, place, submission, uploads, now).await?;
+    let (mut evaluated, _) = run_on_pool(app, place, submission, uploads, now).await?;
     let Ok(report) = &evaluated.outcome else {
         let message = evaluated
             .outcome
@@ -329,7 +329,7 @@ async fn try_approve(
         uploaded_by: uploader.clone(),
         created_at: now,
     };
-    let decision = new_decision(&evaluated, &uploader, now)?;
+    let decision = new_decision(&mut evaluated, &uploader, now)?;
     let accepted = app
         .store
         .accept_approval(&id, accepted.len(), &approval, &decision, &update)
@@ -360,7 +360,7 @@ async fn try_approve(
             "decision_id": decision.id,
             "verdict": decision.verdict,
             "exit_code": decision.exit_code,
-            "report": evaluated.report_json,
+            "report": evaluated.report,
         },
     }))))
 }

@@ -635,19 +635,19 @@ impl Store {
                 let approvers = serde_json::to_string(&d.approvers).unwrap_or_else(|_| "[]".into());
                 query = query
                     .bind(line.seq)
-                    .bind(d.id.clone())
+                    .bind(d.id.as_str())
                     .bind(d.created_at)
-                    .bind(d.release_digest.clone())
-                    .bind(d.environment.clone())
-                    .bind(d.release_stream.clone())
-                    .bind(d.verdict.clone())
+                    .bind(d.release_digest.as_deref())
+                    .bind(d.environment.as_deref())
+                    .bind(d.release_stream.as_deref())
+                    .bind(d.verdict.as_str())
                     .bind(d.exit_code)
-                    .bind(line.request_id.clone())
-                    .bind(d.submitted_by.clone())
+                    .bind(line.request_id.as_deref())
+                    .bind(d.submitted_by.as_str())
                     .bind(approvers)
-                    .bind(d.report.clone())
-                    .bind(line.line.clone())
-                    .bind(line.sha256.clone());
+                    .bind(d.report.as_str())
+                    .bind(line.line.as_str())
+                    .bind(line.sha256.as_str());
             }
             query
                 .execute(&mut **tx)
@@ -672,16 +672,16 @@ impl Store {
     /// disconnected) does not cancel the others' writes.
     pub async fn record_decision(
         &self,
-        decision: &NewDecision,
-        request: Option<&NewRequest>,
+        decision: NewDecision,
+        request: Option<NewRequest>,
     ) -> Result<Option<RequestRow>, StoreError> {
         let (done, mut outcome) = tokio::sync::oneshot::channel();
         self.queue
             .lock()
             .map_err(|_| StoreError("store: the write queue is poisoned".into()))?
             .push(Queued {
-                decision: decision.clone(),
-                request: request.cloned(),
+                decision,
+                request,
                 done,
             });
         loop {
@@ -1237,7 +1237,7 @@ mod tests {
         let store = Store::open(&url).await.expect("open");
         for id in ["d-1", "d-2", "d-3"] {
             store
-                .record_decision(&decision(id), None)
+                .record_decision(decision(id), None)
                 .await
                 .expect("record");
         }
@@ -1285,8 +1285,8 @@ mod tests {
                 tokio::spawn(async move {
                     let opened = store
                         .record_decision(
-                            &decision(&format!("d-{i}")),
-                            Some(&request_for(&format!("r-{i}"))),
+                            decision(&format!("d-{i}")),
+                            Some(request_for(&format!("r-{i}"))),
                         )
                         .await
                         .expect("recorded");
@@ -1313,7 +1313,7 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("g.db").display());
         let store = Arc::new(Store::open(&url).await.expect("open"));
         store
-            .record_decision(&decision("d-taken"), None)
+            .record_decision(decision("d-taken"), None)
             .await
             .expect("recorded");
         // Many at once, one of them reusing a taken id (a UNIQUE violation):
@@ -1326,7 +1326,7 @@ mod tests {
                 } else {
                     format!("d-{i}")
                 };
-                tokio::spawn(async move { (i, store.record_decision(&decision(&id), None).await) })
+                tokio::spawn(async move { (i, store.record_decision(decision(&id), None).await) })
             })
             .collect();
         for writer in writers {
@@ -1393,7 +1393,7 @@ mod tests {
         assert_eq!(count(&store, "releases").await, 2);
         // New decisions continue the same chain.
         store
-            .record_decision(&decision("d-3"), None)
+            .record_decision(decision("d-3"), None)
             .await
             .expect("record");
         let lines = chain_lines(&store).await;
@@ -1432,7 +1432,7 @@ mod tests {
             expires_at: 1_500,
         };
         store
-            .record_decision(&decision("d-1"), Some(&request))
+            .record_decision(decision("d-1"), Some(request.clone()))
             .await
             .expect("record");
         store.expire_now(2_000).await.expect("expire");
@@ -1456,15 +1456,15 @@ mod tests {
             expires_at: i64::MAX,
         };
         let opened = store
-            .record_decision(&decision("d-1"), Some(&request))
+            .record_decision(decision("d-1"), Some(request.clone()))
             .await
             .expect("record")
             .expect("a request");
         // The same digest and environment joins it.
         let joined = store
             .record_decision(
-                &decision("d-2"),
-                Some(&NewRequest {
+                decision("d-2"),
+                Some(NewRequest {
                     id: "r-2".into(),
                     ..request.clone()
                 }),
