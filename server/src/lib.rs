@@ -220,8 +220,12 @@ pub fn serve(
         )
     })?;
     let page = options.page.clone().map(page::PageState::new).transpose()?;
+    // Every runtime thread gets the evaluation stack, so the pool's blocking
+    // threads run guests themselves instead of handing each one to a worker.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores.clamp(1, 4))
+        .thread_stack_size(gatehouse_core::runtime::EVALUATION_THREAD_STACK)
+        .on_thread_start(gatehouse_core::runtime::declare_big_stack_thread)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;

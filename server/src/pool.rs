@@ -1,6 +1,6 @@
 //! The bounded evaluation pool: at most `workers` evaluations run at once
-//! (on tokio's blocking threads; the core runs each guest on its own
-//! big-stack worker), at most `queue` more wait, and anything beyond is
+//! (on tokio's blocking threads, which have the evaluation stack and run the
+//! guest themselves), at most `queue` more wait, and anything beyond is
 //! refused at once ([`PoolError::Busy`], a 503 with `Retry-After`) instead of queueing
 //! without bound.
 

@@ -910,3 +910,46 @@ fn sqlite_execute(url: &str, sql: &str) {
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     });
 }
+
+/// The server's evaluation threads run guests themselves (no hand-off to a
+/// worker thread): a guest that recurses without end still traps on its
+/// wasm stack, one that spins is still ended at its deadline, both are
+/// recorded as errors (exit 3), and the server goes on serving.
+#[test]
+fn hostile_policies_run_on_the_servers_own_threads_end_in_recorded_errors() {
+    let world = World::new();
+    for (mode, limits, expected) in [
+        ("recurse-native", "", "call stack exhausted"),
+        (
+            "spin",
+            "[policy.limits]\nfuel = 100000000000\ntimeout_ms = 400\n",
+            "timed out after 400 ms in evaluate",
+        ),
+    ] {
+        let set = format!("{mode}.toml");
+        std::fs::write(
+            world.path(&set),
+            format!(
+                "[[policy]]\nname = \"trap\"\npath = \"{}\"\n[policy.settings]\nmode = \"{mode}\"\n{limits}",
+                gatehouse_e2e::fixture_policy("trap-policy").display()
+            ),
+        )
+        .expect("write");
+        let server = world.serve_set(&set, &["--workers", "1"]);
+        for _ in 0..2 {
+            let answer = server.evaluate(
+                &world.evaluate,
+                json!({"release": harmless_release("prod-eu")}),
+            );
+            assert_eq!(answer.status, 200, "{mode}: {answer:#?}");
+            assert_eq!(answer.body["exit_code"], 3, "{mode}: {answer:#?}");
+            let report = answer.body["report"].to_string();
+            assert!(report.contains(expected), "{mode}: {report}");
+            let id = answer.body["decision_id"].as_str().expect("id");
+            let stored = server.get(&format!("/v1/decisions/{id}"), Some(&world.read));
+            assert_eq!(stored.body["verdict"], "error", "{mode}: {stored:#?}");
+        }
+        assert_eq!(server.get("/healthz", None).status, 200, "{mode}");
+        server.stop();
+    }
+}

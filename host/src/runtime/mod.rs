@@ -23,6 +23,7 @@ mod sandbox;
 mod slots;
 mod ticker;
 mod worker;
+pub use worker::{EVALUATION_THREAD_STACK, declare_big_stack_thread};
 
 pub use bindings::WORLD;
 pub use builder::RuntimeBuilder;

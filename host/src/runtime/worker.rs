@@ -25,7 +25,7 @@
 //! start and waits the rest. One channel message per job, no polling, no
 //! thread per evaluation.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -37,9 +37,41 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 /// Native stack size of a worker thread.
 pub(crate) const WORKER_STACK: usize = super::limits::MAX_WASM_STACK * 8 + (8 << 20);
 
+/// Native stack a thread must be created with for guests to run on it
+/// directly ([`declare_big_stack_thread`]): the same as a worker's.
+pub const EVALUATION_THREAD_STACK: usize = WORKER_STACK;
+
 thread_local! {
     /// This thread's worker, started on first use.
     static WORKER: RefCell<Option<Sender<Job>>> = const { RefCell::new(None) };
+    /// Whether this thread was declared to have [`EVALUATION_THREAD_STACK`].
+    static BIG_STACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Declares that the calling thread was created with at least
+/// [`EVALUATION_THREAD_STACK`] bytes of native stack (for a tokio runtime:
+/// `Builder::thread_stack_size` and `on_thread_start`). Evaluations called
+/// on it then run on it directly, without the hand-off to a worker thread,
+/// whenever nothing the guest may call can block (no directory is granted):
+/// fuel and the epoch deadline end the guest's own code, so no caller needs
+/// to abandon it. Declaring a thread with a smaller stack would let a deep
+/// guest recursion overflow it (a crash, not a trap): do not.
+pub fn declare_big_stack_thread() {
+    BIG_STACK.with(|big| big.set(true));
+}
+
+/// Whether the calling thread was declared big ([`declare_big_stack_thread`]).
+pub(crate) fn on_big_stack_thread() -> bool {
+    BIG_STACK.with(Cell::get)
+}
+
+/// Runs `job` on the calling thread, which must be a declared big-stack
+/// thread; a panic in it is [`WorkerError::Failed`], as on a worker.
+pub(crate) fn run_here<R>(job: impl FnOnce(&Started<'_>) -> R) -> Result<R, WorkerError> {
+    let at = OnceLock::new();
+    let started = Started { at: &at };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&started)))
+        .map_err(|_| WorkerError::Failed("the evaluation thread panicked".into()))
 }
 
 /// Handed to a job: call [`Started::now`] when its evaluation starts.
@@ -169,7 +201,10 @@ fn start_worker() -> Result<Sender<Job>, String> {
     std::thread::Builder::new()
         .name("gatehouse-evaluation".into())
         .stack_size(WORKER_STACK)
-        .spawn(move || serve(receiver))
+        .spawn(move || {
+            declare_big_stack_thread();
+            serve(receiver)
+        })
         .map_err(|e| format!("cannot start the evaluation thread: {e}"))?;
     Ok(sender)
 }
@@ -246,6 +281,30 @@ mod tests {
             .expect("thread")
             .expect("runs");
         assert_ne!(other, first, "each calling thread has its own worker");
+    }
+
+    #[test]
+    fn only_declared_threads_are_big_and_workers_are_declared() {
+        assert!(!on_big_stack_thread(), "a test thread is not declared");
+        assert!(run(on_big_stack_thread).expect("runs"), "a worker is big");
+        let declared = std::thread::Builder::new()
+            .stack_size(EVALUATION_THREAD_STACK)
+            .spawn(|| {
+                declare_big_stack_thread();
+                let here = std::thread::current().id();
+                let ran_on = run_here(|started| {
+                    started.now();
+                    std::thread::current().id()
+                })
+                .expect("runs");
+                (on_big_stack_thread(), here == ran_on)
+            })
+            .expect("spawn")
+            .join()
+            .expect("join");
+        assert_eq!(declared, (true, true), "run_here runs on the caller");
+        let panicked = run_here(|_| -> u32 { panic!("boom") }).expect_err("panic reported");
+        assert!(matches!(&panicked, WorkerError::Failed(m) if m.contains("panicked")));
     }
 
     #[test]
