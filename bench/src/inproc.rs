@@ -186,7 +186,7 @@ pub fn one_line(text: &str) -> String {
 pub fn breakdown(bench: &Bench, subjects: &[&Subject], seconds: f64) -> Value {
     let load = heading("Where the time goes (medians)");
     println!(
-        "Phases of one in-process evaluation, each measured on its own (medians); differences between columns give the cost of a step. \"new thread\" is spawning and joining a thread with the 16 MiB evaluation stack that does nothing (for reference: the runtime reuses one such worker per calling thread instead); \"store→decision\" is `PolicyRun::duration`, so \"evaluate − store→decision\" is what `evaluate` adds around it: handing the work to the worker and back, and dropping the store.\n"
+        "Phases of one in-process evaluation, each measured on its own (medians); differences between columns give the cost of a step. \"new thread\" is spawning and joining a thread with the 16 MiB evaluation stack that does nothing (for reference: the bench measures on such a thread, declared with `declare_big_stack_thread`, so evaluations run on it without a hand-off, as in `gatehouse serve`; other callers get one reused worker per thread); \"store→decision\" is `PolicyRun::duration`, so \"evaluate − store→decision\" is what `evaluate` adds around it: taking a slot, and dropping the store.\n"
     );
     let mut out = Vec::new();
     for subject in subjects {

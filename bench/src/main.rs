@@ -194,7 +194,23 @@ fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    match run(&args) {
+    // The measurements run on a thread with the evaluation stack, declared
+    // so, as `gatehouse serve`'s evaluation threads are: evaluations run on
+    // it directly, without the hand-off to a worker thread.
+    let measured = std::thread::Builder::new()
+        .name("gatehouse-bench".into())
+        .stack_size(gatehouse_core::runtime::EVALUATION_THREAD_STACK)
+        .spawn(move || {
+            gatehouse_core::runtime::declare_big_stack_thread();
+            run(&args)
+        })
+        .map_err(|e| format!("cannot start the measuring thread: {e}"))
+        .and_then(|thread| {
+            thread
+                .join()
+                .unwrap_or_else(|_| Err("the measuring thread panicked".into()))
+        });
+    match measured {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("gatehouse-bench: {error}");
