@@ -763,19 +763,20 @@ impl Store {
         let mut tx = Store::begin_locked(pool, dialect).await?;
         let now = jobs.iter().map(|(d, _)| d.created_at).max().unwrap_or(0);
         Store::expire(&mut tx, now).await?;
-        // The requests: one lookup (or opening) per digest and environment.
-        let mut joined: HashMap<(&str, &str), String> = HashMap::new();
-        let mut request_ids = Vec::with_capacity(jobs.len());
+        // The requests: one lookup (or opening) per digest and environment;
+        // nothing in the group changes a request once it is open or joined.
+        let mut joined: HashMap<(&str, &str), RequestRow> = HashMap::new();
+        let mut requests: Vec<Option<RequestRow>> = Vec::with_capacity(jobs.len());
         for (decision, request) in jobs {
-            request_ids.push(match request {
+            requests.push(match request {
                 Some(new) => {
                     let key = (new.release_digest.as_str(), new.environment.as_str());
-                    if let Some(id) = joined.get(&key) {
-                        Some(id.clone())
+                    if let Some(row) = joined.get(&key) {
+                        Some(row.clone())
                     } else {
-                        let id = Store::open_or_join(&mut tx, new, decision.created_at).await?;
-                        joined.insert(key, id.clone());
-                        Some(id)
+                        let row = Store::open_or_join(&mut tx, new, decision.created_at).await?;
+                        joined.insert(key, row.clone());
+                        Some(row)
                     }
                 }
                 None => None,
@@ -784,46 +785,32 @@ impl Store {
         let tail = Store::chain_tail(&mut tx).await?;
         let decisions: Vec<(&NewDecision, Option<String>)> = jobs
             .iter()
-            .zip(request_ids.iter())
-            .map(|((decision, _), id)| (*decision, id.clone()))
+            .zip(requests.iter())
+            .map(|((decision, _), row)| (*decision, row.as_ref().map(|r| r.id.clone())))
             .collect();
         let lines = Store::chain_decisions(&mut tx, tail, &decisions).await?;
         Store::insert_decisions(&mut tx, &lines).await?;
-        // The requests as they stand now, read once each.
-        let mut read: HashMap<&str, RequestRow> = HashMap::new();
-        for id in request_ids.iter().flatten() {
-            if !read.contains_key(id.as_str()) {
-                let row = Store::request_in(&mut tx, id)
-                    .await?
-                    .ok_or_else(|| StoreError("store: the request just written is gone".into()))?;
-                read.insert(id.as_str(), row);
-            }
-        }
-        let requests = request_ids
-            .iter()
-            .map(|id| id.as_deref().and_then(|id| read.get(id).cloned()))
-            .collect();
         tx.commit().await.map_err(db("committing the decision"))?;
         Ok(requests)
     }
 
     /// The pending request for `new`'s digest and environment: the one open
-    /// already, or `new` opened now. Its id.
+    /// already, or `new` opened now. Its row.
     async fn open_or_join(
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         new: &NewRequest,
         now: i64,
-    ) -> Result<String, StoreError> {
-        let open = sqlx::query(
-            "SELECT id FROM approval_requests WHERE release_digest = $1 AND environment = $2 AND state = 'pending'",
-        )
-        .bind(new.release_digest.clone())
-        .bind(new.environment.clone())
+    ) -> Result<RequestRow, StoreError> {
+        let open = sqlx::query(&format!(
+            "SELECT {REQUEST_COLUMNS} FROM approval_requests WHERE release_digest = $1 AND environment = $2 AND state = 'pending'"
+        ))
+        .bind(new.release_digest.as_str())
+        .bind(new.environment.as_str())
         .fetch_optional(&mut **tx)
         .await
         .map_err(db("finding an open request"))?;
         if let Some(row) = open {
-            return row.try_get("id").map_err(db("finding an open request"));
+            return request_row(&row);
         }
         let seq = Store::next_seq(tx, "approval_requests").await?;
         sqlx::query(&format!(
@@ -843,7 +830,9 @@ impl Store {
         .execute(&mut **tx)
         .await
         .map_err(db("opening a request"))?;
-        Ok(new.id.clone())
+        Store::request_in(tx, &new.id)
+            .await?
+            .ok_or_else(|| StoreError("store: the request just opened is gone".into()))
     }
 
     async fn request_in(
