@@ -953,3 +953,53 @@ fn hostile_policies_run_on_the_servers_own_threads_end_in_recorded_errors() {
         server.stop();
     }
 }
+
+/// An approval whose re-evaluation fails (here the set now holds a policy
+/// that spins past its budget) is not accepted, the request stays pending,
+/// and the failed evaluation is in the audit trail as an error decision.
+#[test]
+fn a_failed_re_evaluation_of_an_approval_is_recorded_and_accepts_nothing() {
+    let world = World::new();
+    let server = world.serve(&[]);
+    let release = destructive_release("prod-eu", false);
+    let digest = world.digest(&release);
+    let first = server.evaluate(&world.evaluate, json!({"release": release}));
+    assert_eq!(first.body["verdict"], "require-approval", "{first:#?}");
+    let id = first.body["approval_request"]["id"]
+        .as_str()
+        .expect("request id")
+        .to_string();
+    server.stop();
+
+    // The same store and trust, and a policy that now spins.
+    let set = std::fs::read_to_string(world.path("gatehouse.toml")).expect("read");
+    let trust = set.split("[[policy]]").next().expect("trust section");
+    std::fs::write(
+        world.path("spinning.toml"),
+        format!(
+            "{trust}[[policy]]\nname = \"spin\"\npath = \"{}\"\n[policy.settings]\nmode = \"spin\"\n[policy.limits]\nfuel = 100000000000\ntimeout_ms = 300\n",
+            gatehouse_e2e::fixture_policy("trap-policy").display()
+        ),
+    )
+    .expect("write");
+    let server = world.serve_set("spinning.toml", &[]);
+    let before = server.decisions(&world.read).len();
+    let alice = world.approval("alice", &digest, "prod-eu", "dba");
+    let answer = server.post_approval(&world.approve, &id, &alice);
+    assert_eq!(answer.status, 500, "{answer:#?}");
+    let message = answer.body.to_string();
+    assert!(
+        message.contains("not accepted") && message.contains("timed out after 300 ms"),
+        "{message}"
+    );
+    let request = server.get(&format!("/v1/approval-requests/{id}"), Some(&world.read));
+    assert_eq!(request.body["state"], "pending", "{request:#?}");
+    assert_eq!(request.body["approvals"], json!([]), "{request:#?}");
+    let decisions = server.decisions(&world.read);
+    assert_eq!(decisions.len(), before + 1, "{decisions:#?}");
+    assert!(
+        decisions.iter().any(|d| d["verdict"] == "error"),
+        "{decisions:#?}"
+    );
+    server.stop();
+}

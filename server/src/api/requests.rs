@@ -238,8 +238,19 @@ async fn try_approve(
             .err()
             .map(ToString::to_string)
             .unwrap_or_default();
+        // The failed evaluation is a decision (exit 3) like any other: it
+        // goes into the audit trail; the approval is not kept and the
+        // request stays as it was.
+        let decision = new_decision(&mut evaluated, &uploader, now)?;
+        let decision_id = decision.id.clone();
+        app.store
+            .record_decision(decision, None)
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        crate::logging::note_decision(&decision_id);
+        count_decision(app, &evaluated, "error");
         return Err(ApiError::internal(format!(
-            "the release could not be evaluated again with the approval, so it was not accepted: {message}"
+            "the release could not be evaluated again with the approval, so it was not accepted (decision {decision_id}, exit 3, recorded): {message}"
         )));
     };
     let entry = posted_entry(&evaluated, index)
