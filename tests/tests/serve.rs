@@ -1003,3 +1003,61 @@ fn a_failed_re_evaluation_of_an_approval_is_recorded_and_accepts_nothing() {
     );
     server.stop();
 }
+
+/// A request still in flight at `--shutdown-timeout` (here an evaluation
+/// that would spin for 20 s) is dropped unanswered: the server exits 0
+/// after the timeout, says how many connections it cut, and records
+/// nothing for that request.
+#[test]
+fn a_request_still_running_at_the_shutdown_timeout_is_dropped_unanswered_and_unrecorded() {
+    let world = World::new();
+    std::fs::write(
+        world.path("slow.toml"),
+        format!(
+            "[[policy]]\nname = \"spin\"\npath = \"{}\"\n[policy.settings]\nmode = \"spin\"\n[policy.limits]\nfuel = 100000000000\ntimeout_ms = 20000\n",
+            gatehouse_e2e::fixture_policy("trap-policy").display()
+        ),
+    )
+    .expect("write");
+    let server = world.serve_set(
+        "slow.toml",
+        &["--workers", "1", "--queue", "0", "--shutdown-timeout", "1"],
+    );
+    let body = json!({"release": harmless_release("prod-eu")}).to_string();
+    let mut stream = connect(&server);
+    write!(
+        stream,
+        "POST /v1/evaluations HTTP/1.1\r\nHost: gatehouse\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        world.evaluate,
+        body.len()
+    )
+    .expect("send");
+    // The only place is taken once another request is refused with a 503.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let answer = server.post("/v1/evaluations", Some(&world.evaluate), body.as_bytes());
+        if answer.status == 503 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the spinning evaluation never started: {answer:#?}"
+        );
+    }
+    server.terminate();
+    let unanswered = read_until_closed(stream);
+    assert!(
+        unanswered.is_empty(),
+        "the request was answered: {unanswered}"
+    );
+    let (status, log) = server.wait_exit();
+    assert!(status.success(), "{status}: {log:#?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("--shutdown-timeout 1 s with 1 connections still open")),
+        "{log:#?}"
+    );
+    let server = world.serve_set("slow.toml", &[]);
+    assert_eq!(server.decisions(&world.read), Vec::<Value>::new());
+    server.stop();
+}
