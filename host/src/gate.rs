@@ -16,6 +16,7 @@ use crate::decision::Verdict;
 use crate::error::PolicyError;
 use crate::release::Release;
 use crate::runtime::{LoadedPolicy, PolicyRun, RunOptions};
+use std::sync::Arc;
 
 /// The overall verdict of a set of policy verdicts: the most restrictive,
 /// or `None` when there is none (nothing was checked, so nothing is decided).
@@ -29,17 +30,17 @@ pub fn aggregate(verdicts: impl IntoIterator<Item = Verdict>) -> Option<Verdict>
 /// lets the host satisfy it.
 pub fn run_and_settle(
     policy: &LoadedPolicy,
-    release: &Release,
+    release: &Arc<Release>,
     settings: &[(String, String)],
     options: &RunOptions,
     counted: &[Counted],
 ) -> Result<(PolicyRun, Settlement), PolicyError> {
-    let run = policy.evaluate(release, settings, options)?;
+    let run = policy.evaluate_shared(release, settings, options)?;
     let settlement = approvals::settle(&run.decision, counted, || {
-        let mut without = release.clone();
+        let mut without = Release::clone(release);
         without.approvals.clear();
         policy
-            .evaluate(&without, settings, options)
+            .evaluate_shared(&Arc::new(without), settings, options)
             .map(|again| again.decision)
     })?;
     Ok((run, settlement))

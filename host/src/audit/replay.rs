@@ -370,6 +370,7 @@ fn replay_record(
     }
     let (counted, approval_differences) =
         replay_approvals(record, &mut release, &release_digest, now, signer_files)?;
+    let release = std::sync::Arc::new(release);
     let mut verdicts = Vec::with_capacity(record.policies.len());
     let mut per_policy = Vec::new();
     for p in &record.policies {

@@ -59,6 +59,7 @@ use crate::runtime::{Grants, Limits, RunOptions, RuntimeBuilder};
 use crate::settings::{Assignment, check_assignments, settings_for};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Where the engines of an evaluation come from: given a policy set's
 /// `cache-dir` (or `None`), a runtime builder with the front-end's compile
@@ -192,7 +193,6 @@ pub fn evaluate(
     let release_digest = release.digest();
     seen.input_sha256 = Some(input_sha256.clone());
     seen.release_digest = Some(release_digest.clone());
-    seen.release = keep_release.then(|| release.clone());
 
     let loaded;
     let (set, prepared, list) = match policies {
@@ -216,16 +216,26 @@ pub fn evaluate(
         .map_err(Error::Usage)?,
         (None, None) => None,
     };
-    let approvals = approvals::gather(
+    let approvals = match approvals::gather(
         approvals,
         trust.as_ref(),
         &mut release,
         &release_digest,
         now,
-    )?;
+    ) {
+        Ok(approvals) => approvals,
+        Err(e) => {
+            // The record of the failure still shows the release.
+            seen.release = keep_release.then(|| Arc::new(release));
+            return Err(e);
+        }
+    };
     warnings.extend(approvals.warnings.iter().cloned());
     seen.approvals = Some(approvals.record.clone());
-    seen.release = keep_release.then(|| release.clone());
+    // One release, shared by the record and every policy (a 0.2.0 policy
+    // reads it in place): never copied per policy.
+    let release = Arc::new(release);
+    seen.release = keep_release.then(|| Arc::clone(&release));
 
     if let Some(set) = set {
         seen.set_limits = set
@@ -249,7 +259,7 @@ pub fn evaluate(
 fn evaluate_list(
     list: &PolicyList,
     engines: &dyn EngineSource,
-    release: &Release,
+    release: &Arc<Release>,
     now: i64,
     input: InputSummary,
     approvals: Gathered,
@@ -352,7 +362,7 @@ impl SetSource<'_> {
 fn evaluate_set(
     set: &PolicySet,
     source: SetSource<'_>,
-    release: &Release,
+    release: &Arc<Release>,
     now: i64,
     input: InputSummary,
     approvals: Gathered,

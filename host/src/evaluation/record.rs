@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::release::Release;
 use crate::report::{ErrorReport, Report};
 use crate::runtime::Limits;
+use std::sync::Arc;
 
 /// What an evaluation learned before it finished, for its audit record:
 /// filled step by step, so that a failed evaluation's record still names
@@ -18,7 +19,7 @@ pub struct Observed {
     pub input_sha256: Option<String>,
     /// The normalised release (kept only when the caller asks: it can be
     /// large).
-    pub release: Option<Release>,
+    pub release: Option<Arc<Release>>,
     /// Its digest ([`Release::digest`]), once the input was read.
     pub release_digest: Option<String>,
     /// The evaluation time.
