@@ -26,6 +26,10 @@ const PY_SDK: &[(&str, &str)] = &[
         include_str!("../../scaffold-assets/sdk-python/decision.py"),
     ),
     (
+        "durations.py",
+        include_str!("../../scaffold-assets/sdk-python/durations.py"),
+    ),
+    (
         "glob.py",
         include_str!("../../scaffold-assets/sdk-python/glob.py"),
     ),
@@ -52,6 +56,10 @@ const PY_SDK: &[(&str, &str)] = &[
     (
         "time.py",
         include_str!("../../scaffold-assets/sdk-python/time.py"),
+    ),
+    (
+        "windows.py",
+        include_str!("../../scaffold-assets/sdk-python/windows.py"),
     ),
 ];
 /// The JavaScript SDK's modules (`sdk-js/`), copied into every JavaScript
