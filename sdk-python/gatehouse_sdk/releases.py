@@ -150,14 +150,27 @@ class Release:
 
     def _query(self, kinds: frozenset[str], resource_type: str | None) -> list[Any]:
         """The resources of a filter, selected by the host."""
-        flags = self._types.ChangeKinds(0)
+        # The flags' values are 1, 2, 4, ... in `CHANGE_KINDS` order, as the WIT declares them.
+        value = 0
         for kind in kinds:
-            flags |= self._types.ChangeKinds[kind]
+            value |= 1 << CHANGE_KINDS.index(kind)
+        flags = self._types.ChangeKinds(value)
         query = self._types.ResourceFilter(kinds=flags, resource_type=resource_type)
         return self._pages(lambda start: self._host.find_resources(query, start, BATCH))
 
     def __repr__(self) -> str:
         return f"Release({self.environment_name!r}, {self.release_stream!r})"
+
+
+def prepare(types: Any) -> None:
+    """Makes every combination of the bindings' `ChangeKinds` flags once.
+    `export` calls it when the app module is imported, which componentize-py
+    does at build time and keeps in the component, so a host-side query
+    at evaluation time finds its flags made (Python's `Flag` builds a
+    combination the first time it is asked for, which costs more fuel than
+    the query itself on a small release)."""
+    for value in range(1 << len(CHANGE_KINDS)):
+        types.ChangeKinds(value)
 
 
 def _kinds(kinds: Iterable[str]) -> frozenset[str]:
