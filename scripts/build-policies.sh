@@ -80,11 +80,13 @@ if [ "$twins" = no ]; then
     exit 0
 fi
 
-# Python policies: `example-policies/<dir>/app.py` implements the `policy` world;
-# componentize-py generates the bindings from wit/ at build time and bundles a
-# CPython interpreter (~18 MB, 10-20 s per policy), so a policy is rebuilt only
-# when a Python file in its directory or in the Python SDK (sdk-python/), a WIT
-# file, or componentize-py itself (a new pin) is newer than its component.
+# Python policies: `example-policies/<dir>/app.py` implements the `policy` world
+# of gatehouse:policy@0.2.0 (the Python SDK reads the release through the
+# borrowed handle); componentize-py generates the bindings from wit/0.2.0 at
+# build time and bundles a CPython interpreter (~18 MB, 10-20 s per policy), so
+# a policy is rebuilt only when a Python file in its directory or in the Python
+# SDK (sdk-python/), a WIT file, or componentize-py itself (a new pin) is newer
+# than its component.
 build_python() {
     local apps=(example-policies/*/app.py)
     [ -e "${apps[0]}" ] || return 0
@@ -105,7 +107,7 @@ build_python() {
         # Build to a temporary file so an interrupted build never looks fresh.
         # VIRTUAL_ENV is cleared so an activated venv does not join the Python path.
         # `-p sdk-python`: the Python SDK (gatehouse_sdk), beside the policy's own directory.
-        (cd "$dir" && env -u VIRTUAL_ENV "$componentize" --quiet -d "$root/wit" -w policy \
+        (cd "$dir" && env -u VIRTUAL_ENV "$componentize" --quiet -d "$root/wit/0.2.0" -w policy \
             componentize -p . -p "$root/sdk-python" app -o "$root/$out.tmp")
         mv "$out.tmp" "$out"
         built+=("$name")

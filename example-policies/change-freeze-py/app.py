@@ -9,10 +9,14 @@ reasons, verdicts and error messages are those of `example-policies/change-freez
 whose suite passes with this policy; the Python SDK's date, range and offset
 getters word their errors exactly as the Rust SDK's.
 
+It targets `gatehouse:policy@0.2.0`: the release stays in the host, and the
+policy reads the environment from the release summary and only the deleted
+resources (selected by the host).
+
 Build (from the repository root): `bash scripts/build-policies.sh`, or by hand
 in this directory:
 
-    componentize-py -d ../../wit -w policy componentize -p . -p ../../sdk-python app \\
+    componentize-py -d ../../wit/0.2.0 -w policy componentize -p . -p ../../sdk-python app \\
         -o ../../target/policies/change-freeze-py.wasm
 """
 

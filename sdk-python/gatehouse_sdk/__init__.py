@@ -23,27 +23,36 @@ sense, with the same settings error messages, glob dialect and decisions:
     WitWorld = export(DeleteGuard())
 
 Modules: `settings` (typed getters, unknown-key detection), `glob`,
-`decision`, `releases` (helpers on the release record), `dates` (`Date`,
-`DateRange`, `UtcOffset`), `time`
-(`Timestamp`), `host` (log, now; inside a component only), `text`
-(`debug_str`, Rust's `{:?}` quoting for messages). Only `host`,
-`Decision.to_wit` and `export` need the bindings componentize-py generates;
-the rest is plain Python that runs anywhere.
+`decision`, `releases` (`Release`, read from the host as it is used, and
+helpers on it), `dates` (`Date`, `DateRange`, `UtcOffset`), `durations`
+(`parse_duration`), `windows` (`WeeklyWindow`, `DailyHours`,
+`parse_weekdays`), `time` (`Timestamp`, `Weekday`), `host` (log, now; inside
+a component only), `text` (`debug_str`, Rust's `{:?}` quoting for messages).
+Policies target `gatehouse:policy@0.2.0`. Only `host`, `Decision.to_wit`,
+`Release.from_host` and `export` need the bindings componentize-py
+generates; the rest is plain Python that runs anywhere.
 """
 
-from . import glob, host, releases
+from . import durations, glob, host, releases, windows
 from .dates import Date, DateRange, ParseError, UtcOffset, date_of
 from .decision import Decision, Reason
+from .durations import parse_duration
 from .policy import EvaluationError, Policy, export, validate
+from .releases import Release
 from .settings import Settings, SettingsError
 from .text import debug_str, trim
-from .time import Timestamp
+from .time import Timestamp, Weekday
+from .windows import DailyHours, WeeklyWindow, parse_weekdays
 
 __all__ = [
+    "DailyHours",
     "Date",
     "DateRange",
     "ParseError",
+    "Release",
     "UtcOffset",
+    "Weekday",
+    "WeeklyWindow",
     "date_of",
     "Decision",
     "EvaluationError",
@@ -53,10 +62,14 @@ __all__ = [
     "SettingsError",
     "Timestamp",
     "debug_str",
+    "durations",
     "export",
     "glob",
     "host",
+    "parse_duration",
+    "parse_weekdays",
     "releases",
     "trim",
     "validate",
+    "windows",
 ]

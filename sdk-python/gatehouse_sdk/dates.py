@@ -17,7 +17,7 @@ the guest, so daylight saving time is the setting's business.
 from dataclasses import dataclass
 
 from .text import ascii_lower, debug_str, trim
-from .time import Timestamp, civil_from_days, days_from_civil, days_in_month
+from .time import Timestamp, Weekday, civil_from_days, days_from_civil, days_in_month
 
 MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -77,9 +77,9 @@ class Date:
             raise ParseError(f"{_bad_date(text)} ({why})")
         return date
 
-    def weekday(self) -> int:
-        """0 for Monday up to 6 for Sunday."""
-        return (self.days_since_epoch() + 3) % 7
+    def weekday(self) -> Weekday:
+        """The day of the week (an int, 0 for Monday up to 6 for Sunday)."""
+        return Weekday((self.days_since_epoch() + 3) % 7)
 
     def days_since_epoch(self) -> int:
         """Days since 1970-01-01 (negative before it)."""

@@ -4,6 +4,8 @@ and `export_policy!`)."""
 
 from typing import Any
 
+from . import releases
+from .releases import Release
 from .settings import Settings, SettingsError
 
 
@@ -29,8 +31,9 @@ class Policy:
         handed to `evaluate`. The default reads no settings."""
         return None
 
-    def evaluate(self, release: Any, config: Any) -> Any:
-        """Decides on a release: returns a `Decision` (or raise `EvaluationError`)."""
+    def evaluate(self, release: Release, config: Any) -> Any:
+        """Decides on a release (a `releases.Release`, read from the host as
+        it is used): returns a `Decision` (or raise `EvaluationError`)."""
         raise NotImplementedError("a policy implements evaluate")
 
 
@@ -43,18 +46,24 @@ def validate(policy: Policy, pairs: list[tuple[str, str]]) -> Any:
 
 
 def export(policy: Policy) -> type:
-    """The class componentize-py calls for the `policy` world's exports:
-    `describe`, then `validate_settings` (a `SettingsError` becomes the
-    error the host reports, exit 3), then `evaluate` (settings are validated
-    again, as the host may call it alone; a `SettingsError` is reported as
-    `invalid settings: ...`, an `EvaluationError` as its message)."""
+    """The class componentize-py calls for the exports of the
+    `gatehouse:policy@0.2.0` world. The host calls `describe` once per loaded
+    policy and `validate_settings` once per loaded policy and distinct
+    settings (a `SettingsError` becomes the error it reports, exit 3), each
+    maybe in an instance of its own; `evaluate` runs in a fresh instance
+    that may have run neither, so it makes the config from the settings
+    again (a `SettingsError` is reported as `invalid settings: ...`, an
+    `EvaluationError` as its message) and hands the policy a `Release` read
+    through the host's borrowed handle."""
     import wit_world
     from componentize_py_types import Err
-    from wit_world.imports.types import PolicyInfo
+    from wit_world.imports import types
+
+    releases.prepare(types)
 
     class WitWorld(wit_world.WitWorld):
         def describe(self) -> Any:
-            return PolicyInfo(policy.name, policy.version, policy.description)
+            return types.PolicyInfo(policy.name, policy.version, policy.description)
 
         def validate_settings(self, settings: list[tuple[str, str]]) -> None:
             try:
@@ -68,7 +77,7 @@ def export(policy: Policy) -> type:
             except SettingsError as e:
                 raise Err(f"invalid settings: {e}")
             try:
-                return policy.evaluate(release, config).to_wit()
+                return policy.evaluate(Release.from_host(release, types), config).to_wit()
             except (EvaluationError, SettingsError) as e:
                 raise Err(str(e))
 

@@ -15,10 +15,14 @@ cases in `sdk/conformance/settings.json` pin them.
 """
 
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import TypeVar
 
 from .dates import Date, DateRange, ParseError, UtcOffset
+from .durations import parse_duration
 from .text import ascii_lower, debug_str, trim
+from .time import Weekday
+from .windows import DailyHours, parse_weekdays
 
 T = TypeVar("T")
 
@@ -173,6 +177,21 @@ class Settings:
     def get_utc_offset(self, key: str) -> UtcOffset | None:
         """A fixed offset from UTC: `+01:00`, `-05:30`, `+1`, `Z` or `UTC`."""
         return self.get_with(key, UtcOffset.parse)
+
+    def get_duration(self, key: str) -> timedelta | None:
+        """A duration such as `90s`, `15m`, `2h`, `1d` or `1h30m` (units `d`,
+        `h`, `m`, `s`, largest first, each once), at most 36500 days, as a
+        `datetime.timedelta` of whole seconds."""
+        return self.get_with(key, parse_duration)
+
+    def get_weekdays(self, key: str) -> list[Weekday] | None:
+        """Days of the week: `mon-fri`, `mon,wed,fri`, `fri-mon` (wrapping),
+        sorted Monday first, without repeats."""
+        return self.get_with(key, parse_weekdays)
+
+    def get_daily_hours(self, key: str) -> DailyHours | None:
+        """Hours of the day: `09:00-17:00`, `9-17`, overnight `22:00-02:00`."""
+        return self.get_with(key, DailyHours.parse)
 
     def keys(self) -> list[str]:
         """Every key given, in order."""

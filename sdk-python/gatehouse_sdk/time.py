@@ -3,23 +3,54 @@ logic asks (weekday, hour, date), without a time-zone database in the guest:
 the Rust SDK's `gatehouse_sdk::time`."""
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def parse_weekday(text: str) -> int | None:
-    """0 for Monday up to 6 for Sunday, from `mon`, `Monday`, `TUE`, `Thurs`
-    (a prefix of the English name of at least three letters, any ASCII case)."""
-    from .text import ascii_lower, trim
+class Weekday(IntEnum):
+    """Day of the week, Monday first (ISO 8601): an int from 0 for Monday up
+    to 6 for Sunday, whose `str()` is the three-letter name (`Mon`), as the
+    Rust SDK's `Weekday` prints."""
 
-    word = ascii_lower(trim(text))
-    if len(word) < 3:
+    MON = 0
+    TUE = 1
+    WED = 2
+    THU = 3
+    FRI = 4
+    SAT = 5
+    SUN = 6
+
+    @property
+    def short_name(self) -> str:
+        """The three-letter English name, e.g. `Mon`."""
+        return WEEKDAYS[self]
+
+    @staticmethod
+    def parse(text: str) -> "Weekday | None":
+        """`mon`, `Monday`, `TUE`, `Thurs` (a prefix of the English name of at
+        least three letters, any ASCII case); None for anything else."""
+        from .text import ascii_lower, trim
+
+        word = ascii_lower(trim(text))
+        if len(word) < 3:
+            return None
+        for index, full in enumerate(_FULL_WEEKDAYS):
+            if full.startswith(word):
+                return Weekday(index)
         return None
-    for index, full in enumerate(_FULL_WEEKDAYS):
-        if full.startswith(word):
-            return index
-    return None
+
+    def __str__(self) -> str:
+        return WEEKDAYS[self]
+
+    def __repr__(self) -> str:
+        return f"Weekday.{self.name}"
+
+
+def parse_weekday(text: str) -> Weekday | None:
+    """The day named by `text` (`Weekday.parse`): 0 for Monday up to 6 for Sunday."""
+    return Weekday.parse(text)
 
 
 def is_leap_year(year: int) -> bool:
@@ -72,8 +103,8 @@ class CivilTime:
     """Minute, 0 to 59."""
     second: int
     """Second, 0 to 59."""
-    weekday: int
-    """Day of the week, 0 for Monday up to 6 for Sunday (`WEEKDAYS[weekday]` is `Mon`...)."""
+    weekday: Weekday
+    """Day of the week, a `Weekday`: an int, 0 for Monday up to 6 for Sunday (`str()` is `Mon`...)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -89,7 +120,7 @@ class Timestamp:
         year, month, day = civil_from_days(days)
         # 1970-01-01 was a Thursday (index 3).
         return CivilTime(
-            year, month, day, secs // 3600, secs // 60 % 60, secs % 60, (days + 3) % 7
+            year, month, day, secs // 3600, secs // 60 % 60, secs % 60, Weekday((days + 3) % 7)
         )
 
     def plus_seconds(self, seconds: int) -> "Timestamp":

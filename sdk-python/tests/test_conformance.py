@@ -13,13 +13,25 @@ import unittest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "sdk-python"))
 
-from gatehouse_sdk import Settings, SettingsError, glob  # noqa: E402
+from gatehouse_sdk import (  # noqa: E402
+    DailyHours,
+    Settings,
+    SettingsError,
+    Timestamp,
+    UtcOffset,
+    WeeklyWindow,
+    glob,
+    parse_weekdays,
+)
 
 CONFORMANCE = ROOT / "sdk" / "conformance"
 
 
-def load(name: str) -> list:
-    return json.loads((CONFORMANCE / name).read_text(encoding="utf-8"))
+def load(name: str):
+    path = CONFORMANCE / name
+    if not path.is_file():
+        raise AssertionError(f"{path} is missing: the shared cases are part of the repository")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def call(settings: Settings, getter: str, key: str, *args: int):
@@ -38,27 +50,66 @@ def call(settings: Settings, getter: str, key: str, *args: int):
         "date_range": settings.get_date_range,
         "date_ranges": settings.get_date_ranges,
         "utc_offset": settings.get_utc_offset,
+        "duration": settings.get_duration,
+        "weekdays": settings.get_weekdays,
+        "daily_hours": settings.get_daily_hours,
     }
     try:
         value = methods[getter](key, *args)
     except SettingsError as e:
         return {"error": str(e)}
-    if getter in ("u64", "i64", "date", "date_range", "utc_offset") and value is not None:
+    if value is None:
+        return {"ok": None}
+    if getter in ("u64", "i64", "date", "date_range", "utc_offset", "daily_hours"):
         value = str(value)
-    if getter == "date_ranges" and value is not None:
+    if getter == "date_ranges":
         value = [str(r) for r in value]
+    if getter == "duration":
+        value = int(value.total_seconds())
+    if getter == "weekdays":
+        value = [str(day) for day in value]
     return {"ok": value}
+
+
+def timestamp(text: str) -> Timestamp:
+    t = Timestamp.parse_rfc3339(text)
+    if t is None:
+        raise ValueError(f"not RFC 3339: {text!r}")
+    return t
 
 
 class Conformance(unittest.TestCase):
     def test_settings(self) -> None:
-        self.run_cases(load("settings.json"), 10)
+        self.run_cases(load("settings.json"), 30)
 
     def test_dates(self) -> None:
-        self.run_cases(load("dates.json"), 4)
+        self.run_cases(load("dates.json"), 10)
+
+    def test_durations(self) -> None:
+        self.run_cases(load("durations.json"), 15)
+
+    def test_windows(self) -> None:
+        data = load("windows.json")
+        self.run_cases(data["settings"], 20)
+        cases = data["windows"]
+        self.assertGreaterEqual(len(cases), 8)
+        for index, case in enumerate(cases):
+            spec = case["window"]
+            window = WeeklyWindow(
+                parse_weekdays(spec["days"]),
+                DailyHours.parse(spec["hours"]),
+                UtcOffset.parse(spec["offset"]),
+            )
+            now = timestamp(case["now"])
+            self.assertEqual(window.is_open(now), case["open"], f"window {index}: open")
+            self.assertEqual(
+                str(window.next_opening(now)), case["next_opening"], f"window {index}: next"
+            )
 
     def run_cases(self, cases: list, at_least: int) -> None:
-        self.assertGreaterEqual(len(cases), at_least)
+        self.assertGreaterEqual(len(cases), 1)
+        calls = sum(len(case["calls"]) for case in cases)
+        self.assertGreaterEqual(calls, at_least, "getter calls in the file")
         for index, case in enumerate(cases):
             settings = Settings([tuple(pair) for pair in case["settings"]])
             for c, expected in zip(case["calls"], case["results"], strict=True):

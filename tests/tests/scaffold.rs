@@ -35,7 +35,13 @@ fn new_project(name: &str, lang: &str) -> (tempfile::TempDir, PathBuf) {
     assert!(run.stdout.contains("Next steps"), "{}", run.stdout);
     let dir = root.path().join(name);
     let wit = std::fs::read_to_string(dir.join("wit/policy.wit")).expect("wit/policy.wit");
-    let ours = std::fs::read_to_string(workspace_root().join("wit/policy.wit")).expect("wit");
+    // A Python project targets gatehouse:policy@0.2.0.
+    let world = if lang == "python" {
+        "wit/0.2.0/policy.wit"
+    } else {
+        "wit/policy.wit"
+    };
+    let ours = std::fs::read_to_string(workspace_root().join(world)).expect("wit");
     assert_eq!(wit, ours, "the project carries the repository's WIT");
     (root, dir)
 }
@@ -291,6 +297,14 @@ fn a_python_project_builds_offline_when_moved_and_passes_its_suite() {
     let args = offline(args[0], &args[1..]);
     run_tool(&dir, "unshare", &args, &[], bin.parent());
     assert_suite_passes(&dir, "protect-py");
+    // The component the project builds targets gatehouse:policy@0.2.0.
+    let inspect = gatehouse_in(&dir, &["inspect", "protect-py.wasm"]);
+    assert_eq!(inspect.code, 0, "{inspect:#?}");
+    assert!(
+        inspect.stdout.contains("gatehouse:policy version: 0.2.0"),
+        "{}",
+        inspect.stdout
+    );
 }
 
 /// A new JavaScript project, moved elsewhere, builds with `npm run build` and

@@ -33,14 +33,20 @@ fn run(program: &str, args: &[&str]) -> String {
 #[test]
 fn the_python_sdk_answers_the_shared_cases_as_the_rust_sdk() {
     let out = run("python3", &["sdk-python/tests/test_conformance.py", "-v"]);
-    for test in ["test_settings", "test_dates", "test_globs"] {
+    for test in [
+        "test_settings",
+        "test_dates",
+        "test_globs",
+        "test_durations",
+        "test_windows",
+    ] {
         assert!(
             out.contains(&format!("{test} (")) && out.contains("OK"),
             "{out}"
         );
     }
     let out = run("python3", &["sdk-python/tests/test_sdk.py", "-v"]);
-    assert!(out.contains("Ran 3 tests") && out.contains("OK"), "{out}");
+    assert!(out.contains("Ran 17 tests") && out.contains("OK"), "{out}");
 }
 
 #[test]

@@ -302,7 +302,11 @@ mod tests {
                 );
             }
             let wit = std::fs::read_to_string(dir.join("wit/policy.wit")).expect("wit");
-            assert_eq!(wit, POLICY_WIT);
+            if lang == Lang::Python {
+                assert_eq!(wit, templates::PY_WIT, "a Python project targets 0.2.0");
+            } else {
+                assert_eq!(wit, POLICY_WIT);
+            }
             let readme = std::fs::read_to_string(dir.join("README.md")).expect("readme");
             for command in &project.build_commands {
                 assert!(

@@ -26,6 +26,10 @@ const PY_SDK: &[(&str, &str)] = &[
         include_str!("../../scaffold-assets/sdk-python/decision.py"),
     ),
     (
+        "durations.py",
+        include_str!("../../scaffold-assets/sdk-python/durations.py"),
+    ),
+    (
         "glob.py",
         include_str!("../../scaffold-assets/sdk-python/glob.py"),
     ),
@@ -52,6 +56,10 @@ const PY_SDK: &[(&str, &str)] = &[
     (
         "time.py",
         include_str!("../../scaffold-assets/sdk-python/time.py"),
+    ),
+    (
+        "windows.py",
+        include_str!("../../scaffold-assets/sdk-python/windows.py"),
     ),
 ];
 /// The JavaScript SDK's modules (`sdk-js/`), copied into every JavaScript
@@ -118,6 +126,9 @@ const RUST_CARGO: &str = include_str!("templates/rust/Cargo.toml.tmpl");
 const RUST_LIB: &str = include_str!("templates/rust/lib.rs.tmpl");
 const RUST_README: &str = include_str!("templates/rust/README.md.tmpl");
 const RUST_GITIGNORE: &str = include_str!("templates/rust/gitignore.tmpl");
+/// The WIT a Python project targets: `gatehouse:policy@0.2.0`, whose release
+/// the Python SDK reads through the borrowed handle.
+pub(super) const PY_WIT: &str = include_str!("../../wit/0.2.0/policy.wit");
 const PY_APP: &str = include_str!("templates/python/app.py.tmpl");
 const PY_README: &str = include_str!("templates/python/README.md.tmpl");
 const PY_REQUIREMENTS: &str = include_str!("templates/python/requirements.txt.tmpl");
@@ -287,6 +298,13 @@ pub(super) fn render(name: &str, lang: Lang) -> Result<Rendered, ScaffoldError> 
                 .into_iter()
                 .chain([("componentize_py_version", py_version)])
                 .collect();
+            // A Python project carries the 0.2.0 WIT as its `wit/policy.wit`.
+            for (_, text) in files
+                .iter_mut()
+                .filter(|(path, _)| path == "wit/policy.wit")
+            {
+                *text = PY_WIT.to_string();
+            }
             files.extend(
                 PY_SDK
                     .iter()
