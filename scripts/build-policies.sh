@@ -170,9 +170,9 @@ build_js() {
 
 build_js
 
-# C policies: `example-policies/<dir>/policy.c` implements the `policy` world
-# against wit-bindgen's C bindings (generated from wit/ into
-# target/c-build/bindings by tools/wasm-c-build). Debian's clang 14 compiles it
+# C policies: `example-policies/<dir>/policy.c` implements the `policy` world of
+# gatehouse:policy@0.2.0 against wit-bindgen's C bindings (generated from
+# wit/0.2.0/ into target/c-build/bindings by tools/wasm-c-build). Debian's clang 14 compiles it
 # for wasm32-wasi (WASI preview 1; clang 14 has no wasip2 target) with
 # wasi-libc, and wasm-c-build turns the core module into a component with the
 # WASI preview-1 adapter (only what the module uses is kept: the example policy
@@ -197,7 +197,7 @@ build_c() {
             continue
         fi
         echo "clang-14: building $source into $out"
-        "$tool" bindgen wit policy "$bindings"
+        "$tool" bindgen wit/0.2.0 policy "$bindings"
         obj=$work/$name
         mkdir -p "$obj"
         # The policy's own sources with every warning an error; the generated

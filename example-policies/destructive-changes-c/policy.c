@@ -7,14 +7,23 @@
  * messages are those of `example-policies/destructive-changes` (the tests
  * compare the two, and both pass the same `gatehouse test` suite).
  *
+ * It targets `gatehouse:policy@0.2.0`: the release stays in the host and is
+ * read through the borrowed handle `evaluate` receives (the summary, and only
+ * the resources changed in a configured way, filtered by the host).
+ *
  * Build (from the repository root): `bash scripts/build-policies.sh`; the
  * bindings `policy.h` / `policy.c` / `policy_component_type.o` are generated
- * from `wit/policy.wit` at build time by `tools/wasm-c-build`, never committed.
+ * from `wit/0.2.0/policy.wit` at build time by `tools/wasm-c-build`, never
+ * committed.
  * See README.md for the commands by hand.
  *
  * Memory rules (wit-bindgen's C bindings, the canonical ABI):
- *   - every argument an export receives (release, settings) is owned by this
- *     code and freed before returning (`policy_release_free`, ...);
+ *   - every argument an export receives (settings) is owned by this code and
+ *     freed before returning (`policy_settings_free`); the release handle is
+ *     borrowed for the call, and the borrow is ended before returning
+ *     (`gatehouse_policy_input_release_drop_borrow`);
+ *   - every result an import returns (summary, pages) is owned by this code
+ *     and freed after use (`gatehouse_policy_types_resource_page_free`, ...);
  *   - every string and list an export returns is allocated with malloc; the
  *     generated post-return function frees it after the host has copied it.
  *     An empty string or list is returned as (NULL, 0), which is never freed.
@@ -642,8 +651,98 @@ static bool is_protected(const config_t *c, const gatehouse_policy_types_resourc
            any_glob_matches(&c->protected_paths, str_of(&r->resource_path));
 }
 
-static bool is_destructive(const config_t *c, const gatehouse_policy_types_resource_change_t *r) {
-    return r->change < CHANGE_KIND_COUNT && c->change_kinds[r->change];
+/* The host-side filter selecting the resources changed in one of the
+ * configured ways (the flags follow the order of the change-kind enum). */
+static const gatehouse_policy_types_change_kinds_t CHANGE_KIND_FLAGS[CHANGE_KIND_COUNT] = {
+    GATEHOUSE_POLICY_TYPES_CHANGE_KINDS_CREATE,  GATEHOUSE_POLICY_TYPES_CHANGE_KINDS_DELETE,
+    GATEHOUSE_POLICY_TYPES_CHANGE_KINDS_UPDATE_IN_PLACE,
+    GATEHOUSE_POLICY_TYPES_CHANGE_KINDS_REPLACE, GATEHOUSE_POLICY_TYPES_CHANGE_KINDS_RECREATE,
+    GATEHOUSE_POLICY_TYPES_CHANGE_KINDS_NO_OPERATION,
+};
+
+static gatehouse_policy_types_resource_filter_t destructive_filter(const config_t *c) {
+    gatehouse_policy_types_resource_filter_t filter = {0};
+    for (int k = 0; k < CHANGE_KIND_COUNT; k++) {
+        if (c->change_kinds[k]) {
+            filter.kinds = (gatehouse_policy_types_change_kinds_t)(filter.kinds |
+                                                                   CHANGE_KIND_FLAGS[k]);
+        }
+    }
+    filter.resource_type.is_some = false;
+    return filter;
+}
+
+/* Resources asked for per call; the host may return fewer (it caps a page). */
+#define RESOURCES_PER_CALL 1024
+
+/* A growable list of reasons, the first `reserved` slots left for the caller. */
+typedef struct {
+    gatehouse_policy_types_reason_t *items;
+    size_t len;
+    size_t cap;
+} reasons_t;
+
+static gatehouse_policy_types_reason_t *reasons_push(reasons_t *list) {
+    if (list->len == list->cap) {
+        list->cap = grow(list->cap, list->len + 1);
+        list->items = xrealloc(list->items, list->cap, sizeof(gatehouse_policy_types_reason_t));
+    }
+    return &list->items[list->len++];
+}
+
+/* Hands the reasons over as a WIT list (freed by post-return). */
+static gatehouse_policy_types_list_reason_t reasons_take(reasons_t *list) {
+    gatehouse_policy_types_list_reason_t out = {list->items, list->len};
+    if (list->len == 0) {
+        free(list->items);
+        out.ptr = NULL;
+    }
+    *list = (reasons_t){0};
+    return out;
+}
+
+/* One reason per destructive change to a protected resource, in input order,
+ * after `reserved` empty slots. Only the resources changed in a configured way
+ * are read: the host filters them (`find-resources`), page by page. */
+static reasons_t change_reasons(policy_borrow_release_t release, const config_t *c,
+                                size_t reserved) {
+    reasons_t list = {0};
+    for (size_t i = 0; i < reserved; i++) {
+        *reasons_push(&list) = (gatehouse_policy_types_reason_t){0};
+    }
+    gatehouse_policy_types_resource_filter_t filter = destructive_filter(c);
+    uint32_t start = 0;
+    for (;;) {
+        gatehouse_policy_types_resource_page_t page;
+        gatehouse_policy_input_method_release_find_resources(release, &filter, start, RESOURCES_PER_CALL,
+                                                             &page);
+        for (size_t i = 0; i < page.resources.len; i++) {
+            const gatehouse_policy_types_resource_change_t *r = &page.resources.ptr[i];
+            if (r->change >= CHANGE_KIND_COUNT || !c->change_kinds[r->change] ||
+                !is_protected(c, r)) {
+                continue;
+            }
+            buf_t message = {0};
+            buf_adds(&message, CHANGE_KIND_NAMES[r->change]);
+            buf_adds(&message, " of ");
+            buf_add(&message, str_of(&r->resource_type));
+            buf_adds(&message, " ");
+            buf_add(&message, str_of(&r->resource_path));
+            gatehouse_policy_types_reason_t *reason = reasons_push(&list);
+            reason->message = buf_take(&message);
+            reason->resource_path.is_some = true;
+            reason->resource_path.val = str_dup(str_of(&r->resource_path));
+        }
+        /* Go on only forward, so a page that does not advance ends the loop. */
+        bool more = page.next.is_some && page.next.val > start;
+        uint32_t next = page.next.val;
+        gatehouse_policy_types_resource_page_free(&page);
+        if (!more) {
+            break;
+        }
+        start = next;
+    }
+    return list;
 }
 
 /* `N destructive change(s) to protected resources` */
@@ -660,49 +759,19 @@ static gatehouse_policy_types_reason_t reason_without_path(buf_t *message) {
     };
 }
 
-/* A list of `n` reasons whose first `extra` slots are left for the caller,
- * followed by one reason per destructive change to a protected resource. */
-static gatehouse_policy_types_list_reason_t change_reasons(const policy_release_t *release,
-                                                           const config_t *c, size_t extra,
-                                                           size_t count) {
-    gatehouse_policy_types_list_reason_t list = {
-        xrealloc(NULL, extra + count, sizeof(gatehouse_policy_types_reason_t)),
-        extra + count,
-    };
-    size_t next = extra;
-    for (size_t i = 0; i < release->resources.len && next < list.len; i++) {
-        const gatehouse_policy_types_resource_change_t *r = &release->resources.ptr[i];
-        if (!is_destructive(c, r) || !is_protected(c, r)) {
-            continue;
-        }
-        buf_t message = {0};
-        buf_adds(&message, CHANGE_KIND_NAMES[r->change]);
-        buf_adds(&message, " of ");
-        buf_add(&message, str_of(&r->resource_type));
-        buf_adds(&message, " ");
-        buf_add(&message, str_of(&r->resource_path));
-        list.ptr[next].message = buf_take(&message);
-        list.ptr[next].resource_path.is_some = true;
-        list.ptr[next].resource_path.val = str_dup(str_of(&r->resource_path));
-        next++;
-    }
-    return list;
-}
-
-/* The rule itself. */
-static void decide(const policy_release_t *release, const config_t *c, policy_decision_t *ret) {
-    size_t count = 0;
-    for (size_t i = 0; i < release->resources.len; i++) {
-        const gatehouse_policy_types_resource_change_t *r = &release->resources.ptr[i];
-        if (is_destructive(c, r) && is_protected(c, r)) {
-            count++;
-        }
-    }
+/* The rule itself, on the release read through the borrowed handle: the
+ * summary (environment, resource count) and the selected resources only. */
+static void decide(policy_borrow_release_t release, const config_t *c, policy_decision_t *ret) {
+    gatehouse_policy_types_release_summary_t summary;
+    gatehouse_policy_input_method_release_summary(release, &summary);
+    /* One slot kept in front for the fail verdict's summary reason. */
+    reasons_t reasons = change_reasons(release, c, 1);
+    size_t count = reasons.len - 1;
 
     buf_t line = {0};
     add_count(&line, count);
     buf_adds(&line, " among ");
-    buf_addu(&line, release->resources.len);
+    buf_addu(&line, summary.resource_count);
     buf_adds(&line, " resources");
     /* The host borrows the message: this code still owns and frees it. */
     policy_string_t log_message = {line.ptr, line.len};
@@ -710,6 +779,8 @@ static void decide(const policy_release_t *release, const config_t *c, policy_de
     buf_free(&line);
 
     if (count == 0) {
+        free(reasons.items);
+        gatehouse_policy_types_release_summary_free(&summary);
         buf_t message = {0};
         buf_adds(&message, "no destructive change to a protected resource");
         ret->tag = GATEHOUSE_POLICY_TYPES_DECISION_AUTO_APPROVE;
@@ -719,28 +790,33 @@ static void decide(const policy_release_t *release, const config_t *c, policy_de
         return;
     }
 
-    str_t environment = str_of(&release->environment_name);
+    str_t environment = str_of(&summary.environment_name);
     for (size_t i = 0; i < c->fail_environments.len; i++) {
         str_t pattern = c->fail_environments.items[i];
         if (!glob_matches(pattern, environment)) {
             continue;
         }
-        buf_t summary = {0};
-        add_count(&summary, count);
-        buf_adds(&summary, " in environment ");
-        buf_add(&summary, environment);
-        buf_adds(&summary, " (protected by ");
-        buf_add_debug(&summary, pattern);
-        buf_adds(&summary, "); run them through a maintenance change instead");
+        buf_t message = {0};
+        add_count(&message, count);
+        buf_adds(&message, " in environment ");
+        buf_add(&message, environment);
+        buf_adds(&message, " (protected by ");
+        buf_add_debug(&message, pattern);
+        buf_adds(&message, "); run them through a maintenance change instead");
+        reasons.items[0] = reason_without_path(&message);
         ret->tag = GATEHOUSE_POLICY_TYPES_DECISION_FAIL;
-        ret->val.fail = change_reasons(release, c, 1, count);
-        ret->val.fail.ptr[0] = reason_without_path(&summary);
+        ret->val.fail = reasons_take(&reasons);
+        gatehouse_policy_types_release_summary_free(&summary);
         return;
     }
+    gatehouse_policy_types_release_summary_free(&summary);
 
+    /* No summary reason: drop the slot kept in front. */
+    memmove(reasons.items, reasons.items + 1, count * sizeof(gatehouse_policy_types_reason_t));
+    reasons.len = count;
     gatehouse_policy_types_approval_request_t *request = &ret->val.require_approval;
     ret->tag = GATEHOUSE_POLICY_TYPES_DECISION_REQUIRE_APPROVAL;
-    request->reasons = change_reasons(release, c, 0, count);
+    request->reasons = reasons_take(&reasons);
     request->approver_groups.len = c->approver_groups.len;
     request->approver_groups.ptr = NULL;
     if (c->approver_groups.len > 0) {
@@ -775,7 +851,7 @@ bool exports_policy_validate_settings(policy_settings_t *settings, policy_string
     return ok;
 }
 
-bool exports_policy_evaluate(policy_release_t *release, policy_settings_t *settings,
+bool exports_policy_evaluate(policy_borrow_release_t release, policy_settings_t *settings,
                              policy_decision_t *ret, policy_string_t *err) {
     /* The host may call evaluate alone: validate again, as the Rust SDK does. */
     config_t config;
@@ -790,9 +866,11 @@ bool exports_policy_evaluate(policy_release_t *release, policy_settings_t *setti
         buf_free(&error);
         *err = buf_take(&message);
     }
-    /* The config borrows from the settings: free it first. */
+    /* The config borrows from the settings: free it first. The release is
+     * only borrowed for this call: the host keeps it, but the borrow must be
+     * ended before returning (the canonical ABI traps otherwise). */
     config_free(&config);
     policy_settings_free(settings);
-    policy_release_free(release);
+    gatehouse_policy_input_release_drop_borrow(release);
     return ok;
 }

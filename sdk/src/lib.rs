@@ -76,6 +76,7 @@
 pub mod bindings;
 pub mod dates;
 mod decision;
+pub mod durations;
 pub mod glob;
 pub mod host;
 mod lists;

@@ -2,9 +2,9 @@
 //!
 //! Under `gatehouse:policy@0.2.0` the release stays in the host: a list is
 //! fetched (in batches, once) the first time the policy looks at it, and
-//! [`Resources`] answers the common filtered questions (changes of one kind,
-//! destructive changes, changed resources) with a host-side query that
-//! copies only the selected resources. Built from a `Vec` (unit tests,
+//! [`Resources`] answers the filtered questions (changes of some kinds,
+//! destructive changes, changed resources, resources of one type) with a
+//! host-side query that copies only the selected resources. Built from a `Vec` (unit tests,
 //! `gatehouse:policy@0.1.0`) a list simply holds it.
 
 use crate::bindings::gatehouse::policy::types::{Approval, ChangeKind, ResourceChange};
@@ -124,32 +124,82 @@ impl<'a, T: Fetch> IntoIterator for &'a HostList<T> {
     }
 }
 
-/// Which host-side query a cached selection answers.
-#[derive(Clone, Copy)]
-pub(crate) enum Selection {
-    /// Changes of exactly this kind.
-    Kind(ChangeKind),
-    /// Delete, replace and recreate.
-    Destructive,
-    /// Everything but no-operation.
-    Changed,
+/// Which resources a host-side query selects: a set of change kinds and,
+/// optionally, one exact resource type (the WIT `resource-filter`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Selection<'a> {
+    /// Bit `kind as usize` set for every kind selected.
+    kinds: u8,
+    /// Only resources of exactly this type, when given.
+    resource_type: Option<&'a str>,
 }
 
-impl Selection {
-    fn slot(self) -> usize {
-        match self {
-            Selection::Kind(kind) => kind as usize,
-            Selection::Destructive => 6,
-            Selection::Changed => 7,
+impl<'a> Selection<'a> {
+    /// Resources changed in one of `kinds` (none selects nothing).
+    pub(crate) fn kinds(kinds: impl IntoIterator<Item = ChangeKind>) -> Self {
+        Selection {
+            kinds: kinds
+                .into_iter()
+                .fold(0, |set, kind| set | 1 << kind as usize),
+            resource_type: None,
         }
+    }
+
+    /// Resources of exactly `resource_type`, whatever their change.
+    pub(crate) fn of_type(resource_type: &'a str) -> Self {
+        Selection {
+            resource_type: Some(resource_type),
+            ..Selection::kinds(ChangeKind::ALL)
+        }
+    }
+
+    /// True when the selection includes changes of `kind`.
+    pub(crate) fn has_kind(self, kind: ChangeKind) -> bool {
+        self.kinds & 1 << kind as usize != 0
     }
 
     /// True when `r` belongs to the selection.
     pub(crate) fn selects(self, r: &ResourceChange) -> bool {
-        match self {
-            Selection::Kind(kind) => r.change == kind,
-            Selection::Destructive => r.change.is_destructive(),
-            Selection::Changed => r.change.is_change(),
+        self.has_kind(r.change) && self.resource_type.is_none_or(|t| t == r.resource_type)
+    }
+}
+
+/// The host selections already read, by what they select: an append-only
+/// chain of cells, so a slice handed out stays valid while later questions
+/// add selections. A policy asks a handful of questions, so a walk is cheap.
+#[derive(Default)]
+struct Selections {
+    /// One selection's key (kind bits, type) and resources.
+    entry: OnceCell<(u8, Option<String>, Vec<ResourceChange>)>,
+    /// The selections added after this one.
+    next: OnceCell<Box<Selections>>,
+}
+
+impl Selections {
+    /// The resources of `selection`, read with `fetch` the first time.
+    fn get_or_fetch(
+        &self,
+        selection: Selection<'_>,
+        fetch: impl FnOnce() -> Vec<ResourceChange>,
+    ) -> &[ResourceChange] {
+        let mut node = self;
+        loop {
+            match node.entry.get() {
+                None => {
+                    let entry = node.entry.get_or_init(|| {
+                        let key = selection.resource_type.map(str::to_string);
+                        (selection.kinds, key, fetch())
+                    });
+                    return &entry.2;
+                }
+                Some((kinds, resource_type, resources))
+                    if *kinds == selection.kinds
+                        && resource_type.as_deref() == selection.resource_type =>
+                {
+                    return resources;
+                }
+                Some(_) => node = node.next.get_or_init(Box::default),
+            }
         }
     }
 }
@@ -161,8 +211,8 @@ pub struct Resources {
     all: HostList<ResourceChange>,
     /// Per change kind (in [`ChangeKind::ALL`] order), when the host said.
     counts: Option<[u32; 6]>,
-    /// Host-side selections, by [`Selection::slot`].
-    selected: [OnceCell<Vec<ResourceChange>>; 8],
+    /// Host-side selections already read.
+    selected: Selections,
 }
 
 impl Resources {
@@ -179,11 +229,11 @@ impl Resources {
     /// The resources in `selection`, from the host when the whole list has
     /// not been read, else from the list. Either way the caller filters the
     /// slice with [`Selection::selects`] (a no-op on a host selection).
-    pub(crate) fn selection(&self, selection: Selection) -> &[ResourceChange] {
+    pub(crate) fn selection(&self, selection: Selection<'_>) -> &[ResourceChange] {
         match self.all.pending_source() {
-            Some(source) => self.selected[selection.slot()]
-                .get_or_init(|| query(source, selection))
-                .as_slice(),
+            Some(source) => self
+                .selected
+                .get_or_fetch(selection, || query(source, selection)),
             None => &self.all,
         }
     }
@@ -317,18 +367,17 @@ mod host {
     }
 
     /// The resources in `selection`, filtered by the host.
-    pub(crate) fn query(source: Source, selection: Selection) -> Vec<ResourceChange> {
+    pub(crate) fn query(source: Source, selection: Selection<'_>) -> Vec<ResourceChange> {
+        if selection.kinds == 0 {
+            return Vec::new();
+        }
         let kinds = ChangeKind::ALL
             .into_iter()
-            .filter(|kind| match selection {
-                Selection::Kind(k) => *kind == k,
-                Selection::Destructive => kind.is_destructive(),
-                Selection::Changed => kind.is_change(),
-            })
+            .filter(|kind| selection.has_kind(*kind))
             .fold(ChangeKinds::empty(), |set, kind| set | flag(kind));
         let filter = ResourceFilter {
             kinds,
-            resource_type: None,
+            resource_type: selection.resource_type.map(str::to_string),
         };
         with_release(source, |release| {
             all_pages(|start| release.find_resources(&filter, start, BATCH))
@@ -363,7 +412,7 @@ mod host {
 
     use super::{Approval, Fetch, ResourceChange, Selection, Source};
 
-    pub(crate) fn query(_: Source, _: Selection) -> Vec<ResourceChange> {
+    pub(crate) fn query(_: Source, _: Selection<'_>) -> Vec<ResourceChange> {
         Vec::new()
     }
 
@@ -387,3 +436,54 @@ mod host {
 }
 
 use host::query;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(kind: ChangeKind, ty: &str, path: &str) -> ResourceChange {
+        ResourceChange {
+            resource_type: ty.into(),
+            resource_name: path.into(),
+            resource_path: path.into(),
+            change: kind,
+            attributes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn selections_match_kinds_and_exact_types() {
+        let delete = change(ChangeKind::Delete, "mysql", "a");
+        let create = change(ChangeKind::Create, "mysql-replica", "b");
+        let kinds = Selection::kinds([ChangeKind::Delete, ChangeKind::Recreate]);
+        assert!(kinds.selects(&delete) && !kinds.selects(&create));
+        assert!(!Selection::kinds([]).selects(&delete));
+        let mysql = Selection::of_type("mysql");
+        assert!(mysql.selects(&delete) && !mysql.selects(&create));
+        assert!(ChangeKind::ALL.into_iter().all(|k| mysql.has_kind(k)));
+    }
+
+    #[test]
+    fn each_selection_is_fetched_once_and_kept_apart() {
+        let cache = Selections::default();
+        let fetches = std::cell::Cell::new(0);
+        let fetch = |path: &str| {
+            fetches.set(fetches.get() + 1);
+            vec![change(ChangeKind::Delete, "mysql", path)]
+        };
+        let deletes = Selection::kinds([ChangeKind::Delete]);
+        let mysql = Selection::of_type("mysql");
+        let redis = Selection::of_type("redis");
+        let first = cache.get_or_fetch(deletes, || fetch("deletes"));
+        let second = cache.get_or_fetch(mysql, || fetch("mysql"));
+        let third = cache.get_or_fetch(redis, || fetch("redis"));
+        assert_eq!(fetches.get(), 3);
+        // Earlier slices stay valid and answer again without a fetch.
+        assert_eq!(first[0].resource_path, "deletes");
+        assert_eq!(second[0].resource_path, "mysql");
+        assert_eq!(third[0].resource_path, "redis");
+        let again = cache.get_or_fetch(mysql, || fetch("never"));
+        assert_eq!(again[0].resource_path, "mysql");
+        assert_eq!(fetches.get(), 3);
+    }
+}

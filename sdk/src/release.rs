@@ -17,8 +17,10 @@ pub use types::ResourceChange;
 /// Under `gatehouse:policy@0.2.0` the release stays in the host: the
 /// environment, stream and counts come with it, and each list is read the
 /// first time the policy looks at it (`release.resources.iter()`), in
-/// batches; [`Release::changes_of_kind`], [`Release::destructive_changes`]
-/// and [`Release::changed_resources`] read only the resources they select.
+/// batches; [`Release::changes_of_kind`], [`Release::changes_of_kinds`],
+/// [`Release::destructive_changes`], [`Release::changed_resources`] and
+/// [`Release::resources_of_type`] have the host filter and read only the
+/// resources they select.
 /// A policy that never looks at resources never pays for them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Release {
@@ -213,39 +215,72 @@ impl Release {
     }
 
     /// The resources of `selection`, read from the host only as far as needed.
-    fn selected(&self, selection: Selection) -> impl Iterator<Item = &ResourceChange> {
+    fn selected<'a>(
+        &'a self,
+        selection: Selection<'a>,
+    ) -> impl Iterator<Item = &'a ResourceChange> + 'a {
         self.resources
             .selection(selection)
             .iter()
             .filter(move |r| selection.selects(r))
     }
 
-    /// Resources changed in exactly this way.
+    /// Resources changed in exactly this way, in input order.
     pub fn changes_of_kind(&self, kind: ChangeKind) -> impl Iterator<Item = &ResourceChange> {
-        self.selected(Selection::Kind(kind))
+        self.selected(Selection::kinds([kind]))
+    }
+
+    /// Resources changed in any of these ways, in input order: the shape of a
+    /// configurable rule (`change-types = "DELETE, RECREATE"`). Read from the
+    /// host, only these resources are copied into the policy.
+    ///
+    /// ```
+    /// use gatehouse_sdk::{ChangeKind, Release, ResourceChange};
+    /// let release = Release {
+    ///     resources: vec![
+    ///         ResourceChange::new(ChangeKind::Delete, "mysql", "db/a"),
+    ///         ResourceChange::new(ChangeKind::Create, "service", "svc/b"),
+    ///         ResourceChange::new(ChangeKind::Recreate, "mysql", "db/c"),
+    ///     ].into(),
+    ///     ..Release::new("prod", "PROD")
+    /// };
+    /// let paths: Vec<&str> = release
+    ///     .changes_of_kinds(&[ChangeKind::Recreate, ChangeKind::Delete])
+    ///     .map(|r| r.resource_path.as_str())
+    ///     .collect();
+    /// assert_eq!(paths, ["db/a", "db/c"]);
+    /// ```
+    pub fn changes_of_kinds(&self, kinds: &[ChangeKind]) -> impl Iterator<Item = &ResourceChange> {
+        self.selected(Selection::kinds(kinds.iter().copied()))
     }
 
     /// Resources that really change (everything but no-operation).
     pub fn changed_resources(&self) -> impl Iterator<Item = &ResourceChange> {
-        self.selected(Selection::Changed)
+        self.selected(Selection::kinds(
+            ChangeKind::ALL.into_iter().filter(|k| k.is_change()),
+        ))
     }
 
     /// Resources deleted, replaced or recreated.
     pub fn destructive_changes(&self) -> impl Iterator<Item = &ResourceChange> {
-        self.selected(Selection::Destructive)
+        self.selected(Selection::kinds(
+            ChangeKind::ALL.into_iter().filter(|k| k.is_destructive()),
+        ))
     }
 
-    /// Resources of one type, compared exactly (`mysql`).
+    /// Resources of one type, compared exactly (`mysql`), in input order.
+    /// Read from the host, only these resources are copied into the policy.
     pub fn resources_of_type<'a>(
         &'a self,
         resource_type: &'a str,
     ) -> impl Iterator<Item = &'a ResourceChange> + 'a {
-        self.resources
-            .iter()
-            .filter(move |r| r.resource_type == resource_type)
+        self.selected(Selection::of_type(resource_type))
     }
 
     /// Resources whose path matches a glob (see [`ResourceChange::path_matches`]).
+    /// The host cannot filter by path, so this reads every resource; narrow
+    /// with [`Release::changes_of_kinds`] or [`Release::resources_of_type`]
+    /// first when the rule allows.
     pub fn resources_matching<'a>(
         &'a self,
         pattern: &'a str,
@@ -345,6 +380,24 @@ mod tests {
         assert_eq!(r.resources_matching("datastores/*").count(), 3);
         assert_eq!(r.resources_matching("services/**").count(), 1);
         assert_eq!(r.resources_of_type("mysql").count(), 4);
+        assert_eq!(
+            r.resources_of_type("mysq").count(),
+            0,
+            "types compare exactly"
+        );
+        let paths = |it: &mut dyn Iterator<Item = &ResourceChange>| {
+            it.map(|r| r.resource_path.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            paths(&mut r.changes_of_kinds(&[ChangeKind::Recreate, ChangeKind::Delete])),
+            ["datastores/orders", "datastores/cache"],
+            "input order, whatever the order of the kinds"
+        );
+        assert_eq!(r.changes_of_kinds(&[]).count(), 0);
+        assert_eq!(
+            paths(&mut r.changes_of_kinds(&[ChangeKind::NoOperation, ChangeKind::NoOperation])),
+            ["datastores/users"]
+        );
         assert_eq!(r.metadata("commit"), Some("abc"));
         assert_eq!(
             r.resources[0].attribute("terraform.actions"),

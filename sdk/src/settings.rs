@@ -5,8 +5,10 @@ use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use crate::dates::{Date, DateRange, ParseError};
+use crate::durations::parse_duration;
 use crate::time::Weekday;
 use crate::windows::{DailyHours, UtcOffset, parse_weekdays};
 
@@ -231,6 +233,24 @@ impl Settings {
     /// Hours of the day: `09:00-17:00`, `9-17`, overnight `22:00-02:00`.
     pub fn get_daily_hours(&self, key: &str) -> Result<Option<DailyHours>, SettingsError> {
         self.get_with(key, DailyHours::parse)
+    }
+
+    /// A duration such as `90s`, `15m`, `2h`, `1d` or `1h30m`, at most 36500
+    /// days (see [`crate::durations`] for the grammar and messages).
+    ///
+    /// ```
+    /// use gatehouse_sdk::Settings;
+    /// use std::time::Duration;
+    /// let settings = Settings::from_pairs([("max-age", "1h30m"), ("cool-down", "90 s")]);
+    /// assert_eq!(settings.get_duration("max-age")?, Some(Duration::from_secs(5_400)));
+    /// assert_eq!(
+    ///     settings.get_duration("cool-down").unwrap_err().to_string(),
+    ///     "setting 'cool-down': expected a duration such as 90s, 15m, 2h, 1d or 1h30m (units d, h, m, s, largest first, each once), got \"90 s\""
+    /// );
+    /// # Ok::<(), gatehouse_sdk::SettingsError>(())
+    /// ```
+    pub fn get_duration(&self, key: &str) -> Result<Option<Duration>, SettingsError> {
+        self.get_with(key, parse_duration)
     }
 
     /// A value parsed by `parse`, whose error message follows `setting 'KEY': `.

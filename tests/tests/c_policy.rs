@@ -171,7 +171,8 @@ fn a_large_release_gets_the_same_decision_under_default_limits() {
     C.assert_large_release_agrees();
 }
 
-/// The component imports only the Gatehouse host interface and its types: no
+/// The component imports only the Gatehouse host and input interfaces (the
+/// 0.2.0 world) and their types: no
 /// WASI at all (the preview-1 adapter keeps only what the module uses, and the
 /// policy uses nothing), so it runs without any grant.
 #[test]
@@ -192,10 +193,14 @@ fn the_component_imports_only_the_gatehouse_host() {
             _ => {}
         }
     }
-    assert!(
-        imports.contains(&"gatehouse:policy/host@0.1.0".to_string()),
-        "{imports:?}"
-    );
+    // gatehouse:policy@0.2.0: the release is read through the `input`
+    // interface's borrowed handle.
+    for wanted in [
+        "gatehouse:policy/host@0.2.0",
+        "gatehouse:policy/input@0.2.0",
+    ] {
+        assert!(imports.contains(&wanted.to_string()), "{imports:?}");
+    }
     for name in &imports {
         assert!(
             name.starts_with("gatehouse:policy/") || !name.contains(':'),

@@ -87,12 +87,12 @@ impl Policy for DestructiveChanges {
     }
 }
 
-/// The rule itself, testable natively.
+/// The rule itself, testable natively. Only the resources changed in one of
+/// the configured ways are read (the host filters them under
+/// `gatehouse:policy@0.2.0`), in input order.
 pub fn decide(release: &Release, config: &Config) -> Decision {
     let reasons: Vec<Reason> = release
-        .resources
-        .iter()
-        .filter(|r| config.change_kinds.contains(&r.change))
+        .changes_of_kinds(&config.change_kinds)
         .filter(|r| {
             glob::matches_any(&config.protected_types, &r.resource_type)
                 || glob::matches_any(&config.protected_paths, &r.resource_path)
