@@ -66,6 +66,10 @@ const JS_SDK: &[(&str, &str)] = &[
         include_str!("../../scaffold-assets/sdk-js/decision.js"),
     ),
     (
+        "durations.js",
+        include_str!("../../scaffold-assets/sdk-js/durations.js"),
+    ),
+    (
         "glob.js",
         include_str!("../../scaffold-assets/sdk-js/glob.js"),
     ),
@@ -100,6 +104,10 @@ const JS_SDK: &[(&str, &str)] = &[
     (
         "unicode-tables.js",
         include_str!("../../scaffold-assets/sdk-js/unicode-tables.js"),
+    ),
+    (
+        "windows.js",
+        include_str!("../../scaffold-assets/sdk-js/windows.js"),
     ),
 ];
 /// Where each language's SDK goes in a project.
