@@ -7,6 +7,7 @@ export { Date, DateRange, ParseError, UtcOffset, dateOf } from './dates.js';
 export { Decision, Reason } from './decision.js';
 export { MAX_DURATION_SECONDS, parseDuration } from './durations.js';
 export { EvaluationError, exportPolicy, validate } from './policy.js';
+export { CHANGE_KINDS, Release, kindName } from './release.js';
 export { Settings, SettingsError } from './settings.js';
 export { Timestamp, WEEKDAYS, parseWeekday } from './time.js';
 export { debugStr, trim } from './text.js';

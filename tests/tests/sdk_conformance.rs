@@ -47,7 +47,7 @@ fn the_python_sdk_answers_the_shared_cases_as_the_rust_sdk() {
 fn the_javascript_sdk_answers_the_shared_cases_as_the_rust_sdk() {
     let out = run("node", &["--test", "sdk-js/test/"]);
     assert!(
-        out.contains("# pass 14") && out.contains("# fail 0"),
+        out.contains("# pass 18") && out.contains("# fail 0"),
         "{out}"
     );
     assert!(
