@@ -302,7 +302,7 @@ mod tests {
                 );
             }
             let wit = std::fs::read_to_string(dir.join("wit/policy.wit")).expect("wit");
-            assert_eq!(wit, POLICY_WIT);
+            assert_eq!(wit, templates::policy_wit(lang));
             let readme = std::fs::read_to_string(dir.join("README.md")).expect("readme");
             for command in &project.build_commands {
                 assert!(

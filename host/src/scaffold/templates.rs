@@ -86,6 +86,10 @@ const JS_SDK: &[(&str, &str)] = &[
         include_str!("../../scaffold-assets/sdk-js/policy.js"),
     ),
     (
+        "release.js",
+        include_str!("../../scaffold-assets/sdk-js/release.js"),
+    ),
+    (
         "releases.js",
         include_str!("../../scaffold-assets/sdk-js/releases.js"),
     ),
@@ -130,6 +134,8 @@ const PY_APP: &str = include_str!("templates/python/app.py.tmpl");
 const PY_README: &str = include_str!("templates/python/README.md.tmpl");
 const PY_REQUIREMENTS: &str = include_str!("templates/python/requirements.txt.tmpl");
 const PY_GITIGNORE: &str = include_str!("templates/python/gitignore.tmpl");
+/// The `gatehouse:policy@0.2.0` WIT, which JavaScript projects target (as their `wit/policy.wit`).
+const POLICY_WIT_0_2: &str = include_str!("../../wit/0.2.0/policy.wit");
 const JS_POLICY: &str = include_str!("templates/js/policy.js.tmpl");
 const JS_PACKAGE: &str = include_str!("templates/js/package.json.tmpl");
 const JS_README: &str = include_str!("templates/js/README.md.tmpl");
@@ -240,6 +246,15 @@ fn type_name(name: &str) -> String {
         .collect()
 }
 
+/// The WIT a project of `lang` targets, written as its `wit/policy.wit`:
+/// `gatehouse:policy@0.2.0` for JavaScript, 0.1.0 otherwise.
+pub(super) fn policy_wit(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Js => POLICY_WIT_0_2,
+        Lang::Rust | Lang::Python => POLICY_WIT,
+    }
+}
+
 /// Renders every file of a project.
 pub(super) fn render(name: &str, lang: Lang) -> Result<Rendered, ScaffoldError> {
     let version = concat!("v", env!("CARGO_PKG_VERSION"));
@@ -264,7 +279,7 @@ pub(super) fn render(name: &str, lang: Lang) -> Result<Rendered, ScaffoldError> 
         ("policy_path", &policy_path),
     ];
     let mut files = vec![
-        ("wit/policy.wit".to_string(), POLICY_WIT.to_string()),
+        ("wit/policy.wit".to_string(), policy_wit(lang).to_string()),
         (format!("tests/{name}.test.toml"), fill(SUITE, &common)?),
         (
             "tests/releases/production.json".to_string(),
@@ -440,5 +455,23 @@ mod tests {
         for (name, version) in js_tool_versions().expect("pinned") {
             assert_eq!(package["dependencies"][&name], version.as_str());
         }
+    }
+
+    #[test]
+    fn a_javascript_project_targets_the_0_2_0_world() {
+        let rendered = render("protect-prod", Lang::Js).expect("rendered");
+        let (_, wit) = rendered
+            .files
+            .iter()
+            .find(|(path, _)| path == "wit/policy.wit")
+            .expect("wit/policy.wit");
+        assert!(wit.contains("package gatehouse:policy@0.2.0;"), "{wit}");
+        assert!(wit.contains("export evaluate: func(release: borrow<release>"));
+        let (_, readme) = rendered
+            .files
+            .iter()
+            .find(|(path, _)| path == "README.md")
+            .expect("README.md");
+        assert!(readme.contains("gatehouse:policy@0.2.0"));
     }
 }
