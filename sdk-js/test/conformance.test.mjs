@@ -45,13 +45,16 @@ function call(settings, [getter, key, ...args]) {
     if (e instanceof SettingsError) return { error: e.toString() };
     throw e;
   }
-  if (getter === 'weekdays' && value !== undefined) value = value.map((d) => WEEKDAYS[d].toLowerCase());
+  if (getter === 'weekdays' && value !== undefined) value = value.map((d) => WEEKDAYS[d]);
   if (typeof value === 'bigint' || ['date', 'date_range', 'utc_offset', 'daily_hours'].includes(getter)) {
     value = value === undefined ? undefined : value.toString();
   }
   if (getter === 'date_ranges' && value !== undefined) value = value.map(String);
   return { ok: value === undefined ? null : value };
 }
+
+/** How many getter calls the cases make. */
+const calls = (cases) => cases.reduce((n, c) => n + c.calls.length, 0);
 
 function runCases(cases) {
   cases.forEach((c, index) => {
@@ -92,7 +95,7 @@ test('globs match as the shared cases say', () => {
 
 test('duration getters answer as the shared cases say', { skip: skipUnless('durations.json') }, () => {
   const cases = load('durations.json');
-  assert.ok(cases.length >= 15);
+  assert.ok(calls(cases) >= 15);
   runCases(cases);
 });
 
@@ -101,7 +104,7 @@ test(
   { skip: skipUnless('windows.json') },
   () => {
     const { settings, windows } = load('windows.json');
-    assert.ok(settings.length >= 4);
+    assert.ok(calls(settings) >= 8);
     runCases(settings);
     assert.ok(windows.length >= 8);
     windows.forEach((c, index) => {
