@@ -3,7 +3,7 @@
 // does): `node --test sdk-js/test/`.
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { UtcOffset } from '../dates.js';
@@ -12,12 +12,9 @@ import { Settings, SettingsError } from '../settings.js';
 import { Timestamp, WEEKDAYS } from '../time.js';
 import { DailyHours, WeeklyWindow, parseWeekdays } from '../windows.js';
 
-const caseFile = (name) => new URL(`../../sdk/conformance/${name}`, import.meta.url);
-const load = (name) => JSON.parse(readFileSync(caseFile(name), 'utf8'));
-// TEMPORARY, until the Rust SDK's branch with durations.json and windows.json
-// is merged: skip (with a message) rather than fail when they are missing.
-const skipUnless = (name) =>
-  existsSync(caseFile(name)) ? false : `sdk/conformance/${name} is missing (not merged yet)`;
+// A missing file fails its test (ENOENT): every SDK must answer every case.
+const load = (name) =>
+  JSON.parse(readFileSync(new URL(`../../sdk/conformance/${name}`, import.meta.url), 'utf8'));
 
 function call(settings, [getter, key, ...args]) {
   const methods = {
@@ -93,7 +90,7 @@ test('globs match as the shared cases say', () => {
   }
 });
 
-test('duration getters answer as the shared cases say', { skip: skipUnless('durations.json') }, () => {
+test('duration getters answer as the shared cases say', () => {
   const cases = load('durations.json');
   assert.ok(calls(cases) >= 15);
   runCases(cases);
@@ -101,7 +98,6 @@ test('duration getters answer as the shared cases say', { skip: skipUnless('dura
 
 test(
   'weekday and hours getters and weekly windows answer as the shared cases say',
-  { skip: skipUnless('windows.json') },
   () => {
     const { settings, windows } = load('windows.json');
     assert.ok(calls(settings) >= 8);
