@@ -123,10 +123,12 @@ build_python() {
 build_python
 
 # JavaScript policies: `example-policies/<dir>/policy.js` implements the
-# `policy` world; componentize-js (pinned by scripts/js-tools/package-lock.json,
-# installed into target/tools/js) splices bindings generated from wit/ into a
-# SpiderMonkey engine and pre-initialises it with the module and what it
-# imports, such as the JavaScript SDK in sdk-js/ (~12 MB, ~10 s).
+# `policy` world of gatehouse:policy@0.2.0 (the SDK reads the release through
+# the borrowed handle); componentize-js (pinned by
+# scripts/js-tools/package-lock.json, installed into target/tools/js) splices
+# bindings generated from wit/0.2.0/ into a SpiderMonkey engine and
+# pre-initialises it with the module and what it imports, such as the
+# JavaScript SDK in sdk-js/ (~12 MB, ~10 s).
 # Every WASI feature is disabled (`-d ...`): the component imports only
 # `gatehouse:policy`. A policy is rebuilt only when a JavaScript file in its
 # directory or in the SDK (sdk-js/), a WIT file, or the installed tools (a new
@@ -155,7 +157,7 @@ build_js() {
         # Run in the repository root with the absolute source path: componentize-js
         # then maps the root into the engine, so the policy's relative import of
         # the JavaScript SDK (../../sdk-js/index.js) resolves.
-        "$componentize" "$root/$source" --wit "$root/wit" --world-name policy \
+        "$componentize" "$root/$source" --wit "$root/wit/0.2.0" --world-name policy \
             --disable "${JS_DISABLED_FEATURES[@]}" --out "$root/$out.$$.tmp"
         mv "$out.$$.tmp" "$out"
         built+=("$name")

@@ -188,8 +188,11 @@ function whole(text) {
   return Number(digits);
 }
 
-/** `H` or `HH:MM` up to 24:00, in minutes; `undefined` when it is not that. */
-function parseClock(text) {
+/**
+ * `H` or `HH:MM` up to 24:00 (Rust's `u32` parse of each side), in minutes
+ * after midnight; `undefined` when it is not that.
+ */
+export function parseClock(text) {
   const at = text.indexOf(':');
   const hours = whole(at < 0 ? text : text.slice(0, at));
   const minutes = whole(at < 0 ? '0' : text.slice(at + 1));
@@ -200,9 +203,14 @@ function parseClock(text) {
 
 /** A fixed offset from UTC, at most 14 hours either way; `toString()` is `+01:00`. */
 export class UtcOffset {
-  /** Minutes east of UTC (negative west). */
+  /** Minutes east of UTC (negative west); prefer `UtcOffset.fromMinutes`, which checks the range. */
   constructor(minutes) {
     this.minutes = minutes;
+  }
+
+  /** The offset of `minutes` east of UTC, or `undefined` beyond ±14 hours. */
+  static fromMinutes(minutes) {
+    return Number.isInteger(minutes) && Math.abs(minutes) <= 14 * 60 ? new UtcOffset(minutes) : undefined;
   }
 
   /** `+01:00`, `-05:30`, `+1`, `Z` or `UTC` (any case); throws a `ParseError`. */
@@ -221,3 +229,6 @@ export class UtcOffset {
     return `${this.minutes < 0 ? '-' : '+'}${pad(Math.floor(abs / 60), 2)}:${pad(abs % 60, 2)}`;
   }
 }
+
+/** UTC itself, `+00:00`. */
+UtcOffset.UTC = new UtcOffset(0);

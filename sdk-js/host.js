@@ -3,7 +3,7 @@
 // SDK's `gatehouse_sdk::host`. These call the `gatehouse:policy/host`
 // imports, so this module loads inside a component only.
 
-import { log as hostLog, now as hostNow } from 'gatehouse:policy/host@0.1.0';
+import { log as hostLog, now as hostNow } from 'gatehouse:policy/host@0.2.0';
 
 import { Timestamp } from './time.js';
 

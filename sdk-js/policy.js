@@ -1,6 +1,7 @@
-// The glue between a policy and the `policy` world (the Rust SDK's `Policy`
-// trait and `export_policy!`).
+// The glue between a policy and the `policy` world of gatehouse:policy@0.2.0
+// (the Rust SDK's `Policy` trait and `export_policy!`).
 
+import { Release } from './release.js';
 import { Settings, SettingsError } from './settings.js';
 
 /**
@@ -27,6 +28,16 @@ export function validate(policy, pairs) {
 }
 
 /**
+ * The release `evaluate` decides on: the host's borrowed handle wrapped in a
+ * `Release` (read in place, see release.js), or, for a plain object (a test
+ * calling the export directly), a `Release` holding it.
+ */
+function releaseOf(release) {
+  if (release instanceof Release) return release;
+  return typeof release.summary === 'function' ? Release.fromHost(release) : new Release(release);
+}
+
+/**
  * The `policy` world's exports for a policy object with `name`, `version`,
  * `description`, `validateSettings(settings)` (returns the config; throws a
  * `SettingsError`) and `evaluate(release, config)` (returns a `Decision`;
@@ -34,10 +45,15 @@ export function validate(policy, pairs) {
  *
  *     export const { describe, validateSettings, evaluate } = exportPolicy(myPolicy);
  *
- * Settings are validated again in `evaluate` (the host may call it alone):
- * a `SettingsError` there is reported as `invalid settings: ...`. Errors are
- * returned as WIT `err` values; anything else thrown traps the component,
- * which the host reports as an error (exit 3), never as a verdict.
+ * The 0.2.0 contract: the host calls `describe` once per loaded policy and
+ * `validateSettings` once per distinct settings, maybe in other instances,
+ * and keeps the answers; so `evaluate` parses the settings again with
+ * `validateSettings` (a `SettingsError` there is reported as
+ * `invalid settings: ...`) and `validateSettings` must depend on the settings
+ * alone. `evaluate` receives a `Release` (release.js) that reads the host's
+ * release in place. Errors are returned as WIT `err` values; anything else
+ * thrown traps the component, which the host reports as an error (exit 3),
+ * never as a verdict.
  */
 export function exportPolicy(policy) {
   const failure = (e, prefix) => {
@@ -69,7 +85,7 @@ export function exportPolicy(policy) {
         return failure(e, 'invalid settings: ');
       }
       try {
-        return policy.evaluate(release, config).toWit();
+        return policy.evaluate(releaseOf(release), config).toWit();
       } catch (e) {
         return failure(e, '');
       }

@@ -6,7 +6,9 @@
 // cases in `sdk/conformance/settings.json` pin them.
 
 import { Date, DateRange, ParseError, UtcOffset } from './dates.js';
+import { parseDuration } from './durations.js';
 import { asciiLower, compareCodePoints, debugStr, trim } from './text.js';
+import { DailyHours, parseWeekdays } from './windows.js';
 
 const U32_MAX = 4294967295n;
 const U64_MAX = 18446744073709551615n;
@@ -173,6 +175,28 @@ export class Settings {
   /** A fixed offset from UTC: `+01:00`, `-05:30`, `+1`, `Z` or `UTC`. */
   getUtcOffset(key) {
     return this.getWith(key, (raw) => UtcOffset.parse(raw));
+  }
+
+  /**
+   * A duration such as `90s`, `15m`, `2h`, `1d` or `1h30m` (units `d`, `h`,
+   * `m`, `s`, largest first, each once; at most 36500 days), as whole
+   * seconds (a number).
+   */
+  getDuration(key) {
+    return this.getWith(key, parseDuration);
+  }
+
+  /**
+   * Days of the week such as `mon-fri`, `sat,sun` or `fri-mon` (a range wraps
+   * around the week), as day numbers (0 = Monday), sorted, without repeats.
+   */
+  getWeekdays(key) {
+    return this.getWith(key, parseWeekdays);
+  }
+
+  /** Hours of the day such as `09:00-17:00`, `9-17` or `22:00-02:00` (overnight), as `DailyHours`. */
+  getDailyHours(key) {
+    return this.getWith(key, (raw) => DailyHours.parse(raw));
   }
 
   /** Every key given, in order. */

@@ -8,8 +8,12 @@
 // compare the three, and its suite passes with this policy): the JavaScript
 // SDK (`sdk-js/`) words settings errors exactly as the Rust SDK does.
 //
+// It targets gatehouse:policy@0.2.0: the release stays in the host, and the
+// SDK's `Release` reads only what the policy asks for (here: the summary,
+// and the resources of the destructive kinds, selected by the host).
+//
 // Build (from the repository root; componentize-js generates the bindings from
-// `wit/policy.wit` at build time, and resolves the SDK's relative import
+// `wit/0.2.0/policy.wit` at build time, and resolves the SDK's relative import
 // because it runs in the repository root):
 //
 //     bash scripts/build-policies.sh
@@ -71,18 +75,20 @@ const plural = (count) => (count === 1 ? '' : 's');
 
 /** The rule itself. */
 function decide(release, config) {
-  const reasons = release.resources
+  // Only the resources of the destructive kinds leave the host (it filters
+  // them); the globs are checked here.
+  const reasons = releases
+    .changesOfKinds(release, config.changeKinds)
     .filter(
       (r) =>
-        config.changeKinds.includes(releases.kindName(r.change)) &&
-        (glob.matchesAny(config.protectedTypes, r.resourceType) ||
-          glob.matchesAny(config.protectedPaths, r.resourcePath)),
+        glob.matchesAny(config.protectedTypes, r.resourceType) ||
+        glob.matchesAny(config.protectedPaths, r.resourcePath),
     )
     .map((r) => Reason.about(r, `${releases.kindName(r.change)} of ${r.resourceType} ${r.resourcePath}`));
   const count = reasons.length;
   host.debug(
     `${count} destructive change${plural(count)} to protected resources ` +
-      `among ${release.resources.length} resources`,
+      `among ${release.resourceCount} resources`,
   );
   const decision = Decision.requireApprovalFor(reasons);
   if (decision === undefined) {

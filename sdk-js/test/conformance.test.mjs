@@ -6,9 +6,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
+import { UtcOffset } from '../dates.js';
 import { matches } from '../glob.js';
 import { Settings, SettingsError } from '../settings.js';
+import { Timestamp, WEEKDAYS } from '../time.js';
+import { DailyHours, WeeklyWindow, parseWeekdays } from '../windows.js';
 
+// A missing file fails its test (ENOENT): every SDK must answer every case.
 const load = (name) =>
   JSON.parse(readFileSync(new URL(`../../sdk/conformance/${name}`, import.meta.url), 'utf8'));
 
@@ -27,6 +31,9 @@ function call(settings, [getter, key, ...args]) {
     date_range: 'getDateRange',
     date_ranges: 'getDateRanges',
     utc_offset: 'getUtcOffset',
+    duration: 'getDuration',
+    weekdays: 'getWeekdays',
+    daily_hours: 'getDailyHours',
   };
   let value;
   try {
@@ -35,12 +42,16 @@ function call(settings, [getter, key, ...args]) {
     if (e instanceof SettingsError) return { error: e.toString() };
     throw e;
   }
-  if (typeof value === 'bigint' || ['date', 'date_range', 'utc_offset'].includes(getter)) {
+  if (getter === 'weekdays' && value !== undefined) value = value.map((d) => WEEKDAYS[d]);
+  if (typeof value === 'bigint' || ['date', 'date_range', 'utc_offset', 'daily_hours'].includes(getter)) {
     value = value === undefined ? undefined : value.toString();
   }
   if (getter === 'date_ranges' && value !== undefined) value = value.map(String);
   return { ok: value === undefined ? null : value };
 }
+
+/** How many getter calls the cases make. */
+const calls = (cases) => cases.reduce((n, c) => n + c.calls.length, 0);
 
 function runCases(cases) {
   cases.forEach((c, index) => {
@@ -78,3 +89,30 @@ test('globs match as the shared cases say', () => {
     assert.equal(matches(pattern, text), expected, `${JSON.stringify(pattern)} ${JSON.stringify(text)}`);
   }
 });
+
+test('duration getters answer as the shared cases say', () => {
+  const cases = load('durations.json');
+  assert.ok(calls(cases) >= 15);
+  runCases(cases);
+});
+
+test(
+  'weekday and hours getters and weekly windows answer as the shared cases say',
+  () => {
+    const { settings, windows } = load('windows.json');
+    assert.ok(calls(settings) >= 8);
+    runCases(settings);
+    assert.ok(windows.length >= 8);
+    windows.forEach((c, index) => {
+      const window = new WeeklyWindow(
+        parseWeekdays(c.window.days),
+        DailyHours.parse(c.window.hours),
+        UtcOffset.parse(c.window.offset),
+      );
+      const now = Timestamp.parseRfc3339(c.now);
+      assert.notEqual(now, undefined, `case ${index}: now ${c.now}`);
+      assert.equal(window.isOpen(now), c.open, `case ${index}: ${window} open at ${c.now}`);
+      assert.equal(window.nextOpening(now).toString(), c.next_opening, `case ${index}: ${window} next opening after ${c.now}`);
+    });
+  },
+);

@@ -35,12 +35,8 @@ fn new_project(name: &str, lang: &str) -> (tempfile::TempDir, PathBuf) {
     assert!(run.stdout.contains("Next steps"), "{}", run.stdout);
     let dir = root.path().join(name);
     let wit = std::fs::read_to_string(dir.join("wit/policy.wit")).expect("wit/policy.wit");
-    // A Python project targets gatehouse:policy@0.2.0.
-    let world = if lang == "python" {
-        "wit/0.2.0/policy.wit"
-    } else {
-        "wit/policy.wit"
-    };
+    // Every new project targets gatehouse:policy@0.2.0.
+    let world = "wit/0.2.0/policy.wit";
     let ours = std::fs::read_to_string(workspace_root().join(world)).expect("wit");
     assert_eq!(wit, ours, "the project carries the repository's WIT");
     (root, dir)
@@ -349,6 +345,14 @@ fn a_javascript_project_builds_offline_when_moved_and_passes_its_suite() {
         bin.parent(),
     );
     assert!(dir.join("protect-js.wasm").is_file());
+    // The project targets gatehouse:policy@0.2.0: the release is read through the host's handle.
+    let inspect = gatehouse_in(&dir, &["inspect", "--output", "json", "protect-js.wasm"]);
+    assert_eq!(inspect.code, 0, "{inspect:#?}");
+    assert!(
+        inspect.stdout.contains("\"gatehouse:policy/input@0.2.0\""),
+        "{}",
+        inspect.stdout
+    );
     assert_suite_passes(&dir, "protect-js");
 }
 

@@ -16,9 +16,6 @@ pub use templates::{
     COMPONENTIZE_JS_PACKAGE, JS_SDK_DIR, PY_SDK_DIR, componentize_py_version, js_tool_versions,
 };
 
-/// The WIT world every generated project carries as `wit/policy.wit`.
-pub const POLICY_WIT: &str = include_str!("../../wit/policy.wit");
-
 /// The `gatehouse-sdk` version a new Rust project requires (a caret
 /// requirement, `"0.1.0"` = any compatible 0.1.x): this build's own version,
 /// as the SDK and Gatehouse are versioned together. The project names no
@@ -302,11 +299,7 @@ mod tests {
                 );
             }
             let wit = std::fs::read_to_string(dir.join("wit/policy.wit")).expect("wit");
-            if lang == Lang::Python {
-                assert_eq!(wit, templates::PY_WIT, "a Python project targets 0.2.0");
-            } else {
-                assert_eq!(wit, POLICY_WIT);
-            }
+            assert_eq!(wit, templates::PROJECT_WIT);
             let readme = std::fs::read_to_string(dir.join("README.md")).expect("readme");
             for command in &project.build_commands {
                 assert!(

@@ -2,7 +2,7 @@
 //! time (`templates/<lang>/*.tmpl`, `templates/common/*.tmpl`). A template
 //! names its values `{{key}}`; every key is filled in, or rendering fails.
 
-use super::{Lang, POLICY_WIT, SDK_VERSION, ScaffoldError};
+use super::{Lang, SDK_VERSION, ScaffoldError};
 
 /// How the repository installs its pinned componentize-py (the source of its version).
 const INSTALL_TOOLS: &str = include_str!("../../scaffold-assets/install-tools.sh");
@@ -74,6 +74,10 @@ const JS_SDK: &[(&str, &str)] = &[
         include_str!("../../scaffold-assets/sdk-js/decision.js"),
     ),
     (
+        "durations.js",
+        include_str!("../../scaffold-assets/sdk-js/durations.js"),
+    ),
+    (
         "glob.js",
         include_str!("../../scaffold-assets/sdk-js/glob.js"),
     ),
@@ -88,6 +92,10 @@ const JS_SDK: &[(&str, &str)] = &[
     (
         "policy.js",
         include_str!("../../scaffold-assets/sdk-js/policy.js"),
+    ),
+    (
+        "release.js",
+        include_str!("../../scaffold-assets/sdk-js/release.js"),
     ),
     (
         "releases.js",
@@ -109,6 +117,10 @@ const JS_SDK: &[(&str, &str)] = &[
         "unicode-tables.js",
         include_str!("../../scaffold-assets/sdk-js/unicode-tables.js"),
     ),
+    (
+        "windows.js",
+        include_str!("../../scaffold-assets/sdk-js/windows.js"),
+    ),
 ];
 /// Where each language's SDK goes in a project.
 pub const PY_SDK_DIR: &str = "gatehouse_sdk";
@@ -126,13 +138,14 @@ const RUST_CARGO: &str = include_str!("templates/rust/Cargo.toml.tmpl");
 const RUST_LIB: &str = include_str!("templates/rust/lib.rs.tmpl");
 const RUST_README: &str = include_str!("templates/rust/README.md.tmpl");
 const RUST_GITIGNORE: &str = include_str!("templates/rust/gitignore.tmpl");
-/// The WIT a Python project targets: `gatehouse:policy@0.2.0`, whose release
-/// the Python SDK reads through the borrowed handle.
-pub(super) const PY_WIT: &str = include_str!("../../wit/0.2.0/policy.wit");
 const PY_APP: &str = include_str!("templates/python/app.py.tmpl");
 const PY_README: &str = include_str!("templates/python/README.md.tmpl");
 const PY_REQUIREMENTS: &str = include_str!("templates/python/requirements.txt.tmpl");
 const PY_GITIGNORE: &str = include_str!("templates/python/gitignore.tmpl");
+/// The WIT every new project carries as its `wit/policy.wit`:
+/// `gatehouse:policy@0.2.0`, whose release the SDKs read through the
+/// borrowed handle.
+pub(super) const PROJECT_WIT: &str = include_str!("../../wit/0.2.0/policy.wit");
 const JS_POLICY: &str = include_str!("templates/js/policy.js.tmpl");
 const JS_PACKAGE: &str = include_str!("templates/js/package.json.tmpl");
 const JS_README: &str = include_str!("templates/js/README.md.tmpl");
@@ -267,7 +280,7 @@ pub(super) fn render(name: &str, lang: Lang) -> Result<Rendered, ScaffoldError> 
         ("policy_path", &policy_path),
     ];
     let mut files = vec![
-        ("wit/policy.wit".to_string(), POLICY_WIT.to_string()),
+        ("wit/policy.wit".to_string(), PROJECT_WIT.to_string()),
         (format!("tests/{name}.test.toml"), fill(SUITE, &common)?),
         (
             "tests/releases/production.json".to_string(),
@@ -298,13 +311,6 @@ pub(super) fn render(name: &str, lang: Lang) -> Result<Rendered, ScaffoldError> 
                 .into_iter()
                 .chain([("componentize_py_version", py_version)])
                 .collect();
-            // A Python project carries the 0.2.0 WIT as its `wit/policy.wit`.
-            for (_, text) in files
-                .iter_mut()
-                .filter(|(path, _)| path == "wit/policy.wit")
-            {
-                *text = PY_WIT.to_string();
-            }
             files.extend(
                 PY_SDK
                     .iter()
@@ -450,5 +456,23 @@ mod tests {
         for (name, version) in js_tool_versions().expect("pinned") {
             assert_eq!(package["dependencies"][&name], version.as_str());
         }
+    }
+
+    #[test]
+    fn a_javascript_project_targets_the_0_2_0_world() {
+        let rendered = render("protect-prod", Lang::Js).expect("rendered");
+        let (_, wit) = rendered
+            .files
+            .iter()
+            .find(|(path, _)| path == "wit/policy.wit")
+            .expect("wit/policy.wit");
+        assert!(wit.contains("package gatehouse:policy@0.2.0;"), "{wit}");
+        assert!(wit.contains("func(release: borrow<release>"));
+        let (_, readme) = rendered
+            .files
+            .iter()
+            .find(|(path, _)| path == "README.md")
+            .expect("README.md");
+        assert!(readme.contains("gatehouse:policy@0.2.0"));
     }
 }
