@@ -10,7 +10,8 @@
 #     target/tools/ by scripts/install-tools.sh), then every JavaScript example
 #     policy (example-policies/<dir>/policy.js) the same way with
 #     componentize-js, then every C example policy (example-policies/<dir>/policy.c)
-#     with clang 14 and tools/wasm-c-build.
+#     with clang 14 and tools/wasm-c-build; all of them against wit/0.2.0
+#     (gatehouse:policy@0.2.0).
 #
 # Usage: build-policies.sh [--rust-only | --rust-examples]
 #   (no option)      everything above (scripts/test.sh, CI)

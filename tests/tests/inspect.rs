@@ -95,7 +95,8 @@ fn every_example_policy_is_inspected_and_loads() {
         assert_eq!(json["world"]["targets_policy_world"], true, "{what}");
         // Every example targets 0.2.0 (target/policies-0.1 holds the Rust
         // examples built for 0.1.0, which tests/tests/world_versions.rs runs).
-        assert_eq!(json["world"]["policy_versions"][0], "0.2.0", "{what}");
+        let version = "0.2.0";
+        assert_eq!(json["world"]["policy_versions"][0], version, "{what}");
         assert_eq!(json["refused_imports"], serde_json::json!([]), "{what}");
         for required in ["describe", "validate-settings", "evaluate"] {
             let export = json["exports"]

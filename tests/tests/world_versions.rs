@@ -5,7 +5,7 @@
 //! their suites, and give identical verdicts and reasons on the example
 //! releases and on generated ones (Facets streams, every change kind, large
 //! releases). The 0.1.0 builds are the proof that the host still runs 0.1.0
-//! components; the Python, JavaScript and C twins, still on 0.1.0, are
+//! components; the Python, JavaScript and C twins (on 0.2.0 too) are
 //! checked by their own tests.
 
 use gatehouse_e2e::{Run, assert_no_host_panic, gatehouse, temp_file, workspace_root};
