@@ -34,11 +34,16 @@ fn copy_sdk(to: &Path) {
 
 #[test]
 fn the_guides_javascript_dates_example_builds_and_passes_its_suite() {
-    let guide = std::fs::read_to_string(workspace_root().join("docs/writing-policies.md"))
+    let whole = std::fs::read_to_string(workspace_root().join("docs/writing-policies.md"))
         .expect("docs/writing-policies.md");
+    // The JavaScript section (the Python one has a subsection of the same name).
+    let js = whole
+        .find("## JavaScript")
+        .expect("the guide has a JavaScript section");
+    let guide = &whole[js..];
     let heading = "### Dates, durations and windows";
-    let policy = block_after(&guide, heading, "js");
-    let suite = block_after(&guide, heading, "toml");
+    let policy = block_after(guide, heading, "js");
+    let suite = block_after(guide, heading, "toml");
     assert!(
         suite.contains("policy = \"release-calendar.wasm\""),
         "{suite}"
