@@ -173,6 +173,19 @@ pub fn policy(name: &str) -> PathBuf {
     built(&format!("target/policies/{name}.wasm"))
 }
 
+/// A Rust example built for `gatehouse:policy@0.1.0` from the same source
+/// (the SDK's feature `wit-0-1`), `target/policies-0.1/<name>.wasm`.
+pub fn policy_0_1(name: &str) -> PathBuf {
+    built(&format!("target/policies-0.1/{name}.wasm"))
+}
+
+/// A policy component checked into the repository as it was built before
+/// `gatehouse:policy@0.2.0` existed (tests/prebuilt/README.md says
+/// from which commit and how): the proof that old components keep running.
+pub fn prebuilt_policy(file: &str) -> PathBuf {
+    built(&format!("tests/prebuilt/{file}"))
+}
+
 /// A compiled test fixture policy, `target/test-policies/<name>.wasm`.
 pub fn fixture_policy(name: &str) -> PathBuf {
     built(&format!("target/test-policies/{name}.wasm"))

@@ -1,7 +1,9 @@
 //! Parity with the Facets sample pre-release hook: on every valid release
 //! JSON, `gatehouse eval --policy stream-approval.wasm` exits with the same
 //! code as `python3 ../shared/reference/facets_pre_release_hook.py` (2 for
-//! the stream `PROD`, compared exactly, else 0).
+//! the stream `PROD`, compared exactly, else 0) — for the example built for
+//! `gatehouse:policy@0.2.0`, for the same source built for 0.1.0, and for a
+//! 0.1.0 component built before 0.2.0 existed (tests/prebuilt).
 //!
 //! The cases are generated deterministically: streams that are, almost are,
 //! or look like PROD (case, spaces, invisible and look-alike unicode, JSON
@@ -14,7 +16,9 @@
 
 #![forbid(unsafe_code)]
 
-use gatehouse_e2e::{Run, gatehouse, policy, shared_or_skip, temp_file};
+use gatehouse_e2e::{
+    Run, gatehouse, policy, policy_0_1, prebuilt_policy, shared_or_skip, temp_file,
+};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
@@ -205,7 +209,14 @@ fn shared_reference_hook_matches_stream_approval() {
         return;
     };
     let hook = shared.path("reference/facets_pre_release_hook.py");
-    let wasm = policy("stream-approval").display().to_string();
+    let builds = [
+        ("0.2.0", policy("stream-approval")),
+        ("0.1.0 (same source)", policy_0_1("stream-approval")),
+        (
+            "0.1.0 (built before 0.2.0)",
+            prebuilt_policy("stream-approval-0.1.0.wasm"),
+        ),
+    ];
     let cases = cases();
     assert!(cases.len() >= 40, "only {} cases", cases.len());
 
@@ -214,30 +225,34 @@ fn shared_reference_hook_matches_stream_approval() {
     for case in &cases {
         let file = temp_file(&case.text, ".json");
         let input = file.path().display().to_string();
-        let run: Run = gatehouse(["eval", "--policy", &wasm, "--input", &input]);
         let (expected, python_stderr) = reference_exit_code(&hook, file.path());
-        if let Some(count) = usize::try_from(run.code)
-            .ok()
-            .and_then(|code| seen.get_mut(code))
-        {
-            *count += 1;
-        }
-        if run.code != expected {
-            mismatches.push(format!(
-                "- {}: gatehouse exited {}, the reference hook {expected}\n  gatehouse stderr: {}\n  python stderr: {}\n  input: {}",
-                case.name,
-                run.code,
-                run.stderr.trim(),
-                python_stderr.trim(),
-                case.text.chars().take(300).collect::<String>(),
-            ));
+        for (build, wasm) in &builds {
+            let wasm = wasm.display().to_string();
+            let run: Run = gatehouse(["eval", "--policy", &wasm, "--input", &input]);
+            if let Some(count) = usize::try_from(run.code)
+                .ok()
+                .and_then(|code| seen.get_mut(code))
+            {
+                *count += 1;
+            }
+            if run.code != expected {
+                mismatches.push(format!(
+                    "- {} ({build}): gatehouse exited {}, the reference hook {expected}\n  gatehouse stderr: {}\n  python stderr: {}\n  input: {}",
+                    case.name,
+                    run.code,
+                    run.stderr.trim(),
+                    python_stderr.trim(),
+                    case.text.chars().take(300).collect::<String>(),
+                ));
+            }
         }
     }
     assert!(
         mismatches.is_empty(),
-        "{} of {} cases differ from the reference hook:\n{}",
+        "{} runs of {} cases × {} builds differ from the reference hook:\n{}",
         mismatches.len(),
         cases.len(),
+        builds.len(),
         mismatches.join("\n")
     );
     // Guard against a degenerate run (e.g. every case exiting 0 on both sides

@@ -222,3 +222,51 @@ fn both_builds_give_identical_verdicts_and_reasons() {
         );
     }
 }
+
+/// A 0.1.0 component built before `gatehouse:policy@0.2.0` existed (checked
+/// in: tests/prebuilt/README.md) is still told apart as 0.1.0, passes
+/// its example suite case for case like today's 0.2.0 build, and decides the
+/// example releases exactly as it does.
+#[test]
+fn a_component_built_before_0_2_0_still_runs_and_decides_the_same() {
+    let old = gatehouse_e2e::prebuilt_policy("stream-approval-0.1.0.wasm");
+    let old_arg = old.display().to_string();
+    let inspect = gatehouse(["inspect", "--output", "json", &old_arg]);
+    assert_eq!(inspect.code, 0, "{inspect:#?}");
+    let json: Value = serde_json::from_str(&inspect.stdout).expect("inspect JSON");
+    assert_eq!(json["world"]["policy_versions"], json!(["0.1.0"]), "{json}");
+
+    let suite = "example-policies/stream-approval/tests/stream-approval.test.toml";
+    let new = build("stream-approval", "0.2");
+    let mut outcomes = Vec::new();
+    for wasm in [&old, &new] {
+        let wasm_arg = wasm.display().to_string();
+        let run = gatehouse(["test", suite, "--policy", &wasm_arg]);
+        assert_no_host_panic(&run);
+        assert_eq!(run.code, 0, "{}: {run:#?}", wasm.display());
+        outcomes.push(comparable(&run, wasm));
+    }
+    assert_eq!(outcomes[0], outcomes[1], "built before 0.2.0 vs 0.2.0");
+
+    let releases = workspace_root().join("example-policies/releases");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&releases)
+        .expect("example releases")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    for file in files {
+        let input = file.display().to_string();
+        let mut answers = Vec::new();
+        for wasm in [&old, &new] {
+            let wasm_arg = wasm.display().to_string();
+            let run = gatehouse([
+                "eval", "--policy", &wasm_arg, "--input", &input, "--now", NOW,
+            ]);
+            assert_no_host_panic(&run);
+            answers.push(comparable(&run, wasm));
+        }
+        assert_eq!(answers[0], answers[1], "{input}");
+    }
+}
