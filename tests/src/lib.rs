@@ -186,6 +186,48 @@ pub fn prebuilt_policy(file: &str) -> PathBuf {
     built(&format!("tests/prebuilt/{file}"))
 }
 
+/// The first fenced block of `lang` after `heading` inside the section
+/// `## {section}…` of docs/writing-policies.md (sections repeat subsection
+/// names, so the search starts at the section).
+pub fn guide_block(section: &str, heading: &str, lang: &str) -> String {
+    let whole = std::fs::read_to_string(workspace_root().join("docs/writing-policies.md"))
+        .expect("docs/writing-policies.md");
+    let at = whole
+        .find(&format!("## {section}"))
+        .unwrap_or_else(|| panic!("the guide has no section {section:?}"));
+    let guide = &whole[at..];
+    let sub = guide
+        .find(heading)
+        .unwrap_or_else(|| panic!("the {section} section has no {heading:?}"));
+    let fence = format!("```{lang}\n");
+    let start = guide[sub..]
+        .find(&fence)
+        .map(|i| sub + i + fence.len())
+        .unwrap_or_else(|| panic!("no ```{lang} block after {heading:?}"));
+    let end = guide[start..].find("```").expect("a closed block") + start;
+    guide[start..end].to_string()
+}
+
+/// Copies the files of the repository's directory `from` whose extension
+/// is `ext` into `to` (an SDK beside a policy built outside the repository),
+/// and the 0.2.0 WIT into `wit/policy.wit` beside `to`.
+pub fn copy_sdk_and_wit(from: &str, ext: &str, to: &Path) {
+    std::fs::create_dir_all(to).expect("the SDK directory");
+    for entry in std::fs::read_dir(workspace_root().join(from)).expect("the SDK") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == ext) {
+            std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
+        }
+    }
+    let wit = to.parent().expect("a project directory").join("wit");
+    std::fs::create_dir_all(&wit).expect("wit/");
+    std::fs::copy(
+        workspace_root().join("wit/0.2.0/policy.wit"),
+        wit.join("policy.wit"),
+    )
+    .expect("copy the WIT");
+}
+
 /// A compiled test fixture policy, `target/test-policies/<name>.wasm`.
 pub fn fixture_policy(name: &str) -> PathBuf {
     built(&format!("target/test-policies/{name}.wasm"))

@@ -4,46 +4,16 @@
 //! targets, builds with the pinned componentize-js into a real component and
 //! passes the suite printed beside it, every case.
 
-use gatehouse_e2e::{assert_no_host_panic, gatehouse_command, workspace_root};
-use std::path::Path;
+use gatehouse_e2e::{
+    assert_no_host_panic, copy_sdk_and_wit, gatehouse_command, guide_block, workspace_root,
+};
 use std::process::{Command, Stdio};
-
-/// The first fenced block of `lang` after `heading` in the guide.
-fn block_after(guide: &str, heading: &str, lang: &str) -> String {
-    let section = guide
-        .find(heading)
-        .unwrap_or_else(|| panic!("the guide has no {heading:?}"));
-    let fence = format!("```{lang}\n");
-    let start = guide[section..]
-        .find(&fence)
-        .map(|i| section + i + fence.len())
-        .unwrap_or_else(|| panic!("no ```{lang} block after {heading:?}"));
-    let end = guide[start..].find("```").expect("a closed block") + start;
-    guide[start..end].to_string()
-}
-
-fn copy_sdk(to: &Path) {
-    std::fs::create_dir_all(to).expect("gatehouse-sdk/");
-    for entry in std::fs::read_dir(workspace_root().join("sdk-js")).expect("sdk-js/") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "js") {
-            std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
-        }
-    }
-}
 
 #[test]
 fn the_guides_javascript_dates_example_builds_and_passes_its_suite() {
-    let whole = std::fs::read_to_string(workspace_root().join("docs/writing-policies.md"))
-        .expect("docs/writing-policies.md");
-    // The JavaScript section (the Python one has a subsection of the same name).
-    let js = whole
-        .find("## JavaScript")
-        .expect("the guide has a JavaScript section");
-    let guide = &whole[js..];
     let heading = "### Dates, durations and windows";
-    let policy = block_after(guide, heading, "js");
-    let suite = block_after(guide, heading, "toml");
+    let policy = guide_block("JavaScript", heading, "js");
+    let suite = guide_block("JavaScript", heading, "toml");
     assert!(
         suite.contains("policy = \"release-calendar.wasm\""),
         "{suite}"
@@ -51,13 +21,7 @@ fn the_guides_javascript_dates_example_builds_and_passes_its_suite() {
 
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path();
-    copy_sdk(&dir.join("gatehouse-sdk"));
-    std::fs::create_dir(dir.join("wit")).expect("wit/");
-    std::fs::copy(
-        workspace_root().join("wit/0.2.0/policy.wit"),
-        dir.join("wit/policy.wit"),
-    )
-    .expect("copy the WIT");
+    copy_sdk_and_wit("sdk-js", "js", &dir.join("gatehouse-sdk"));
     std::fs::write(dir.join("policy.js"), policy).expect("policy.js");
     std::fs::write(dir.join("release-calendar.test.toml"), suite).expect("suite");
 

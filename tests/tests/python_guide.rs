@@ -6,34 +6,11 @@
 //! window approve, outside it ask the release managers, inside a freeze
 //! fail, and a bad setting is refused with the message the guide prints.
 
-use gatehouse_e2e::{Run, assert_no_host_panic, gatehouse_command, workspace_root};
+use gatehouse_e2e::{
+    Run, assert_no_host_panic, copy_sdk_and_wit, gatehouse_command, guide_block, workspace_root,
+};
 use std::path::Path;
 use std::process::{Command, Stdio};
-
-/// The first fenced `python` block after `heading` inside the Python section.
-fn python_example(guide: &str, heading: &str) -> String {
-    let section = guide
-        .find("## Python")
-        .expect("the guide has a Python section");
-    let guide = &guide[section..];
-    let at = guide
-        .find(heading)
-        .unwrap_or_else(|| panic!("the Python section has no {heading:?}"));
-    let fence = "```python\n";
-    let start = guide[at..].find(fence).expect("a python block") + at + fence.len();
-    let end = guide[start..].find("```").expect("a closed block") + start;
-    guide[start..end].to_string()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "py") {
-            std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
-        }
-    }
-}
 
 fn eval(dir: &Path, now: &str, settings: &[&str]) -> Run {
     let release = workspace_root().join("example-policies/releases/prod-delete-database.json");
@@ -57,23 +34,12 @@ fn eval(dir: &Path, now: &str, settings: &[&str]) -> Run {
 
 #[test]
 fn the_guides_python_dates_example_builds_and_decides_as_documented() {
-    let guide = std::fs::read_to_string(workspace_root().join("docs/writing-policies.md"))
-        .expect("docs/writing-policies.md");
-    let app = python_example(&guide, "### Dates, durations and windows");
+    let app = guide_block("Python", "### Dates, durations and windows", "python");
     assert!(app.contains("class DeployWindow(Policy)"), "{app}");
 
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path();
-    copy_dir(
-        &workspace_root().join("sdk-python/gatehouse_sdk"),
-        &dir.join("gatehouse_sdk"),
-    );
-    std::fs::create_dir(dir.join("wit")).expect("wit/");
-    std::fs::copy(
-        workspace_root().join("wit/0.2.0/policy.wit"),
-        dir.join("wit/policy.wit"),
-    )
-    .expect("copy the WIT");
+    copy_sdk_and_wit("sdk-python/gatehouse_sdk", "py", &dir.join("gatehouse_sdk"));
     std::fs::write(dir.join("app.py"), app).expect("app.py");
 
     // The guide's build command, with the componentize-py install-tools.sh pinned.

@@ -21,6 +21,18 @@ const EXAMPLES: [(&str, &[&str]); 5] = [
     ("stream-approval", &[]),
 ];
 
+/// The example releases, example-policies/releases/*.json, sorted.
+fn example_releases() -> Vec<PathBuf> {
+    let releases = workspace_root().join("example-policies/releases");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&releases)
+        .expect("example releases")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// A fixed evaluation time (a Tuesday inside the default release window).
 const NOW: &str = "2026-11-24T10:00:00Z";
 
@@ -168,13 +180,7 @@ fn both_builds_pass_every_example_suite_case_for_case() {
 #[test]
 fn both_builds_give_identical_verdicts_and_reasons() {
     let mut inputs: Vec<(String, PathBuf, Option<tempfile::NamedTempFile>)> = Vec::new();
-    let releases = workspace_root().join("example-policies/releases");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&releases)
-        .expect("example releases")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
+    let files = example_releases();
     for file in files {
         inputs.push((file.display().to_string(), file, None));
     }
@@ -248,13 +254,7 @@ fn a_component_built_before_0_2_0_still_runs_and_decides_the_same() {
     }
     assert_eq!(outcomes[0], outcomes[1], "built before 0.2.0 vs 0.2.0");
 
-    let releases = workspace_root().join("example-policies/releases");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&releases)
-        .expect("example releases")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
+    let files = example_releases();
     assert!(!files.is_empty());
     for file in files {
         let input = file.display().to_string();
