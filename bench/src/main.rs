@@ -6,7 +6,8 @@
 //! cargo run --release -p gatehouse-bench -- [--quick] [--only SECTION,...] [--sizes N,...] [--json FILE]
 //! ```
 //!
-//! Sections: `inproc` (the Rust examples in-process, 1 to 100k resources),
+//! Sections: `input` (text → release, digests and record JSON: what a decision
+//! pays before any policy runs), `inproc` (the Rust examples in-process, 1 to 100k resources),
 //! `twins` (the Python and JavaScript destructive-changes), `rego` (the
 //! reference Rego rules in regorus against ours, interleaved), `breakdown`
 //! (where one evaluation's time goes), `cli` (`gatehouse eval` with a warm
@@ -19,6 +20,7 @@
 mod cli;
 mod generate;
 mod inproc;
+mod input;
 mod rego;
 mod report;
 mod serve;
@@ -52,7 +54,8 @@ const CLI_SIZES: [usize; 3] = [10, 1_000, 100_000];
 /// after the generated approvals.
 pub const NOW: &str = "2026-11-23T10:00:00Z";
 
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 8] = [
+    "input",
     "inproc",
     "twins",
     "rego",
@@ -63,7 +66,7 @@ const SECTIONS: [&str; 7] = [
 ];
 
 const USAGE: &str = "usage: cargo run --release -p gatehouse-bench -- [--quick] [--only SECTION,...] [--sizes N,...] [--json FILE]
-sections: inproc, twins, rego, breakdown, cli, rss, serve (default: all)
+sections: input, inproc, twins, rego, breakdown, cli, rss, serve (default: all)
 --quick   about a tenth of the time per measurement (a smoke run, not numbers to publish)
 --sizes   release sizes in resources (default 1,10,100,1000,10000,100000)
 --json    also write every number to FILE
@@ -261,6 +264,9 @@ fn run(args: &Args) -> Result<(), String> {
     );
 
     let mut sections = serde_json::Map::new();
+    if wanted("input") {
+        sections.insert("input".into(), input::run(&bench, 0.5));
+    }
     let needs_runtime = ["inproc", "twins", "rego", "breakdown"]
         .iter()
         .any(|s| wanted(s));

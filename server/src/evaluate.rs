@@ -209,7 +209,7 @@ pub fn evaluate(
     let (record, release) = decision_record(&context, &seen, &outcome)
         .and_then(|mut r| {
             let release = match (&r.release_digest, r.input.take()) {
-                (Some(_), Some(input)) => Some(input.to_string()),
+                (Some(_), Some(input)) => Some(input.into_string()),
                 (None, input) => {
                     r.input = input;
                     None

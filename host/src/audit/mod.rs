@@ -39,6 +39,56 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// The release a record keeps, as JSON text: serialised once from the
+/// release the policies saw and kept byte for byte when a record is read
+/// back (verifying or storing a record never builds a JSON tree of a
+/// release that may have 100,000 resources).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RecordedInput(Box<serde_json::value::RawValue>);
+
+impl RecordedInput {
+    /// The release as a record keeps it.
+    pub fn of(release: &crate::release::Release) -> Result<RecordedInput, serde_json::Error> {
+        serde_json::value::to_raw_value(release).map(RecordedInput)
+    }
+
+    /// Wraps JSON text that is known to be valid (a release read back from
+    /// a store); an error names what is wrong with it.
+    pub fn from_json(text: String) -> Result<RecordedInput, serde_json::Error> {
+        serde_json::value::RawValue::from_string(text).map(RecordedInput)
+    }
+
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The JSON text, owned.
+    pub fn into_string(self) -> String {
+        Box::<str>::from(self.0).into_string()
+    }
+
+    /// The release it records (for a replay).
+    pub fn release(&self) -> Result<crate::release::Release, serde_json::Error> {
+        serde_json::from_str(self.0.get())
+    }
+}
+
+/// The JSON text.
+impl std::fmt::Display for RecordedInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.get())
+    }
+}
+
+/// Two recorded inputs are equal when their texts are.
+impl PartialEq for RecordedInput {
+    fn eq(&self, other: &RecordedInput) -> bool {
+        self.get() == other.get()
+    }
+}
+
 /// One audit line: one evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
@@ -56,7 +106,7 @@ pub struct Record {
     pub input_sha256: Option<String>,
     /// The normalised release JSON the policies saw (null when the input
     /// could not be read or converted).
-    pub input: Option<serde_json::Value>,
+    pub input: Option<RecordedInput>,
     /// The release's metadata (who triggered it, pipeline: pass them with `--meta`).
     pub metadata: BTreeMap<String, String>,
     /// The policy set (`--config`), or null with `--policy`.
@@ -772,7 +822,9 @@ mod tests {
             evaluated_at: Some("2026-11-22T10:00:00Z".into()),
             host_version: "0.1.0".into(),
             input_sha256: Some("ab".into()),
-            input: Some(serde_json::json!({"environmentName": "dev"})),
+            input: Some(
+                RecordedInput::from_json(r#"{"environmentName":"dev"}"#.into()).expect("JSON"),
+            ),
             metadata: BTreeMap::new(),
             config: None,
             policies: Vec::new(),
@@ -1079,7 +1131,7 @@ mod tests {
                 object.remove(key);
             }
         }
-        let record: Record = serde_json::from_value(value).expect("parses");
+        let record: Record = serde_json::from_str(&value.to_string()).expect("parses");
         assert_eq!(record.outcome_of, None);
     }
 }

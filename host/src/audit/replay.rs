@@ -348,14 +348,15 @@ fn replay_approvals(
 /// recorded settings (and `overrides`), grants and limits.
 fn replay_record(
     record: &Record,
-    input: serde_json::Value,
+    input: crate::audit::RecordedInput,
     runtime: &Runtime,
     index: &mut WasmIndex,
     loaded: &mut HashMap<String, LoadedPolicy>,
     overrides: &[Assignment],
     signer_files: &mut SignerFiles,
 ) -> Result<Replayed, String> {
-    let mut release: Release = serde_json::from_value(input)
+    let mut release: Release = input
+        .release()
         .map_err(|e| format!("the recorded input is not a release: {e}"))?;
     let when = record.evaluated_at.as_deref().unwrap_or(&record.time);
     let now = crate::time::parse_rfc3339(when).map_err(|e| format!("evaluated_at: {e}"))?;

@@ -47,7 +47,9 @@ pub mod record;
 
 pub use approvals::Gathered;
 pub use prepared::PreparedSet;
-pub use record::{Observed, RecordContext, base_record, decision_record, limits_record};
+pub use record::{
+    Observed, RecordContext, base_record, decision_record, limits_record, release_record_json,
+};
 
 use crate::approvals::Collected;
 use crate::config::{Applicability, PolicyEntry, PolicySet, Trust};

@@ -3,7 +3,7 @@
 //! appends it to a file (`eval --audit-log`) or stores it elsewhere.
 
 use crate::approvals::ApprovalsRecord;
-use crate::audit::{GrantsRecord, LimitHit, LimitsRecord, PolicyRecord, Record};
+use crate::audit::{GrantsRecord, LimitHit, LimitsRecord, PolicyRecord, Record, RecordedInput};
 use crate::error::Error;
 use crate::release::Release;
 use crate::report::{ErrorReport, Report};
@@ -96,6 +96,12 @@ pub fn base_record(context: &RecordContext, seen: &Observed) -> Record {
     }
 }
 
+/// The release as the audit record keeps it (`input`): the normalised
+/// release the policies saw, serialised once.
+pub fn release_record_json(release: &Release) -> Result<RecordedInput, String> {
+    RecordedInput::of(release).map_err(|e| format!("cannot serialise the input: {e}"))
+}
+
 /// The record of one evaluation: its decision (verdict, each policy with
 /// its digest, settings, grants, limits and reasons) or its error.
 pub fn decision_record(
@@ -105,10 +111,7 @@ pub fn decision_record(
 ) -> Result<Record, String> {
     let mut record = base_record(context, seen);
     record.input = match &seen.release {
-        Some(release) => Some(
-            serde_json::to_value(release)
-                .map_err(|e| format!("cannot serialise the input: {e}"))?,
-        ),
+        Some(release) => Some(release_record_json(release)?),
         None => None,
     };
     let release_digest = record.release_digest.clone();

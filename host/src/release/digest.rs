@@ -31,16 +31,16 @@ pub const VERSION: &str = "gatehouse.release/v1";
 
 /// The release's digest, `sha256:<64 lowercase hex>`.
 pub fn digest(release: &Release) -> String {
-    let mut hasher = Sha256::new();
-    put_value(&mut hasher, &release_value(release));
-    format!("sha256:{}", hex::encode(hasher.finalize()))
+    let mut hasher = Hashing::default();
+    put_release(&mut hasher, release);
+    format!("sha256:{}", hex::encode(hasher.finish()))
 }
 
 /// The exact bytes [`digest`] hashes (for tests and for debugging another
 /// tool's implementation).
 pub fn canonical_bytes(release: &Release) -> Vec<u8> {
     let mut bytes = Vec::new();
-    put_value(&mut bytes, &release_value(release));
+    put_release(&mut bytes, release);
     bytes
 }
 
@@ -50,53 +50,102 @@ trait Sink {
     fn put(&mut self, bytes: &[u8]);
 }
 
-impl Sink for Sha256 {
-    fn put(&mut self, bytes: &[u8]) {
-        self.update(bytes);
-    }
-}
-
 impl Sink for Vec<u8> {
     fn put(&mut self, bytes: &[u8]) {
         self.extend_from_slice(bytes);
     }
 }
 
-/// A JSON value of the hashed object, borrowing the release: only strings,
-/// objects and arrays, which is all the digest needs.
-enum Value<'a> {
-    /// A JSON string.
-    String(&'a str),
-    /// An object whose members are all strings (metadata, attributes).
-    StringMap(&'a BTreeMap<String, String>),
-    /// An object with named members, in any order: written sorted.
-    Object(Vec<(&'a str, Value<'a>)>),
-    /// The resources: an array, each built as its object when written, so
-    /// a large release is never copied.
-    Resources(&'a [ResourceChange]),
+/// How many bytes [`Hashing`] gathers before hashing them.
+const HASH_CHUNK: usize = 16 * 1024;
+
+/// SHA-256 fed in chunks: the encoding writes many short pieces (a quote,
+/// a key, a comma), and hashing each on its own costs more than copying it.
+#[derive(Default)]
+struct Hashing {
+    hasher: Sha256,
+    pending: Vec<u8>,
 }
 
-/// The hashed object of a release.
-fn release_value(release: &Release) -> Value<'_> {
-    Value::Object(vec![
-        ("digest", Value::String(VERSION)),
-        ("environmentName", Value::String(&release.environment_name)),
-        ("releaseStream", Value::String(&release.release_stream)),
-        ("metadata", Value::StringMap(&release.metadata)),
-        ("resources", Value::Resources(&release.resources)),
-    ])
+impl Hashing {
+    fn finish(mut self) -> impl AsRef<[u8]> {
+        self.hasher.update(&self.pending);
+        self.hasher.finalize()
+    }
 }
 
-/// The hashed object of one resource: every field, even empty attributes.
-fn resource_value(resource: &ResourceChange) -> Value<'_> {
-    Value::Object(vec![
-        ("resourceType", Value::String(&resource.resource_type)),
-        ("resourceName", Value::String(&resource.resource_name)),
-        ("resourcePath", Value::String(&resource.resource_path)),
-        ("changeType", Value::String(resource.change_type.as_str())),
-        ("attributes", Value::StringMap(&resource.attributes)),
-    ])
+impl Sink for Hashing {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.pending.len() + bytes.len() > HASH_CHUNK {
+            self.hasher.update(&self.pending);
+            self.pending.clear();
+            if bytes.len() >= HASH_CHUNK {
+                self.hasher.update(bytes);
+                return;
+            }
+        }
+        if self.pending.capacity() == 0 {
+            self.pending.reserve_exact(HASH_CHUNK);
+        }
+        self.pending.extend_from_slice(bytes);
+    }
 }
+
+/// The hashed object of a release. Its members are written in JCS order,
+/// fixed (their names are ASCII, so the order is plain byte order; a test
+/// checks it against the sort).
+fn put_release(out: &mut impl Sink, release: &Release) {
+    out.put(b"{\"digest\":");
+    put_string(out, VERSION);
+    out.put(b",\"environmentName\":");
+    put_string(out, &release.environment_name);
+    out.put(b",\"metadata\":");
+    put_string_map(out, &release.metadata);
+    out.put(b",\"releaseStream\":");
+    put_string(out, &release.release_stream);
+    out.put(b",\"resources\":[");
+    for (i, resource) in release.resources.iter().enumerate() {
+        if i > 0 {
+            out.put(b",");
+        }
+        put_resource(out, resource);
+    }
+    out.put(b"]}");
+}
+
+/// The hashed object of one resource: every field, even empty attributes,
+/// in JCS order.
+fn put_resource(out: &mut impl Sink, resource: &ResourceChange) {
+    out.put(b"{\"attributes\":");
+    put_string_map(out, &resource.attributes);
+    out.put(b",\"changeType\":");
+    put_string(out, resource.change_type.as_str());
+    out.put(b",\"resourceName\":");
+    put_string(out, &resource.resource_name);
+    out.put(b",\"resourcePath\":");
+    put_string(out, &resource.resource_path);
+    out.put(b",\"resourceType\":");
+    put_string(out, &resource.resource_type);
+    out.put(b"}");
+}
+
+/// Member names of the two fixed objects, in the order written above.
+#[cfg(test)]
+const RELEASE_MEMBERS: [&str; 5] = [
+    "digest",
+    "environmentName",
+    "metadata",
+    "releaseStream",
+    "resources",
+];
+#[cfg(test)]
+const RESOURCE_MEMBERS: [&str; 5] = [
+    "attributes",
+    "changeType",
+    "resourceName",
+    "resourcePath",
+    "resourceType",
+];
 
 /// Orders object keys as JCS does: by their UTF-16 code units (which
 /// differs from Rust's code-point order for keys mixing characters above
@@ -105,45 +154,39 @@ fn utf16_order(a: &str, b: &str) -> Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
 }
 
-fn put_value(out: &mut impl Sink, value: &Value<'_>) {
-    match value {
-        Value::String(text) => put_string(out, text),
-        Value::StringMap(map) => {
-            let members: Vec<(&str, Value<'_>)> = map
-                .iter()
-                .map(|(key, value)| (key.as_str(), Value::String(value)))
-                .collect();
-            put_object(out, &members);
-        }
-        Value::Object(members) => put_object(out, members),
-        Value::Resources(resources) => {
-            out.put(b"[");
-            for (i, resource) in resources.iter().enumerate() {
-                if i > 0 {
-                    out.put(b",");
-                }
-                put_value(out, &resource_value(resource));
-            }
-            out.put(b"]");
-        }
-    }
+/// Whether `key` has a character above U+FFFF (four UTF-8 bytes, the first
+/// 0xF0 or more): only then can UTF-16 order differ from the map's.
+fn beyond_the_bmp(key: &str) -> bool {
+    key.bytes().any(|byte| byte >= 0xF0)
 }
 
-/// Writes an object with its members in JCS order. Keys are unique: they
-/// come from a map or from a fixed list.
-fn put_object(out: &mut impl Sink, members: &[(&str, Value<'_>)]) {
-    let mut sorted: Vec<&(&str, Value<'_>)> = members.iter().collect();
-    sorted.sort_by(|a, b| utf16_order(a.0, b.0));
+/// An object of strings (metadata, attributes) with its members in JCS
+/// order. The map's own order (code points) is that order unless a key
+/// has a character beyond the BMP; then the keys are sorted by UTF-16.
+fn put_string_map(out: &mut impl Sink, map: &BTreeMap<String, String>) {
     out.put(b"{");
-    for (i, (key, value)) in sorted.into_iter().enumerate() {
+    if map.keys().any(|key| beyond_the_bmp(key)) {
+        let mut sorted: Vec<(&String, &String)> = map.iter().collect();
+        sorted.sort_by(|a, b| utf16_order(a.0, b.0));
+        put_members(out, sorted);
+    } else {
+        put_members(out, map.iter());
+    }
+    out.put(b"}");
+}
+
+fn put_members<'a>(
+    out: &mut impl Sink,
+    members: impl IntoIterator<Item = (&'a String, &'a String)>,
+) {
+    for (i, (key, value)) in members.into_iter().enumerate() {
         if i > 0 {
             out.put(b",");
         }
         put_string(out, key);
         out.put(b":");
-        put_value(out, value);
+        put_string(out, value);
     }
-    out.put(b"}");
 }
 
 /// Writes a JSON string as JCS does: `"` and `\` escaped, U+0000–U+001F as
@@ -179,10 +222,53 @@ mod tests {
     use super::*;
     use crate::release::{Approval, ChangeKind};
 
-    fn canonical(value: &Value<'_>) -> String {
+    fn canonical_map(map: &BTreeMap<String, String>) -> String {
         let mut bytes = Vec::new();
-        put_value(&mut bytes, value);
+        put_string_map(&mut bytes, map);
         String::from_utf8(bytes).expect("UTF-8")
+    }
+
+    fn canonical_string(text: &str) -> String {
+        let mut bytes = Vec::new();
+        put_string(&mut bytes, text);
+        String::from_utf8(bytes).expect("UTF-8")
+    }
+
+    #[test]
+    fn the_fixed_members_are_written_in_utf16_order() {
+        for members in [RELEASE_MEMBERS, RESOURCE_MEMBERS] {
+            let mut sorted = members;
+            sorted.sort_by(|a, b| utf16_order(a, b));
+            assert_eq!(sorted, members);
+        }
+        // And the writer uses that order (the bytes themselves are checked by
+        // the_encoding_is_exactly_the_documented_one).
+        let text = String::from_utf8(canonical_bytes(&release())).expect("UTF-8");
+        for members in [RELEASE_MEMBERS, RESOURCE_MEMBERS] {
+            let at: Vec<usize> = members
+                .iter()
+                .filter_map(|m| text.find(&format!("\"{m}\":")))
+                .collect();
+            assert_eq!(at.len(), members.len(), "{text}");
+            assert!(at.windows(2).all(|w| w[0] < w[1]), "{members:?} in {text}");
+        }
+    }
+
+    #[test]
+    fn a_release_hashed_in_chunks_has_the_digest_of_its_bytes() {
+        // Larger than several chunks, with a piece longer than one.
+        let mut big = release();
+        big.resources[0].resource_path = "p".repeat(HASH_CHUNK + 7);
+        for i in 0..2_000 {
+            big.resources
+                .push(resource(&format!("r{i}"), ChangeKind::Create));
+        }
+        let bytes = canonical_bytes(&big);
+        assert!(bytes.len() > 4 * HASH_CHUNK);
+        assert_eq!(
+            digest(&big),
+            format!("sha256:{}", hex::encode(Sha256::digest(&bytes)))
+        );
     }
 
     fn resource(name: &str, change: ChangeKind) -> ResourceChange {
@@ -269,7 +355,7 @@ mod tests {
                 "Latin Small Letter O With Diaeresis".to_string(),
             ),
         ]);
-        let text = canonical(&Value::StringMap(&map));
+        let text = canonical_map(&map);
         let values: Vec<&str> = text.split('"').skip(3).step_by(4).collect::<Vec<_>>();
         assert_eq!(
             values,
@@ -299,7 +385,7 @@ mod tests {
             "BTreeMap order"
         );
         assert_eq!(
-            canonical(&Value::StringMap(&map)),
+            canonical_map(&map),
             "{\"\u{1f600}\":\"grin\",\"\u{fffd}\":\"replacement\"}"
         );
     }
@@ -311,7 +397,7 @@ mod tests {
             all.push(c);
         }
         all.push_str("\u{7f}\u{80}\u{2028}\u{2029}é€😀\u{fffd}");
-        let text = canonical(&Value::String(&all));
+        let text = canonical_string(&all);
         let expected = concat!(
             r#""\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t\n\u000b\f\r\u000e\u000f"#,
             r#"\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f"#,

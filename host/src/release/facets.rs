@@ -58,7 +58,7 @@ struct RawApproval {
 struct FastRelease {
     environment_name: Option<String>,
     release_stream: Option<String>,
-    resources: Option<Vec<ObjectOnly<FastResource>>>,
+    resources: Option<FastResources>,
     metadata: Option<StrictStringMap>,
     approvals: Option<Vec<ObjectOnly<FastApproval>>>,
 }
@@ -82,39 +82,35 @@ struct FastApproval {
     at: String,
 }
 
-impl From<FastRelease> for RawRelease {
-    fn from(fast: FastRelease) -> RawRelease {
-        RawRelease {
-            environment_name: fast.environment_name,
-            release_stream: fast.release_stream,
-            resources: fast.resources.map(|resources| {
-                resources
-                    .into_iter()
-                    .map(|ObjectOnly(r)| {
-                        ObjectOnly(RawResource {
-                            resource_type: r.resource_type,
-                            resource_name: r.resource_name,
-                            resource_path: r.resource_path,
-                            change_type: r.change_type,
-                            attributes: r.attributes,
-                        })
-                    })
-                    .collect()
-            }),
-            metadata: fast.metadata,
-            approvals: fast.approvals.map(|approvals| {
-                approvals
-                    .into_iter()
-                    .map(|ObjectOnly(a)| {
-                        ObjectOnly(RawApproval {
-                            approver: a.approver,
-                            groups: a.groups,
-                            at: a.at,
-                        })
-                    })
-                    .collect()
-            }),
+/// The resources of the fast path, each parsed straight into the model
+/// (no intermediate list of raw resources to convert afterwards).
+struct FastResources(Vec<ResourceChange>);
+
+impl<'de> Deserialize<'de> for FastResources {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ListVisitor;
+        impl<'de> Visitor<'de> for ListVisitor {
+            type Value = FastResources;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of resource changes")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                // The hint is the remaining length only for in-memory
+                // sequences; JSON gives none, so growth stays amortised.
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+                while let Some(ObjectOnly(r)) = seq.next_element::<ObjectOnly<FastResource>>()? {
+                    out.push(ResourceChange {
+                        resource_type: r.resource_type,
+                        resource_name: r.resource_name,
+                        resource_path: r.resource_path,
+                        change_type: r.change_type,
+                        attributes: r.attributes.map(|m| m.0).unwrap_or_default(),
+                    });
+                }
+                Ok(FastResources(out))
+            }
         }
+        deserializer.deserialize_seq(ListVisitor)
     }
 }
 
@@ -176,13 +172,51 @@ pub fn parse_release(
     source: &str,
     options: &ParseOptions,
 ) -> Result<(Release, Vec<String>), InputError> {
+    if let Some(release) = parse_fast(text, options) {
+        return Ok((release, Vec::new()));
+    }
     check_depth(text, MAX_DEPTH, "a release needs four")
         .map_err(|message| InputError::at(source, "$".into(), message))?;
-    let (raw, ignored) = match serde_json::from_slice::<ObjectOnly<FastRelease>>(text) {
-        Ok(ObjectOnly(fast)) => (RawRelease::from(fast), Vec::new()),
-        Err(_) => parse_instrumented(text, source)?,
-    };
+    let (raw, ignored) = parse_instrumented(text, source)?;
     finish_release(raw, ignored, source, options)
+}
+
+/// The fast path: one pass over a well-formed release that has only known
+/// fields and a `resources` list, straight into the model; `None` for
+/// anything else, which the instrumented path then reads again to report
+/// each problem (or unknown field) with its JSON path. Most inputs take
+/// this path alone.
+///
+/// No depth check is needed first: every known field has a fixed shape at
+/// most four levels deep, so anything nested deeper fails here at its first
+/// bracket (and is then refused by [`check_depth`] before the instrumented
+/// parse). Such a release is what `--format auto` would detect as one (its
+/// keys are all release keys and include `resources`), and matches none of
+/// the files strangers.rs refuses, so callers may take it before detection.
+pub(super) fn parse_fast(text: &[u8], options: &ParseOptions) -> Option<Release> {
+    let ObjectOnly(fast) = serde_json::from_slice::<ObjectOnly<FastRelease>>(text).ok()?;
+    let FastResources(resources) = fast.resources?;
+    let environment_name = options.environment.clone().or(fast.environment_name)?;
+    let release_stream = options.release_stream.clone().or(fast.release_stream)?;
+    let approvals = fast
+        .approvals
+        .unwrap_or_default()
+        .into_iter()
+        .map(|ObjectOnly(a)| {
+            Some(Approval {
+                at: normalise_timestamp(&a.at).ok()?,
+                approver: a.approver,
+                groups: a.groups,
+            })
+        })
+        .collect::<Option<Vec<Approval>>>()?;
+    Some(Release {
+        environment_name,
+        release_stream,
+        resources,
+        metadata: fast.metadata.map(|m| m.0).unwrap_or_default(),
+        approvals,
+    })
 }
 
 /// Parses with JSON-path tracking and unknown-field warnings: the path for

@@ -113,6 +113,17 @@ pub fn read_release(
     options: &InputOptions,
 ) -> Result<(Release, Vec<String>), InputError> {
     let text = text.strip_prefix(UTF8_BOM).unwrap_or(text);
+    // A well-formed native release (the common case) is read in one pass,
+    // before detection: it can only be detected as a release.
+    if matches!(options.format, None | Some(Format::Release)) {
+        let parse_options = ParseOptions {
+            environment: options.environment.clone(),
+            release_stream: options.release_stream.clone(),
+        };
+        if let Some(release) = facets::parse_fast(text, &parse_options) {
+            return Ok((with_flags(release, options), Vec::new()));
+        }
+    }
     let shape = detect::Shape::of(text);
     let stranger = match &shape {
         detect::Shape::Invalid => strangers::by_bytes(text).map(|m| InputError::whole(source, m)),
@@ -134,10 +145,8 @@ pub fn read_release(
                 environment: options.environment.clone(),
                 release_stream: options.release_stream.clone(),
             };
-            let (mut release, warnings) = parse_release(text, source, &parse_options)?;
-            release.metadata.extend(options.meta.iter().cloned());
-            release.approvals.extend(options.approvals.iter().cloned());
-            return Ok((release, warnings));
+            let (release, warnings) = parse_release(text, source, &parse_options)?;
+            return Ok((with_flags(release, options), warnings));
         }
         Format::Terraform => terraform::convert(text, source)?,
         Format::Pulumi => pulumi::convert(text, source)?,
@@ -183,6 +192,14 @@ pub fn read_release(
         approvals: options.approvals.clone(),
     };
     Ok((release, converted.warnings))
+}
+
+/// A native release with what the flags add: `--meta` entries (overriding
+/// the release's own) and approvals from `--approvals` files.
+fn with_flags(mut release: Release, options: &InputOptions) -> Release {
+    release.metadata.extend(options.meta.iter().cloned());
+    release.approvals.extend(options.approvals.iter().cloned());
+    release
 }
 
 fn capitalise(text: &str) -> String {
