@@ -13,13 +13,14 @@
 //! must not choose that code (a policy set's `cache-dir` lies in its
 //! repository). So an entry is only deserialised when
 //! - it is authenticated: its HMAC-SHA256 under this user's secret cache key
-//!   ([`key`], kept outside every cache directory) matches, so only a
-//!   gatehouse run by the key's holder can have written it;
+//!   ([`key`], kept outside every cache directory), computed over the header
+//!   and the artifact's bytes, matches, so only a gatehouse run by the key's
+//!   holder can have written it, and not one byte of it has changed;
 //! - the cache directory belongs to this user and nobody else may write to it;
 //! - its header ([`entry`]: magic, format, key id, wasm digest, engine key,
 //!   length and the SHA-256 of the artifact) matches the lookup;
-//! - the artifact read into memory hashes to the recorded digest (the bytes
-//!   that were checked are the bytes that are loaded, never re-read from disk).
+//! - the bytes that were checked are the bytes that are loaded (read into
+//!   memory once, never re-read or mapped from disk).
 //!
 //! A refused entry is reported, recompiled and replaced. Entries are written
 //! to a temporary file in the same directory and renamed into place, so a
