@@ -19,11 +19,12 @@ use std::time::{Duration, Instant};
 pub fn run(bench: &Bench, seconds: f64) -> Value {
     let load = heading("The input path (text → release, digests, record JSON)");
     println!(
-        "Medians, each step timed on its own. `read_release`: JSON text → release model (detection, parse, checks); \"text sha256\": the submitted bytes' hash (the report's `input_sha256`); `digest`: the release's canonical digest (what approvals sign); \"record JSON\": the release as the audit record (or the server's store) keeps it; \"input path\": the four in a row, what a decision pays before any policy runs.\n"
+        "Medians, each step timed on its own. \"JSON scan\": serde_json validating the text without building anything (a floor for any parse with it); `read_release`: JSON text → release model (detection, parse, checks); \"text sha256\": the submitted bytes' hash (the report's `input_sha256`); `digest`: the release's canonical digest (what approvals sign); \"record JSON\": the release as the audit record (or the server's store) keeps it; \"input path\": the four in a row, what a decision pays before any policy runs.\n"
     );
     let mut table = Table::new(&[
         "resources",
         "text",
+        "JSON scan",
         "read_release",
         "text sha256",
         "digest",
@@ -45,6 +46,9 @@ pub fn run(bench: &Bench, seconds: f64) -> Value {
                 continue;
             }
         };
+        let scan = median(budget, || {
+            std::hint::black_box(serde_json::from_slice::<serde::de::IgnoredAny>(text).ok());
+        });
         let read = median(budget, || {
             std::hint::black_box(parse().ok());
         });
@@ -68,6 +72,7 @@ pub fn run(bench: &Bench, seconds: f64) -> Value {
         table.row(vec![
             size_label(n),
             format!("{} KB", text.len().div_ceil(1024)),
+            fmt(scan),
             fmt(read),
             fmt(sha),
             fmt(digest),
@@ -78,6 +83,7 @@ pub fn run(bench: &Bench, seconds: f64) -> Value {
         rows.push(json!({
             "resources": n,
             "bytes": text.len(),
+            "json_scan_us": micros(scan),
             "read_release_us": micros(read),
             "text_sha256_us": micros(sha),
             "digest_us": micros(digest),

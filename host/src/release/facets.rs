@@ -194,7 +194,10 @@ pub fn parse_release(
 /// keys are all release keys and include `resources`), and matches none of
 /// the files strangers.rs refuses, so callers may take it before detection.
 pub(super) fn parse_fast(text: &[u8], options: &ParseOptions) -> Option<Release> {
-    let ObjectOnly(fast) = serde_json::from_slice::<ObjectOnly<FastRelease>>(text).ok()?;
+    // UTF-8 is checked once for the whole text (fast on ASCII), so that
+    // serde_json does not check each of the many short strings again.
+    let text = std::str::from_utf8(text).ok()?;
+    let ObjectOnly(fast) = serde_json::from_str::<ObjectOnly<FastRelease>>(text).ok()?;
     let FastResources(resources) = fast.resources?;
     let environment_name = options.environment.clone().or(fast.environment_name)?;
     let release_stream = options.release_stream.clone().or(fast.release_stream)?;

@@ -363,6 +363,54 @@ mod tests {
     const RELEASE: &str = r#"{"environmentName": "prod", "releaseStream": "PROD",
         "resources": [], "metadata": {"commit": "abc", "author": "jdoe"}}"#;
 
+    #[test]
+    fn the_one_pass_read_gives_what_detection_and_the_instrumented_parser_give() {
+        let text = r#"{"environmentName": "prod", "releaseStream": "PROD",
+            "resources": [{"resourceType": "mysql", "resourceName": "orders",
+                "resourcePath": "datastores/orders", "changeType": "DELETE",
+                "attributes": {"owner": "payments \u00e9"}}],
+            "metadata": {"commit": "abc"},
+            "approvals": [{"approver": "asmith", "groups": ["dba"], "at": "2026-11-20T11:00:00+01:00"}]}"#;
+        let options = InputOptions {
+            meta: vec![("commit".into(), "def".into())],
+            ..InputOptions::default()
+        };
+        let fast = facets::parse_fast(text.as_bytes(), &ParseOptions::default()).expect("fast");
+        let (read, warnings) = read_release(text.as_bytes(), "in.json", &options).expect("reads");
+        assert!(warnings.is_empty());
+        let forced = InputOptions {
+            format: Some(Format::Release),
+            ..options.clone()
+        };
+        assert_eq!(
+            read_release(text.as_bytes(), "in.json", &forced)
+                .expect("reads")
+                .0,
+            read
+        );
+        // The flags apply on the fast path as on the others.
+        assert_eq!(read.metadata["commit"], "def");
+        assert_eq!(read.resources, fast.resources);
+        assert_eq!(read.resources[0].attributes["owner"], "payments \u{e9}");
+        assert_eq!(read.approvals[0].at, "2026-11-20T10:00:00Z");
+        // What the fast path refuses goes the long way: an unknown field
+        // (a warning), invalid UTF-8, a bad timestamp (an error with a path).
+        let unknown = text.replace(r#""metadata""#, r#""colour": "red", "metadata""#);
+        assert!(facets::parse_fast(unknown.as_bytes(), &ParseOptions::default()).is_none());
+        let (same, warnings) =
+            read_release(unknown.as_bytes(), "in.json", &options).expect("reads");
+        assert_eq!(same, read);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let mut bytes = text.as_bytes().to_vec();
+        let at = text.find("orders").expect("there");
+        bytes[at] = 0xff;
+        assert!(facets::parse_fast(&bytes, &ParseOptions::default()).is_none());
+        assert!(read_release(&bytes, "in.json", &options).is_err());
+        let stamp = text.replace("2026-11-20T11:00:00+01:00", "yesterday");
+        let err = read_release(stamp.as_bytes(), "in.json", &options).expect_err("refused");
+        assert_eq!(err.path.as_deref(), Some("$.approvals[0].at"), "{err:?}");
+    }
+
     fn approval() -> Approval {
         Approval {
             approver: "asmith".into(),
