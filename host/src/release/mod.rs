@@ -227,7 +227,21 @@ fn parse_document<T: serde::de::DeserializeOwned>(
         &format!("{what} is not nested this deep"),
     )
     .map_err(|message| InputError::at(source, "$".into(), message))?;
-    let mut json = serde_json::Deserializer::from_slice(text);
+    // Valid UTF-8 (nearly always) is checked once here rather than per
+    // string by serde_json; invalid UTF-8 is read byte-wise, for its error.
+    match std::str::from_utf8(text) {
+        Ok(utf8) => deserialize_tracked(serde_json::Deserializer::from_str(utf8), text, source),
+        Err(_) => deserialize_tracked(serde_json::Deserializer::from_slice(text), text, source),
+    }
+}
+
+/// Deserialises the whole of `json` (read from `text`) with the JSON path
+/// of the first problem; trailing data is refused.
+fn deserialize_tracked<'de, R: serde_json::de::Read<'de>, T: serde::de::DeserializeOwned>(
+    mut json: serde_json::Deserializer<R>,
+    text: &[u8],
+    source: &str,
+) -> Result<T, InputError> {
     let value = serde_path_to_error::deserialize(&mut json).map_err(|err| {
         let path = json_error::path(err.path());
         json_error::input_error(source, path, err.inner(), text)
@@ -362,6 +376,24 @@ mod tests {
         "urn": "urn:pulumi:dev::shop::aws:s3/bucket:Bucket::logs"}]}"#;
     const RELEASE: &str = r#"{"environmentName": "prod", "releaseStream": "PROD",
         "resources": [], "metadata": {"commit": "abc", "author": "jdoe"}}"#;
+
+    #[test]
+    fn a_plan_with_invalid_utf8_is_refused_with_its_position() {
+        let mut bytes = PLAN.as_bytes().to_vec();
+        let at = PLAN.find("null_resource.a").expect("there");
+        bytes[at] = 0xff;
+        let options = InputOptions {
+            environment: Some("prod".into()),
+            release_stream: Some("PROD".into()),
+            format: Some(Format::Terraform),
+            ..InputOptions::default()
+        };
+        let err = read_release(&bytes, "plan.json", &options).expect_err("refused");
+        let text = err.to_string();
+        assert!(text.contains("line 2"), "{text}");
+        // The same plan in valid UTF-8 reads (the one-check path).
+        assert!(read_release(PLAN.as_bytes(), "plan.json", &options).is_ok());
+    }
 
     #[test]
     fn the_one_pass_read_gives_what_detection_and_the_instrumented_parser_give() {
