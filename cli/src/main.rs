@@ -23,6 +23,13 @@ use commands::run;
 use gatehouse_core::report::ErrorReport;
 use output::report_error;
 
+/// mimalloc instead of glibc's malloc: `gatehouse serve` builds and drops
+/// many small JSON values per request (the body, the release model, the
+/// report, the audit record), and glibc's `malloc`/`free` were about a fifth
+/// of its CPU (docs/performance.md, "The service").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let code = match Cli::try_parse() {
         Ok(cli) => run(cli),

@@ -8,7 +8,7 @@
 //!
 //! Every evaluation goes through the core's one entry point
 //! ([`gatehouse_core::evaluation::evaluate`]), exactly as
-//! `gatehouse eval --config` runs it, on a bounded pool of blocking
+//! `gatehouse eval --config` runs it, on a bounded pool of evaluation
 //! threads ([`pool`]). The state is in a SQL store ([`store`]): SQLite now,
 //! PostgreSQL through the same code. Clients authenticate with bearer
 //! tokens whose hashes a tokens file lists ([`tokens`]); approvals are
@@ -220,12 +220,9 @@ pub fn serve(
         )
     })?;
     let page = options.page.clone().map(page::PageState::new).transpose()?;
-    // Every runtime thread gets the evaluation stack, so the pool's blocking
-    // threads run guests themselves instead of handing each one to a worker.
+    // The runtime never evaluates: the pool's own threads do ([`pool`]).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores.clamp(1, 4))
-        .thread_stack_size(gatehouse_core::runtime::EVALUATION_THREAD_STACK)
-        .on_thread_start(gatehouse_core::runtime::declare_big_stack_thread)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
@@ -249,7 +246,7 @@ pub fn serve(
             engines,
             store,
             tokens,
-            pool: pool::Pool::new(workers, queue),
+            pool: pool::Pool::new(workers, queue)?,
             max_body_bytes,
             request_ttl_secs: i64::try_from(options.request_ttl_hours.saturating_mul(3600))
                 .unwrap_or(i64::MAX),
@@ -293,7 +290,7 @@ pub fn serve(
         }
         Ok(())
     });
-    // An evaluation still running on a blocking thread ends by its own
+    // An evaluation still running on a pool thread (or a blocking one) ends by its own
     // limits; do not wait for it past a moment.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     result

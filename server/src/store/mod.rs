@@ -14,14 +14,21 @@
 //! linked to the one before inside the transaction that records it, under
 //! that same serialisation, so every replica appends to one chain without
 //! forks, gaps or duplicates.
+//!
+//! One exception to "through the same code": on a SQLite file, the
+//! decisions' group commit runs on one thread with its own synchronous
+//! connection ([`sqlite_writer`]), under the same in-process lock and
+//! writing the same rows and chain lines; every other query stays sqlx's.
 
 pub mod chain;
 pub mod migrations;
 pub mod sessions;
+mod sqlite_writer;
 
 use migrations::{CHAIN_EXISTING, MIGRATIONS, SCHEMA_VERSION};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
@@ -232,6 +239,9 @@ pub struct Store {
     writes: Arc<tokio::sync::Mutex<()>>,
     /// Decisions waiting for the next group commit ([`Store::record_decision`]).
     queue: Arc<std::sync::Mutex<Vec<Queued>>>,
+    /// On a SQLite file opened to serve: the thread that commits the
+    /// decisions ([`sqlite_writer`]) instead of the queue above.
+    writer: Option<sqlite_writer::Writer>,
 }
 
 /// An open write transaction, with the lock that serialises it.
@@ -271,12 +281,67 @@ struct ChainedDecision<'a> {
     request_id: Option<String>,
 }
 
+/// A release to keep once per digest: from the decision (moved out of its
+/// record on the evaluation thread) or out of its record when linking.
+struct KeptRelease<'a> {
+    digest: Cow<'a, str>,
+    json: Cow<'a, str>,
+    created_at: i64,
+}
+
+/// Makes `decisions` (each with the request it opened or joined) the
+/// chain's next lines after `tail` (the seq and sha256 of the line before):
+/// each decision's line, seq and sha256, and the releases to keep (a digest
+/// may repeat; keep its first). No I/O: both stores' writers use it.
+fn chain_lines<'a>(
+    mut tail: (i64, Option<String>),
+    decisions: &[(&'a NewDecision, Option<String>)],
+) -> Result<(Vec<ChainedDecision<'a>>, Vec<KeptRelease<'a>>), StoreError> {
+    let mut lines = Vec::with_capacity(decisions.len());
+    let mut releases = Vec::new();
+    for (decision, request_id) in decisions {
+        let seq = tail.0 + 1;
+        let linked = chain::link(&decision.record, seq, tail.1.as_deref())?;
+        let release = match linked.release {
+            Some((digest, json)) => Some((Cow::Owned(digest), Cow::Owned(json))),
+            None => match (&decision.release_digest, &decision.release) {
+                (Some(digest), Some(json)) => {
+                    Some((Cow::Borrowed(digest.as_str()), Cow::Borrowed(json.as_str())))
+                }
+                _ => None,
+            },
+        };
+        if let Some((digest, json)) = release {
+            releases.push(KeptRelease {
+                digest,
+                json,
+                created_at: decision.created_at,
+            });
+        }
+        tail = (seq, Some(linked.sha256.clone()));
+        lines.push(ChainedDecision {
+            decision,
+            seq,
+            line: linked.line,
+            sha256: linked.sha256,
+            request_id: request_id.clone(),
+        });
+    }
+    Ok((lines, releases))
+}
+
 impl Store {
     /// Opens (creating a SQLite file when missing) and migrates the store at
     /// `url`. A store whose schema is newer than this binary's is refused.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        let store = Store::connect(url, true).await?;
+        let mut store = Store::connect(url, true).await?;
         store.migrate(url).await?;
+        if let Some(path) = sqlite_file(url) {
+            store.writer = Some(sqlite_writer::Writer::start(
+                &path,
+                Arc::clone(&store.writes),
+            )?);
+        }
         Ok(store)
     }
 
@@ -327,6 +392,7 @@ impl Store {
             dialect,
             writes: Arc::new(tokio::sync::Mutex::new(())),
             queue: Arc::new(std::sync::Mutex::new(Vec::new())),
+            writer: None,
         };
         if dialect == Dialect::Sqlite && create {
             // Readers do not block the writer, and the setting stays with the file.
@@ -572,37 +638,20 @@ impl Store {
     /// before), keeping each release once per digest.
     async fn chain_decisions<'a>(
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        mut tail: (i64, Option<String>),
+        tail: (i64, Option<String>),
         decisions: &[(&'a NewDecision, Option<String>)],
     ) -> Result<Vec<ChainedDecision<'a>>, StoreError> {
-        let mut kept: HashSet<String> = HashSet::new();
-        let mut lines = Vec::with_capacity(decisions.len());
-        for (decision, request_id) in decisions {
-            let seq = tail.0 + 1;
-            let linked = chain::link(&decision.record, seq, tail.1.as_deref())?;
-            let release = linked
-                .release
-                .as_ref()
-                .map(|(digest, json)| (digest.as_str(), json.as_str()))
-                .or_else(|| {
-                    Some((
-                        decision.release_digest.as_deref()?,
-                        decision.release.as_deref()?,
-                    ))
-                });
-            if let Some((digest, _)) = release
-                && kept.insert(digest.to_string())
-            {
-                Store::keep_release(tx, release, decision.created_at).await?;
+        let (lines, releases) = chain_lines(tail, decisions)?;
+        let mut kept: HashSet<&str> = HashSet::new();
+        for release in &releases {
+            if kept.insert(&release.digest) {
+                Store::keep_release(
+                    tx,
+                    Some((&release.digest, &release.json)),
+                    release.created_at,
+                )
+                .await?;
             }
-            tail = (seq, Some(linked.sha256.clone()));
-            lines.push(ChainedDecision {
-                decision,
-                seq,
-                line: linked.line,
-                sha256: linked.sha256,
-                request_id: request_id.clone(),
-            });
         }
         Ok(lines)
     }
@@ -670,11 +719,19 @@ impl Store {
     /// gets the lock finds its outcome there or its decision still queued.
     /// The commit runs in its own task: a caller that goes away (its client
     /// disconnected) does not cancel the others' writes.
+    ///
+    /// On a SQLite file the group is written by one thread with its own
+    /// connection ([`sqlite_writer`]): the same rows and chain lines, all
+    /// of a group's statements in one place, not a round trip to sqlx's
+    /// connection thread per statement.
     pub async fn record_decision(
         &self,
         decision: NewDecision,
         request: Option<NewRequest>,
     ) -> Result<Option<RequestRow>, StoreError> {
+        if let Some(writer) = &self.writer {
+            return writer.record(decision, request).await;
+        }
         let (done, mut outcome) = tokio::sync::oneshot::channel();
         self.queue
             .lock()
@@ -1140,6 +1197,17 @@ fn decision_row(row: &AnyRow) -> Result<DecisionRow, StoreError> {
             record: text("record")?,
         },
     })
+}
+
+/// The file of a SQLite store URL, as sqlx reads the URL, when it is a file
+/// on disk (not `sqlite::memory:`): where the [`sqlite_writer`] connects.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    if Dialect::of(url).ok()? != Dialect::Sqlite {
+        return None;
+    }
+    let options: sqlx::sqlite::SqliteConnectOptions = url.parse().ok()?;
+    let path = options.get_filename();
+    path.is_file().then(|| path.to_path_buf())
 }
 
 /// A store URL for messages: the password of a PostgreSQL URL hidden.
