@@ -514,8 +514,22 @@ fn read_until_closed(mut stream: TcpStream) -> String {
         match stream.read(&mut buffer) {
             Ok(0) => break,
             Ok(n) => got.extend_from_slice(&buffer[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
-            Err(e) => panic!("the server neither answered nor closed the connection: {e}"),
+            // A reset or an abort is the server closing with our bytes unread.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+                ) =>
+            {
+                break;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => panic!(
+                "the server neither answered nor closed the connection: {e} ({:?}) after {} bytes: {:?}",
+                e.kind(),
+                got.len(),
+                String::from_utf8_lossy(&got)
+            ),
         }
     }
     String::from_utf8_lossy(&got).into_owned()
