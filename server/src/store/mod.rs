@@ -261,6 +261,51 @@ struct Queued {
     done: tokio::sync::oneshot::Sender<Result<Option<RequestRow>, StoreError>>,
 }
 
+impl Queued {
+    /// This decision as a group write takes it.
+    fn job(&self) -> Job<'_> {
+        (&self.decision, self.request.as_ref())
+    }
+}
+
+/// One decision of a group write, with the request it opens or joins.
+type Job<'a> = (&'a NewDecision, Option<&'a NewRequest>);
+
+/// Answers each caller of a group with the group's outcome, the same for
+/// every store. A failed group of more than one decision is answered to no
+/// one and given back, to be written one by one, so that one bad decision
+/// fails only its own caller.
+fn answer_group(
+    batch: Vec<Queued>,
+    result: Result<Vec<Option<RequestRow>>, StoreError>,
+) -> Vec<Queued> {
+    match result {
+        Ok(rows) => {
+            for (queued, row) in batch.into_iter().zip(rows) {
+                let _ = queued.done.send(Ok(row));
+            }
+            Vec::new()
+        }
+        Err(e) if batch.len() == 1 => {
+            for queued in batch {
+                let _ = queued.done.send(Err(e.clone()));
+            }
+            Vec::new()
+        }
+        Err(_) => batch,
+    }
+}
+
+/// The request row of a decision written alone.
+fn only_row(
+    rows: Result<Vec<Option<RequestRow>>, StoreError>,
+) -> Result<Option<RequestRow>, StoreError> {
+    rows.and_then(|mut rows| {
+        rows.pop()
+            .ok_or_else(|| StoreError("store: a write lost its row".into()))
+    })
+}
+
 const REQUEST_COLUMNS: &str = "id, release_digest, environment, release_stream, state, owed, instructions, submission, created_at, expires_at, updated_at, resolution";
 const DECISION_COLUMNS: &str = "seq, id, created_at, release_digest, environment, release_stream, verdict, exit_code, request_id, submitted_by, approvers, report, record";
 
@@ -778,34 +823,12 @@ impl Store {
         if batch.is_empty() {
             return;
         }
-        let jobs: Vec<(&NewDecision, Option<&NewRequest>)> = batch
-            .iter()
-            .map(|q| (&q.decision, q.request.as_ref()))
-            .collect();
-        match Store::write_group(pool, dialect, &jobs).await {
-            Ok(rows) => {
-                for (queued, row) in batch.into_iter().zip(rows) {
-                    let _ = queued.done.send(Ok(row));
-                }
-            }
-            Err(e) if batch.len() == 1 => {
-                for queued in batch {
-                    let _ = queued.done.send(Err(e.clone()));
-                }
-            }
-            Err(_) => {
-                for queued in batch {
-                    let alone = [(&queued.decision, queued.request.as_ref())];
-                    let result =
-                        Store::write_group(pool, dialect, &alone)
-                            .await
-                            .and_then(|mut rows| {
-                                rows.pop()
-                                    .ok_or_else(|| StoreError("store: a write lost its row".into()))
-                            });
-                    let _ = queued.done.send(result);
-                }
-            }
+        let jobs: Vec<Job<'_>> = batch.iter().map(Queued::job).collect();
+        let result = Store::write_group(pool, dialect, &jobs).await;
+        drop(jobs);
+        for queued in answer_group(batch, result) {
+            let result = only_row(Store::write_group(pool, dialect, &[queued.job()]).await);
+            let _ = queued.done.send(result);
         }
     }
 
@@ -815,7 +838,7 @@ impl Store {
     async fn write_group(
         pool: &AnyPool,
         dialect: Dialect,
-        jobs: &[(&NewDecision, Option<&NewRequest>)],
+        jobs: &[Job<'_>],
     ) -> Result<Vec<Option<RequestRow>>, StoreError> {
         let mut tx = Store::begin_locked(pool, dialect).await?;
         let now = jobs.iter().map(|(d, _)| d.created_at).max().unwrap_or(0);

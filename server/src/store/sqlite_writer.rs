@@ -19,8 +19,8 @@
 //! (`busy_timeout`, as sqlx's connections do).
 
 use super::{
-    ChainedDecision, MAX_BATCH, NewDecision, NewRequest, Queued, REQUEST_COLUMNS, RequestRow,
-    StoreError, chain_lines,
+    ChainedDecision, Job, MAX_BATCH, NewDecision, NewRequest, Queued, REQUEST_COLUMNS, RequestRow,
+    StoreError, answer_group, chain_lines, only_row,
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use std::collections::{HashMap, HashSet};
@@ -136,33 +136,12 @@ fn run(
 /// transaction fails, each decision is tried alone, so that one bad decision
 /// fails only its own caller.
 fn commit_group(connection: &mut Connection, batch: Vec<Queued>) {
-    let jobs: Vec<(&NewDecision, Option<&NewRequest>)> = batch
-        .iter()
-        .map(|q| (&q.decision, q.request.as_ref()))
-        .collect();
+    let jobs: Vec<Job<'_>> = batch.iter().map(Queued::job).collect();
     let result = write_group(connection, &jobs);
     drop(jobs);
-    match result {
-        Ok(rows) => {
-            for (queued, row) in batch.into_iter().zip(rows) {
-                let _ = queued.done.send(Ok(row));
-            }
-        }
-        Err(e) if batch.len() == 1 => {
-            for queued in batch {
-                let _ = queued.done.send(Err(e.clone()));
-            }
-        }
-        Err(_) => {
-            for queued in batch {
-                let alone = [(&queued.decision, queued.request.as_ref())];
-                let result = write_group(connection, &alone).and_then(|mut rows| {
-                    rows.pop()
-                        .ok_or_else(|| StoreError("store: a write lost its row".into()))
-                });
-                let _ = queued.done.send(result);
-            }
-        }
+    for queued in answer_group(batch, result) {
+        let result = only_row(write_group(connection, &[queued.job()]));
+        let _ = queued.done.send(result);
     }
 }
 
@@ -171,7 +150,7 @@ fn commit_group(connection: &mut Connection, batch: Vec<Queued>) {
 /// row of each. Rolled back (when the transaction is dropped) on any error.
 fn write_group(
     connection: &mut Connection,
-    jobs: &[(&NewDecision, Option<&NewRequest>)],
+    jobs: &[Job<'_>],
 ) -> Result<Vec<Option<RequestRow>>, StoreError> {
     let tx = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
