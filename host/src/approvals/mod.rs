@@ -26,6 +26,7 @@
 mod agent;
 mod allowed_signers;
 mod assess;
+mod ecdsa_key_file;
 mod files;
 mod pattern;
 mod record;
