@@ -17,7 +17,7 @@
 //! Nothing else in the file is changed, and a file that does not have this
 //! exact shape is left to ssh-key's error.
 
-use ssh_encoding::{Decode, Encode, Reader};
+use ssh_encoding::{Decode, Encode};
 use ssh_key::{Mpint, PrivateKey};
 
 /// The binary format's magic, `openssh-key-v1` and a NUL.
@@ -76,7 +76,10 @@ fn widen_scalar(section: &[u8]) -> Option<Vec<u8>> {
     };
     let magnitude = scalar.as_positive_bytes()?;
     let padding_is_sound = reader.len() < BLOCK
-        && reader.iter().zip(1u8..).all(|(byte, expected)| *byte == expected);
+        && reader
+            .iter()
+            .zip(1u8..)
+            .all(|(byte, expected)| *byte == expected);
     if magnitude.len() >= size || !padding_is_sound {
         return None;
     }
