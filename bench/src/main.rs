@@ -189,6 +189,12 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
+/// The `gatehouse` binary's allocator (cli/src/main.rs), so that the
+/// in-process sections measure what `gatehouse eval` and `gatehouse serve`
+/// run with; regorus, in the same process, runs with it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(args) => args,
