@@ -26,10 +26,27 @@ const MAGIC: &[u8] = b"openssh-key-v1\0";
 /// The block size an unencrypted key's private section is padded to.
 const BLOCK: usize = 8;
 
-/// The private key of an unencrypted OpenSSH ECDSA key file (`body`: the
-/// base64-decoded contents between the armour lines) whose scalar is shorter
-/// than its curve's size, or `None` when the file is anything else.
-pub(super) fn read(body: &[u8]) -> Option<PrivateKey> {
+/// The private key of an unencrypted OpenSSH ECDSA key file (`text`: the
+/// whole file) whose scalar is shorter than its curve's size, or `None` when
+/// the file is anything else.
+pub(super) fn read(text: &str) -> Option<PrivateKey> {
+    read_body(&key_file_body(text)?)
+}
+
+/// The binary contents of an OpenSSH private key file: its base64 body
+/// between the armour lines, decoded.
+fn key_file_body(text: &str) -> Option<Vec<u8>> {
+    use base64ct::{Base64, Encoding};
+    let body: String = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    Base64::decode_vec(&body).ok()
+}
+
+/// [`read`] on the file's binary contents.
+fn read_body(body: &[u8]) -> Option<PrivateKey> {
     let (outer, private) = split(body)?;
     let private = widen_scalar(&private)?;
     let mut bytes = outer;
@@ -106,7 +123,6 @@ fn widen_scalar(section: &[u8]) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
     use crate::approvals::signature::{NAMESPACE, SIGNING_HASH, check};
-    use base64ct::{Base64, Encoding};
 
     /// A P-256 key made by `ssh-keygen -t ecdsa -b 256 -N ''` (a throwaway
     /// test key) whose scalar OpenSSH wrote in 31 bytes.
@@ -116,12 +132,7 @@ mod tests {
     const SHORT_P384: &str = include_str!("testdata/short-scalar-p384");
 
     fn body(text: &str) -> Vec<u8> {
-        let body: String = text
-            .lines()
-            .map(str::trim)
-            .filter(|line| !line.starts_with("-----"))
-            .collect();
-        Base64::decode_vec(&body).expect("base64")
+        key_file_body(text).expect("base64")
     }
 
     #[test]
@@ -129,19 +140,8 @@ mod tests {
         for (text, size) in [(SHORT_P256, 32), (SHORT_P384, 48)] {
             let err = PrivateKey::from_openssh(text.trim()).expect_err("ssh-key 0.6 refuses it");
             assert!(err.to_string().contains("length"), "{err}");
-            let key = read(&body(text)).expect("widened");
-            let ecdsa = key.key_data().ecdsa().expect("ecdsa");
-            let private = match ecdsa {
-                ssh_key::private::EcdsaKeypair::NistP256 { private, .. } => {
-                    private.as_slice().to_vec()
-                }
-                ssh_key::private::EcdsaKeypair::NistP384 { private, .. } => {
-                    private.as_slice().to_vec()
-                }
-                ssh_key::private::EcdsaKeypair::NistP521 { private, .. } => {
-                    private.as_slice().to_vec()
-                }
-            };
+            let key = read(text).expect("widened");
+            let private = key.key_data().ecdsa().expect("ecdsa").private_key_bytes();
             assert_eq!(private.len(), size);
             assert_eq!(private[0], 0, "the short scalar is left-padded");
             let signature = key
@@ -157,18 +157,18 @@ mod tests {
         let full = crate::approvals::signature::tests::test_p256_key()
             .to_openssh(ssh_key::LineEnding::LF)
             .expect("pem");
-        assert!(read(&body(&full)).is_none(), "a full-size scalar");
+        assert!(read(&full).is_none(), "a full-size scalar");
         let ed = crate::approvals::signature::tests::test_key(3)
             .to_openssh(ssh_key::LineEnding::LF)
             .expect("pem");
-        assert!(read(&body(&ed)).is_none(), "not ECDSA");
-        assert!(read(b"").is_none());
-        assert!(read(MAGIC).is_none());
+        assert!(read(&ed).is_none(), "not ECDSA");
+        assert!(read("").is_none());
+        assert!(read_body(MAGIC).is_none());
         let mut trailing = body(SHORT_P256);
         trailing.push(0);
-        assert!(read(&trailing).is_none(), "trailing bytes");
+        assert!(read_body(&trailing).is_none(), "trailing bytes");
         let mut truncated = body(SHORT_P256);
         truncated.truncate(truncated.len() - 9);
-        assert!(read(&truncated).is_none(), "truncated");
+        assert!(read_body(&truncated).is_none(), "truncated");
     }
 }

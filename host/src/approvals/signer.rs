@@ -60,8 +60,7 @@ impl Signer {
                 Ok(private) => private,
                 // OpenSSH writes some ECDSA scalars one byte short, which
                 // ssh-key 0.6 refuses; read those again at full width.
-                Err(e) => key_file_body(&text)
-                    .and_then(|body| super::ecdsa_key_file::read(&body))
+                Err(e) => super::ecdsa_key_file::read(&text)
                     .ok_or_else(|| format!("{name}: not a valid OpenSSH private key ({e})"))?,
             };
             check_algorithm(&private.algorithm()).map_err(|why| format!("{name}: {why}"))?;
@@ -182,18 +181,6 @@ fn read_key_file(flag: &str, path: &Path) -> Result<String, String> {
         ));
     }
     String::from_utf8(bytes).map_err(|_| format!("{name} is not text; expected an SSH key file"))
-}
-
-/// The binary contents of an OpenSSH private key file: its base64 body
-/// between the armour lines, decoded.
-fn key_file_body(text: &str) -> Option<Vec<u8>> {
-    use base64ct::{Base64, Encoding};
-    let body: String = text
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.starts_with("-----"))
-        .collect();
-    Base64::decode_vec(&body).ok()
 }
 
 #[cfg(test)]
