@@ -212,6 +212,46 @@ mod tests {
         }
     }
 
+    /// A short-scalar key file (read again at full width) whose scalar was
+    /// changed so that it no longer belongs to the file's public key: ssh-key
+    /// does not check that, but the signature made with it does not verify,
+    /// so nothing is signed.
+    #[test]
+    fn a_widened_key_whose_scalar_is_not_its_public_keys_signs_nothing() {
+        use base64ct::{Base64, Encoding};
+        let text = include_str!("testdata/short-scalar-p256");
+        let armoured: String = text
+            .lines()
+            .filter(|line| !line.starts_with("-----"))
+            .collect();
+        let mut body = Base64::decode_vec(&armoured).expect("base64");
+        // The scalar: a 31-byte mpint after the private section's copy of
+        // the curve name and public point.
+        let curve = b"nistp256";
+        let last_curve = body
+            .windows(curve.len())
+            .rposition(|w| w == curve)
+            .expect("curve name");
+        let length = body[last_curve..]
+            .windows(4)
+            .position(|w| w == [0, 0, 0, 31])
+            .expect("31-byte scalar")
+            + last_curve;
+        body[length + 4 + 30] ^= 1;
+        let pem = format!(
+            "-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n-----END OPENSSH PRIVATE KEY-----\n",
+            Base64::encode_string(&body)
+        );
+        let dir = tempfile::tempdir().expect("dir");
+        let path = write(dir.path(), "id", &pem);
+        let mut signer = Signer::load(&path, None).expect("read at full width");
+        let err = signer.sign(b"statement").expect_err("a mismatched key");
+        assert_eq!(
+            err,
+            "the signature just made does not verify; nothing was written"
+        );
+    }
+
     #[test]
     fn a_public_key_without_an_agent_is_refused_with_what_to_do() {
         let dir = tempfile::tempdir().expect("dir");
